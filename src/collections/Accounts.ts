@@ -1,0 +1,72 @@
+import type { CollectionConfig } from 'payload'
+
+import { isStaff } from '../access/actors'
+import { timezoneField } from '../fields/timezone'
+
+const self = ({ req }: { req: { user?: { collection?: string; id?: number | string } | null } }) =>
+  req.user?.collection === 'accounts' ? { id: { equals: req.user.id } } : false
+
+/**
+ * End customers, one per Telegram user. They authenticate with an API key over REST/GraphQL and
+ * act through the bot; they never sign into the admin panel.
+ */
+export const Accounts: CollectionConfig = {
+  slug: 'accounts',
+  admin: {
+    useAsTitle: 'displayName',
+    defaultColumns: ['displayName', 'telegramId', 'plan', 'status', 'createdAt'],
+    group: 'Customers',
+  },
+  auth: { useAPIKey: true, disableLocalStrategy: true },
+  access: {
+    admin: () => false,
+    read: ({ req }) => (isStaff(req) ? true : self({ req })),
+    create: ({ req }) => isStaff(req, 'admin', 'support'),
+    update: ({ req }) => (isStaff(req, 'admin', 'support') ? true : self({ req })),
+    delete: ({ req }) => isStaff(req, 'admin'),
+  },
+  fields: [
+    { name: 'telegramId', type: 'number', required: true, unique: true, index: true, access: { update: () => false } },
+    { name: 'username', type: 'text' },
+    { name: 'displayName', type: 'text' },
+    {
+      name: 'language',
+      type: 'select',
+      required: true,
+      defaultValue: 'ru',
+      enumName: 'enum_accounts_language',
+      options: [
+        { label: 'Русский', value: 'ru' },
+        { label: 'English', value: 'en' },
+      ],
+    },
+    timezoneField(),
+    {
+      name: 'plan',
+      type: 'select',
+      required: true,
+      defaultValue: 'free',
+      enumName: 'enum_accounts_plan',
+      options: ['free', 'starter', 'pro', 'agency'].map((value) => ({ label: value, value })),
+      access: { create: ({ req }) => isStaff(req, 'admin'), update: ({ req }) => isStaff(req, 'admin') },
+    },
+    {
+      name: 'status',
+      type: 'select',
+      required: true,
+      defaultValue: 'active',
+      enumName: 'enum_accounts_status',
+      options: [
+        { label: 'Active', value: 'active' },
+        { label: 'Blocked', value: 'blocked' },
+      ],
+      access: { update: ({ req }) => isStaff(req, 'admin', 'support') },
+    },
+    {
+      name: 'verifiedHumanAt',
+      type: 'date',
+      access: { update: ({ req }) => isStaff(req, 'admin') },
+      admin: { readOnly: true, description: 'When the account passed the human check in the bot.' },
+    },
+  ],
+}

@@ -1,0 +1,31 @@
+import path from 'node:path'
+
+import type { CollectionConfig } from 'payload'
+
+import { ownRowsOr, staffOrAccount } from '../access/tenant'
+import { accountField, projectField } from '../fields/tenant'
+import { env } from '../lib/env'
+import { scopeToProject } from './hooks/scopeToProject'
+
+export const Media: CollectionConfig = {
+  slug: 'media',
+  admin: { useAsTitle: 'alt', defaultColumns: ['filename', 'alt', 'project', 'createdAt'], group: 'Content' },
+  access: {
+    read: ownRowsOr('admin', 'editor', 'support'),
+    create: staffOrAccount('admin', 'editor'),
+    update: ownRowsOr('admin', 'editor'),
+    delete: ownRowsOr('admin', 'editor'),
+  },
+  hooks: { beforeValidate: [scopeToProject] },
+  upload: {
+    staticDir: path.resolve(process.cwd(), env().MEDIA_DIR),
+    mimeTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif'],
+    imageSizes: [{ name: 'thumbnail', width: 400, height: 400, position: 'centre' }],
+    adminThumbnail: 'thumbnail',
+  },
+  fields: [
+    { name: 'alt', type: 'text', required: true, maxLength: 300 },
+    projectField(),
+    accountField(),
+  ],
+}

@@ -1,0 +1,126 @@
+import type { CollectionBeforeChangeHook, CollectionConfig } from 'payload'
+
+import { accountIdOf } from '../access/actors'
+import { ownRowsOr, staffOnly } from '../access/tenant'
+import { accountField, projectField } from '../fields/tenant'
+import { languageOf } from '../i18n/request'
+import { AppError } from '../lib/errors'
+import { idOf } from '../lib/ids'
+import { sameProjectConnections } from './hooks/sameProjectConnections'
+import { scopeToProject } from './hooks/scopeToProject'
+
+export const PUBLICATION_STATUSES = ['queued', 'publishing', 'published', 'failed', 'unconfirmed', 'cancelled'] as const
+
+const PUBLISHABLE = ['approved', 'scheduled']
+
+/** Exactly one content item, approved, and a dedupe key so an item goes to a connection once. */
+const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, operation, req }) => {
+  const language = languageOf(req)
+  const article = idOf(data.article ?? originalDoc?.article)
+  const post = idOf(data.post ?? originalDoc?.post)
+  if ((article === null) === (post === null)) throw new AppError('publication.one_content', 422, language)
+  const connection = idOf(data.connection ?? originalDoc?.connection)
+  data.dedupeKey = article !== null ? `article:${article}:${connection}` : `post:${post}:${connection}`
+  if (operation === 'create') {
+    const content = await req.payload.findByID({
+      collection: article !== null ? 'articles' : 'posts',
+      id: (article ?? post) as number,
+      depth: 0,
+      req,
+      overrideAccess: true,
+      disableErrors: true,
+    })
+    const projectId = idOf(data.project)
+    if (!content || String(idOf(content.project)) !== String(projectId)) {
+      throw new AppError('tenant.foreign_project', 403, language)
+    }
+    if (!PUBLISHABLE.includes(content.workflowStatus)) throw new AppError('publication.not_approved', 409, language)
+  }
+  return data
+}
+
+/** A customer may cancel a queued publication and change nothing else. */
+const accountMayOnlyCancel: CollectionBeforeChangeHook = ({ data, originalDoc, operation, req }) => {
+  if (operation !== 'update' || accountIdOf(req) === null) return data
+  const changed = Object.keys(data).filter(
+    (key) => !['updatedAt', 'createdAt', 'id'].includes(key) && JSON.stringify(data[key]) !== JSON.stringify(originalDoc[key]),
+  )
+  const cancelling = data.status === 'cancelled' && originalDoc.status === 'queued'
+  if (!cancelling || changed.some((key) => key !== 'status')) {
+    throw new AppError('publication.account_change', 403, languageOf(req))
+  }
+  return data
+}
+
+/**
+ * One content item on one connection at one instant (UTC). Every publication ends published,
+ * failed with a reason, unconfirmed (checked by a person or a read-only lookup), or cancelled.
+ */
+export const Publications: CollectionConfig = {
+  slug: 'publications',
+  admin: {
+    useAsTitle: 'dedupeKey',
+    defaultColumns: ['plannedAt', 'status', 'connection', 'article', 'post', 'attempts', 'lastError'],
+    group: 'Publishing',
+  },
+  access: {
+    read: ownRowsOr('admin', 'editor', 'support'),
+    create: staffOnly('admin', 'editor'),
+    update: ownRowsOr('admin', 'editor'),
+    delete: staffOnly('admin'),
+  },
+  hooks: {
+    beforeValidate: [scopeToProject],
+    beforeChange: [accountMayOnlyCancel, sameProjectConnections('connection'), checkContent],
+  },
+  fields: [
+    projectField(),
+    accountField(),
+    { name: 'connection', type: 'relationship', relationTo: 'connections', required: true, index: true },
+    { name: 'article', type: 'relationship', relationTo: 'articles', index: true },
+    { name: 'post', type: 'relationship', relationTo: 'posts', index: true },
+    { name: 'schedule', type: 'relationship', relationTo: 'schedules' },
+    { name: 'dedupeKey', type: 'text', unique: true, admin: { readOnly: true } },
+    {
+      name: 'plannedAt',
+      type: 'date',
+      required: true,
+      index: true,
+      admin: { date: { pickerAppearance: 'dayAndTime' }, description: 'Stored in UTC; shown in your time zone.' },
+    },
+    {
+      name: 'status',
+      type: 'select',
+      required: true,
+      defaultValue: 'queued',
+      index: true,
+      enumName: 'enum_publications_status',
+      options: PUBLICATION_STATUSES.map((value) => ({ label: value, value })),
+      admin: { position: 'sidebar' },
+    },
+    { name: 'attempts', type: 'number', defaultValue: 0, admin: { position: 'sidebar', readOnly: true } },
+    { name: 'remoteId', type: 'text', admin: { readOnly: true } },
+    { name: 'remoteUrl', type: 'text', admin: { readOnly: true } },
+    {
+      name: 'lastError',
+      type: 'textarea',
+      admin: { readOnly: true, description: 'What went wrong and what to do, in words a customer understands.' },
+    },
+    {
+      name: 'history',
+      type: 'array',
+      admin: { readOnly: true },
+      fields: [
+        { name: 'at', type: 'date', required: true },
+        {
+          name: 'status',
+          type: 'select',
+          required: true,
+          enumName: 'enum_publications_history_status',
+          options: PUBLICATION_STATUSES.map((value) => ({ label: value, value })),
+        },
+        { name: 'message', type: 'text' },
+      ],
+    },
+  ],
+}

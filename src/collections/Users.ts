@@ -1,0 +1,35 @@
+import type { CollectionConfig } from 'payload'
+
+import { isStaff } from '../access/actors'
+
+/** Staff of the admin panel. Accounts (customers) live in their own auth collection. */
+export const Users: CollectionConfig = {
+  slug: 'users',
+  admin: { useAsTitle: 'email', defaultColumns: ['email', 'name', 'roles'], group: 'Staff' },
+  auth: { maxLoginAttempts: 10, lockTime: 10 * 60 * 1000 },
+  access: {
+    admin: ({ req }) => isStaff(req),
+    read: ({ req }) => (isStaff(req, 'admin') ? true : req.user?.collection === 'users' ? { id: { equals: req.user.id } } : false),
+    create: ({ req }) => isStaff(req, 'admin'),
+    update: ({ req }) => (isStaff(req, 'admin') ? true : req.user?.collection === 'users' ? { id: { equals: req.user.id } } : false),
+    delete: ({ req }) => isStaff(req, 'admin'),
+  },
+  fields: [
+    { name: 'name', type: 'text' },
+    {
+      name: 'roles',
+      type: 'select',
+      hasMany: true,
+      required: true,
+      defaultValue: ['editor'],
+      saveToJWT: true,
+      enumName: 'enum_users_role',
+      options: [
+        { label: 'Admin', value: 'admin' },
+        { label: 'Editor', value: 'editor' },
+        { label: 'Support', value: 'support' },
+      ],
+      access: { update: ({ req }) => isStaff(req, 'admin'), create: ({ req }) => isStaff(req, 'admin') },
+    },
+  ],
+}

@@ -1,0 +1,91 @@
+/**
+ * Customer-facing texts, Russian first. The bot, API errors and notifications all read from here,
+ * so a message is translated once and said the same way on every face.
+ */
+export const LANGUAGES = ['ru', 'en'] as const
+export type Language = (typeof LANGUAGES)[number]
+
+type Params = Record<string, string | number>
+type Dictionary = Record<string, string>
+
+const ru: Dictionary = {
+  'status.draft': 'черновик',
+  'status.in_review': 'на проверке',
+  'status.changes_requested': 'нужны правки',
+  'status.approved': 'одобрено',
+  'status.scheduled': 'запланировано',
+  'status.published': 'опубликовано',
+  'status.failed': 'ошибка публикации',
+  'status.archived': 'в архиве',
+  'workflow.illegal_move':
+    'Нельзя перевести материал из статуса «{from}» в «{to}». Допустимо: {allowed}.',
+  'workflow.not_allowed':
+    'У вас нет права переводить материал из статуса «{from}» в «{to}». {hint}',
+  'workflow.hint.approver_staff': 'По политике проекта материалы одобряют редакторы Postforge.',
+  'workflow.hint.system_only': 'Этот шаг выполняет только система публикации.',
+  'workflow.hint.none': '',
+  'workflow.note_required': 'Напишите, что нужно изменить: без комментария правки запросить нельзя.',
+  'workflow.edited_after_approval': 'Материал изменён после одобрения и снова отправлен на проверку.',
+  'workflow.auto_approved': 'Одобрено автоматически по политике проекта.',
+  'workflow.create_status': 'Новый материал можно создать только как черновик или сразу на проверку.',
+  'tenant.foreign_project': 'Проект не найден или принадлежит другому аккаунту.',
+  'tenant.project_required': 'Укажите проект.',
+  'tenant.foreign_connection': 'Подключение не найдено в этом проекте.',
+  'schedule.slots_required': 'Добавьте хотя бы один слот: день недели и время.',
+  'schedule.interval_required': 'Укажите интервал публикаций (не меньше 60 минут).',
+  'schedule.dates': 'Дата окончания должна быть позже даты начала.',
+  'publication.one_content': 'Публикация относится ровно к одной статье или одному посту.',
+  'publication.not_approved': 'Публиковать можно только одобренные материалы.',
+  'publication.account_change': 'Вы можете только отменить запланированную публикацию.',
+  'timezone.invalid': 'Неизвестный часовой пояс «{value}». Пример: Europe/Moscow.',
+  'credentials.invalid': 'Данные подключения заполнены неверно: {details}',
+  'auth.required': 'Нужна авторизация.',
+  'request.invalid': 'Запрос заполнен неверно: {details}',
+  'none': 'нет',
+}
+
+const en: Dictionary = {
+  'status.draft': 'draft',
+  'status.in_review': 'in review',
+  'status.changes_requested': 'changes requested',
+  'status.approved': 'approved',
+  'status.scheduled': 'scheduled',
+  'status.published': 'published',
+  'status.failed': 'failed',
+  'status.archived': 'archived',
+  'workflow.illegal_move': 'Content cannot move from "{from}" to "{to}". Allowed: {allowed}.',
+  'workflow.not_allowed': 'You may not move content from "{from}" to "{to}". {hint}',
+  'workflow.hint.approver_staff': "This project's policy has Postforge editors approve content.",
+  'workflow.hint.system_only': 'Only the publishing system takes this step.',
+  'workflow.hint.none': '',
+  'workflow.note_required': 'Say what should change: changes cannot be requested without a note.',
+  'workflow.edited_after_approval': 'Edited after approval, so it went back to review.',
+  'workflow.auto_approved': "Approved automatically by the project's policy.",
+  'workflow.create_status': 'New content starts as a draft or goes straight to review.',
+  'tenant.foreign_project': 'Project not found or owned by another account.',
+  'tenant.project_required': 'Choose a project.',
+  'tenant.foreign_connection': 'Connection not found in this project.',
+  'schedule.slots_required': 'Add at least one slot: a weekday and a time.',
+  'schedule.interval_required': 'Set the interval between publications (60 minutes or more).',
+  'schedule.dates': 'The end date must be after the start date.',
+  'publication.one_content': 'A publication is for exactly one article or one post.',
+  'publication.not_approved': 'Only approved content can be published.',
+  'publication.account_change': 'You can only cancel a planned publication.',
+  'timezone.invalid': 'Unknown time zone "{value}". Example: Europe/Moscow.',
+  'credentials.invalid': 'The connection details are not valid: {details}',
+  'auth.required': 'Authentication required.',
+  'request.invalid': 'The request is not valid: {details}',
+  'none': 'none',
+}
+
+const dictionaries: Record<Language, Dictionary> = { ru, en }
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value)
+}
+
+export function t(language: string | undefined | null, key: string, params: Params = {}): string {
+  const dict = dictionaries[isLanguage(language) ? language : 'ru']
+  const template = dict[key] ?? en[key] ?? key
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''))
+}

@@ -1,0 +1,67 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { postgresAdapter } from '@payloadcms/db-postgres'
+import { lexicalEditor } from '@payloadcms/richtext-lexical'
+import { en } from '@payloadcms/translations/languages/en'
+import { ru } from '@payloadcms/translations/languages/ru'
+import { buildConfig } from 'payload'
+import sharp from 'sharp'
+
+import { Accounts } from './collections/Accounts'
+import { Articles } from './collections/Articles'
+import { Connections } from './collections/Connections'
+import { Keywords } from './collections/Keywords'
+import { Media } from './collections/Media'
+import { Posts } from './collections/Posts'
+import { Projects } from './collections/Projects'
+import { Publications } from './collections/Publications'
+import { Schedules } from './collections/Schedules'
+import { Users } from './collections/Users'
+import { WorkflowEvents } from './collections/WorkflowEvents'
+import { env } from './lib/env'
+import { logger } from './lib/logger'
+import { migrations } from './migrations'
+
+const dirname = path.dirname(fileURLToPath(import.meta.url))
+const config = env()
+
+export default buildConfig({
+  serverURL: config.SERVER_URL,
+  secret: config.PAYLOAD_SECRET,
+  telemetry: false,
+  logger: logger(),
+  admin: {
+    user: Users.slug,
+    avatar: 'default',
+    importMap: { baseDir: dirname },
+    meta: { titleSuffix: ' · Postforge' },
+    components: {
+      beforeDashboard: ['/components/admin/ReviewQueue#ReviewQueue'],
+    },
+  },
+  i18n: { supportedLanguages: { ru, en }, fallbackLanguage: 'en' },
+  collections: [
+    Users,
+    Accounts,
+    Projects,
+    Keywords,
+    Articles,
+    Posts,
+    Media,
+    Connections,
+    Schedules,
+    Publications,
+    WorkflowEvents,
+  ],
+  editor: lexicalEditor(),
+  db: postgresAdapter({
+    pool: { connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX },
+    push: config.PAYLOAD_DB_PUSH,
+    migrationDir: path.resolve(dirname, 'migrations'),
+    prodMigrations: migrations,
+  }),
+  sharp,
+  graphQL: { disablePlaygroundInProduction: true },
+  typescript: { outputFile: path.resolve(dirname, 'payload-types.ts') },
+})

@@ -1,0 +1,165 @@
+import type {
+  CollectionAfterChangeHook,
+  CollectionBeforeChangeHook,
+  PayloadRequest,
+} from 'payload'
+
+import { actorOf } from '../access/actors'
+import { t } from '../i18n'
+import { languageOf } from '../i18n/request'
+import { AppError } from '../lib/errors'
+import { idOf, sameId } from '../lib/ids'
+import {
+  CREATE_STATUSES,
+  LOCKED_STATUSES,
+  checkMove,
+  type ReviewPolicy,
+  type WorkflowActor,
+  type WorkflowStatus,
+} from './transitions'
+
+export type WorkflowCollection = 'articles' | 'posts'
+
+/** Jobs and services that act for nobody in particular pass this in the Local API context. */
+export const SYSTEM_CONTEXT = { systemActor: true } as const
+
+type PendingEvent = { from: WorkflowStatus; to: WorkflowStatus; actor: WorkflowActor; note?: string }
+
+/** Content fields whose change counts as an edit; `relation` marks relationship fields. */
+export type ContentField = { name: string; relation?: boolean }
+
+function workflowActor(req: PayloadRequest, projectAccount: unknown): WorkflowActor {
+  if (req.context?.systemActor === true) return { kind: 'system' }
+  const actor = actorOf(req)
+  if (actor.kind === 'staff') {
+    return actor.roles.includes('admin') || actor.roles.includes('editor') ? { kind: 'editor' } : { kind: 'other' }
+  }
+  if (actor.kind === 'account' && sameId(actor.id, projectAccount)) return { kind: 'owner' }
+  return { kind: 'other' }
+}
+
+function comparable(value: unknown, relation: boolean): unknown {
+  if (relation) return Array.isArray(value) ? value.map((v) => String(idOf(v))) : String(idOf(value))
+  if (Array.isArray(value)) return value.map((v) => comparable(v, false))
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([key]) => key !== 'id')
+        .map(([key, v]) => [key, comparable(v, false)]),
+    )
+  }
+  return value ?? null
+}
+
+function contentChanged(fields: ContentField[], data: Record<string, unknown>, original: Record<string, unknown>) {
+  return fields.some(
+    ({ name, relation = false }) =>
+      name in data &&
+      JSON.stringify(comparable(data[name], relation)) !== JSON.stringify(comparable(original[name], relation)),
+  )
+}
+
+function pendingKey(collection: string, id: unknown) {
+  return `workflow:${collection}:${id ?? 'new'}`
+}
+
+/**
+ * Enforces the transition table on every write, whatever the face, and sends edited approved
+ * content back to review. The moves it allowed are recorded by `recordWorkflowEvents`.
+ */
+export function enforceWorkflow(collection: WorkflowCollection, fields: ContentField[]): CollectionBeforeChangeHook {
+  return async ({ data, originalDoc, operation, req }) => {
+    const projectId = idOf(data.project ?? originalDoc?.project)
+    const project = projectId
+      ? await req.payload.findByID({ collection: 'projects', id: projectId, depth: 0, req, overrideAccess: true })
+      : null
+    const policy = (project?.reviewPolicy ?? 'staff') as ReviewPolicy
+    const actor = workflowActor(req, project?.account)
+    const language = languageOf(req)
+    const events: PendingEvent[] = []
+
+    const from: WorkflowStatus = operation === 'create' ? 'draft' : originalDoc.workflowStatus
+    let to: WorkflowStatus = data.workflowStatus ?? from
+    if (operation === 'create' && !CREATE_STATUSES.includes(to)) {
+      throw new AppError('workflow.create_status', 422, language)
+    }
+    const newNote =
+      typeof data.reviewNote === 'string' && data.reviewNote.trim() !== '' && data.reviewNote !== originalDoc?.reviewNote
+        ? data.reviewNote.trim()
+        : undefined
+
+    let note = newNote
+    if (
+      operation === 'update' &&
+      to === from &&
+      LOCKED_STATUSES.includes(from) &&
+      policy !== 'automatic' &&
+      actor.kind !== 'system' &&
+      contentChanged(fields, data, originalDoc)
+    ) {
+      to = 'in_review'
+      note = newNote ?? t(language, 'workflow.edited_after_approval')
+    }
+
+    if (to !== from) {
+      const check = checkMove(from, to, actor, policy)
+      if (!check.ok && check.reason === 'illegal') {
+        throw new AppError('workflow.illegal_move', 409, language, {
+          from: t(language, `status.${from}`),
+          to: t(language, `status.${to}`),
+          allowed: check.allowed.map((s) => t(language, `status.${s}`)).join(', ') || t(language, 'none'),
+        })
+      }
+      if (!check.ok) {
+        throw new AppError('workflow.not_allowed', 403, language, {
+          from: t(language, `status.${from}`),
+          to: t(language, `status.${to}`),
+          hint: check.reason === 'forbidden' ? t(language, `workflow.hint.${check.hint}`) : '',
+        })
+      }
+      if (to === 'changes_requested' && !newNote) throw new AppError('workflow.note_required', 422, language)
+      events.push({ from, to, actor, note })
+    }
+
+    if (to === 'in_review' && policy === 'automatic') {
+      events.push({ from: 'in_review', to: 'approved', actor: { kind: 'system' }, note: t(language, 'workflow.auto_approved') })
+      to = 'approved'
+    }
+    if (events.some((e) => e.to === 'in_review')) data.submittedAt = new Date().toISOString()
+    data.workflowStatus = to
+
+    if (events.length > 0) req.context[pendingKey(collection, originalDoc?.id)] = events
+    return data
+  }
+}
+
+/** Writes who moved what, when, from where to where and why, in the same transaction. */
+export function recordWorkflowEvents(collection: WorkflowCollection): CollectionAfterChangeHook {
+  return async ({ doc, previousDoc, operation, req }) => {
+    const key = pendingKey(collection, operation === 'create' ? undefined : previousDoc?.id)
+    const events = req.context[key] as PendingEvent[] | undefined
+    if (!events) return doc
+    delete req.context[key]
+    const actor = actorOf(req)
+    for (const event of events) {
+      const isSystem = event.actor.kind === 'system'
+      await req.payload.create({
+        collection: 'workflow-events',
+        data: {
+          document: { relationTo: collection, value: doc.id },
+          project: idOf(doc.project) as number,
+          account: idOf(doc.account) as number,
+          from: event.from,
+          to: event.to,
+          actorKind: isSystem ? 'system' : actor.kind === 'staff' ? 'staff' : 'account',
+          staffUser: !isSystem && actor.kind === 'staff' ? (actor.id as number) : undefined,
+          actorAccount: !isSystem && actor.kind === 'account' ? (actor.id as number) : undefined,
+          note: event.note,
+        },
+        req,
+        overrideAccess: true,
+      })
+    }
+    return doc
+  }
+}

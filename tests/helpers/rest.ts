@@ -1,0 +1,56 @@
+import config from '@payload-config'
+import {
+  GRAPHQL_POST,
+  REST_DELETE,
+  REST_GET,
+  REST_PATCH,
+  REST_POST,
+} from '@payloadcms/next/routes'
+
+/**
+ * Calls the very route handlers Next mounts under /api (src/app/(payload)/api), in-process,
+ * so REST and GraphQL are tested through Payload's real HTTP layer without a running server.
+ */
+const handlers = {
+  GET: REST_GET(config),
+  POST: REST_POST(config),
+  PATCH: REST_PATCH(config),
+  DELETE: REST_DELETE(config),
+}
+const graphql = GRAPHQL_POST(config)
+
+export type Auth = { apiKey?: { collection: 'accounts' | 'users'; key: string }; token?: string }
+
+function headers(auth: Auth | undefined, extra: Record<string, string> = {}): Headers {
+  const h = new Headers({ 'Content-Type': 'application/json', ...extra })
+  if (auth?.apiKey) h.set('Authorization', `${auth.apiKey.collection} API-Key ${auth.apiKey.key}`)
+  if (auth?.token) h.set('Authorization', `JWT ${auth.token}`)
+  return h
+}
+
+export async function rest(
+  method: keyof typeof handlers,
+  path: string,
+  { auth, body, lang }: { auth?: Auth; body?: unknown; lang?: string } = {},
+): Promise<{ status: number; json: any }> {
+  const url = new URL(`http://localhost:3000/api${path}`)
+  const slug = url.pathname.replace(/^\/api\//, '').split('/')
+  const request = new Request(url, {
+    method,
+    headers: headers(auth, lang ? { 'Accept-Language': lang } : {}),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const response = await handlers[method](request, { params: Promise.resolve({ slug }) })
+  const text = await response.text()
+  return { status: response.status, json: text ? JSON.parse(text) : null }
+}
+
+export async function gql(query: string, { auth, variables }: { auth?: Auth; variables?: Record<string, unknown> } = {}) {
+  const request = new Request('http://localhost:3000/api/graphql', {
+    method: 'POST',
+    headers: headers(auth),
+    body: JSON.stringify({ query, variables }),
+  })
+  const response = await graphql(request)
+  return { status: response.status, json: (await response.json()) as { data?: any; errors?: { message: string; extensions?: any }[] } }
+}

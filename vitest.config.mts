@@ -1,0 +1,30 @@
+import path from 'node:path'
+
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@payload-config': path.resolve(import.meta.dirname, 'src/payload.config.ts'),
+      '@': path.resolve(import.meta.dirname, 'src'),
+    },
+  },
+  test: {
+    environment: 'node',
+    include: ['tests/int/**/*.int.spec.ts'],
+    globalSetup: ['tests/helpers/globalSetup.ts'],
+    setupFiles: ['tests/helpers/setupEnv.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      PAYLOAD_SECRET: 'test-secret-that-is-long-enough-0123456789',
+      CREDENTIALS_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      MEDIA_DIR: '.data/test-media',
+      PAYLOAD_DB_PUSH: 'false',
+    },
+  },
+})
