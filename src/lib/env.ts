@@ -28,6 +28,38 @@ const EnvSchema = z.object({
   MEDIA_DIR: z.string().default('media'),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+
+  // Telegram bot: without a token the bot runs only inside the admin's bot console.
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[A-Za-z0-9_-]{30,}$/, 'must look like 123456:ABC... from @BotFather')
+    .optional(),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16-256 characters of A-Z a-z 0-9 _ -')
+    .optional(),
+  TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+  BOT_USERNAME: z.string().regex(/^[A-Za-z0-9_]{5,32}$/).optional(),
+
+  // AI: OpenRouter by default; any OpenAI-compatible base URL (Ollama, vLLM, LiteLLM) works.
+  AI_BASE_URL: z.url().default('https://openrouter.ai/api/v1'),
+  AI_API_KEY: z.string().min(1).optional(),
+  AI_PROVIDER: z.enum(['openrouter', 'openai-compatible']).default('openrouter'),
+  AI_MODELS: z.string().optional(),
+  AI_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(90_000),
+
+  // Publishing platforms.
+  PUBLISH_HTTP_TIMEOUT_MS: z.coerce.number().int().min(500).max(300_000).default(30_000),
+  VK_API_BASE: z.url().default('https://api.vk.com'),
+  PINTEREST_API_BASE: z.url().default('https://api.pinterest.com'),
+  PINTEREST_CLIENT_ID: z.string().optional(),
+  PINTEREST_CLIENT_SECRET: z.string().optional(),
+  INSTAGRAM_GRAPH_BASE: z.url().default('https://graph.facebook.com/v21.0'),
+  INSTAGRAM_APP_ID: z.string().optional(),
+  INSTAGRAM_APP_SECRET: z.string().optional(),
+
+  // Worker.
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
 })
 
 export type Env = z.infer<typeof EnvSchema>
@@ -64,4 +96,9 @@ export const SECRET_ENV_KEYS = [
   'CREDENTIALS_ENCRYPTION_KEY',
   'ADMIN_PASSWORD',
   'REDIS_URL',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'AI_API_KEY',
+  'PINTEREST_CLIENT_SECRET',
+  'INSTAGRAM_APP_SECRET',
 ] as const
