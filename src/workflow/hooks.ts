@@ -20,7 +20,11 @@ import {
 
 export type WorkflowCollection = 'articles' | 'posts'
 
-/** Jobs and services that act for nobody in particular pass this in the Local API context. */
+/**
+ * Jobs and services acting for nobody in particular pass this in the Local API context. A Local
+ * API write with no user at all is trusted server code too: every HTTP face requires a user to
+ * pass the collections' access rules before a hook ever runs.
+ */
 export const SYSTEM_CONTEXT = { systemActor: true } as const
 
 type PendingEvent = { from: WorkflowStatus; to: WorkflowStatus; actor: WorkflowActor; note?: string }
@@ -29,7 +33,7 @@ type PendingEvent = { from: WorkflowStatus; to: WorkflowStatus; actor: WorkflowA
 export type ContentField = { name: string; relation?: boolean }
 
 function workflowActor(req: PayloadRequest, projectAccount: unknown): WorkflowActor {
-  if (req.context?.systemActor === true) return { kind: 'system' }
+  if (req.context?.systemActor === true || !req.user) return { kind: 'system' }
   const actor = actorOf(req)
   if (actor.kind === 'staff') {
     return actor.roles.includes('admin') || actor.roles.includes('editor') ? { kind: 'editor' } : { kind: 'other' }

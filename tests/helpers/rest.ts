@@ -31,14 +31,16 @@ function headers(auth: Auth | undefined, extra: Record<string, string> = {}): He
 export async function rest(
   method: keyof typeof handlers,
   path: string,
-  { auth, body, lang }: { auth?: Auth; body?: unknown; lang?: string } = {},
+  { auth, body, form, lang }: { auth?: Auth; body?: unknown; form?: FormData; lang?: string } = {},
 ): Promise<{ status: number; json: any }> {
   const url = new URL(`http://localhost:3000/api${path}`)
   const slug = url.pathname.replace(/^\/api\//, '').split('/')
+  const h = headers(auth, lang ? { 'Accept-Language': lang } : {})
+  if (form) h.delete('Content-Type')
   const request = new Request(url, {
     method,
-    headers: headers(auth, lang ? { 'Accept-Language': lang } : {}),
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: h,
+    body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
   })
   const response = await handlers[method](request, { params: Promise.resolve({ slug }) })
   const text = await response.text()

@@ -8,10 +8,10 @@ import { idOf } from '../../lib/ids'
 import { REVIEW_POLICIES } from '../../workflow/transitions'
 
 /** An account creates projects for itself and can never hand one to another account. */
-const ownedByActingAccount: CollectionBeforeValidateHook = ({ data, originalDoc, req }) => {
+const ownedByActingAccount: CollectionBeforeValidateHook = ({ data, operation, originalDoc, req }) => {
   if (!data) return data
   const accountId = accountIdOf(req)
-  if (accountId !== null) data.account = originalDoc ? idOf(originalDoc.account) : accountId
+  if (accountId !== null) data.account = operation === 'create' ? accountId : idOf(originalDoc?.account)
   return data
 }
 
