@@ -18,7 +18,7 @@ export const Media: CollectionConfig = {
   },
   hooks: { beforeValidate: [scopeToProject] },
   upload: {
-    staticDir: path.resolve(process.cwd(), env().MEDIA_DIR),
+    staticDir: path.resolve(/*turbopackIgnore: true*/ process.cwd(), env().MEDIA_DIR),
     mimeTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif'],
     imageSizes: [{ name: 'thumbnail', width: 400, height: 400, position: 'centre' }],
     adminThumbnail: 'thumbnail',

@@ -20,6 +20,8 @@ export async function createTenant(
       displayName: name,
       language: 'en',
       timezone: 'Europe/Moscow',
+      plan: 'free',
+      status: 'active',
       enableAPIKey: true,
       apiKey,
     },

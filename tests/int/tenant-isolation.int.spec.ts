@@ -205,7 +205,7 @@ describe('GraphQL: account A against account B', () => {
 describe('connection credentials are write-only', () => {
   it('are stored sealed, never in plain text', async () => {
     const rows = await payload.db.drizzle.execute(`select credentials::text as c from connections where id = ${bDocs.connections}`)
-    const stored = String((rows as { rows: { c: string }[] }).rows[0].c)
+    const stored = String((rows as unknown as { rows: { c: string }[] }).rows[0].c)
     expect(stored).not.toContain('abcd efgh')
     expect(stored).toContain('"v": 1')
   })

@@ -39,10 +39,10 @@ export function ReviewActions({ collection, id, title }: Props) {
   return (
     <div style={{ display: 'flex', flexDirection: 'column', gap: 8, minWidth: 260 }}>
       <div style={{ display: 'flex', gap: 8 }}>
-        <button type="button" className="btn btn--style-primary btn--size-small" disabled={busy} onClick={() => move('approved')} aria-label={`Approve ${title}`}>
+        <button type="button" className="btn btn--style-primary btn--size-small" style={{ margin: 0 }} disabled={busy} onClick={() => move('approved')} aria-label={`Approve ${title}`}>
           Approve
         </button>
-        <button type="button" className="btn btn--style-secondary btn--size-small" disabled={busy} onClick={() => setAsking((v) => !v)} aria-label={`Request changes to ${title}`}>
+        <button type="button" className="btn btn--style-secondary btn--size-small" style={{ margin: 0 }} disabled={busy} onClick={() => setAsking((v) => !v)} aria-label={`Request changes to ${title}`}>
           Request changes
         </button>
       </div>
@@ -56,7 +56,7 @@ export function ReviewActions({ collection, id, title }: Props) {
         >
           <label htmlFor={`note-${collection}-${id}`}>What should change?</label>
           <textarea id={`note-${collection}-${id}`} value={note} onChange={(e) => setNote(e.target.value)} rows={3} maxLength={2000} required />
-          <button type="submit" className="btn btn--style-primary btn--size-small" disabled={busy || note.trim() === ''}>
+          <button type="submit" className="btn btn--style-primary btn--size-small" style={{ margin: 0, alignSelf: 'flex-start' }} disabled={busy || note.trim() === ''}>
             Send to author
           </button>
         </form>

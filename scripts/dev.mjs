@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * `npm run dev`: the whole product on one machine. Without DATABASE_URL it starts an embedded
+ * PostgreSQL in .data/postgres; then it migrates, creates the first admin and demo content, and
+ * serves http://localhost:3000/admin with the worker and the bot (when their entries exist).
+ */
+import { existsSync } from 'node:fs'
+import path from 'node:path'
+
+import { ensureLocalSecrets, loadEnvFiles, log, root, run, start, startEmbeddedPostgres } from './lib.mjs'
+
+loadEnvFiles()
+ensureLocalSecrets()
+
+let embedded
+if (!process.env.DATABASE_URL) {
+  embedded = await startEmbeddedPostgres()
+  process.env.DATABASE_URL = embedded.url
+} else {
+  log('using DATABASE_URL from the environment')
+}
+
+const children = []
+let stopping = false
+async function shutdown(code = 0) {
+  if (stopping) return
+  stopping = true
+  for (const child of children) child.kill('SIGTERM')
+  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)))))
+  if (embedded) await embedded.stop()
+  process.exit(code)
+}
+process.on('SIGINT', () => void shutdown(0))
+process.on('SIGTERM', () => void shutdown(0))
+
+try {
+  log('applying migrations')
+  await run('payload', ['migrate'])
+  await run('tsx', ['src/seed/run.ts'])
+} catch (error) {
+  process.stderr.write(`[postforge] ${error.message}\n`)
+  await shutdown(1)
+}
+
+const port = process.env.PORT ?? '3000'
+const production = process.argv.includes('--prod')
+children.push(start('next', production ? ['start', '-p', port] : ['dev', '-p', port]))
+for (const [name, entry] of [
+  ['worker', 'src/jobs/worker.ts'],
+  ['bot', 'src/bot/polling.ts'],
+]) {
+  if (!existsSync(path.join(root, entry))) continue
+  if (name === 'bot' && !process.env.TELEGRAM_BOT_TOKEN) {
+    log('no TELEGRAM_BOT_TOKEN: the bot runs only in the admin bot console')
+    continue
+  }
+  children.push(start('tsx', [entry]))
+}
+log(`admin: http://localhost:${port}/admin`)
+for (const child of children) child.on('exit', (code) => !stopping && void shutdown(code ?? 1))

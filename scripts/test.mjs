@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: every test. Integration tests (vitest) against this machine's PostgreSQL and Redis,
+ * then browser tests (Playwright in Debian's Chromium) against a production build of the app on
+ * a fresh database. Ends with one line: "tests: N passed, N failed".
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import path from 'node:path'
+
+import pg from 'pg'
+
+import { log, root, run, start } from './lib.mjs'
+
+const results = path.join(root, '.data', 'test-results')
+rmSync(results, { recursive: true, force: true })
+mkdirSync(results, { recursive: true })
+const adminUrl = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const only = process.argv[2]
+let passed = 0
+let failed = 0
+let exitCode = 0
+
+if (!only) {
+  try {
+    await run('tsc', ['--noEmit'])
+    log('typecheck: ok')
+  } catch {
+    log('typecheck: FAILED')
+    failed += 1
+    exitCode = 1
+  }
+}
+
+if (only !== 'e2e') {
+  try {
+    await run('vitest', ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${path.join(results, 'vitest.json')}`])
+  } catch {
+    exitCode = 1
+  }
+  const file = path.join(results, 'vitest.json')
+  if (existsSync(file)) {
+    const report = JSON.parse(readFileSync(file, 'utf8'))
+    passed += report.numPassedTests
+    failed += report.numFailedTests + (report.numTotalTestSuites > 0 && report.success === false && report.numFailedTests === 0 ? 1 : 0)
+  } else {
+    failed += 1
+  }
+}
+
+if (only !== 'int') {
+  const e2e = await runE2E().catch((error) => {
+    process.stderr.write(`e2e setup failed: ${error.stack ?? error}\n`)
+    return { passed: 0, failed: 1 }
+  })
+  passed += e2e.passed
+  failed += e2e.failed
+  if (e2e.failed > 0) exitCode = 1
+}
+
+process.stdout.write(`\ntests: ${passed} passed, ${failed} failed\n`)
+process.exit(failed > 0 ? 1 : exitCode)
+
+async function runE2E() {
+  const name = `postforge_e2e_${Date.now()}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`create database "${name}"`)
+  await admin.end()
+  const dbUrl = new URL(adminUrl)
+  dbUrl.pathname = `/${name}`
+  const port = process.env.E2E_PORT ?? '3100'
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    NEXT_TELEMETRY_DISABLED: '1',
+    DATABASE_URL: dbUrl.toString(),
+    PAYLOAD_SECRET: randomBytes(32).toString('hex'),
+    CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    SERVER_URL: `http://localhost:${port}`,
+    LOG_LEVEL: 'warn',
+    MEDIA_DIR: '.data/e2e-media',
+    E2E_FIXTURES: path.join(results, 'e2e-fixtures.json'),
+    E2E_BASE_URL: `http://localhost:${port}`,
+  }
+  let server
+  try {
+    log('e2e: migrating a fresh database')
+    await run('payload', ['migrate'], { env })
+    await run('tsx', ['tests/e2e/seed.ts'], { env })
+    log('e2e: building the app')
+    await run('next', ['build'], { env })
+    server = start('next', ['start', '-p', port], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+    await waitForHealth(`http://localhost:${port}/api/health`, 60_000)
+    const jsonFile = path.join(results, 'playwright.json')
+    let ok = true
+    try {
+      await run('playwright', ['test', '--reporter=list,json'], { env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: jsonFile } })
+    } catch {
+      ok = false
+    }
+    if (!existsSync(jsonFile)) return { passed: 0, failed: 1 }
+    const stats = JSON.parse(readFileSync(jsonFile, 'utf8')).stats
+    return { passed: stats.expected, failed: stats.unexpected + stats.flaky + (ok || stats.unexpected ? 0 : 1) }
+  } finally {
+    server?.kill('SIGTERM')
+    const client = new pg.Client({ connectionString: adminUrl })
+    await client.connect()
+    await client.query(`drop database if exists "${name}" with (force)`)
+    await client.end()
+  }
+}
+
+async function waitForHealth(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url)
+      if (res.ok) return
+    } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  throw new Error(`server did not become healthy at ${url}`)
+}

@@ -1,0 +1,17 @@
+import config from '@payload-config'
+import { getPayload } from 'payload'
+
+import { env } from '../lib/env'
+import { seed } from '.'
+
+/** `tsx src/seed/run.ts`: first admin and demo content; prints a generated password once. */
+const settings = env()
+const payload = await getPayload({ config })
+const result = await seed(payload, { adminEmail: settings.ADMIN_EMAIL, adminPassword: settings.ADMIN_PASSWORD })
+if (result.adminEmail) {
+  const password = result.generatedPassword ?? '(ADMIN_PASSWORD from your environment)'
+  process.stdout.write(`\n  First admin: ${result.adminEmail}  password: ${password}\n  (shown once; change it in the admin)\n\n`)
+}
+if (result.demo) process.stdout.write('  Demo account and project «Кофейня «Зерно»» created.\n')
+await payload.destroy()
+process.exit(0)

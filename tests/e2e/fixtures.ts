@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs'
+
+export type E2EFixtures = {
+  editor: { email: string; password: string }
+  a: { apiKey: string; accountId: number; projectId: number }
+  b: { apiKey: string; accountId: number; projectId: number }
+  articles: { toApprove: number; toChange: number; other: number }
+}
+
+export function fixtures(): E2EFixtures {
+  return JSON.parse(readFileSync(process.env.E2E_FIXTURES!, 'utf8')) as E2EFixtures
+}
