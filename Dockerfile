@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# Multi-stage image for self-hosting: `web` (Next standalone: admin, REST, GraphQL, webhooks)
+# and `worker` (graphile-worker jobs). Both run as the unprivileged `node` user.
+
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM deps AS build
+WORKDIR /app
+COPY . .
+ENV NEXT_TELEMETRY_DISABLED=1 NODE_ENV=production
+# The build evaluates the config but never connects: placeholders only, never real secrets.
+RUN DATABASE_URL=postgres://build:build@localhost:5432/build \
+    PAYLOAD_SECRET=build-time-placeholder-not-a-secret-0000 \
+    CREDENTIALS_ENCRYPTION_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
+    npm run build
+
+FROM node:24-bookworm-slim AS web
+WORKDIR /app
+ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0 MEDIA_DIR=/data/media
+COPY --from=build --chown=node:node /app/.next/standalone ./
+COPY --from=build --chown=node:node /app/.next/static ./.next/static
+RUN mkdir -p /data/media && chown -R node:node /data
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+  CMD node -e "fetch('http://127.0.0.1:3000/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Payload applies committed migrations (prodMigrations) when it starts in production.
+CMD ["node", "server.js"]
+
+FROM node:24-bookworm-slim AS worker
+WORKDIR /app
+ENV NODE_ENV=production MEDIA_DIR=/data/media
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json tsconfig.json ./
+COPY --chown=node:node src ./src
+RUN mkdir -p /data/media && chown -R node:node /data
+USER node
+CMD ["node_modules/.bin/tsx", "src/jobs/worker.ts"]
