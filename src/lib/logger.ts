@@ -30,12 +30,17 @@ export const REDACT_PATHS = [
   'CREDENTIALS_ENCRYPTION_KEY',
 ]
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
-    name: options.name ?? 'postforge',
-    level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-  })
+export function createLogger(
+  options: { level?: string; name?: string; destination?: pino.DestinationStream } = {},
+): Logger {
+  return pino(
+    {
+      name: options.name ?? 'postforge',
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    options.destination,
+  )
 }
 
 let root: Logger | undefined

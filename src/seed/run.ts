@@ -1,11 +1,11 @@
-import config from '@payload-config'
 import { getPayload } from 'payload'
 
-import { env } from '../lib/env'
+import { bootOrExit } from '../lib/boot'
 import { seed } from '.'
 
 /** `tsx src/seed/run.ts`: first admin and demo content; prints a generated password once. */
-const settings = env()
+const settings = bootOrExit()
+const { default: config } = await import('@payload-config')
 const payload = await getPayload({ config })
 const result = await seed(payload, { adminEmail: settings.ADMIN_EMAIL, adminPassword: settings.ADMIN_PASSWORD })
 if (result.adminEmail) {
