@@ -79,6 +79,8 @@ export interface Config {
     schedules: Schedule;
     publications: Publication;
     'workflow-events': WorkflowEvent;
+    'ai-runs': AiRun;
+    prompts: Prompt;
     'payload-kv': PayloadKv;
     'payload-locked-documents': PayloadLockedDocument;
     'payload-preferences': PayloadPreference;
@@ -97,6 +99,8 @@ export interface Config {
     schedules: SchedulesSelect<false> | SchedulesSelect<true>;
     publications: PublicationsSelect<false> | PublicationsSelect<true>;
     'workflow-events': WorkflowEventsSelect<false> | WorkflowEventsSelect<true>;
+    'ai-runs': AiRunsSelect<false> | AiRunsSelect<true>;
+    prompts: PromptsSelect<false> | PromptsSelect<true>;
     'payload-kv': PayloadKvSelect<false> | PayloadKvSelect<true>;
     'payload-locked-documents': PayloadLockedDocumentsSelect<false> | PayloadLockedDocumentsSelect<true>;
     'payload-preferences': PayloadPreferencesSelect<false> | PayloadPreferencesSelect<true>;
@@ -540,6 +544,51 @@ export interface WorkflowEvent {
 }
 /**
  * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "ai-runs".
+ */
+export interface AiRun {
+  id: number;
+  task: string;
+  model: string;
+  promptVariant?: string | null;
+  outcome: 'ok' | 'error' | 'timeout' | 'invalid_output';
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  costUsd?: number | null;
+  latencyMs?: number | null;
+  error?: string | null;
+  account?: (number | null) | Account;
+  project?: (number | null) | Project;
+  article?: (number | null) | Article;
+  post?: (number | null) | Post;
+  /**
+   * The worker job (and step) that made the call.
+   */
+  jobKey?: string | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "prompts".
+ */
+export interface Prompt {
+  id: number;
+  name: string;
+  task: string;
+  language: 'ru' | 'en';
+  variant: string;
+  weight: number;
+  active?: boolean | null;
+  /**
+   * Use {{variable}} placeholders, e.g. {{project.name}}, {{keyword}}.
+   */
+  template: string;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
  * via the `definition` "payload-kv".
  */
 export interface PayloadKv {
@@ -605,6 +654,14 @@ export interface PayloadLockedDocument {
     | ({
         relationTo: 'workflow-events';
         value: number | WorkflowEvent;
+      } | null)
+    | ({
+        relationTo: 'ai-runs';
+        value: number | AiRun;
+      } | null)
+    | ({
+        relationTo: 'prompts';
+        value: number | Prompt;
       } | null);
   globalSlug?: string | null;
   user:
@@ -934,6 +991,43 @@ export interface WorkflowEventsSelect<T extends boolean = true> {
   staffUser?: T;
   actorAccount?: T;
   note?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "ai-runs_select".
+ */
+export interface AiRunsSelect<T extends boolean = true> {
+  task?: T;
+  model?: T;
+  promptVariant?: T;
+  outcome?: T;
+  inputTokens?: T;
+  outputTokens?: T;
+  costUsd?: T;
+  latencyMs?: T;
+  error?: T;
+  account?: T;
+  project?: T;
+  article?: T;
+  post?: T;
+  jobKey?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "prompts_select".
+ */
+export interface PromptsSelect<T extends boolean = true> {
+  name?: T;
+  task?: T;
+  language?: T;
+  variant?: T;
+  weight?: T;
+  active?: T;
+  template?: T;
   updatedAt?: T;
   createdAt?: T;
 }

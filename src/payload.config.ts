@@ -9,12 +9,14 @@ import { buildConfig } from 'payload'
 import sharp from 'sharp'
 
 import { Accounts } from './collections/Accounts'
+import { AiRuns } from './collections/AiRuns'
 import { Articles } from './collections/Articles'
 import { Connections } from './collections/Connections'
 import { Keywords } from './collections/Keywords'
 import { Media } from './collections/Media'
 import { Posts } from './collections/Posts'
 import { Projects } from './collections/Projects'
+import { Prompts } from './collections/Prompts'
 import { Publications } from './collections/Publications'
 import { Schedules } from './collections/Schedules'
 import { Users } from './collections/Users'
@@ -53,6 +55,8 @@ export default buildConfig({
     Schedules,
     Publications,
     WorkflowEvents,
+    AiRuns,
+    Prompts,
   ],
   editor: lexicalEditor(),
   db: postgresAdapter({

@@ -1,10 +1,13 @@
-import { Redis } from 'ioredis'
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
-import { env } from './env'
+import { heartbeatAge } from '../jobs/heartbeat'
+import { redis } from './redis'
 
 type Check = { ok: boolean; ms: number; error?: string }
+
+/** A worker that has not run its once-a-minute heartbeat job for this long is not consuming jobs. */
+export const WORKER_STALE_MS = 3 * 60_000
 
 async function timed(fn: () => Promise<unknown>): Promise<Check> {
   const started = performance.now()
@@ -12,22 +15,17 @@ async function timed(fn: () => Promise<unknown>): Promise<Check> {
     await fn()
     return { ok: true, ms: Math.round(performance.now() - started) }
   } catch (error) {
-    // The reason is kept short and generic: connection strings must never reach a response.
+    // Only the error's class: connection strings must never reach a response.
     return { ok: false, ms: Math.round(performance.now() - started), error: error instanceof Error ? error.name : 'error' }
   }
-}
-
-let redis: Redis | undefined
-
-function healthRedis(): Redis {
-  redis ??= new Redis(env().REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 })
-  return redis
 }
 
 export async function checkHealth(payload: Payload) {
   const [database, cache] = await Promise.all([
     timed(() => payload.db.drizzle.execute(sql`select 1`)),
-    timed(() => healthRedis().ping()),
+    timed(() => redis().ping()),
   ])
-  return { ok: database.ok && cache.ok, checks: { database, redis: cache } }
+  const age = cache.ok ? await heartbeatAge().catch(() => null) : null
+  const worker = { ok: age !== null && age < WORKER_STALE_MS, lastJobAgoMs: age }
+  return { ok: database.ok && cache.ok, checks: { database, redis: cache, worker } }
 }

@@ -1,9 +1,15 @@
 import * as migration_20261124_141454_initial from './20261124_141454_initial';
+import * as migration_20261124_143650_ai_runs_prompts from './20261124_143650_ai_runs_prompts';
 
 export const migrations = [
   {
     up: migration_20261124_141454_initial.up,
     down: migration_20261124_141454_initial.down,
-    name: '20261124_141454_initial'
+    name: '20261124_141454_initial',
+  },
+  {
+    up: migration_20261124_143650_ai_runs_prompts.up,
+    down: migration_20261124_143650_ai_runs_prompts.down,
+    name: '20261124_143650_ai_runs_prompts'
   },
 ];

@@ -5,9 +5,14 @@ import { checkHealth } from '../../../lib/health'
 
 export const dynamic = 'force-dynamic'
 
-/** Liveness and readiness in one: 200 only when the database and Redis answer. */
-export async function GET() {
+/**
+ * 200 when the database and Redis answer. `?require=worker` also demands proof that the worker
+ * consumed a job in the last few minutes, for the worker's own liveness probe.
+ */
+export async function GET(request: Request) {
   const payload = await getPayload({ config })
   const report = await checkHealth(payload)
-  return Response.json(report, { status: report.ok ? 200 : 503, headers: { 'Cache-Control': 'no-store' } })
+  const requireWorker = new URL(request.url).searchParams.get('require') === 'worker'
+  const ok = report.ok && (!requireWorker || report.checks.worker.ok)
+  return Response.json({ ...report, ok }, { status: ok ? 200 : 503, headers: { 'Cache-Control': 'no-store' } })
 }

@@ -1,0 +1,39 @@
+import type { CollectionConfig } from 'payload'
+
+import { nobody, ownRowsOr } from '../access/tenant'
+
+/**
+ * One row per model call, failed attempts included: what it cost, how long it took and how it
+ * ended. Written only by the worker; staff read all, an account reads its own.
+ */
+export const AiRuns: CollectionConfig = {
+  slug: 'ai-runs',
+  admin: {
+    defaultColumns: ['createdAt', 'task', 'model', 'outcome', 'inputTokens', 'outputTokens', 'costUsd', 'latencyMs'],
+    group: 'AI',
+  },
+  access: { read: ownRowsOr('admin', 'editor', 'support'), create: nobody, update: nobody, delete: nobody },
+  fields: [
+    { name: 'task', type: 'text', required: true, index: true },
+    { name: 'model', type: 'text', required: true, index: true },
+    { name: 'promptVariant', type: 'text', index: true },
+    {
+      name: 'outcome',
+      type: 'select',
+      required: true,
+      index: true,
+      enumName: 'enum_ai_runs_outcome',
+      options: ['ok', 'error', 'timeout', 'invalid_output'].map((value) => ({ label: value, value })),
+    },
+    { name: 'inputTokens', type: 'number', defaultValue: 0 },
+    { name: 'outputTokens', type: 'number', defaultValue: 0 },
+    { name: 'costUsd', type: 'number' },
+    { name: 'latencyMs', type: 'number' },
+    { name: 'error', type: 'textarea' },
+    { name: 'account', type: 'relationship', relationTo: 'accounts', index: true },
+    { name: 'project', type: 'relationship', relationTo: 'projects', index: true },
+    { name: 'article', type: 'relationship', relationTo: 'articles' },
+    { name: 'post', type: 'relationship', relationTo: 'posts' },
+    { name: 'jobKey', type: 'text', index: true, admin: { description: 'The worker job (and step) that made the call.' } },
+  ],
+}
