@@ -21,6 +21,7 @@ import { Publications } from './collections/Publications'
 import { Schedules } from './collections/Schedules'
 import { Users } from './collections/Users'
 import { WorkflowEvents } from './collections/WorkflowEvents'
+import { jobEndpoints } from './jobs/endpoints'
 import { env } from './lib/env'
 import { logger } from './lib/logger'
 import { migrations } from './migrations'
@@ -40,6 +41,10 @@ export default buildConfig({
     meta: { titleSuffix: ' · Postforge' },
     components: {
       beforeDashboard: ['/components/admin/ReviewQueue#ReviewQueue'],
+      afterNavLinks: ['/components/admin/JobsNavLink#JobsNavLink'],
+      views: {
+        jobs: { Component: '/components/admin/JobsView#JobsView', path: '/jobs' },
+      },
     },
   },
   i18n: { supportedLanguages: { ru, en }, fallbackLanguage: 'en' },
@@ -58,6 +63,7 @@ export default buildConfig({
     AiRuns,
     Prompts,
   ],
+  endpoints: jobEndpoints,
   editor: lexicalEditor(),
   db: postgresAdapter({
     pool: { connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX },

@@ -40,6 +40,8 @@ const ru: Dictionary = {
   'timezone.invalid': 'Неизвестный часовой пояс «{value}». Пример: Europe/Moscow.',
   'credentials.invalid': 'Данные подключения заполнены неверно: {details}',
   'auth.required': 'Нужна авторизация.',
+  'auth.staff_only': 'Доступно только сотрудникам Postforge.',
+  'jobs.not_found': 'Задача не найдена или уже выполняется.',
   'request.invalid': 'Запрос заполнен неверно: {details}',
   'none': 'нет',
 }
@@ -74,6 +76,8 @@ const en: Dictionary = {
   'timezone.invalid': 'Unknown time zone "{value}". Example: Europe/Moscow.',
   'credentials.invalid': 'The connection details are not valid: {details}',
   'auth.required': 'Authentication required.',
+  'auth.staff_only': 'Postforge staff only.',
+  'jobs.not_found': 'Job not found, or it is running.',
   'request.invalid': 'The request is not valid: {details}',
   'none': 'none',
 }

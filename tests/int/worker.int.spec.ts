@@ -6,20 +6,28 @@ import { defineTask } from '../../src/jobs/task'
 import { buildTaskList } from '../../src/jobs/taskList'
 import { checkHealth } from '../../src/lib/health'
 import { redis } from '../../src/lib/redis'
+import { createStaff, createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
+import { rest } from '../helpers/rest'
 
 let runner: Runner
 let utils: WorkerUtils
 const seen: string[] = []
+let flaky = true
 
 const echo = defineTask('test.echo', z.object({ word: z.string().min(1) }), async ({ word }) => {
   seen.push(word)
 })
 
+const sometimesFails = defineTask('test.flaky', z.object({}), async () => {
+  if (flaky) throw new Error('platform answered 503')
+  seen.push('flaky-ok')
+})
+
 beforeAll(async () => {
   const payload = await testPayload()
   await redis().del('postforge:worker:heartbeat')
-  const taskList = { ...buildTaskList(async () => payload), ...Object.fromEntries([echo(async () => payload)]) }
+  const taskList = { ...buildTaskList(async () => payload), ...Object.fromEntries([echo(async () => payload), sometimesFails(async () => payload)]) }
   runner = await run({
     connectionString: process.env.DATABASE_URL,
     concurrency: 2,
@@ -76,5 +84,25 @@ describe('worker', () => {
       return r.checks.worker.ok ? r : undefined
     })
     expect(report.checks.worker.lastJobAgoMs).toBeLessThan(10_000)
+  })
+
+  it('shows staff the failed job with its error and lets an editor retry it', async () => {
+    const payload = await testPayload()
+    const editor = await createStaff(payload, ['editor'])
+    const job = await utils.addJob('test.flaky', {}, { maxAttempts: 1 })
+    const failed = await waitFor(async () => {
+      const res = await rest('GET', '/jobs?state=failed', { auth: editor.auth })
+      return res.json.docs.find((d: { id: string }) => d.id === String(job.id))
+    })
+    expect(failed).toMatchObject({ task: 'test.flaky', attempts: 1, lastError: expect.stringContaining('platform answered 503') })
+
+    const customer = await createTenant(payload)
+    expect((await rest('GET', '/jobs?state=failed', { auth: customer.auth })).status).toBe(403)
+    expect((await rest('POST', `/jobs/${job.id}/retry`, { auth: customer.auth })).status).toBe(403)
+
+    flaky = false
+    const retry = await rest('POST', `/jobs/${job.id}/retry`, { auth: editor.auth })
+    expect(retry.status).toBe(200)
+    await waitFor(async () => (seen.includes('flaky-ok') ? true : undefined))
   })
 })

@@ -1,0 +1,76 @@
+import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker'
+import { sql } from '@payloadcms/db-postgres'
+import type { Payload } from 'payload'
+
+import { env } from '../lib/env'
+
+export const JOB_STATES = ['queued', 'running', 'failed'] as const
+export type JobState = (typeof JOB_STATES)[number]
+
+export type JobRow = {
+  id: string
+  task: string
+  queue: string | null
+  key: string | null
+  state: JobState
+  attempts: number
+  maxAttempts: number
+  runAt: string
+  lastError: string | null
+  updatedAt: string
+}
+
+const STATE_FILTER: Record<JobState, ReturnType<typeof sql>> = {
+  queued: sql`locked_at is null and attempts < max_attempts and last_error is null`,
+  running: sql`locked_at is not null`,
+  failed: sql`locked_at is null and last_error is not null`,
+}
+
+/** Jobs as staff need to see them: waiting, running, or failed with the error (newest first). */
+export async function listJobs(payload: Payload, state: JobState, limit = 100): Promise<JobRow[]> {
+  const result = await payload.db.drizzle.execute(sql`
+    select id::text, task_identifier as task, queue_name as queue, key, attempts, max_attempts,
+           run_at, last_error, updated_at, locked_at
+    from graphile_worker.jobs where ${STATE_FILTER[state]}
+    order by updated_at desc limit ${limit}`)
+  return (result.rows as Record<string, unknown>[]).map((row) => ({
+    id: String(row.id),
+    task: String(row.task),
+    queue: (row.queue as string | null) ?? null,
+    key: (row.key as string | null) ?? null,
+    state,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    runAt: new Date(row.run_at as string).toISOString(),
+    lastError: (row.last_error as string | null) ?? null,
+    updatedAt: new Date(row.updated_at as string).toISOString(),
+  }))
+}
+
+export async function countJobs(payload: Payload): Promise<Record<JobState, number>> {
+  const entries = await Promise.all(
+    JOB_STATES.map(async (state) => {
+      const result = await payload.db.drizzle.execute(
+        sql`select count(*)::int as n from graphile_worker.jobs where ${STATE_FILTER[state]}`,
+      )
+      return [state, Number((result.rows[0] as { n: number }).n)] as const
+    }),
+  )
+  return Object.fromEntries(entries) as Record<JobState, number>
+}
+
+let utils: Promise<WorkerUtils> | undefined
+
+export function workerUtils(): Promise<WorkerUtils> {
+  utils ??= makeWorkerUtils({ connectionString: env().DATABASE_URL }).then(async (u) => {
+    await u.migrate()
+    return u
+  })
+  return utils
+}
+
+/** Runs a failed job again now, with a fresh set of attempts. */
+export async function retryJob(id: string): Promise<boolean> {
+  const jobs = await (await workerUtils()).rescheduleJobs([id], { runAt: new Date(), attempts: 0, maxAttempts: 5 })
+  return jobs.length === 1
+}
