@@ -58,6 +58,9 @@ const EnvSchema = z.object({
   INSTAGRAM_APP_ID: z.string().optional(),
   INSTAGRAM_APP_SECRET: z.string().optional(),
 
+  // Prometheus scraping of /api/metrics (Authorization: Bearer <token>); the endpoint is off without it.
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+
   // Worker.
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
 })
@@ -71,7 +74,7 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
   const result = EnvSchema.safeParse(source)
   if (result.success) return result.data
   const problems = result.error.issues.map((issue) => {
@@ -101,4 +104,5 @@ export const SECRET_ENV_KEYS = [
   'AI_API_KEY',
   'PINTEREST_CLIENT_SECRET',
   'INSTAGRAM_APP_SECRET',
+  'METRICS_TOKEN',
 ] as const

@@ -38,7 +38,7 @@ describe('configuration', () => {
   it('stops a process at boot with one message naming the variable', () => {
     const env: Record<string, string | undefined> = { ...process.env, ...valid, PAYLOAD_SECRET: '' }
     delete env.PAYLOAD_SECRET
-    const result = spawnSync('node_modules/.bin/tsx', ['src/seed/run.ts'], { env, encoding: 'utf8', timeout: 60_000 })
+    const result = spawnSync('node_modules/.bin/tsx', ['src/seed/run.ts'], { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 60_000 })
     expect(result.status).not.toBe(0)
     expect(result.stderr.trim()).toBe(
       'postforge: Invalid configuration: PAYLOAD_SECRET is required. See .env.example.',
