@@ -6,6 +6,7 @@ import { lexicalEditor } from '@payloadcms/richtext-lexical'
 import { en } from '@payloadcms/translations/languages/en'
 import { ru } from '@payloadcms/translations/languages/ru'
 import { buildConfig } from 'payload'
+import { openapi, swaggerUI } from 'payload-oapi'
 import sharp from 'sharp'
 
 import { Accounts } from './collections/Accounts'
@@ -72,6 +73,15 @@ export default buildConfig({
     prodMigrations: migrations,
   }),
   sharp,
+  plugins: [
+    // The REST API described for partners: /api/openapi.json, browsable at /api/docs.
+    openapi({
+      openapiVersion: '3.0',
+      metadata: { title: 'Postforge API', version: '1.0.0', description: 'Authenticate with `Authorization: accounts API-Key <key>`.' },
+      filters: { hideInternalCollections: true },
+    }),
+    swaggerUI({}),
+  ],
   graphQL: { disablePlaygroundInProduction: true },
   typescript: { outputFile: path.resolve(dirname, 'payload-types.ts') },
 })
