@@ -1,0 +1,81 @@
+import { sql } from '@payloadcms/db-postgres'
+import type { Payload } from 'payload'
+
+import type { Publication } from '../payload-types'
+import { SYSTEM_CONTEXT } from '../workflow/hooks'
+
+type Status = Publication['status']
+
+/**
+ * Takes a queued publication for this worker, atomically: of two workers (or a retried job)
+ * exactly one gets it. Anything not `queued` (publishing, published, unconfirmed...) is left
+ * alone, which is what stops a blind re-send after a crash.
+ */
+export async function claimPublication(payload: Payload, id: number): Promise<boolean> {
+  const result = await payload.db.drizzle.execute(sql`
+    update publications
+       set status = 'publishing', attempts = coalesce(attempts, 0) + 1, updated_at = now()
+     where id = ${id} and status = 'queued'
+    returning id`)
+  if (result.rows.length === 0) return false
+  await appendHistory(payload, id, 'publishing')
+  return true
+}
+
+export type Settlement =
+  | { status: 'published'; remoteId: string; remoteUrl?: string | null; message?: string }
+  | { status: 'queued'; message: string }
+  | { status: 'failed' | 'unconfirmed' | 'cancelled'; message: string }
+
+/** Records how a publish attempt ended, with the history entry and the customer-facing reason. */
+export async function settlePublication(payload: Payload, id: number, outcome: Settlement): Promise<Publication> {
+  const current = await payload.findByID({ collection: 'publications', id, depth: 0, overrideAccess: true })
+  const history = [...(current.history ?? []), { at: new Date().toISOString(), status: outcome.status, message: outcome.message ?? null }]
+  return payload.update({
+    collection: 'publications',
+    id,
+    overrideAccess: true,
+    context: SYSTEM_CONTEXT,
+    data: {
+      status: outcome.status,
+      history,
+      ...(outcome.status === 'published'
+        ? { remoteId: outcome.remoteId, remoteUrl: outcome.remoteUrl ?? null, lastError: null }
+        : { lastError: outcome.message }),
+    },
+  })
+}
+
+async function appendHistory(payload: Payload, id: number, status: Status, message?: string) {
+  const current = await payload.findByID({ collection: 'publications', id, depth: 0, overrideAccess: true })
+  await payload.update({
+    collection: 'publications',
+    id,
+    overrideAccess: true,
+    context: SYSTEM_CONTEXT,
+    data: { history: [...(current.history ?? []), { at: new Date().toISOString(), status, message: message ?? null }] },
+  })
+}
+
+/**
+ * Publications left `publishing` longer than `staleMs` belong to a worker that died mid-call:
+ * their outcome is unknown, so they become `unconfirmed` (never re-queued blindly).
+ */
+export async function markStuckUnconfirmed(payload: Payload, staleMs: number, message: string): Promise<number[]> {
+  const result = await payload.db.drizzle.execute(sql`
+    update publications set status = 'unconfirmed', updated_at = now()
+     where status = 'publishing' and updated_at < now() - make_interval(secs => ${staleMs / 1000})
+    returning id`)
+  const ids = (result.rows as { id: number }[]).map((r) => Number(r.id))
+  for (const id of ids) await appendHistory(payload, id, 'unconfirmed', message)
+  return ids
+}
+
+/** Queued publications whose instant passed long ago with no job to run them. */
+export async function overdueQueued(payload: Payload, graceMs: number): Promise<number[]> {
+  const result = await payload.db.drizzle.execute(sql`
+    select p.id from publications p
+     where p.status = 'queued' and p.planned_at < now() - make_interval(secs => ${graceMs / 1000})
+       and not exists (select 1 from graphile_worker.jobs j where j.key = 'publish:' || p.id)`)
+  return (result.rows as { id: number }[]).map((r) => Number(r.id))
+}
