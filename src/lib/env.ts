@@ -54,7 +54,9 @@ const EnvSchema = z.object({
   PINTEREST_API_BASE: z.url().default('https://api.pinterest.com'),
   PINTEREST_CLIENT_ID: z.string().optional(),
   PINTEREST_CLIENT_SECRET: z.string().optional(),
+  PINTEREST_OAUTH_URL: z.url().default('https://www.pinterest.com/oauth/'),
   INSTAGRAM_GRAPH_BASE: z.url().default('https://graph.facebook.com/v21.0'),
+  INSTAGRAM_OAUTH_URL: z.url().default('https://www.facebook.com/v21.0/dialog/oauth'),
   INSTAGRAM_APP_ID: z.string().optional(),
   INSTAGRAM_APP_SECRET: z.string().optional(),
 
@@ -89,6 +91,12 @@ let cached: Env | undefined
 
 export function env(): Env {
   cached ??= parseEnv()
+  return cached
+}
+
+/** Re-reads process.env: for tests that point clients at fake servers started at run time. */
+export function reloadEnv(): Env {
+  cached = parseEnv()
   return cached
 }
 

@@ -1,0 +1,59 @@
+import type { Payload } from 'payload'
+
+import { env } from '../lib/env'
+import { logger } from '../lib/logger'
+import { OAUTH_PROVIDERS, OAuthError } from './providers'
+import { beginAuthorization, completeAuthorization, redeemTicket, type OAuthPlatform } from './state'
+
+export function redirectUri(platform: OAuthPlatform): string {
+  return `${env().SERVER_URL.replace(/\/$/, '')}/api/oauth/${platform}/callback`
+}
+
+/** Step 1: the customer's one-time link becomes a redirect to the platform's consent screen. */
+export async function startOAuth(platform: OAuthPlatform, ticket: string): Promise<{ redirect: string } | { error: OAuthError['code'] | 'oauth.link_expired' }> {
+  const binding = await redeemTicket(ticket)
+  if (!binding || binding.platform !== platform) return { error: 'oauth.link_expired' }
+  try {
+    const { state, challenge } = await beginAuthorization(binding)
+    return { redirect: OAUTH_PROVIDERS[platform].authorizeUrl({ state, challenge, redirectUri: redirectUri(platform) }) }
+  } catch (error) {
+    if (error instanceof OAuthError) return { error: error.code }
+    throw error
+  }
+}
+
+export type CallbackResult =
+  | { ok: true; language: string; connectionId: number; displayName: string }
+  | { ok: false; language: string; error: OAuthError['code'] | 'oauth.link_expired' }
+
+/**
+ * Step 2: the platform sends the customer back. The state must be ours, unexpired and unused;
+ * the connection is created as that account (its access rules apply), credentials sealed.
+ */
+export async function finishOAuth(
+  payload: Payload,
+  platform: OAuthPlatform,
+  params: { code?: string | null; state?: string | null; error?: string | null },
+): Promise<CallbackResult> {
+  const pending = params.state ? await completeAuthorization(params.state) : null
+  if (!pending || pending.platform !== platform) return { ok: false, language: 'ru', error: 'oauth.link_expired' }
+  const account = await payload.findByID({ collection: 'accounts', id: pending.accountId, depth: 0, overrideAccess: true })
+  const language = account.language ?? 'ru'
+  if (params.error || !params.code) return { ok: false, language, error: 'oauth.denied' }
+  try {
+    const connected = await OAUTH_PROVIDERS[platform].exchange({ code: params.code, verifier: pending.verifier, redirectUri: redirectUri(platform) })
+    const connection = await payload.create({
+      collection: 'connections',
+      data: { platform, displayName: connected.displayName, project: pending.projectId, credentials: connected.credentials } as never,
+      user: { ...account, collection: 'accounts' },
+      overrideAccess: false,
+    })
+    return { ok: true, language, connectionId: connection.id, displayName: connected.displayName }
+  } catch (error) {
+    if (error instanceof OAuthError) {
+      logger().warn({ platform, account: account.id, reason: error.message }, 'oauth connection failed')
+      return { ok: false, language, error: error.code }
+    }
+    throw error
+  }
+}

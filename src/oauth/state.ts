@@ -1,0 +1,52 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+import { z } from 'zod'
+
+import { redis } from '../lib/redis'
+
+export const OAUTH_PLATFORMS = ['pinterest', 'instagram'] as const
+export type OAuthPlatform = (typeof OAUTH_PLATFORMS)[number]
+
+const TICKET_TTL_S = 15 * 60
+const STATE_TTL_S = 10 * 60
+
+const Binding = z.object({
+  accountId: z.number().int().positive(),
+  projectId: z.number().int().positive(),
+  platform: z.enum(OAUTH_PLATFORMS),
+})
+export type OAuthBinding = z.infer<typeof Binding>
+
+const PendingState = Binding.extend({ verifier: z.string().min(43) })
+
+/**
+ * A one-time link the bot hands to a customer: it binds the browser flow that follows to that
+ * account and project. Expires in 15 minutes and works once.
+ */
+export async function createTicket(binding: OAuthBinding): Promise<string> {
+  const ticket = randomBytes(24).toString('base64url')
+  await redis().set(`oauth:ticket:${ticket}`, JSON.stringify(Binding.parse(binding)), 'EX', TICKET_TTL_S)
+  return ticket
+}
+
+export async function redeemTicket(ticket: string): Promise<OAuthBinding | null> {
+  if (!/^[A-Za-z0-9_-]{32}$/.test(ticket)) return null
+  const raw = await redis().getdel(`oauth:ticket:${ticket}`)
+  const parsed = raw ? Binding.safeParse(JSON.parse(raw)) : null
+  return parsed?.success ? parsed.data : null
+}
+
+/** PKCE (RFC 7636, S256) and the `state` that carries the binding through the provider. */
+export async function beginAuthorization(binding: OAuthBinding): Promise<{ state: string; challenge: string }> {
+  const state = randomBytes(24).toString('base64url')
+  const verifier = randomBytes(48).toString('base64url')
+  await redis().set(`oauth:state:${state}`, JSON.stringify({ ...binding, verifier }), 'EX', STATE_TTL_S)
+  return { state, challenge: createHash('sha256').update(verifier).digest('base64url') }
+}
+
+export async function completeAuthorization(state: string): Promise<z.infer<typeof PendingState> | null> {
+  if (!/^[A-Za-z0-9_-]{32}$/.test(state)) return null
+  const raw = await redis().getdel(`oauth:state:${state}`)
+  const parsed = raw ? PendingState.safeParse(JSON.parse(raw)) : null
+  return parsed?.success ? parsed.data : null
+}
