@@ -41,7 +41,7 @@ export default buildConfig({
     importMap: { baseDir: dirname },
     meta: { titleSuffix: ' · Postforge' },
     components: {
-      beforeDashboard: ['/components/admin/ReviewQueue#ReviewQueue'],
+      beforeDashboard: ['/components/admin/ReviewQueue#ReviewQueue', '/components/admin/PublishingAlerts#PublishingAlerts'],
       afterNavLinks: ['/components/admin/JobsNavLink#JobsNavLink'],
       views: {
         jobs: { Component: '/components/admin/JobsView#JobsView', path: '/jobs' },

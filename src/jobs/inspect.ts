@@ -28,6 +28,7 @@ const STATE_FILTER: Record<JobState, ReturnType<typeof sql>> = {
 
 /** Jobs as staff need to see them: waiting, running, or failed with the error (newest first). */
 export async function listJobs(payload: Payload, state: JobState, limit = 100): Promise<JobRow[]> {
+  await workerUtils()
   const result = await payload.db.drizzle.execute(sql`
     select id::text, task_identifier as task, queue_name as queue, key, attempts, max_attempts,
            run_at, last_error, updated_at, locked_at
@@ -48,6 +49,7 @@ export async function listJobs(payload: Payload, state: JobState, limit = 100): 
 }
 
 export async function countJobs(payload: Payload): Promise<Record<JobState, number>> {
+  await workerUtils()
   const entries = await Promise.all(
     JOB_STATES.map(async (state) => {
       const result = await payload.db.drizzle.execute(
@@ -61,6 +63,7 @@ export async function countJobs(payload: Payload): Promise<Record<JobState, numb
 
 let utils: Promise<WorkerUtils> | undefined
 
+/** Shared WorkerUtils; the first call also installs graphile-worker's schema if it is missing. */
 export function workerUtils(): Promise<WorkerUtils> {
   utils ??= makeWorkerUtils({ connectionString: env().DATABASE_URL }).then(async (u) => {
     await u.migrate()

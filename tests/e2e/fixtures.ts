@@ -5,6 +5,7 @@ export type E2EFixtures = {
   a: { apiKey: string; accountId: number; projectId: number }
   b: { apiKey: string; accountId: number; projectId: number }
   articles: { toApprove: number; toChange: number; other: number }
+  failedPublication: number
 }
 
 export function fixtures(): E2EFixtures {

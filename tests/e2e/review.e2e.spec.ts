@@ -16,6 +16,9 @@ test('staff signs in, sees the review queue, approves one article and requests c
   const changeRow = queue.getByTestId(`review-articles-${f.articles.toChange}`)
   await expect(approveRow).toContainText('How to choose coffee beans')
   await expect(changeRow).toContainText('Grind size for a cezve')
+  const alerts = page.locator('section.publishing-alerts')
+  await expect(alerts).toContainText('Failed: Espresso at home → Alpha blog')
+  await expect(alerts).toContainText('WordPress refused the application password')
   await page.screenshot({ path: '.data/test-results/review-queue.png', fullPage: true })
 
   await approveRow.getByRole('button', { name: 'Approve How to choose coffee beans' }).click()
@@ -50,4 +53,17 @@ test("an account's API key over REST sees only its own data", async ({ request }
   expect([403, 404]).toContain(foreign.status())
   const anonymous = await request.get('/api/projects')
   expect(anonymous.status()).toBe(403)
+})
+
+test('staff sees the jobs view', async ({ page }) => {
+  await page.goto('/admin/login')
+  await page.getByLabel('Email').fill(f.editor.email)
+  await page.getByLabel('Password').fill(f.editor.password)
+  await page.getByRole('button', { name: /login|log in|войти/i }).click()
+  await expect(page.getByRole('heading', { name: /Review queue/ })).toBeVisible()
+  await expect(page.locator('a[href="/admin/jobs"]')).toHaveCount(1)
+  await page.goto('/admin/jobs')
+  await expect(page.getByRole('heading', { name: 'Jobs' })).toBeVisible()
+  await expect(page.getByRole('navigation', { name: 'Job state' })).toContainText('failed (0)')
+  await page.screenshot({ path: '.data/test-results/jobs.png', fullPage: true })
 })

@@ -29,9 +29,32 @@ const toApprove = await article('How to choose coffee beans', a.projectId)
 const toChange = await article('Grind size for a cezve', a.projectId)
 const other = await article('Oolong brewing guide', b.projectId)
 
+const editorUser = (await payload.find({ collection: 'users', where: { email: { equals: editor.email } } })).docs[0]
+const published = await article('Espresso at home', a.projectId)
+await payload.update({ collection: 'articles', id: published.id, data: { workflowStatus: 'approved' }, user: editorUser, overrideAccess: false })
+const blog = await payload.create({
+  collection: 'connections',
+  data: {
+    displayName: 'Alpha blog',
+    platform: 'wordpress',
+    project: a.projectId,
+    credentials: { siteUrl: 'https://alpha.example', username: 'alpha', applicationPassword: 'abcd efgh ijkl mnop' },
+  } as never,
+})
+const failed = await payload.create({
+  collection: 'publications',
+  data: { project: a.projectId, connection: blog.id, article: published.id, plannedAt: new Date().toISOString() } as never,
+})
+await payload.update({
+  collection: 'publications',
+  id: failed.id,
+  context: SYSTEM_CONTEXT,
+  data: { status: 'failed', lastError: 'WordPress refused the application password. Create a new one and reconnect.' },
+})
+
 writeFileSync(
   process.env.E2E_FIXTURES!,
-  JSON.stringify({ editor, a, b, articles: { toApprove: toApprove.id, toChange: toChange.id, other: other.id } }, null, 2),
+  JSON.stringify({ editor, a, b, articles: { toApprove: toApprove.id, toChange: toChange.id, other: other.id }, failedPublication: failed.id }, null, 2),
 )
 await payload.destroy()
 process.exit(0)
