@@ -2,6 +2,7 @@ import type { CollectionConfig } from 'payload'
 
 import { isStaff } from '../access/actors'
 import { timezoneField } from '../fields/timezone'
+import { deleteAccountProjects } from './hooks/cascadeDelete'
 
 const self = ({ req }: { req: { user?: { collection?: string; id?: number | string } | null } }) =>
   req.user?.collection === 'accounts' ? { id: { equals: req.user.id } } : false
@@ -18,6 +19,7 @@ export const Accounts: CollectionConfig = {
     group: 'Customers',
   },
   auth: { useAPIKey: true, disableLocalStrategy: true },
+  hooks: { beforeDelete: [deleteAccountProjects] },
   access: {
     admin: () => false,
     read: ({ req }) => (isStaff(req) ? true : self({ req })),

@@ -4,6 +4,7 @@ import { accountIdOf, isStaff } from '../../access/actors'
 import { ownRowsOr, staffOrAccount } from '../../access/tenant'
 import { accountField } from '../../fields/tenant'
 import { timezoneField } from '../../fields/timezone'
+import { deleteProjectContent } from '../hooks/cascadeDelete'
 import { idOf } from '../../lib/ids'
 import { REVIEW_POLICIES } from '../../workflow/transitions'
 
@@ -28,7 +29,7 @@ export const Projects: CollectionConfig = {
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin'),
   },
-  hooks: { beforeValidate: [ownedByActingAccount] },
+  hooks: { beforeValidate: [ownedByActingAccount], beforeDelete: [deleteProjectContent] },
   fields: [
     { name: 'name', type: 'text', required: true, maxLength: 120 },
     accountField({ access: { update: ({ req }) => isStaff(req, 'admin') } }),
