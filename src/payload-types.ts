@@ -494,6 +494,10 @@ export interface Publication {
   schedule?: (number | null) | Schedule;
   dedupeKey?: string | null;
   /**
+   * The schedule slot this fills (schedule:connection:instant); a slot is filled once.
+   */
+  slotKey?: string | null;
+  /**
    * Stored in UTC; shown in your time zone.
    */
   plannedAt: string;
@@ -960,6 +964,7 @@ export interface PublicationsSelect<T extends boolean = true> {
   post?: T;
   schedule?: T;
   dedupeKey?: T;
+  slotKey?: T;
   plannedAt?: T;
   status?: T;
   attempts?: T;

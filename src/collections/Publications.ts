@@ -82,6 +82,12 @@ export const Publications: CollectionConfig = {
     { name: 'schedule', type: 'relationship', relationTo: 'schedules' },
     { name: 'dedupeKey', type: 'text', unique: true, admin: { readOnly: true } },
     {
+      name: 'slotKey',
+      type: 'text',
+      unique: true,
+      admin: { readOnly: true, description: 'The schedule slot this fills (schedule:connection:instant); a slot is filled once.' },
+    },
+    {
       name: 'plannedAt',
       type: 'date',
       required: true,

@@ -1,5 +1,6 @@
 import * as migration_20261124_141454_initial from './20261124_141454_initial';
 import * as migration_20261124_143650_ai_runs_prompts from './20261124_143650_ai_runs_prompts';
+import * as migration_20261124_152341_publication_slot_key from './20261124_152341_publication_slot_key';
 
 export const migrations = [
   {
@@ -10,6 +11,11 @@ export const migrations = [
   {
     up: migration_20261124_143650_ai_runs_prompts.up,
     down: migration_20261124_143650_ai_runs_prompts.down,
-    name: '20261124_143650_ai_runs_prompts'
+    name: '20261124_143650_ai_runs_prompts',
+  },
+  {
+    up: migration_20261124_152341_publication_slot_key.up,
+    down: migration_20261124_152341_publication_slot_key.down,
+    name: '20261124_152341_publication_slot_key'
   },
 ];

@@ -1,0 +1,102 @@
+import type { Payload } from 'payload'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+import { workerUtils } from '../../src/jobs/inspect'
+import { materializeSchedules, type Enqueue } from '../../src/scheduling/materialize'
+import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { testPayload } from '../helpers/payload'
+
+let payload: Payload
+let t: Tenant
+let enqueue: Enqueue
+const now = new Date('2026-11-23T00:00:00Z').getTime()
+
+beforeAll(async () => {
+  payload = await testPayload()
+  const utils = await workerUtils()
+  enqueue = (task, body, spec) => utils.addJob(task, body, spec)
+  t = await createTenant(payload)
+  const editor = await createStaff(payload, ['editor'])
+  const approve = async (collection: 'articles' | 'posts', data: Record<string, unknown>) => {
+    const doc = await payload.create({ collection, data: { project: t.project.id, workflowStatus: 'in_review', ...data } as never })
+    return payload.update({ collection, id: doc.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+  }
+  await approve('articles', { title: 'First article' })
+  await approve('articles', { title: 'Second article' })
+  await payload.create({ collection: 'articles', data: { project: t.project.id, title: 'Not approved', workflowStatus: 'in_review' } as never })
+  await approve('posts', { title: 'Telegram post', variants: [{ platform: 'telegram', text: 'Привет' }] })
+  await approve('posts', { title: 'VK only post', variants: [{ platform: 'vk', text: 'Привет' }] })
+  const blog = await payload.create({
+    collection: 'connections',
+    data: { displayName: 'Blog', platform: 'wordpress', project: t.project.id, credentials: { siteUrl: 'https://t.example', username: 'u', applicationPassword: 'abcd efgh ijkl' } } as never,
+  })
+  const channel = await payload.create({
+    collection: 'connections',
+    data: { displayName: 'Channel', platform: 'telegram', project: t.project.id, credentials: { chatId: '@t_channel' } } as never,
+  })
+  await payload.create({
+    collection: 'schedules',
+    data: {
+      name: 'Twice a week',
+      project: t.project.id,
+      connections: [blog.id, channel.id],
+      cadence: 'slots',
+      contentKind: 'both',
+      slots: [{ weekday: 'mon', time: '09:00' }, { weekday: 'thu', time: '18:30' }],
+    } as never,
+  })
+})
+
+async function publications() {
+  const { docs } = await payload.find({ collection: 'publications', where: { project: { equals: t.project.id } }, sort: 'plannedAt', depth: 1, limit: 50 })
+  return docs.map((p) => ({
+    at: p.plannedAt,
+    to: (p.connection as { displayName: string }).displayName,
+    item: ((p.article ?? p.post) as { title: string }).title,
+    id: p.id,
+  }))
+}
+
+describe('schedule materialisation', () => {
+  it('fills each slot in Moscow time with the next approved item suited to the platform', async () => {
+    const result = await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue })
+    expect(result).toEqual({ created: 3, unfilled: 1 })
+    const rows = await publications()
+    expect(rows.map(({ at, to, item }) => [at, to, item])).toEqual([
+      ['2026-11-23T06:00:00.000Z', 'Blog', 'First article'],
+      ['2026-11-23T06:00:00.000Z', 'Channel', 'Telegram post'],
+      ['2026-11-26T15:30:00.000Z', 'Blog', 'Second article'],
+    ])
+    const { docs } = await payload.find({ collection: 'articles', where: { project: { equals: t.project.id }, workflowStatus: { equals: 'scheduled' } } })
+    expect(docs.map((d) => d.title).sort()).toEqual(['First article', 'Second article'])
+  })
+
+  it('puts a publish job at each instant, keyed by the publication', async () => {
+    const rows = await publications()
+    const { rows: jobs } = await (await workerUtils()).withPgClient((c) =>
+      c.query(`select key, run_at from graphile_worker.jobs where task_identifier = 'publication.publish' and key = any($1)`, [rows.map((r) => `publish:${r.id}`)]),
+    )
+    expect(jobs).toHaveLength(3)
+    for (const row of rows) {
+      const job = jobs.find((j: { key: string }) => j.key === `publish:${row.id}`)
+      expect(new Date(job.run_at).toISOString()).toBe(row.at)
+    }
+  })
+
+  it('is idempotent', async () => {
+    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue })).toEqual({ created: 0, unfilled: 1 })
+    expect(await publications()).toHaveLength(3)
+  })
+
+  it('fills each slot once when two runs race', async () => {
+    await payload.delete({ collection: 'publications', where: { project: { equals: t.project.id } } })
+    const [a, b] = await Promise.all([
+      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue }),
+      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue }),
+    ])
+    expect(a.created + b.created).toBe(3)
+    const rows = await publications()
+    expect(rows).toHaveLength(3)
+    expect(new Set(rows.map((r) => `${r.at}:${r.to}`)).size).toBe(3)
+  })
+})
