@@ -1,4 +1,4 @@
-import type { CollectionBeforeChangeHook, CollectionConfig } from 'payload'
+import type { CollectionAfterChangeHook, CollectionBeforeChangeHook, CollectionConfig } from 'payload'
 
 import { accountIdOf } from '../access/actors'
 import { ownRowsOr, staffOnly } from '../access/tenant'
@@ -6,6 +6,7 @@ import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
+import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { sameProjectConnections } from './hooks/sameProjectConnections'
 import { scopeToProject } from './hooks/scopeToProject'
 
@@ -37,6 +38,18 @@ const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, ope
     if (!PUBLISHABLE.includes(content.workflowStatus)) throw new AppError('publication.not_approved', 409, language)
   }
   return data
+}
+
+/** Planning a publication for approved content marks the content scheduled. */
+const markContentScheduled: CollectionAfterChangeHook = async ({ doc, operation, req }) => {
+  if (operation !== 'create') return doc
+  const collection = doc.article ? 'articles' : 'posts'
+  const id = idOf(doc.article ?? doc.post)
+  const content = await req.payload.findByID({ collection, id: id!, depth: 0, req, overrideAccess: true })
+  if (content.workflowStatus === 'approved') {
+    await req.payload.update({ collection, id: id!, data: { workflowStatus: 'scheduled' }, req, context: SYSTEM_CONTEXT, overrideAccess: true })
+  }
+  return doc
 }
 
 /** A customer may cancel a queued publication and change nothing else. */
@@ -72,6 +85,7 @@ export const Publications: CollectionConfig = {
   hooks: {
     beforeValidate: [scopeToProject],
     beforeChange: [accountMayOnlyCancel, sameProjectConnections('connection'), checkContent],
+    afterChange: [markContentScheduled],
   },
   fields: [
     projectField(),

@@ -3,10 +3,11 @@ import type { Payload } from 'payload'
 
 import { heartbeat } from './tasks/heartbeat'
 import { materializeSchedulesTask } from './tasks/materializeSchedules'
+import { publishTask } from './tasks/publish'
 import { sweepPublicationsTask } from './tasks/sweepPublications'
 
 /** Every task the worker runs; one file each under tasks/. */
-export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask]
+export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask]
 
 export function buildTaskList(getPayload: () => Promise<Payload>): TaskList {
   return Object.fromEntries(TASKS.map((task) => task(getPayload)))

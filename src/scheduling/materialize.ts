@@ -127,6 +127,7 @@ export async function materializeSchedules(
         }
         const plannedAt = new Date(instant).toISOString()
         try {
+          // Creating the publication also moves approved content to `scheduled` (collection hook).
           const publication = await payload.create({
             collection: 'publications',
             context: SYSTEM_CONTEXT,
@@ -142,10 +143,6 @@ export async function materializeSchedules(
               status: 'queued',
             },
           })
-          const item = await payload.findByID({ collection: next.collection, id: next.id, depth: 0, overrideAccess: true })
-          if (item.workflowStatus === 'approved') {
-            await payload.update({ collection: next.collection, id: next.id, data: { workflowStatus: 'scheduled' }, context: SYSTEM_CONTEXT, overrideAccess: true })
-          }
           await enqueue('publication.publish', { publicationId: publication.id }, { runAt: new Date(instant), jobKey: `publish:${publication.id}`, maxAttempts: 1 })
           created += 1
         } catch (error) {

@@ -14,7 +14,7 @@ const OVERDUE_AFTER_MS = 5 * 60_000
  * a publish job again.
  */
 export const sweepPublicationsTask = defineTask('publications.sweep', z.object({}).passthrough(), async (_input, { payload, helpers, log }) => {
-  const stuck = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publication.stuck'))
+  const stuck = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publish.unconfirmed'))
   const overdue = await overdueQueued(payload, OVERDUE_AFTER_MS)
   for (const id of overdue) {
     await helpers.addJob('publication.publish', { publicationId: id }, { jobKey: `publish:${id}`, maxAttempts: 1 })

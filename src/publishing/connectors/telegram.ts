@@ -1,0 +1,102 @@
+import { Api, GrammyError, HttpError, InputFile } from 'grammy'
+
+import { env } from '../../lib/env'
+import type { Connector, PublishItem } from '../connector'
+import { PublishError } from '../connector'
+import type { Credentials } from '../credentials'
+import { escapeHtml, splitText } from '../telegramHtml'
+
+const TEXT_LIMIT = 4096
+const CAPTION_LIMIT = 1024
+
+function api(): Api {
+  const { TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT } = env()
+  if (!TELEGRAM_BOT_TOKEN) throw new PublishError('retry', 'telegram.no_bot_token', 'TELEGRAM_BOT_TOKEN is not set')
+  return new Api(TELEGRAM_BOT_TOKEN, { apiRoot: TELEGRAM_API_ROOT, timeoutSeconds: Math.ceil(env().PUBLISH_HTTP_TIMEOUT_MS / 1000) })
+}
+
+function classify(error: unknown): PublishError {
+  if (error instanceof PublishError) return error
+  if (error instanceof GrammyError) {
+    const d = error.description
+    if (error.error_code === 429) return new PublishError('retry', 'telegram.rate_limited', d, (error.parameters.retry_after ?? 5) * 1000)
+    if (error.error_code >= 500) return new PublishError('retry', 'telegram.unavailable', d)
+    if (error.error_code === 401) return new PublishError('retry', 'telegram.bot_token', d)
+    if (error.error_code === 403 || /chat not found|not enough rights|CHAT_WRITE_FORBIDDEN|have no rights/i.test(d)) {
+      return new PublishError('disconnected', 'telegram.no_rights', d)
+    }
+    return new PublishError('bad_request', 'telegram.rejected', d)
+  }
+  if (error instanceof HttpError) return new PublishError('unconfirmed', 'telegram.no_answer', error.message)
+  return new PublishError('unconfirmed', 'telegram.no_answer', error instanceof Error ? error.message : String(error))
+}
+
+function body(item: PublishItem): string {
+  const text = item.kind === 'article' ? `<b>${escapeHtml(item.title)}</b>\n\n${escapeHtml(item.text)}` : escapeHtml(item.text)
+  return item.link ? `${text}\n\n${escapeHtml(item.link)}` : text
+}
+
+function captionOf(html: string): { caption?: string; parse_mode?: 'HTML' } {
+  return html.length <= CAPTION_LIMIT ? { caption: html, parse_mode: 'HTML' } : {}
+}
+
+function postUrl(chatId: string | number, messageId: number): string | null {
+  return typeof chatId === 'string' && chatId.startsWith('@') ? `https://t.me/${chatId.slice(1)}/${messageId}` : null
+}
+
+/**
+ * A channel post through the Bot API: text (split at paragraphs past 4,096 characters), a photo
+ * with its caption, or an album of 2-10 photos; the first message is the remote id.
+ */
+export const telegramConnector: Connector<Credentials<'telegram'>> = {
+  platform: 'telegram',
+  validate(item) {
+    const problems: string[] = []
+    if (!item.text.trim() && item.images.length === 0) problems.push('telegram.empty')
+    if (item.images.length > 10) problems.push('telegram.too_many_images')
+    return problems
+  },
+  async publish(item, { chatId }) {
+    const bot = api()
+    const html = body(item)
+    // Once the first message is out, the post exists: a failing follow-up part is reported as a
+    // warning, never retried (a retry would post the first part twice).
+    const sendRest = async (parts: string[]) => {
+      const warnings: string[] = []
+      for (const part of parts) {
+        try {
+          await bot.sendMessage(chatId, part, { parse_mode: 'HTML' })
+        } catch (error) {
+          warnings.push(`telegram.part_failed: ${classify(error).detail}`)
+          break
+        }
+      }
+      return warnings
+    }
+    let firstId: number
+    try {
+      if (item.images.length === 0) {
+        const [first, ...more] = splitText(html, TEXT_LIMIT)
+        const sent = await bot.sendMessage(chatId, first, { parse_mode: 'HTML' })
+        const warnings = await sendRest(more)
+        return { remoteId: String(sent.message_id), remoteUrl: postUrl(chatId, sent.message_id), warnings }
+      }
+      if (item.images.length === 1) {
+        const sent = await bot.sendPhoto(chatId, new InputFile(item.images[0].path), captionOf(html))
+        firstId = sent.message_id
+      } else {
+        const media = item.images.map((image, i) => ({
+          type: 'photo' as const,
+          media: new InputFile(image.path),
+          ...(i === 0 ? captionOf(html) : {}),
+        }))
+        const sent = await bot.sendMediaGroup(chatId, media)
+        firstId = sent[0].message_id
+      }
+    } catch (error) {
+      throw classify(error)
+    }
+    const warnings = html.length > CAPTION_LIMIT ? await sendRest(splitText(html, TEXT_LIMIT)) : []
+    return { remoteId: String(firstId), remoteUrl: postUrl(chatId, firstId), warnings }
+  },
+}

@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+
+import type { Payload } from 'payload'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { reloadEnv } from '../../src/lib/env'
+import { markStuckUnconfirmed } from '../../src/publishing/publications'
+import { publishOne } from '../../src/publishing/publish'
+import { startFakeBotApi } from '../fakes/botApi'
+import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
+import { testPayload } from '../helpers/payload'
+
+let payload: Payload
+let t: Tenant
+let fake: Awaited<ReturnType<typeof startFakeBotApi>>
+let channelId: number
+const savedEnv = { ...process.env }
+
+beforeAll(async () => {
+  fake = await startFakeBotApi()
+  Object.assign(process.env, {
+    TELEGRAM_BOT_TOKEN: `123456:${'A'.repeat(35)}`,
+    TELEGRAM_API_ROOT: fake.url,
+    PUBLISH_HTTP_TIMEOUT_MS: '1000',
+  })
+  reloadEnv()
+  payload = await testPayload()
+  t = await createTenant(payload)
+  const channel = await payload.create({
+    collection: 'connections',
+    data: { displayName: 'PF channel', platform: 'telegram', project: t.project.id, credentials: { chatId: '@pf_channel' } } as never,
+  })
+  channelId = channel.id
+})
+
+afterAll(async () => {
+  await fake?.close()
+  process.env = savedEnv
+  reloadEnv()
+})
+
+async function scheduledPost(text: string, media: number[] = []) {
+  const editor = await createStaff(payload, ['editor'])
+  const post = await payload.create({
+    collection: 'posts',
+    data: { title: 'p', project: t.project.id, workflowStatus: 'in_review', variants: [{ platform: 'telegram', text }], media } as never,
+  })
+  await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+  const publication = await payload.create({
+    collection: 'publications',
+    data: { project: t.project.id, connection: channelId, post: post.id, plannedAt: new Date().toISOString() } as never,
+  })
+  return { post, publication }
+}
+
+const sentTo = (method: string, marker: string) => fake.calls.filter((c) => c.method === method && String(c.params.text ?? c.params.caption ?? '').includes(marker))
+
+describe('publishing to a Telegram channel', () => {
+  it('posts once, stores the remote id and link, and marks the post published', async () => {
+    const { post, publication } = await scheduledPost('Свежая обжарка <эфиопия> & кения · marker-1')
+    const outcome = await publishOne(payload, publication.id)
+    expect(outcome).toMatchObject({ result: 'published' })
+    const [call] = sentTo('sendMessage', 'marker-1')
+    expect(call.params).toMatchObject({ chat_id: '@pf_channel', parse_mode: 'HTML', text: 'Свежая обжарка &lt;эфиопия&gt; &amp; кения · marker-1' })
+    const fresh = await payload.findByID({ collection: 'publications', id: publication.id })
+    expect(fresh.status).toBe('published')
+    expect(fresh.remoteUrl).toBe(`https://t.me/pf_channel/${fresh.remoteId}`)
+    expect((await payload.findByID({ collection: 'posts', id: post.id })).workflowStatus).toBe('published')
+  })
+
+  it('two workers at once publish it once', async () => {
+    const { publication } = await scheduledPost('marker-2')
+    const outcomes = await Promise.all([publishOne(payload, publication.id), publishOne(payload, publication.id), publishOne(payload, publication.id)])
+    expect(outcomes.map((o) => o.result).sort()).toEqual(['published', 'skipped', 'skipped'])
+    expect(sentTo('sendMessage', 'marker-2')).toHaveLength(1)
+  })
+
+  it('splits a long article at paragraphs into messages of at most 4,096 characters', async () => {
+    const paragraph = `marker-3 ${'слово '.repeat(300)}`.trim()
+    const editor = await createStaff(payload, ['editor'])
+    const article = await payload.create({
+      collection: 'articles',
+      data: { title: 'Длинная статья', project: t.project.id, workflowStatus: 'in_review', excerpt: '', body: lexical(Array.from({ length: 6 }, () => paragraph).join('\n\n')) } as never,
+    })
+    await payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+    const publication = await payload.create({
+      collection: 'publications',
+      data: { project: t.project.id, connection: channelId, article: article.id, plannedAt: new Date().toISOString() } as never,
+    })
+    expect((await publishOne(payload, publication.id)).result).toBe('published')
+    const parts = fake.calls.filter((c) => c.method === 'sendMessage' && String(c.params.text).includes('marker-3'))
+    expect(parts.length).toBeGreaterThanOrEqual(3)
+    for (const part of parts) expect(String(part.params.text).length).toBeLessThanOrEqual(4096)
+  })
+
+  it('sends a photo with its caption as a multipart upload', async () => {
+    const dir = path.resolve(process.cwd(), process.env.MEDIA_DIR!)
+    mkdirSync(dir, { recursive: true })
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+    const filename = `tg-${Date.now()}.png`
+    const media = await payload.create({
+      collection: 'media',
+      data: { alt: 'Зёрна', project: t.project.id } as never,
+      file: { data: png, mimetype: 'image/png', name: filename, size: png.length },
+    })
+    const { publication } = await scheduledPost('marker-4 с фото', [media.id])
+    expect((await publishOne(payload, publication.id)).result).toBe('published')
+    const call = fake.calls.find((c) => c.method === 'sendPhoto' && String(c.params.caption).includes('marker-4'))!
+    expect(call.files).toHaveLength(1)
+    expect(String(call.params.photo)).toMatch(/^attach:\/\//)
+  })
+
+  it('429 with retry_after: back to queued with a reason, retried later, not failed', async () => {
+    const { publication } = await scheduledPost('marker-5')
+    fake.fail('sendMessage', { status: 429, description: 'Too Many Requests: retry after 7', retryAfter: 7 })
+    const before = Date.now()
+    const outcome = await publishOne(payload, publication.id)
+    expect(outcome.result).toBe('retry')
+    if (outcome.result === 'retry') expect(outcome.runAt.getTime()).toBeGreaterThanOrEqual(before + 60_000)
+    const fresh = await payload.findByID({ collection: 'publications', id: publication.id })
+    expect(fresh.status).toBe('queued')
+    expect(fresh.lastError).toMatch(/try again automatically/)
+    expect((await publishOne(payload, publication.id)).result).toBe('published')
+  })
+
+  it('a bot without rights in the channel fails with what to do, and the connection asks to reconnect', async () => {
+    const { publication } = await scheduledPost('marker-6')
+    fake.fail('sendMessage', { status: 403, description: 'Forbidden: bot is not a member of the channel chat' })
+    const outcome = await publishOne(payload, publication.id)
+    expect(outcome.result).toBe('failed')
+    const fresh = await payload.findByID({ collection: 'publications', id: publication.id })
+    expect(fresh.lastError).toContain('The bot has no access to the channel')
+    const connection = await payload.findByID({ collection: 'connections', id: channelId })
+    expect(connection.status).toBe('needs_reconnect')
+    await payload.update({ collection: 'connections', id: channelId, data: { status: 'active' } })
+  })
+
+  it('a call that times out is unconfirmed and never re-sent', async () => {
+    const { publication } = await scheduledPost('marker-7')
+    fake.fail('sendMessage', 'hang')
+    expect((await publishOne(payload, publication.id)).result).toBe('unconfirmed')
+    expect((await publishOne(payload, publication.id)).result).toBe('skipped')
+    expect(sentTo('sendMessage', 'marker-7')).toHaveLength(1)
+    const fresh = await payload.findByID({ collection: 'publications', id: publication.id })
+    expect(fresh.lastError).toContain("we don't know whether this went out")
+  })
+
+  it('a worker killed after the remote call but before recording it never double-posts', async () => {
+    const { publication } = await scheduledPost('marker-8')
+    fake.fail('sendMessage', 'hang')
+    const child = spawn('node_modules/.bin/tsx', ['tests/helpers/publishOnce.ts', String(publication.id)], {
+      env: { ...process.env, PUBLISH_HTTP_TIMEOUT_MS: '60000' },
+      stdio: 'ignore',
+    })
+    const deadline = Date.now() + 30_000
+    while (sentTo('sendMessage', 'marker-8').length === 0 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100))
+    expect(sentTo('sendMessage', 'marker-8')).toHaveLength(1)
+    child.kill('SIGKILL')
+    await new Promise((r) => child.once('exit', r))
+
+    expect((await payload.findByID({ collection: 'publications', id: publication.id })).status).toBe('publishing')
+    expect((await publishOne(payload, publication.id)).result).toBe('skipped')
+    const { sql } = await import('@payloadcms/db-postgres')
+    await payload.db.drizzle.execute(sql`update publications set updated_at = now() - interval '1 hour' where id = ${publication.id}`)
+    expect(await markStuckUnconfirmed(payload, 10 * 60_000, 'worker died')).toContain(publication.id)
+    expect((await publishOne(payload, publication.id)).result).toBe('skipped')
+    expect(sentTo('sendMessage', 'marker-8')).toHaveLength(1)
+  })
+})
