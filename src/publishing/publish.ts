@@ -10,6 +10,7 @@ import { lexicalToPlainText } from '../lib/text'
 import type { Article, Media, Post } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { logger } from '../lib/logger'
+import { notifyAccount } from '../notify/telegram'
 import { PublishError, type PublishItem, type PublishResult } from './connector'
 import { CONNECTORS } from './connectors'
 import { claimPublication, settlePublication } from './publications'
@@ -52,13 +53,18 @@ export async function publishOne(payload: Payload, publicationId: number, now = 
   const language = account.language
   const fail = async (status: 'failed' | 'unconfirmed', reason: string): Promise<PublishOutcome> => {
     await settlePublication(payload, publicationId, { status, message: reason })
+    await notifyAccount(payload, account.id, `notify.publication_${status}`, {
+      title: content?.title ?? `#${publicationId}`,
+      connection: connection.displayName,
+      reason,
+    })
     return { result: status, reason }
   }
 
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
-  if (connection.status !== 'active') return fail('failed', t(language, 'publish.connection_inactive', { name: connection.displayName }))
   const collection = publication.article ? 'articles' : 'posts'
   const content = await payload.findByID({ collection, id: idOf(publication.article ?? publication.post)!, depth: 1, overrideAccess: true })
+  if (connection.status !== 'active') return fail('failed', t(language, 'publish.connection_inactive', { name: connection.displayName }))
   if (!['approved', 'scheduled', 'published'].includes(content.workflowStatus)) return fail('failed', t(language, 'publication.not_approved'))
 
   const connector = CONNECTORS[connection.platform]

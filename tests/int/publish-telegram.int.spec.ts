@@ -134,6 +134,9 @@ describe('publishing to a Telegram channel', () => {
     expect(fresh.lastError).toContain('The bot has no access to the channel')
     const connection = await payload.findByID({ collection: 'connections', id: channelId })
     expect(connection.status).toBe('needs_reconnect')
+    const told = fake.calls.find((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId)
+    expect(told?.params.text).toContain('Could not publish “p” to “PF channel”')
+    expect(told?.params.text).toContain('check its rights and reconnect')
     await payload.update({ collection: 'connections', id: channelId, data: { status: 'active' } })
   })
 
