@@ -1,0 +1,40 @@
+import config from '@payload-config'
+import { getPayload } from 'payload'
+
+import { createBot } from '../../../bot/bot'
+import { createWebhookHandler } from '../../../bot/webhook'
+import { env } from '../../../lib/env'
+import { logger } from '../../../lib/logger'
+import { redis } from '../../../lib/redis'
+
+export const dynamic = 'force-dynamic'
+export const runtime = 'nodejs'
+
+let handler: ((request: Request) => Promise<Response>) | undefined
+
+/** Built on the first request: nothing connects at import time (the build imports this file). */
+function webhook() {
+  if (handler) return handler
+  const settings = env()
+  handler = createWebhookHandler({
+    secret: settings.TELEGRAM_BOT_TOKEN ? settings.TELEGRAM_WEBHOOK_SECRET : undefined,
+    redis: redis(),
+    keyPrefix: 'pf:bot:',
+    bot: async () => {
+      const bot = createBot({
+        token: settings.TELEGRAM_BOT_TOKEN!,
+        payload: await getPayload({ config }),
+        redis: redis(),
+        apiRoot: settings.TELEGRAM_API_ROOT,
+        log: logger().child({ process: 'bot', via: 'webhook' }),
+      })
+      await bot.init()
+      return bot
+    },
+  })
+  return handler
+}
+
+export async function POST(request: Request): Promise<Response> {
+  return webhook()(request)
+}

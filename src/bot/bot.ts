@@ -1,0 +1,179 @@
+import { RedisAdapter } from '@grammyjs/storage-redis'
+import { sequentialize } from '@grammyjs/runner'
+import { Bot, BotError, session, type MiddlewareFn } from 'grammy'
+import type { UserFromGetMe } from 'grammy/types'
+import type { Redis } from 'ioredis'
+import type { Payload } from 'payload'
+import type { Logger } from 'pino'
+
+import { logger } from '../lib/logger'
+import { findAccountByTelegramId } from './accounts'
+import type { BotContext, BotDeps, SessionData } from './context'
+import { describeKnownError, plain } from './errors'
+import { projectCreateFlow, projectEditFlow, projects } from './features/projects'
+import { content, reviewNoteFlow } from './features/content'
+import { importFlow, keywords, surveyFlow } from './features/keywords'
+import { menu } from './features/menu'
+import { schedules } from './features/schedules'
+import { gate, start } from './features/start'
+import { unhandled } from './features/unhandled'
+import { flowInput } from './flows/engine'
+import { languageFromTelegram, tr } from './i18n'
+import { DEFAULT_LIMITS, takeToken, type RateLimits } from './rateLimit'
+
+export type CreateBotOptions = {
+  token: string
+  payload: Payload
+  redis: Redis
+  /** A Bot API other than Telegram's (a local Bot API server, or a fake one in tests). */
+  apiRoot?: string
+  /** Skips getMe at start-up when given. */
+  botInfo?: UserFromGetMe
+  keyPrefix?: string
+  log?: Logger
+  limits?: RateLimits
+  /** How long a quiet chat's session (and any open conversation) is kept. */
+  sessionTtlSeconds?: number
+}
+
+export const FLOWS = [projectCreateFlow, projectEditFlow, surveyFlow, importFlow, reviewNoteFlow]
+
+/**
+ * Builds the bot; nothing connects or listens until the caller starts polling or mounts the
+ * webhook. Every piece of per-user state is in Redis under `keyPrefix`, with a TTL.
+ */
+export function createBot(options: CreateBotOptions): Bot<BotContext> {
+  const apiRoot = (options.apiRoot ?? 'https://api.telegram.org').replace(/\/$/, '')
+  const bot = new Bot<BotContext>(options.token, { botInfo: options.botInfo, client: { apiRoot } })
+  const keyPrefix = options.keyPrefix ?? 'pf:bot:'
+  const root = options.log ?? logger().child({ process: 'bot' })
+  const deps: BotDeps = {
+    payload: options.payload,
+    redis: options.redis,
+    keyPrefix,
+    log: root,
+    limits: options.limits ?? DEFAULT_LIMITS,
+    fileUrl: (filePath) => `${apiRoot}/file/bot${options.token}/${filePath}`,
+  }
+
+  bot.use(attach(deps))
+  bot.use(answerCallbacksAlways)
+
+  const chats = bot.chatType('private')
+  chats.use(sequentialize((ctx) => String(ctx.chat.id)))
+  chats.use(
+    session<SessionData, BotContext>({
+      initial: () => ({}),
+      prefix: `${keyPrefix}session:`,
+      storage: new RedisAdapter<SessionData>({
+        instance: options.redis,
+        ttl: options.sessionTtlSeconds ?? 3 * 24 * 60 * 60,
+      }),
+    }),
+  )
+  chats.use(async (ctx, next) => {
+    if (ctx.session.lang) ctx.lang = ctx.session.lang
+    await next()
+  })
+  chats.use(rateLimit)
+  chats.use(loadAccount)
+  chats.errorBoundary(
+    onError,
+    start,
+    gate,
+    menu,
+    projects,
+    keywords,
+    content,
+    schedules,
+    flowInput(FLOWS),
+    unhandled,
+  )
+
+  bot.catch((error) => {
+    root.error(
+      { err: error.error, update_id: error.ctx.update.update_id },
+      'update failed outside the error boundary',
+    )
+  })
+  return bot
+}
+
+function attach(deps: BotDeps): MiddlewareFn<BotContext> {
+  return async (ctx, next) => {
+    ctx.deps = deps
+    ctx.log = deps.log.child({ update_id: ctx.update.update_id, user: ctx.from?.id })
+    ctx.lang = languageFromTelegram(ctx.from?.language_code)
+    ctx.t = (key, params) => tr(ctx.lang, key, params)
+    ctx.account = null
+    await next()
+  }
+}
+
+/** Telegram shows a spinner until a button press is answered: whatever happens, answer it. */
+const answerCallbacksAlways: MiddlewareFn<BotContext> = async (ctx, next) => {
+  if (!ctx.callbackQuery) return next()
+  let answered = false
+  const answer = ctx.answerCallbackQuery.bind(ctx)
+  ctx.answerCallbackQuery = (...args) => {
+    answered = true
+    return answer(...args)
+  }
+  try {
+    await next()
+  } finally {
+    if (!answered)
+      await answer().catch((error) =>
+        ctx.log.warn({ err: error }, 'could not answer callback query'),
+      )
+  }
+}
+
+/**
+ * About one update a second per user with a burst of five; beyond it updates are dropped and the
+ * user hears "slow down" once per window, however many were dropped.
+ */
+const rateLimit: MiddlewareFn<BotContext> = async (ctx, next) => {
+  const { redis, keyPrefix, limits } = ctx.deps
+  const result = await takeToken(
+    redis,
+    `${keyPrefix}rl:${ctx.from!.id}`,
+    limits.updates,
+    limits.noticeWindowMs,
+  )
+  if (result.allowed) return next()
+  ctx.log.info({ notify: result.notify }, 'rate limited')
+  if (ctx.callbackQuery)
+    await ctx.answerCallbackQuery(result.notify ? { text: ctx.t('rate.slow_down') } : undefined)
+  else if (result.notify) await ctx.reply(ctx.t('rate.slow_down'))
+}
+
+const loadAccount: MiddlewareFn<BotContext> = async (ctx, next) => {
+  ctx.account = await findAccountByTelegramId(ctx.deps.payload, ctx.from!.id)
+  if (ctx.account) {
+    ctx.lang = ctx.account.language
+    if (ctx.session.lang !== ctx.account.language) ctx.session.lang = ctx.account.language
+  }
+  await next()
+}
+
+/** Expected refusals are explained; anything else is logged and answered with an apology. */
+async function onError(error: BotError<BotContext>) {
+  const ctx = error.ctx
+  const known = describeKnownError(error.error, ctx.t)
+  if (known === null) ctx.log.error({ err: error.error }, 'update failed')
+  else ctx.log.info({ err: known }, 'request refused')
+  const text = known ?? ctx.t('error.apology')
+  let shown = false
+  if (ctx.callbackQuery && plain(text).length <= 200) {
+    shown = await ctx
+      .answerCallbackQuery({ text: plain(text), show_alert: true })
+      .then(() => known !== null)
+      .catch(() => false)
+  }
+  if (!shown) {
+    await ctx.reply(text, { parse_mode: 'HTML' }).catch((replyError) => {
+      ctx.log.warn({ err: replyError }, 'could not tell the user about the error')
+    })
+  }
+}

@@ -1,0 +1,213 @@
+import { Composer, InlineKeyboard, InputFile } from 'grammy'
+import { z } from 'zod'
+
+import { requestGeneration, type GenerationRequest } from '../../content/generation'
+import { contentText, getContent, listContent, type ContentCollection } from '../../content/library'
+import { moveContent, reviewMovesFor, type ReviewMove } from '../../content/review'
+import { idOf } from '../../lib/ids'
+import { slugify } from '../../lib/text'
+import type { Article } from '../../payload-types'
+import { getProject } from '../../projects/service'
+import type { Plan } from '../../usage/plans'
+import { cb, Id, onButton, Page } from '../callbacks'
+import { accountOf, type BotContext } from '../context'
+import { startFlow, type FlowDef } from '../flows/engine'
+import { takeToken } from '../rateLimit'
+import { addPager, esc, say, show, splitMessage, truncate } from '../ui'
+
+const PAGE_SIZE = 6
+/** Longer than this many messages, an item is sent as a file instead. */
+const MAX_PARTS = 4
+
+const Kind = z.enum(['a', 'p'])
+type Kind = z.infer<typeof Kind>
+const COLLECTION: Record<Kind, ContentCollection> = { a: 'articles', p: 'posts' }
+
+const MOVE_CODES = { s: 'in_review', a: 'approved', x: 'archived' } as const satisfies Record<
+  string,
+  ReviewMove
+>
+const MoveCode = z.enum(['s', 'a', 'x'])
+
+const STATUS_ICON: Record<string, string> = {
+  draft: '📝',
+  in_review: '👀',
+  changes_requested: '✏️',
+  approved: '✅',
+  scheduled: '🗓',
+  published: '📣',
+  failed: '⚠️',
+  archived: '📦',
+}
+
+export const reviewNoteFlow: FlowDef = {
+  name: 'content.note',
+  steps: () => [
+    {
+      key: 'note',
+      prompt: (ctx) => ctx.t('review.ask_note'),
+      schema: z.string().trim().min(3).max(2000),
+    },
+  ],
+  finish: async (ctx, flow, note) => {
+    const kind = Kind.parse(flow.data.kind)
+    await moveContent(
+      ctx.deps.payload,
+      accountOf(ctx),
+      COLLECTION[kind],
+      flow.ref!,
+      'changes_requested',
+      note,
+    )
+    await showItem(
+      ctx,
+      kind,
+      flow.ref!,
+      ctx.t('review.moved', { status: ctx.t('status.changes_requested') }),
+    )
+  },
+}
+
+async function showList(ctx: BotContext, kind: Kind, projectId: number, page: number) {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
+  const result = await listContent(ctx.deps.payload, accountOf(ctx), COLLECTION[kind], projectId, {
+    page,
+    limit: PAGE_SIZE,
+  })
+  const keyboard = new InlineKeyboard()
+  for (const item of result.docs) {
+    keyboard
+      .text(
+        `${STATUS_ICON[item.workflowStatus] ?? ''} ${truncate(item.title, 48)}`,
+        cb('c:o', kind, item.id),
+      )
+      .row()
+  }
+  addPager(keyboard, result.page ?? page, result.totalPages, (p) => cb('c:l', kind, projectId, p))
+  if (result.totalDocs === 0) keyboard.text(ctx.t('kw.list'), cb('k:l', projectId, 1)).row()
+  keyboard.text(ctx.t('back'), cb('p:o', projectId))
+  const title = ctx.t(kind === 'a' ? 'content.articles_title' : 'content.posts_title', {
+    project: project.name,
+    total: result.totalDocs,
+  })
+  await show(
+    ctx,
+    result.totalDocs === 0 ? `${title}\n\n${ctx.t('content.empty')}` : title,
+    keyboard,
+  )
+}
+
+async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string) {
+  const account = accountOf(ctx)
+  const item = await getContent(ctx.deps.payload, account, COLLECTION[kind], id)
+  const moves = await reviewMovesFor(ctx.deps.payload, account, item)
+  const keyboard = new InlineKeyboard().text(ctx.t('content.read'), cb('c:r', kind, id)).row()
+  for (const move of moves) {
+    if (move === 'changes_requested')
+      keyboard.text(ctx.t('review.request_changes'), cb('c:rc', kind, id))
+    else {
+      const code = (Object.keys(MOVE_CODES) as Array<keyof typeof MOVE_CODES>).find(
+        (c) => MOVE_CODES[c] === move,
+      )!
+      keyboard.text(ctx.t(`review.${move}`), cb('c:mv', kind, id, code))
+    }
+    keyboard.row()
+  }
+  if (kind === 'a' && item.workflowStatus !== 'archived')
+    keyboard.text(ctx.t('gen.post_from_article'), cb('c:gpa', id)).row()
+  keyboard.text(ctx.t('back'), cb('c:l', kind, Number(idOf(item.project)), 1))
+  const lines = [
+    `${kind === 'a' ? '📄' : '💬'} <b>${esc(item.title)}</b>`,
+    `${ctx.t('content.status')}: ${STATUS_ICON[item.workflowStatus] ?? ''} ${ctx.t(`status.${item.workflowStatus}`)}`,
+  ]
+  if (kind === 'a') lines.push(ctx.t('content.words', { count: (item as Article).wordCount ?? 0 }))
+  if (item.reviewNote && item.workflowStatus === 'changes_requested')
+    lines.push(`${ctx.t('content.note')}: ${esc(item.reviewNote)}`)
+  await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
+}
+
+/** The per-plan limit on generation requests, on top of the per-update limit. */
+function generationQuota(ctx: BotContext) {
+  const account = accountOf(ctx)
+  const plan = (account.plan ?? 'free') as Plan
+  return async () =>
+    (
+      await takeToken(
+        ctx.deps.redis,
+        `${ctx.deps.keyPrefix}gen:${account.id}`,
+        ctx.deps.limits.generation[plan],
+      )
+    ).allowed
+}
+
+async function generate(ctx: BotContext, request: GenerationRequest) {
+  const outcome = await requestGeneration(ctx.deps.payload, accountOf(ctx), request, {
+    quota: generationQuota(ctx),
+  })
+  const what = ctx.t(request.kind === 'article' ? 'gen.what_article' : 'gen.what_post')
+  if ('limited' in outcome) {
+    ctx.log.info({ request }, 'generation limited')
+    return ctx.answerCallbackQuery({ text: ctx.t('gen.limited'), show_alert: true })
+  }
+  if (outcome.alreadyQueued)
+    return ctx.answerCallbackQuery({ text: ctx.t('gen.already', { what }), show_alert: true })
+  ctx.log.info({ request, job: outcome.jobId }, 'generation queued')
+  await ctx.answerCallbackQuery({ text: ctx.t('gen.queued_toast') })
+  await say(ctx, ctx.t('gen.queued', { what }))
+}
+
+async function sendText(ctx: BotContext, kind: Kind, id: number) {
+  const item = await getContent(ctx.deps.payload, accountOf(ctx), COLLECTION[kind], id)
+  const text = contentText(COLLECTION[kind], item)
+  await ctx.answerCallbackQuery()
+  if (text.trim() === '') return say(ctx, ctx.t('content.no_text'))
+  const parts = splitMessage(text)
+  if (parts.length > MAX_PARTS) {
+    const name = `${slugify(item.title) || `${COLLECTION[kind]}-${id}`}.txt`
+    await ctx.replyWithDocument(new InputFile(Buffer.from(text, 'utf8'), name), {
+      caption: ctx.t('content.as_file', { parts: parts.length }),
+    })
+    return
+  }
+  for (const part of parts) await ctx.reply(part, { link_preview_options: { is_disabled: true } })
+}
+
+/** Articles and posts: ask for generation, browse by status, read, and take review decisions. */
+export const content = new Composer<BotContext>()
+
+onButton(content, 'c:ga', z.tuple([Id]), (ctx, [keywordId]) =>
+  generate(ctx, { kind: 'article', keywordId }),
+)
+onButton(content, 'c:gp', z.tuple([Id]), (ctx, [keywordId]) =>
+  generate(ctx, { kind: 'post', keywordId }),
+)
+onButton(content, 'c:gpa', z.tuple([Id]), (ctx, [articleId]) =>
+  generate(ctx, { kind: 'post', articleId }),
+)
+onButton(content, 'c:l', z.tuple([Kind, Id, Page]), (ctx, [kind, projectId, page]) =>
+  showList(ctx, kind, projectId, page),
+)
+onButton(content, 'c:o', z.tuple([Kind, Id]), (ctx, [kind, id]) => showItem(ctx, kind, id))
+onButton(content, 'c:r', z.tuple([Kind, Id]), (ctx, [kind, id]) => sendText(ctx, kind, id))
+onButton(content, 'c:mv', z.tuple([Kind, Id, MoveCode]), async (ctx, [kind, id, code]) => {
+  const item = await moveContent(
+    ctx.deps.payload,
+    accountOf(ctx),
+    COLLECTION[kind],
+    id,
+    MOVE_CODES[code],
+  )
+  ctx.log.info({ collection: COLLECTION[kind], id, to: item.workflowStatus }, 'content moved')
+  const status = ctx.t(`status.${item.workflowStatus}`)
+  await ctx.answerCallbackQuery({ text: ctx.t('review.moved', { status }) })
+  await showItem(ctx, kind, id, ctx.t('review.moved', { status }))
+})
+onButton(content, 'c:rc', z.tuple([Kind, Id]), async (ctx, [kind, id]) => {
+  const item = await getContent(ctx.deps.payload, accountOf(ctx), COLLECTION[kind], id)
+  const moves = await reviewMovesFor(ctx.deps.payload, accountOf(ctx), item)
+  if (!moves.includes('changes_requested')) {
+    return ctx.answerCallbackQuery({ text: ctx.t('review.not_now'), show_alert: true })
+  }
+  await ctx.answerCallbackQuery()
+  await startFlow(ctx, reviewNoteFlow, { ref: id, data: { kind } })
+})

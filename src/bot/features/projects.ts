@@ -1,0 +1,209 @@
+import { Composer, InlineKeyboard } from 'grammy'
+import { z } from 'zod'
+
+import type { Project } from '../../payload-types'
+import { ProjectFields, type ProjectField } from '../../projects/schema'
+import {
+  createProject,
+  deleteProject,
+  getProject,
+  listProjects,
+  updateProject,
+} from '../../projects/service'
+import { cb, Id, onButton, Page } from '../callbacks'
+import { accountOf, type BotContext } from '../context'
+import { startFlow, type FlowDef, type FlowStep } from '../flows/engine'
+import { addPager, esc, show, truncate } from '../ui'
+
+const PAGE_SIZE = 5
+
+/** Short codes for project fields in callback data. */
+const FIELD_CODES = {
+  n: 'name',
+  u: 'siteUrl',
+  ni: 'niche',
+  d: 'description',
+  a: 'audience',
+  t: 'toneOfVoice',
+  tz: 'timezone',
+  l: 'language',
+} as const satisfies Record<string, ProjectField>
+type FieldCode = keyof typeof FIELD_CODES
+const FieldCode = z.enum(Object.keys(FIELD_CODES) as [FieldCode, ...FieldCode[]])
+
+export const SUGGESTED_ZONES = [
+  'Europe/Moscow',
+  'Europe/Kaliningrad',
+  'Europe/Samara',
+  'Asia/Yekaterinburg',
+  'Asia/Novosibirsk',
+  'Asia/Vladivostok',
+]
+const TONES = ['friendly', 'expert', 'formal', 'playful'] as const
+
+function fieldStep(field: ProjectField, mode: 'create' | 'edit'): FlowStep {
+  const optional = ['siteUrl', 'niche', 'description', 'audience', 'toneOfVoice'].includes(field)
+  return {
+    key: field,
+    prompt: (ctx, flow) =>
+      ctx.t(`project.ask.${field}`) +
+      (flow.data.current === undefined
+        ? ''
+        : `\n\n${ctx.t('project.current', { current: flow.data.current })}`),
+    schema: ProjectFields[field] as z.ZodType<string>,
+    optional: optional ? (mode === 'create' ? 'skip' : 'clear') : undefined,
+    choices:
+      field === 'timezone'
+        ? () => SUGGESTED_ZONES.map((zone) => ({ label: zone, value: zone }))
+        : field === 'toneOfVoice'
+          ? (ctx) =>
+              TONES.map((tone) => ({
+                label: ctx.t(`tone.${tone}`),
+                value: ctx.t(`tone.${tone}.text`),
+              }))
+          : field === 'language'
+            ? (ctx) =>
+                (['ru', 'en'] as const).map((value) => ({ label: ctx.t(`lang.${value}`), value }))
+            : undefined,
+  }
+}
+
+const CREATE_FIELDS: ProjectField[] = [
+  'name',
+  'siteUrl',
+  'niche',
+  'audience',
+  'toneOfVoice',
+  'timezone',
+]
+
+export const projectCreateFlow: FlowDef = {
+  name: 'project.create',
+  steps: () => CREATE_FIELDS.map((field) => fieldStep(field, 'create')),
+  finish: async (ctx, flow) => {
+    const data = flow.data
+    const project = await createProject(ctx.deps.payload, accountOf(ctx), {
+      name: data.name,
+      siteUrl: data.siteUrl || undefined,
+      niche: data.niche || undefined,
+      audience: data.audience || undefined,
+      toneOfVoice: data.toneOfVoice || undefined,
+      timezone: data.timezone,
+    })
+    ctx.log.info({ project: project.id }, 'project created')
+    await showProjectCard(ctx, project.id, ctx.t('project.created'))
+  },
+}
+
+export const projectEditFlow: FlowDef = {
+  name: 'project.edit',
+  steps: (flow) => [fieldStep(FIELD_CODES[flow.data.field as FieldCode], 'edit')],
+  finish: async (ctx, flow, value) => {
+    const field = FIELD_CODES[flow.data.field as FieldCode]
+    await updateProject(ctx.deps.payload, accountOf(ctx), flow.ref!, { [field]: value })
+    await showProjectCard(ctx, flow.ref!, ctx.t('project.saved'))
+  },
+}
+
+function projectLines(ctx: BotContext, project: Project): string {
+  const none = ctx.t('not_set')
+  return [
+    `📁 <b>${esc(project.name)}</b>`,
+    `${ctx.t('field.siteUrl')}: ${esc(project.siteUrl ?? none)}`,
+    `${ctx.t('field.niche')}: ${esc(project.niche ?? none)}`,
+    `${ctx.t('field.audience')}: ${esc(truncate(project.audience ?? none, 300))}`,
+    `${ctx.t('field.toneOfVoice')}: ${esc(truncate(project.toneOfVoice ?? none, 200))}`,
+    `${ctx.t('field.timezone')}: ${esc(project.timezone)}`,
+    `${ctx.t('field.language')}: ${ctx.t(`lang.${project.language}`)}`,
+  ].join('\n')
+}
+
+export async function showProjectCard(ctx: BotContext, id: number, intro?: string) {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
+  const keyboard = new InlineKeyboard()
+    .text(ctx.t('kw.list'), cb('k:l', id, 1))
+    .text(ctx.t('kw.clusters'), cb('k:cl', id, 1))
+    .row()
+    .text(ctx.t('kw.survey'), cb('k:sv', id))
+    .text(ctx.t('kw.import'), cb('k:im', id))
+    .row()
+    .text(ctx.t('content.articles'), cb('c:l', 'a', id, 1))
+    .text(ctx.t('content.posts'), cb('c:l', 'p', id, 1))
+    .row()
+    .text(ctx.t('sched.list'), cb('s:l', id))
+    .text(ctx.t('pub.list'), cb('u:l', id, 1))
+    .row()
+    .text(ctx.t('project.edit'), cb('p:ed', id))
+    .text(ctx.t('project.delete'), cb('p:del', id))
+    .row()
+    .text(ctx.t('project.back_to_list'), cb('p:list', 1))
+  await show(ctx, `${intro ? `${intro}\n\n` : ''}${projectLines(ctx, project)}`, keyboard)
+}
+
+async function showProjectList(ctx: BotContext, page: number) {
+  const result = await listProjects(ctx.deps.payload, accountOf(ctx), { page, limit: PAGE_SIZE })
+  const keyboard = new InlineKeyboard()
+  if (result.totalDocs === 0) {
+    keyboard.text(ctx.t('menu.new_project'), 'p:new').row().text(ctx.t('back'), 'm:home')
+    return show(ctx, ctx.t('projects.empty'), keyboard)
+  }
+  for (const project of result.docs)
+    keyboard.text(`📁 ${truncate(project.name, 40)}`, cb('p:o', project.id)).row()
+  addPager(keyboard, result.page ?? page, result.totalPages, (p) => cb('p:list', p))
+  keyboard.text(ctx.t('menu.new_project'), 'p:new').text(ctx.t('back'), 'm:home')
+  await show(ctx, ctx.t('projects.title', { total: result.totalDocs }), keyboard)
+}
+
+/** Projects: create (a conversation), list by pages, open, edit any field, delete with confirmation. */
+export const projects = new Composer<BotContext>()
+
+projects.command('projects', (ctx) => showProjectList(ctx, 1))
+projects.command('new', (ctx) => startFlow(ctx, projectCreateFlow))
+
+onButton(projects, 'p:list', z.tuple([Page]), (ctx, [page]) => showProjectList(ctx, page))
+onButton(projects, 'p:new', z.tuple([]), async (ctx) => {
+  await ctx.answerCallbackQuery()
+  await startFlow(ctx, projectCreateFlow)
+})
+onButton(projects, 'p:o', z.tuple([Id]), (ctx, [id]) => showProjectCard(ctx, id))
+
+onButton(projects, 'p:ed', z.tuple([Id]), async (ctx, [id]) => {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
+  const keyboard = new InlineKeyboard()
+  Object.entries(FIELD_CODES).forEach(([code, field], index) => {
+    keyboard.text(ctx.t(`field.${field}`), cb('p:ef', id, code))
+    if (index % 2 === 1) keyboard.row()
+  })
+  keyboard.row().text(ctx.t('back'), cb('p:o', id))
+  await show(ctx, ctx.t('project.edit_which', { name: project.name }), keyboard)
+})
+
+onButton(projects, 'p:ef', z.tuple([Id, FieldCode]), async (ctx, [id, code]) => {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
+  const field = FIELD_CODES[code]
+  await ctx.answerCallbackQuery()
+  await startFlow(ctx, projectEditFlow, {
+    ref: id,
+    data: { field: code, current: truncate(String(project[field] ?? ctx.t('not_set')), 300) },
+  })
+})
+
+onButton(projects, 'p:del', z.tuple([Id]), async (ctx, [id]) => {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
+  const keyboard = new InlineKeyboard()
+    .text(ctx.t('project.delete_yes'), cb('p:dy', id))
+    .text(ctx.t('no'), cb('p:o', id))
+  await show(ctx, ctx.t('project.delete_confirm', { name: project.name }), keyboard)
+})
+
+onButton(projects, 'p:dy', z.tuple([Id]), async (ctx, [id]) => {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
+  await deleteProject(ctx.deps.payload, accountOf(ctx), id)
+  ctx.log.info({ project: id }, 'project deleted')
+  await ctx.answerCallbackQuery({ text: ctx.t('project.deleted_toast') })
+  await show(
+    ctx,
+    ctx.t('project.deleted', { name: project.name }),
+    new InlineKeyboard().text(ctx.t('menu.projects'), cb('p:list', 1)),
+  )
+})

@@ -1,0 +1,44 @@
+import { run } from '@grammyjs/runner'
+import { getPayload } from 'payload'
+
+import { bootOrExit } from '../lib/boot'
+import { logger } from '../lib/logger'
+import { closeRedis, redis } from '../lib/redis'
+import { createBot } from './bot'
+import { ALLOWED_UPDATES, publishCommands } from './commands'
+
+/**
+ * `npm run bot`: long polling for local runs (no public URL needed). The webhook is removed first,
+ * because Telegram serves updates one way at a time; `npm run bot:webhook` sets it back.
+ */
+const settings = bootOrExit()
+const log = logger().child({ process: 'bot' })
+if (!settings.TELEGRAM_BOT_TOKEN) {
+  process.stderr.write('postforge: TELEGRAM_BOT_TOKEN is required for the bot. See .env.example.\n')
+  process.exit(1)
+}
+const { default: config } = await import('@payload-config')
+const payload = await getPayload({ config })
+const bot = createBot({
+  token: settings.TELEGRAM_BOT_TOKEN,
+  payload,
+  redis: redis(),
+  apiRoot: settings.TELEGRAM_API_ROOT,
+  log,
+})
+await bot.init()
+await bot.api.deleteWebhook()
+await publishCommands(bot.api)
+const runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } })
+log.info({ username: bot.botInfo.username }, 'bot polling')
+
+async function stop(signal: string) {
+  log.info({ signal }, 'bot stopping')
+  if (runner.isRunning()) await runner.stop()
+  await closeRedis()
+  await payload.destroy()
+  process.exit(0)
+}
+process.once('SIGINT', () => void stop('SIGINT'))
+process.once('SIGTERM', () => void stop('SIGTERM'))
+await runner.task()

@@ -1,0 +1,60 @@
+import type { Payload } from 'payload'
+
+import { enqueue, queuedJobId, type Enqueued } from '../jobs/enqueue'
+import { idOf } from '../lib/ids'
+import type { Account } from '../payload-types'
+import { assertWithinDailySpend } from '../usage/spend'
+import { getKeyword } from '../keywords/service'
+import { getContent } from './library'
+
+export type GenerationRequest =
+  | { kind: 'article'; keywordId: number }
+  | { kind: 'post'; keywordId: number }
+  | { kind: 'post'; articleId: number }
+
+export type GenerationOutcome = Enqueued | { limited: true }
+
+/** The same request twice (a double tap) maps to the same key, so the worker gets one job. */
+export function generationJobKey(request: GenerationRequest): string {
+  if (request.kind === 'article') return `article.generate:keyword:${request.keywordId}`
+  return 'articleId' in request
+    ? `post.generate:article:${request.articleId}`
+    : `post.generate:keyword:${request.keywordId}`
+}
+
+/**
+ * Queues AI generation for content the account owns. The daily spend cap is checked first so
+ * the customer hears about it now, not from a failed job; `quota` is the caller's request limit
+ * (the bot's per-plan rate limit) and is only spent when a new job is actually added.
+ */
+export async function requestGeneration(
+  payload: Payload,
+  account: Account,
+  request: GenerationRequest,
+  { quota }: { quota?: () => Promise<boolean> } = {},
+): Promise<GenerationOutcome> {
+  const source =
+    'articleId' in request
+      ? await getContent(payload, account, 'articles', request.articleId)
+      : await getKeyword(payload, account, request.keywordId)
+  const projectId = Number(idOf(source.project))
+  await assertWithinDailySpend(payload, account.id)
+  const jobKey = generationJobKey(request)
+  const queued = await queuedJobId(jobKey)
+  if (queued) return { jobId: queued, alreadyQueued: true }
+  if (quota && !(await quota())) return { limited: true }
+  if (request.kind === 'article') {
+    return enqueue(
+      'article.generate',
+      { accountId: account.id, projectId, keywordId: request.keywordId },
+      { jobKey },
+    )
+  }
+  return enqueue(
+    'post.generate',
+    'articleId' in request
+      ? { accountId: account.id, projectId, articleId: request.articleId }
+      : { accountId: account.id, projectId, keywordId: request.keywordId },
+    { jobKey },
+  )
+}

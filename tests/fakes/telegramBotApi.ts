@@ -1,0 +1,217 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+/**
+ * A Telegram Bot API for tests on 127.0.0.1 (random port). It answers /bot<token>/<method> with
+ * Telegram's response shapes ({ ok: true, result } or { ok: false, error_code, description,
+ * parameters: { retry_after } }), records every call with its parsed params (JSON, form-urlencoded
+ * or multipart), serves files at /file/bot<token>/<path>, and fails a method on demand.
+ */
+export type RecordedCall = {
+  method: string
+  params: Record<string, any>
+  /** Multipart file parts: field name, file name and content. */
+  files: Array<{ field: string; name: string; content: Buffer }>
+}
+
+type Failure = { status: 400 | 403 | 429 | 500; description: string; retryAfter?: number }
+type StoredFile = { path: string; content: Buffer }
+
+export const FAKE_BOT = {
+  id: 7_000_000_001,
+  is_bot: true as const,
+  first_name: 'Postforge Test',
+  username: 'postforge_test_bot',
+  can_join_groups: false,
+  can_read_all_group_messages: false,
+  supports_inline_queries: false,
+  can_connect_to_business: false,
+  has_main_web_app: false,
+  has_topics_enabled: false,
+  allows_users_to_create_topics: false,
+  can_manage_bots: false,
+  supports_join_request_queries: false,
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+function parseValue(value: string): unknown {
+  if (/^[[{]/.test(value)) {
+    try {
+      return JSON.parse(value)
+    } catch {
+      return value
+    }
+  }
+  return value
+}
+
+async function parseParams(
+  req: IncomingMessage,
+  raw: Buffer,
+): Promise<Pick<RecordedCall, 'params' | 'files'>> {
+  const type = req.headers['content-type'] ?? ''
+  const params: Record<string, unknown> = {}
+  const files: RecordedCall['files'] = []
+  if (raw.length === 0) return { params, files }
+  if (type.includes('application/json')) return { params: JSON.parse(raw.toString('utf8')), files }
+  if (type.includes('application/x-www-form-urlencoded')) {
+    for (const [key, value] of new URLSearchParams(raw.toString('utf8')))
+      params[key] = parseValue(value)
+    return { params, files }
+  }
+  const form = await new Request('http://fake.local', {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: new Uint8Array(raw),
+  }).formData()
+  for (const [key, value] of form.entries()) {
+    if (typeof value === 'string') params[key] = parseValue(value)
+    else
+      files.push({ field: key, name: value.name, content: Buffer.from(await value.arrayBuffer()) })
+  }
+  return { params, files }
+}
+
+export async function startFakeTelegram() {
+  const calls: RecordedCall[] = []
+  const failures = new Map<string, Failure[]>()
+  const files = new Map<string, StoredFile>()
+  const sockets = new Set<Socket>()
+  let messageId = 100
+
+  const chatOf = (chatId: unknown) => ({ id: Number(chatId), type: 'private', first_name: 'User' })
+  const message = (params: Record<string, any>, extra: Record<string, unknown> = {}) => ({
+    message_id: ++messageId,
+    date: Math.floor(Date.now() / 1000),
+    chat: chatOf(params.chat_id),
+    from: FAKE_BOT,
+    ...extra,
+  })
+
+  function result(
+    method: string,
+    params: Record<string, any>,
+    uploaded: RecordedCall['files'],
+  ): unknown {
+    switch (method) {
+      case 'getMe':
+        return FAKE_BOT
+      case 'sendMessage':
+        return message(params, { text: params.text })
+      case 'editMessageText':
+        return { ...message(params, { text: params.text }), message_id: Number(params.message_id) }
+      case 'sendDocument':
+        return message(params, {
+          document: {
+            file_id: `doc-${messageId}`,
+            file_unique_id: `u-${messageId}`,
+            file_name: uploaded[0]?.name,
+          },
+          caption: params.caption,
+        })
+      case 'getFile': {
+        const file = files.get(String(params.file_id))
+        return file
+          ? {
+              file_id: params.file_id,
+              file_unique_id: `u-${params.file_id}`,
+              file_size: file.content.length,
+              file_path: file.path,
+            }
+          : undefined
+      }
+      case 'getUpdates':
+        return []
+      case 'getWebhookInfo':
+        return { url: '', has_custom_certificate: false, pending_update_count: 0 }
+      default:
+        return true
+    }
+  }
+
+  const server: Server = createServer(async (req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' })
+      res.end(JSON.stringify(body))
+    }
+    const url = req.url ?? ''
+    const fileMatch = url.match(/^\/file\/bot[^/]+\/(.+)$/)
+    if (fileMatch) {
+      const file = [...files.values()].find((f) => f.path === decodeURIComponent(fileMatch[1]))
+      if (!file) return send(404, { ok: false, error_code: 404, description: 'Not Found' })
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream' })
+      return res.end(file.content)
+    }
+    const methodMatch = url.match(/^\/bot[^/]+\/(\w+)/)
+    if (!methodMatch) return send(404, { ok: false, error_code: 404, description: 'Not Found' })
+    const method = methodMatch[1]
+    const { params, files: uploaded } = await parseParams(req, await readBody(req))
+    calls.push({ method, params, files: uploaded })
+    const failure = failures.get(method)?.shift()
+    if (failure) {
+      return send(failure.status, {
+        ok: false,
+        error_code: failure.status,
+        description: failure.description,
+        ...(failure.retryAfter !== undefined
+          ? { parameters: { retry_after: failure.retryAfter } }
+          : {}),
+      })
+    }
+    const value = result(method, params, uploaded)
+    if (value === undefined)
+      return send(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' })
+    send(200, { ok: true, result: value })
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    /** Calls of one method, optionally only those to one chat. */
+    callsTo(method: string, chatId?: number) {
+      return calls.filter(
+        (c) => c.method === method && (chatId === undefined || Number(c.params.chat_id) === chatId),
+      )
+    },
+    /** The texts the bot showed a chat (sent or edited), in order. */
+    textsTo(chatId: number) {
+      return calls
+        .filter(
+          (c) =>
+            ['sendMessage', 'editMessageText'].includes(c.method) &&
+            Number(c.params.chat_id) === chatId,
+        )
+        .map((c) => String(c.params.text))
+    },
+    clear() {
+      calls.length = 0
+    },
+    /** The next call(s) of `method` fail like Telegram does: 429 with retry_after, 400, 403. */
+    fail(method: string, failure: Failure) {
+      failures.set(method, [...(failures.get(method) ?? []), failure])
+    },
+    addFile(fileId: string, content: string | Buffer, path = `documents/${fileId}`) {
+      files.set(fileId, {
+        path,
+        content: Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8'),
+      })
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export type FakeTelegram = Awaited<ReturnType<typeof startFakeTelegram>>

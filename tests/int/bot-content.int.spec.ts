@@ -1,0 +1,325 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { tr } from '../../src/bot/i18n'
+import { workerUtils } from '../../src/jobs/inspect'
+import type { Account, Project } from '../../src/payload-types'
+import { lexical } from '../helpers/fixtures'
+import { startHarness, verifiedUser, type Harness } from './bot-harness'
+
+let h: Harness
+
+beforeAll(async () => {
+  h = await startHarness('content')
+})
+afterAll(async () => {
+  await h?.close()
+})
+
+async function newProject(account: Account, reviewPolicy: Project['reviewPolicy'] = 'owner') {
+  return h.payload.create({
+    collection: 'projects',
+    data: { name: `Content ${reviewPolicy}`, account: account.id, reviewPolicy } as never,
+    overrideAccess: true,
+  })
+}
+
+async function keyword(project: Project, phrase: string) {
+  return h.payload.create({
+    collection: 'keywords',
+    data: { phrase, project: project.id } as never,
+    overrideAccess: true,
+  })
+}
+
+async function jobCount(key: string) {
+  const { rows } = await (
+    await workerUtils()
+  ).withPgClient((client) =>
+    client.query<{ n: number }>(
+      'select count(*)::int as n from graphile_worker.jobs where key = $1',
+      [key],
+    ),
+  )
+  return rows[0].n
+}
+
+describe('asking for generation', () => {
+  it('queues an article once however often the button is tapped, and a post for a keyword or an article', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account)
+    const kw = await keyword(project, 'натяжные потолки')
+    await user.press(`c:ga:${kw.id}`)
+    expect(user.lastText()).toContain('Writing the article')
+    await user.press(`c:ga:${kw.id}`)
+    expect(user.alerts().at(-1)).toContain('Already writing the article')
+    expect(await jobCount(`article.generate:keyword:${kw.id}`)).toBe(1)
+    expect(user.texts().filter((t) => t.includes('Writing the article'))).toHaveLength(1)
+
+    const article = await h.payload.create({
+      collection: 'articles',
+      data: { title: 'A', project: project.id } as never,
+      overrideAccess: true,
+    })
+    await user.press(`c:gpa:${article.id}`)
+    expect(user.lastText()).toContain('Writing the post')
+    expect(await jobCount(`post.generate:article:${article.id}`)).toBe(1)
+  })
+
+  it("holds generation requests to the plan's stricter limit", async () => {
+    const { user, account } = await verifiedUser(h)
+    expect(account.plan).toBe('free')
+    const project = await newProject(account)
+    const keywords = await Promise.all(
+      ['one phrase', 'two phrase', 'three phrase'].map((p) => keyword(project, p)),
+    )
+    for (const kw of keywords) await user.press(`c:gp:${kw.id}`)
+    expect(user.alerts().at(-1)).toBe(tr('en', 'gen.limited'))
+    const counts = await Promise.all(
+      keywords.map((kw) => jobCount(`post.generate:keyword:${kw.id}`)),
+    )
+    expect(counts).toEqual([1, 1, 0])
+  })
+})
+
+describe('reviewing content', () => {
+  it('lists articles with status, offers only the moves the workflow table allows, and moves through the hooks', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account, 'owner')
+    const article = await h.payload.create({
+      collection: 'articles',
+      data: {
+        title: 'Как выбрать потолок',
+        project: project.id,
+        body: lexical('Первый абзац.\n\nВторой абзац.'),
+      } as never,
+      overrideAccess: true,
+    })
+    await user.press(`c:l:a:${project.id}:1`)
+    expect(user.lastButtons().map((b) => b.text)).toContain('📝 Как выбрать потолок')
+
+    await user.press(`c:o:a:${article.id}`)
+    const moves = () =>
+      user
+        .lastButtons()
+        .map((b) => b.callback_data)
+        .filter((d) => /^c:(mv|rc):/.test(d))
+    expect(moves()).toEqual([`c:mv:a:${article.id}:s`, `c:mv:a:${article.id}:x`])
+
+    await user.press(`c:mv:a:${article.id}:s`)
+    expect(
+      (await h.payload.findByID({ collection: 'articles', id: article.id, overrideAccess: true }))
+        .workflowStatus,
+    ).toBe('in_review')
+    expect(moves()).toEqual([`c:mv:a:${article.id}:a`, `c:rc:a:${article.id}`])
+
+    await user.press(`c:rc:a:${article.id}`)
+    await user.send('ok')
+    expect(user.lastText()).toContain('Too short')
+    await user.send('Добавьте раздел про цены')
+    let stored = await h.payload.findByID({
+      collection: 'articles',
+      id: article.id,
+      overrideAccess: true,
+    })
+    expect(stored).toMatchObject({
+      workflowStatus: 'changes_requested',
+      reviewNote: 'Добавьте раздел про цены',
+    })
+    expect(user.lastText()).toContain('Добавьте раздел про цены')
+
+    await user.press(`c:mv:a:${article.id}:s`)
+    await user.press(`c:mv:a:${article.id}:a`)
+    stored = await h.payload.findByID({
+      collection: 'articles',
+      id: article.id,
+      overrideAccess: true,
+    })
+    expect(stored.workflowStatus).toBe('approved')
+    const events = await h.payload.find({
+      collection: 'workflow-events',
+      where: {
+        'document.value': { equals: article.id },
+        'document.relationTo': { equals: 'articles' },
+      },
+      overrideAccess: true,
+      sort: 'createdAt',
+    })
+    expect(events.docs.map((e) => [e.from, e.to, e.actorKind])).toEqual([
+      ['draft', 'in_review', 'account'],
+      ['in_review', 'changes_requested', 'account'],
+      ['changes_requested', 'in_review', 'account'],
+      ['in_review', 'approved', 'account'],
+    ])
+  })
+
+  it('where staff approve, shows no approve button and refuses a forged approve', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account, 'staff')
+    const post = await h.payload.create({
+      collection: 'posts',
+      data: {
+        title: 'Staff gated',
+        project: project.id,
+        workflowStatus: 'in_review',
+        variants: [{ platform: 'telegram', text: 'Hi' }],
+      } as never,
+      overrideAccess: true,
+    })
+    await user.press(`c:o:p:${post.id}`)
+    const data = user.lastButtons().map((b) => b.callback_data)
+    expect(data).not.toContain(`c:mv:p:${post.id}:a`)
+    expect(data).not.toContain(`c:rc:p:${post.id}`)
+    await user.press(`c:mv:p:${post.id}:a`)
+    expect(user.alerts().at(-1)).toContain('Postforge editors approve content')
+    await user.press(`c:rc:p:${post.id}`)
+    expect(user.alerts().at(-1)).toBe(tr('en', 'review.not_now'))
+    expect(
+      (await h.payload.findByID({ collection: 'posts', id: post.id, overrideAccess: true }))
+        .workflowStatus,
+    ).toBe('in_review')
+  })
+
+  it('sends a long article in parts cut at paragraphs, and a very long one as a file', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account)
+    const paragraphs = Array.from(
+      { length: 30 },
+      (_, i) => `Paragraph ${i + 1}. ${'слово '.repeat(45).trim()}.`,
+    )
+    const article = await h.payload.create({
+      collection: 'articles',
+      data: {
+        title: 'Long one',
+        project: project.id,
+        body: lexical(paragraphs.join('\n\n')),
+      } as never,
+      overrideAccess: true,
+    })
+    h.fake.clear()
+    await user.press(`c:r:a:${article.id}`)
+    const parts = h.fake.callsTo('sendMessage', user.id).map((c) => String(c.params.text))
+    expect(parts.length).toBeGreaterThan(1)
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(4096)
+      expect(part.endsWith('.')).toBe(true)
+    }
+    expect(parts.join('\n\n')).toBe(['Long one', ...paragraphs].join('\n\n'))
+
+    const huge = await h.payload.create({
+      collection: 'articles',
+      data: {
+        title: 'Huge one',
+        project: project.id,
+        body: lexical(Array.from({ length: 120 }, () => paragraphs[0]).join('\n\n')),
+      } as never,
+      overrideAccess: true,
+    })
+    h.fake.clear()
+    await user.press(`c:r:a:${huge.id}`)
+    const [document] = h.fake.callsTo('sendDocument', user.id)
+    expect(document.files[0].name).toBe('huge-one.txt')
+    expect(document.files[0].content.toString('utf8').startsWith('Huge one\n\nParagraph 1.')).toBe(
+      true,
+    )
+    expect(h.fake.callsTo('sendMessage', user.id)).toHaveLength(0)
+  })
+})
+
+describe('schedules and upcoming publications', () => {
+  // Schedule materialisation reads every active schedule in the database: leave none behind.
+  const cleanup: number[] = []
+  afterAll(async () => {
+    for (const id of cleanup) await h.payload.delete({ collection: 'projects', id, overrideAccess: true })
+  })
+
+  it('pauses and resumes a schedule, and cancels a queued publication after confirmation', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account, 'automatic')
+    cleanup.push(project.id)
+    const connection = await h.payload.create({
+      collection: 'connections',
+      data: {
+        displayName: 'My channel',
+        platform: 'telegram',
+        project: project.id,
+        credentials: { chatId: '@my_channel' },
+      } as never,
+      overrideAccess: true,
+    })
+    const schedule = await h.payload.create({
+      collection: 'schedules',
+      data: {
+        name: 'Weekdays',
+        project: project.id,
+        connections: [connection.id],
+        cadence: 'slots',
+        slots: [{ weekday: 'mon', time: '09:30' }],
+      } as never,
+      overrideAccess: true,
+    })
+    await user.press(`s:l:${project.id}`)
+    expect(user.lastText()).toContain('Weekdays')
+    expect(user.lastText()).toContain('Mon 09:30')
+    await user.press(`s:p:${schedule.id}`)
+    expect(
+      (await h.payload.findByID({ collection: 'schedules', id: schedule.id, overrideAccess: true }))
+        .active,
+    ).toBe(false)
+    expect(user.lastButtons().map((b) => b.callback_data)).toContain(`s:r:${schedule.id}`)
+    await user.press(`s:r:${schedule.id}`)
+    expect(
+      (await h.payload.findByID({ collection: 'schedules', id: schedule.id, overrideAccess: true }))
+        .active,
+    ).toBe(true)
+
+    const post = await h.payload.create({
+      collection: 'posts',
+      data: {
+        title: 'Going out',
+        project: project.id,
+        workflowStatus: 'in_review',
+        variants: [{ platform: 'telegram', text: 'Hello' }],
+      } as never,
+      overrideAccess: true,
+    })
+    expect(post.workflowStatus).toBe('approved')
+    const publication = await h.payload.create({
+      collection: 'publications',
+      data: {
+        project: project.id,
+        connection: connection.id,
+        post: post.id,
+        plannedAt: new Date(Date.now() + 3_600_000).toISOString(),
+      } as never,
+      overrideAccess: true,
+    })
+    await user.press(`u:l:${project.id}:1`)
+    expect(user.lastText()).toContain('Going out')
+    expect(user.lastText()).toContain('My channel')
+    await user.press(`u:c:${publication.id}`)
+    expect(user.lastText()).toContain('Cancel the publication "Going out"')
+    expect(
+      (
+        await h.payload.findByID({
+          collection: 'publications',
+          id: publication.id,
+          overrideAccess: true,
+        })
+      ).status,
+    ).toBe('queued')
+    await user.press(`u:cy:${publication.id}`)
+    expect(
+      (
+        await h.payload.findByID({
+          collection: 'publications',
+          id: publication.id,
+          overrideAccess: true,
+        })
+      ).status,
+    ).toBe('cancelled')
+    expect(user.lastText()).toContain('Publication cancelled')
+
+    await user.press(`u:cy:${publication.id}`)
+    expect(user.alerts().at(-1)).toContain('You can only cancel a planned publication')
+  })
+})

@@ -1,0 +1,264 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { cb } from '../../src/bot/callbacks'
+import { CAPTCHA_ATTEMPTS } from '../../src/bot/features/start'
+import { BOT_DICTIONARIES, tr } from '../../src/bot/i18n'
+import { splitMessage } from '../../src/bot/ui'
+import { DEFAULT_LIMITS } from '../../src/bot/rateLimit'
+import { createTenant } from '../helpers/fixtures'
+import { accountOf, startHarness, telegramUser, verifiedUser, type Harness } from './bot-harness'
+
+let h: Harness
+
+beforeAll(async () => {
+  h = await startHarness('infra')
+})
+afterAll(async () => {
+  await h?.close()
+})
+
+const EMOJI_BY_NAME: Record<string, string> = {
+  apple: '🍎',
+  car: '🚗',
+  dog: '🐶',
+  cactus: '🌵',
+  ball: '⚽',
+  guitar: '🎸',
+  rocket: '🚀',
+  pizza: '🍕',
+  fish: '🐟',
+  moon: '🌙',
+  key: '🔑',
+  umbrella: '☂️',
+}
+
+describe('/start and the human check', () => {
+  it('creates the account once, asks a pick-the-emoji question, and lets nothing else through until it is answered', async () => {
+    const user = telegramUser(h)
+    await user.send('/start')
+    await user.send('/start')
+    const { docs } = await h.payload.find({
+      collection: 'accounts',
+      where: { telegramId: { equals: user.id } },
+      overrideAccess: true,
+    })
+    expect(docs).toHaveLength(1)
+    expect(docs[0].language).toBe('en')
+    expect(docs[0].verifiedHumanAt).toBeFalsy()
+
+    await user.send('/projects')
+    await user.press('p:list:1')
+    expect(user.texts().some((t) => t.includes('Your projects'))).toBe(false)
+
+    // Solve it the way a person does: read the name, tap the matching picture.
+    const target = user.lastText().match(/<b>(\w+)<\/b>/)![1]
+    const button = user.lastButtons().find((b) => b.text === EMOJI_BY_NAME[target])!
+    expect(user.lastButtons()).toHaveLength(6)
+    await user.press(button.callback_data)
+
+    expect((await accountOf(h.payload, user.id))?.verifiedHumanAt).toBeTruthy()
+    expect(user.lastText()).toContain('Main menu')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual([
+      'p:list:1',
+      'p:new',
+      'm:lang',
+      'm:help',
+    ])
+  })
+
+  it('locks the check for a while after a few wrong answers', async () => {
+    const user = telegramUser(h)
+    await user.send('/start')
+    for (let i = 0; i < CAPTCHA_ATTEMPTS; i++) {
+      const { captcha } = await h.session(user.id)
+      await user.press(`cap:${(captcha!.answer + 1) % 6}`)
+    }
+    expect(user.lastText()).toContain('Too many wrong answers')
+    await user.send('/start')
+    expect(user.lastText()).toContain('Too many wrong answers')
+    expect((await h.session(user.id)).captcha).toBeUndefined()
+    expect((await accountOf(h.payload, user.id))?.verifiedHumanAt).toBeFalsy()
+  })
+
+  it('every main-menu button leads somewhere', async () => {
+    const { user } = await verifiedUser(h)
+    for (const button of user.lastButtons()) {
+      h.fake.clear()
+      await user.press(button.callback_data)
+      expect(user.alerts()).not.toContain(tr('en', 'cb.invalid'))
+      expect(user.texts().length).toBeGreaterThan(0)
+      await user.send('/cancel')
+      await user.send('/menu')
+    }
+  })
+
+  it('speaks Russian to a Russian Telegram user and switches language on request, keeping it on the account', async () => {
+    const { user } = await verifiedUser(h, { language: 'ru' })
+    expect(user.lastText()).toContain('Главное меню')
+    await user.send('/language')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual(['m:sl:ru', 'm:sl:en', 'm:home'])
+    await user.press('m:sl:en')
+    expect((await accountOf(h.payload, user.id))?.language).toBe('en')
+    await user.send('/help')
+    expect(user.lastText()).toContain('How it works')
+  })
+})
+
+describe('commands and unknown input', () => {
+  it('/help, /cancel with and without a conversation, and a helpful answer to anything else', async () => {
+    const { user } = await verifiedUser(h)
+    await user.send('/help')
+    expect(user.lastText()).toContain('/cancel')
+
+    await user.send('/cancel')
+    expect(user.lastText()).toBe(tr('en', 'cancel.nothing'))
+
+    await user.send('/new')
+    expect((await h.session(user.id)).flow?.name).toBe('project.create')
+    await user.send('/cancel')
+    expect(user.lastText()).toBe(tr('en', 'cancel.done'))
+    expect((await h.session(user.id)).flow).toBeUndefined()
+
+    await user.send('/frobnicate')
+    expect(user.lastText()).toBe(tr('en', 'unknown.command'))
+    await user.send('hello there')
+    expect(user.lastText()).toBe(tr('en', 'unknown.text'))
+    await user.sendSticker()
+    expect(user.lastText()).toBe(tr('en', 'unknown.message'))
+  })
+
+  it('sessions live in Redis with a TTL', async () => {
+    const { user } = await verifiedUser(h)
+    const ttl = await h.redis.ttl(`${h.keyPrefix}session:${user.id}`)
+    expect(ttl).toBeGreaterThan(60 * 60)
+    expect(ttl).toBeLessThanOrEqual(3 * 24 * 60 * 60)
+  })
+})
+
+describe('rate limit', () => {
+  it('lets a burst of five through, drops the rest, and says "slow down" once', async () => {
+    const { user } = await verifiedUser(h)
+    const limited = h.newBot({ limits: DEFAULT_LIMITS })
+    h.fake.clear()
+    for (let i = 0; i < 15; i++)
+      await limited.handleUpdate(user.messageUpdate({ text: `hello ${i}` }))
+    const texts = user.texts()
+    const slowDowns = texts.filter((t) => t === tr('en', 'rate.slow_down'))
+    const answered = texts.filter((t) => t === tr('en', 'unknown.text'))
+    expect(slowDowns).toHaveLength(1)
+    // Five from the burst, at most one more refilled while the loop ran.
+    expect(answered.length).toBeGreaterThanOrEqual(5)
+    expect(answered.length).toBeLessThanOrEqual(6)
+    expect(texts).toHaveLength(answered.length + 1)
+    expect(await h.redis.pttl(`${h.keyPrefix}rl:${user.id}:notice`)).toBeGreaterThan(0)
+  })
+})
+
+describe('forged and garbage callback data', () => {
+  it('is refused with a clear alert, always answered, and changes nothing', async () => {
+    const { user } = await verifiedUser(h)
+    const other = await createTenant(h.payload, { name: 'Victim' })
+    const article = await h.payload.create({
+      collection: 'articles',
+      data: { title: 'Victim article', project: other.project.id } as never,
+      overrideAccess: true,
+    })
+    const keyword = await h.payload.create({
+      collection: 'keywords',
+      data: { phrase: 'victim keyword', project: other.project.id } as never,
+      overrideAccess: true,
+    })
+
+    const garbage = [
+      'zzz',
+      'p:o:abc',
+      'p:o:-1',
+      'p:dy:99999999999',
+      'p:list:0',
+      'c:mv:q:1:a',
+      'k:st:1:z',
+      'p:ef:1:password',
+      'cap:9',
+    ]
+    for (const data of garbage) {
+      h.fake.clear()
+      await user.press(data)
+      expect(h.fake.callsTo('answerCallbackQuery')).toHaveLength(1)
+      expect(user.alerts()[0]).toBe(tr('en', 'cb.invalid'))
+    }
+
+    const foreign = [
+      `p:o:${other.project.id}`,
+      `p:dy:${other.project.id}`,
+      `p:ef:${other.project.id}:n`,
+      `k:im:${other.project.id}`,
+      `k:st:${keyword.id}:d`,
+      `c:mv:a:${article.id}:a`,
+      `c:ga:${keyword.id}`,
+      `u:l:${other.project.id}:1`,
+    ]
+    for (const data of foreign) {
+      h.fake.clear()
+      await user.press(data)
+      expect(h.fake.callsTo('answerCallbackQuery')).toHaveLength(1)
+      expect(`${data} ${user.alerts()[0]}`).toMatch(
+        /Not found, or it belongs to another account|Project not found or owned by another account/,
+      )
+    }
+
+    expect((await h.session(user.id)).flow).toBeUndefined()
+    const project = await h.payload.findByID({
+      collection: 'projects',
+      id: other.project.id,
+      overrideAccess: true,
+    })
+    expect(project.name).toBe('Victim project')
+    expect(
+      (await h.payload.findByID({ collection: 'keywords', id: keyword.id, overrideAccess: true }))
+        .status,
+    ).toBe('new')
+    expect(
+      (await h.payload.findByID({ collection: 'articles', id: article.id, overrideAccess: true }))
+        .workflowStatus,
+    ).toBe('draft')
+  })
+})
+
+describe('error boundary', () => {
+  it('survives failing Bot API calls: the update ends, the user gets an apology, the next update works', async () => {
+    const { user } = await verifiedUser(h)
+    h.fake.clear()
+    h.fake.fail('sendMessage', {
+      status: 429,
+      description: 'Too Many Requests: retry after 3',
+      retryAfter: 3,
+    })
+    await expect(user.send('/help')).resolves.toBeUndefined()
+    expect(user.lastText()).toBe(tr('en', 'error.apology'))
+
+    h.fake.fail('editMessageText', { status: 500, description: 'Internal Server Error' })
+    await user.press('m:help')
+    expect(user.alerts().at(-1)).toBe(tr('en', 'error.apology'))
+
+    await user.send('/help')
+    expect(user.lastText()).toContain('How it works')
+  })
+})
+
+describe('building blocks', () => {
+  it('has every bot text in both languages', () => {
+    expect(Object.keys(BOT_DICTIONARIES.ru).sort()).toEqual(Object.keys(BOT_DICTIONARIES.en).sort())
+  })
+
+  it('never builds callback data over 64 bytes', () => {
+    expect(cb('p:ef', 2_147_483_647, 'tz')).toBe('p:ef:2147483647:tz')
+    expect(() => cb('k:cv', 'я'.repeat(40))).toThrow(/64 bytes/)
+  })
+
+  it('cuts text at paragraphs, then lines, then words, and hard only when it must', () => {
+    const paragraph = 'word '.repeat(300).trim()
+    const parts = splitMessage([paragraph, paragraph, paragraph, paragraph].join('\n\n'))
+    expect(parts).toEqual([`${paragraph}\n\n${paragraph}`, `${paragraph}\n\n${paragraph}`])
+    expect(splitMessage('x'.repeat(5000)).map((p) => p.length)).toEqual([4096, 904])
+  })
+})
