@@ -22,6 +22,7 @@ import { Publications } from './collections/Publications'
 import { Schedules } from './collections/Schedules'
 import { Users } from './collections/Users'
 import { WorkflowEvents } from './collections/WorkflowEvents'
+import { botConsoleEndpoints } from './bot/console/endpoints'
 import { jobEndpoints } from './jobs/endpoints'
 import { env } from './lib/env'
 import { logger } from './lib/logger'
@@ -42,9 +43,10 @@ export default buildConfig({
     meta: { titleSuffix: ' · Postforge' },
     components: {
       beforeDashboard: ['/components/admin/ReviewQueue#ReviewQueue', '/components/admin/PublishingAlerts#PublishingAlerts'],
-      afterNavLinks: ['/components/admin/JobsNavLink#JobsNavLink'],
+      afterNavLinks: ['/components/admin/JobsNavLink#JobsNavLink', '/components/admin/BotConsoleNavLink#BotConsoleNavLink'],
       views: {
         jobs: { Component: '/components/admin/JobsView#JobsView', path: '/jobs' },
+        botConsole: { Component: '/components/admin/BotConsoleView#BotConsoleView', path: '/bot-console' },
       },
     },
   },
@@ -64,7 +66,7 @@ export default buildConfig({
     AiRuns,
     Prompts,
   ],
-  endpoints: jobEndpoints,
+  endpoints: [...jobEndpoints, ...botConsoleEndpoints],
   editor: lexicalEditor(),
   db: postgresAdapter({
     pool: { connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX },

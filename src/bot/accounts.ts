@@ -18,6 +18,8 @@ export async function findAccountByTelegramId(
     where: { telegramId: { equals: telegramId } },
     limit: 1,
     depth: 0,
+    // Every update looks the account up: skip the count query a paginated find would add.
+    pagination: false,
     overrideAccess: true,
   })
   return docs[0] ?? null

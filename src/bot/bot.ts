@@ -34,6 +34,8 @@ export type CreateBotOptions = {
   limits?: RateLimits
   /** How long a quiet chat's session (and any open conversation) is kept. */
   sessionTtlSeconds?: number
+  /** Where files sent to the bot are downloaded from, when not the Bot API's file route. */
+  fileUrl?: (filePath: string) => string
 }
 
 export const FLOWS = [projectCreateFlow, projectEditFlow, surveyFlow, importFlow, reviewNoteFlow]
@@ -53,7 +55,7 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     keyPrefix,
     log: root,
     limits: options.limits ?? DEFAULT_LIMITS,
-    fileUrl: (filePath) => `${apiRoot}/file/bot${options.token}/${filePath}`,
+    fileUrl: options.fileUrl ?? ((filePath) => `${apiRoot}/file/bot${options.token}/${filePath}`),
   }
 
   bot.use(attach(deps))

@@ -22,9 +22,11 @@ import { UnderlineFeatureClient as UnderlineFeatureClient_e70f5e05f09f93e00b997e
 import { BoldFeatureClient as BoldFeatureClient_e70f5e05f09f93e00b997edb1ef0c864 } from '@payloadcms/richtext-lexical/client'
 import { ItalicFeatureClient as ItalicFeatureClient_e70f5e05f09f93e00b997edb1ef0c864 } from '@payloadcms/richtext-lexical/client'
 import { JobsNavLink as JobsNavLink_40fcb8622290e6e8d0cc54d2e2d7b14d } from '../../../components/admin/JobsNavLink'
+import { BotConsoleNavLink as BotConsoleNavLink_1ae091ca2fb8396cafbf0082cac538ae } from '../../../components/admin/BotConsoleNavLink'
 import { ReviewQueue as ReviewQueue_db54637123a947115f2a8ff6a7a45275 } from '../../../components/admin/ReviewQueue'
 import { PublishingAlerts as PublishingAlerts_4c8ba9be64ffadcc04c2c38a15d036e1 } from '../../../components/admin/PublishingAlerts'
 import { JobsView as JobsView_61c4042ba8b247a0a0939de6aae403be } from '../../../components/admin/JobsView'
+import { BotConsoleView as BotConsoleView_3654ce5eed844955fa41a61d2aedef40 } from '../../../components/admin/BotConsoleView'
 import { CollectionCards as CollectionCards_f9c02e79a4aed9a3924487c0cd4cafb1 } from '@payloadcms/next/rsc'
 
 /** @type import('payload').ImportMap */
@@ -53,8 +55,10 @@ export const importMap = {
   "@payloadcms/richtext-lexical/client#BoldFeatureClient": BoldFeatureClient_e70f5e05f09f93e00b997edb1ef0c864,
   "@payloadcms/richtext-lexical/client#ItalicFeatureClient": ItalicFeatureClient_e70f5e05f09f93e00b997edb1ef0c864,
   "/components/admin/JobsNavLink#JobsNavLink": JobsNavLink_40fcb8622290e6e8d0cc54d2e2d7b14d,
+  "/components/admin/BotConsoleNavLink#BotConsoleNavLink": BotConsoleNavLink_1ae091ca2fb8396cafbf0082cac538ae,
   "/components/admin/ReviewQueue#ReviewQueue": ReviewQueue_db54637123a947115f2a8ff6a7a45275,
   "/components/admin/PublishingAlerts#PublishingAlerts": PublishingAlerts_4c8ba9be64ffadcc04c2c38a15d036e1,
   "/components/admin/JobsView#JobsView": JobsView_61c4042ba8b247a0a0939de6aae403be,
+  "/components/admin/BotConsoleView#BotConsoleView": BotConsoleView_3654ce5eed844955fa41a61d2aedef40,
   "@payloadcms/next/rsc#CollectionCards": CollectionCards_f9c02e79a4aed9a3924487c0cd4cafb1
 }
