@@ -1,17 +1,39 @@
 import { Api } from 'grammy'
 import type { Payload } from 'payload'
 
+import { ConsoleStore } from '../bot/console/store'
+import { CONSOLE_BOT_INFO, consoleTransport } from '../bot/console/transport'
 import { t } from '../i18n'
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
+import { redis } from '../lib/redis'
 
 let api: Api | undefined
 
-function botApi(): Api | null {
+/**
+ * Telegram's Bot API with the admin bot console's transport in front: messages for a console
+ * chat (a staff member's test customer) land in the console, everything else goes to Telegram.
+ * Without a token only console chats can be reached; calls for real chats are refused.
+ */
+function botApi(): Api {
+  if (api) return api
   const { TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT } = env()
-  if (!TELEGRAM_BOT_TOKEN) return null
-  api ??= new Api(TELEGRAM_BOT_TOKEN, { apiRoot: TELEGRAM_API_ROOT })
+  api = new Api(TELEGRAM_BOT_TOKEN ?? '0:console', { apiRoot: TELEGRAM_API_ROOT })
+  api.config.use(
+    consoleTransport(new ConsoleStore(redis()), {
+      telegram: Boolean(TELEGRAM_BOT_TOKEN),
+      botInfo: CONSOLE_BOT_INFO,
+    }),
+  )
   return api
+}
+
+/**
+ * The one way server code reaches a customer's chat (messages, edits, streamed drafts): the
+ * grammY Api, or null when no bot token is configured. Never build another client elsewhere.
+ */
+export function chatApi(): Api | null {
+  return botApi()
 }
 
 /** Forget the cached client (tests that point the bot at another fake server). */
@@ -30,7 +52,6 @@ export async function notifyAccount(
   params: Record<string, string | number> = {},
 ): Promise<boolean> {
   const bot = botApi()
-  if (!bot) return false
   try {
     const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
     if (account.status === 'blocked') return false

@@ -3,6 +3,7 @@ import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { consoleChatId } from '../../src/bot/console/store'
+import { notifyAccount } from '../../src/notify/telegram'
 import { createStaff, createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { rest, type Auth } from '../helpers/rest'
@@ -87,6 +88,23 @@ describe('admin bot console', () => {
     const sentNew = after.messages.length > before.messages.length
     expect(edited || sentNew).toBe(true)
     expect(after.rev).toBeGreaterThan(before.rev)
+  })
+
+  it('shows what the worker sends the test customer (a failed publication notice) without a token', async () => {
+    const { docs } = await payload.find({
+      collection: 'accounts',
+      where: { telegramId: { equals: consoleChatId(staff.user.id) } },
+      overrideAccess: true,
+    })
+    const delivered = await notifyAccount(payload, docs[0].id, 'notify.publication_failed', {
+      title: 'Espresso at home',
+      connection: 'Coffee blog',
+      reason: 'WordPress refused the password.',
+    })
+    expect(delivered).toBe(true)
+    const chat = (await rest('GET', '/bot-console', { auth: staff.auth })).json as Chat
+    expect(lastBot(chat).text).toContain('Espresso at home')
+    expect(lastBot(chat).text).toContain('WordPress refused the password.')
   })
 
   it('answers nothing changed to a poll with the current revision', async () => {
