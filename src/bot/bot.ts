@@ -7,7 +7,7 @@ import type { Payload } from 'payload'
 import type { Logger } from 'pino'
 
 import { logger } from '../lib/logger'
-import { findAccountByTelegramId } from './accounts'
+import { cachedAccountByTelegramId } from '../accounts/cache'
 import type { BotContext, BotDeps, SessionData } from './context'
 import { describeKnownError, plain } from './errors'
 import { projectCreateFlow, projectEditFlow, projects } from './features/projects'
@@ -151,7 +151,7 @@ const rateLimit: MiddlewareFn<BotContext> = async (ctx, next) => {
 }
 
 const loadAccount: MiddlewareFn<BotContext> = async (ctx, next) => {
-  ctx.account = await findAccountByTelegramId(ctx.deps.payload, ctx.from!.id)
+  ctx.account = await cachedAccountByTelegramId(ctx.deps.payload, ctx.deps.redis, ctx.from!.id)
   if (ctx.account) {
     ctx.lang = ctx.account.language
     if (ctx.session.lang !== ctx.account.language) ctx.session.lang = ctx.account.language

@@ -2,6 +2,7 @@ import type { CollectionConfig } from 'payload'
 
 import { isStaff } from '../access/actors'
 import { timezoneField } from '../fields/timezone'
+import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
 
 const self = ({ req }: { req: { user?: { collection?: string; id?: number | string } | null } }) =>
@@ -19,7 +20,11 @@ export const Accounts: CollectionConfig = {
     group: 'Customers',
   },
   auth: { useAPIKey: true, disableLocalStrategy: true },
-  hooks: { beforeDelete: [deleteAccountProjects] },
+  hooks: {
+    beforeDelete: [deleteAccountProjects],
+    afterChange: [forgetCachedAccount],
+    afterDelete: [forgetDeletedAccount],
+  },
   access: {
     admin: () => false,
     read: ({ req }) => (isStaff(req) ? true : self({ req })),

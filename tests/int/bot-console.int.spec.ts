@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import type { Payload } from 'payload'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { consoleChatId } from '../../src/bot/console/store'
 import { notifyAccount } from '../../src/notify/telegram'
@@ -50,6 +50,15 @@ beforeAll(async () => {
   other = (await createStaff(payload, ['support'])) as typeof other
   // Chats are keyed by staff id in a shared Redis: start from a blank test customer.
   for (const s of [staff, other]) await post(s.auth, { kind: 'reset', account: true })
+})
+
+// The bot's flood limit (burst 5, then 1/s) applies to the console too; each test starts with a
+// full bucket instead of waiting seconds between messages.
+beforeEach(async () => {
+  for (const s of [staff, other]) {
+    const key = `pf:bot:rl:${consoleChatId(s.user.id)}`
+    await redis.del(key, `${key}:notice`)
+  }
 })
 
 afterAll(async () => {
@@ -105,6 +114,15 @@ describe('admin bot console', () => {
     const chat = (await rest('GET', '/bot-console', { auth: staff.auth })).json as Chat
     expect(lastBot(chat).text).toContain('Espresso at home')
     expect(lastBot(chat).text).toContain('WordPress refused the password.')
+  })
+
+  it('a customer blocked in the admin is refused on the very next message (no stale account)', async () => {
+    const where = { telegramId: { equals: consoleChatId(staff.user.id) } }
+    expect(lastBot(await say(staff.auth, '/menu')).text).toContain('Main menu')
+    await payload.update({ collection: 'accounts', where, data: { status: 'blocked' }, overrideAccess: true })
+    expect(lastBot(await say(staff.auth, '/menu')).text).toContain('blocked')
+    await payload.update({ collection: 'accounts', where, data: { status: 'active' }, overrideAccess: true })
+    expect(lastBot(await say(staff.auth, '/menu')).text).toContain('Main menu')
   })
 
   it('answers nothing changed to a poll with the current revision', async () => {
