@@ -11,13 +11,16 @@ import { cachedAccountByTelegramId } from '../accounts/cache'
 import type { BotContext, BotDeps, SessionData } from './context'
 import { describeKnownError, plain } from './errors'
 import { projectCreateFlow, projectEditFlow, projects } from './features/projects'
-import { content, reviewNoteFlow } from './features/content'
+import { articleMetaFlow, content, reviewNoteFlow } from './features/content'
+import { channelMembership, connectFixFlow, connectFlow, connections } from './features/connections'
 import { importFlow, keywords, surveyFlow } from './features/keywords'
+import { media, mediaAltFlow, mediaUploadFlow } from './features/media'
 import { menu } from './features/menu'
-import { schedules } from './features/schedules'
+import { scheduleCreateFlow, scheduleEditFlow, schedules } from './features/schedules'
 import { gate, start } from './features/start'
 import { unhandled } from './features/unhandled'
 import { flowInput } from './flows/engine'
+import { outgoingLimits, type OutgoingLimits } from './outgoing'
 import { languageFromTelegram, tr } from './i18n'
 import { DEFAULT_LIMITS, takeToken, type RateLimits } from './rateLimit'
 
@@ -36,9 +39,24 @@ export type CreateBotOptions = {
   sessionTtlSeconds?: number
   /** Where files sent to the bot are downloaded from, when not the Bot API's file route. */
   fileUrl?: (filePath: string) => string
+  /** Pacing of what the bot sends (Telegram's limits by default). */
+  outgoing?: OutgoingLimits
 }
 
-export const FLOWS = [projectCreateFlow, projectEditFlow, surveyFlow, importFlow, reviewNoteFlow]
+export const FLOWS = [
+  projectCreateFlow,
+  projectEditFlow,
+  surveyFlow,
+  importFlow,
+  reviewNoteFlow,
+  articleMetaFlow,
+  connectFlow,
+  connectFixFlow,
+  scheduleCreateFlow,
+  scheduleEditFlow,
+  mediaUploadFlow,
+  mediaAltFlow,
+]
 
 /**
  * Builds the bot; nothing connects or listens until the caller starts polling or mounts the
@@ -58,8 +76,10 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     fileUrl: options.fileUrl ?? ((filePath) => `${apiRoot}/file/bot${options.token}/${filePath}`),
   }
 
+  bot.api.config.use(outgoingLimits(options.redis, { keyPrefix: `${keyPrefix}tg:`, limits: options.outgoing, log: root }))
   bot.use(attach(deps))
   bot.use(answerCallbacksAlways)
+  bot.use(channelMembership)
 
   const chats = bot.chatType('private')
   chats.use(sequentialize((ctx) => String(ctx.chat.id)))
@@ -88,6 +108,8 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     keywords,
     content,
     schedules,
+    connections,
+    media,
     flowInput(FLOWS),
     unhandled,
   )

@@ -6,7 +6,7 @@ import { tr } from './i18n'
 export const COMMANDS = ['start', 'projects', 'new', 'language', 'help', 'cancel'] as const
 
 /** The updates the bot handles; Telegram sends nothing else (a smaller attack surface, less load). */
-export const ALLOWED_UPDATES = ['message', 'callback_query'] as const
+export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const
 
 /** The command menu in each language, Russian as the default for other languages. */
 export async function publishCommands(api: Api): Promise<void> {

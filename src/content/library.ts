@@ -1,4 +1,5 @@
 import type { PaginatedDocs, Payload } from 'payload'
+import { z } from 'zod'
 
 import { lexicalToPlainText } from '../lib/text'
 import type { Account, Article, Post } from '../payload-types'
@@ -50,4 +51,27 @@ export function contentText(collection: ContentCollection, item: ContentItem): s
   return [article.title, article.excerpt ?? '', lexicalToPlainText(article.body), ...faq]
     .filter((s) => s.trim() !== '')
     .join('\n\n')
+}
+
+/** What a customer may retitle from the bot: the article's title and search snippet. */
+export const ArticleMetaEdit = {
+  title: z.string().trim().min(3).max(200),
+  metaTitle: z.string().trim().min(10).max(60),
+  metaDescription: z.string().trim().min(50).max(160),
+} as const
+export type ArticleMetaField = keyof typeof ArticleMetaEdit
+
+/**
+ * Changes one of those fields as the account. The collection's hooks keep a version and, where
+ * the project's policy is not automatic, send approved content back to review.
+ */
+export async function editArticleMeta(
+  payload: Payload,
+  account: Account,
+  id: number,
+  field: ArticleMetaField,
+  value: string,
+): Promise<Article> {
+  const parsed = ArticleMetaEdit[field].parse(value)
+  return payload.update({ collection: 'articles', id, data: { [field]: parsed }, depth: 0, ...actingAs(account) })
 }

@@ -47,6 +47,18 @@ const EnvSchema = z.object({
   AI_PROVIDER: z.enum(['openrouter', 'openai-compatible']).default('openrouter'),
   AI_MODELS: z.string().optional(),
   AI_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(90_000),
+  // Retries of one model before falling back to the next in its chain (each retry waits ~2 s).
+  AI_MAX_RETRIES: z.coerce.number().int().min(0).max(3).default(1),
+  // Optional JSON price table (USD per million tokens) for providers that report no cost:
+  // {"llama3.1:8b":{"input":0.05,"output":0.08}}. OpenRouter's reported cost wins when present.
+  AI_PRICES: z.string().optional(),
+  // How often a streamed draft in the customer's chat is updated (Telegram: at most once a second).
+  AI_DRAFT_INTERVAL_MS: z.coerce.number().int().min(200).max(20_000).default(1000),
+  // Competitor pages fetched for article briefs: size and time limits; private addresses are
+  // refused unless this test-only flag is set.
+  FETCH_MAX_BYTES: z.coerce.number().int().min(10_000).max(10_000_000).default(1_000_000),
+  FETCH_TIMEOUT_MS: z.coerce.number().int().min(500).max(60_000).default(10_000),
+  FETCH_ALLOW_PRIVATE: booleanFlag,
 
   // Publishing platforms.
   PUBLISH_HTTP_TIMEOUT_MS: z.coerce.number().int().min(500).max(300_000).default(30_000),
@@ -59,12 +71,24 @@ const EnvSchema = z.object({
   INSTAGRAM_OAUTH_URL: z.url().default('https://www.facebook.com/v21.0/dialog/oauth'),
   INSTAGRAM_APP_ID: z.string().optional(),
   INSTAGRAM_APP_SECRET: z.string().optional(),
+  // Instagram processes media asynchronously: how often and how long a publish waits for it.
+  INSTAGRAM_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(3_000),
+  INSTAGRAM_POLL_MAX_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
+  // Public base for media files (a CDN or bucket) where platforms fetch images by URL (Instagram);
+  // without it SERVER_URL plus the media file's path is used.
+  PUBLIC_MEDIA_BASE_URL: z.url().optional(),
+  // Publishing caps: calls per minute per connection (overrides the per-platform defaults) and
+  // publish calls running at once per platform, across all workers.
+  PUBLISH_CONNECTION_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).optional(),
+  PUBLISH_PLATFORM_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
 
   // Prometheus scraping of /api/metrics (Authorization: Bearer <token>); the endpoint is off without it.
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
   // Worker.
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  // AI generation jobs run in their own pool of this size, apart from publishing.
+  WORKER_AI_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
 })
 
 export type Env = z.infer<typeof EnvSchema>

@@ -1,16 +1,32 @@
 import type { Platform } from './platforms'
 
+/** An image to send: a local file, and its public address where a platform fetches by URL. */
+export type PublishImage = { path: string; alt: string; mimeType: string; url?: string | null }
+
 /** What a connector publishes: built from an article or post by the publish job. */
 export type PublishItem = {
   kind: 'article' | 'post'
   title: string
   /** Plain text with paragraphs separated by blank lines (the platform variant for posts). */
   text: string
+  /** The article body as HTML (headings, paragraphs, lists, links); absent for posts. */
+  html?: string
+  slug?: string | null
+  excerpt?: string | null
+  metaTitle?: string | null
+  metaDescription?: string | null
+  tags?: string[]
+  categories?: string[]
+  /** An instant in the future makes platforms that can hold a post (WordPress) schedule it. */
+  publishAt?: string | null
   link?: string | null
-  images: { path: string; alt: string; mimeType: string }[]
+  images: PublishImage[]
   /** Our publication id, so an unconfirmed call can be looked up later. */
   marker: string
 }
+
+/** The marker token a connector hides in what it posts (a comment, a private note). */
+export const markerToken = (marker: string) => `postforge-publication-${marker}`
 
 /** `warnings`: it went out, but not quite as asked (e.g. a follow-up part failed). */
 export type PublishResult = { remoteId: string; remoteUrl: string | null; warnings?: string[] }
@@ -33,9 +49,24 @@ export class PublishError extends Error {
   }
 }
 
+/** What the publish job lends a connector besides the credentials. */
+export type PublishContext<C> = {
+  /**
+   * Stores credentials the connector renewed (a refreshed token), re-sealed into the connection.
+   * Connectors call it before using the new token, so a crash cannot lose a rotated token.
+   */
+  saveCredentials?: (next: C) => Promise<void>
+}
+
 export interface Connector<C = Record<string, unknown>> {
   platform: Platform
   /** Problems that would make the platform refuse the item, as message codes; empty when fine. */
   validate(item: PublishItem): string[]
-  publish(item: PublishItem, credentials: C): Promise<PublishResult>
+  publish(item: PublishItem, credentials: C, context?: PublishContext<C>): Promise<PublishResult>
+  /**
+   * Read-only: finds the remote post an unconfirmed call may have made, by our marker. Resolves
+   * to null when there is none (yet). Absent where a platform cannot be searched (Telegram):
+   * those stay unconfirmed for a person to check.
+   */
+  lookup?(item: PublishItem, credentials: C, context?: PublishContext<C>): Promise<PublishResult | null>
 }

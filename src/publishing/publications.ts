@@ -79,3 +79,30 @@ export async function overdueQueued(payload: Payload, graceMs: number): Promise<
        and not exists (select 1 from graphile_worker.jobs j where j.key = 'publish:' || p.id)`)
   return (result.rows as { id: number }[]).map((r) => Number(r.id))
 }
+
+/**
+ * An unconfirmed publication found on the platform by a read-only lookup becomes published with
+ * the remote id, atomically: only a row still `unconfirmed` changes (a person may have settled
+ * it meanwhile).
+ */
+export async function confirmFound(payload: Payload, id: number, found: { remoteId: string; remoteUrl: string | null }, message: string): Promise<boolean> {
+  const result = await payload.db.drizzle.execute(sql`
+    update publications
+       set status = 'published', remote_id = ${found.remoteId}, remote_url = ${found.remoteUrl}, last_error = null, updated_at = now()
+     where id = ${id} and status = 'unconfirmed'
+    returning id`)
+  if (result.rows.length === 0) return false
+  await appendHistory(payload, id, 'published', message)
+  return true
+}
+
+/** Unconfirmed publications on these platforms recent enough to be worth a lookup, oldest first. */
+export async function recentUnconfirmed(payload: Payload, withinMs: number, limit: number, platforms: string[]): Promise<number[]> {
+  if (platforms.length === 0) return []
+  const result = await payload.db.drizzle.execute(sql`
+    select p.id from publications p join connections c on c.id = p.connection_id
+     where p.status = 'unconfirmed' and p.updated_at > now() - make_interval(secs => ${withinMs / 1000})
+       and c.platform::text in (${sql.join(platforms.map((platform) => sql`${platform}`), sql`, `)})
+     order by p.updated_at limit ${limit}`)
+  return (result.rows as { id: number }[]).map((r) => Number(r.id))
+}

@@ -1,18 +1,16 @@
-import path from 'node:path'
-
 import type { Payload } from 'payload'
 
 import { t } from '../i18n'
 import { unseal, type SealedSecret } from '../lib/crypto'
-import { env } from '../lib/env'
 import { idOf } from '../lib/ids'
-import { lexicalToPlainText } from '../lib/text'
-import type { Article, Media, Post } from '../payload-types'
-import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { logger } from '../lib/logger'
 import { notifyAccount } from '../notify/telegram'
-import { PublishError, type PublishItem, type PublishResult } from './connector'
+import type { Article, Connection, Post, Publication } from '../payload-types'
+import { SYSTEM_CONTEXT } from '../workflow/hooks'
+import { PublishError, type PublishContext, type PublishResult } from './connector'
 import { CONNECTORS } from './connectors'
+import { publishItemFor } from './item'
+import { acquirePublishPermit } from './limits'
 import { claimPublication, settlePublication } from './publications'
 
 /** Retries of a retryable failure, then the publication fails with its reason. */
@@ -25,32 +23,66 @@ export type PublishOutcome =
   | { result: 'retry'; runAt: Date }
   | { result: 'failed' | 'unconfirmed'; reason: string }
 
-function mediaItems(media: (number | Media)[] | null | undefined): PublishItem['images'] {
-  return (media ?? [])
-    .filter((m): m is Media => typeof m === 'object' && m !== null && typeof m.filename === 'string')
-    .map((m) => ({ path: path.resolve(process.cwd(), env().MEDIA_DIR, m.filename!), alt: m.alt, mimeType: m.mimeType ?? 'image/jpeg' }))
-}
-
-function itemFor(platform: string, content: { article?: Article; post?: Post }, marker: string): PublishItem {
-  if (content.article) {
-    const a = content.article
-    return { kind: 'article', title: a.title, text: a.excerpt || lexicalToPlainText(a.body), images: mediaItems(a.images), marker }
-  }
-  const p = content.post!
-  const variant = p.variants?.find((v) => v.platform === platform)
-  return { kind: 'post', title: p.title, text: variant?.text ?? '', images: mediaItems(p.media), marker }
+/**
+ * The customer-facing reason for a failure: what happened in general, what this platform said
+ * specifically when we have words for it, and the platform's own detail for staff.
+ */
+export function failureReason(language: string | null | undefined, failure: PublishError): string {
+  const specific = t(language, failure.code)
+  return specific === failure.code
+    ? `${t(language, `publish.${failure.kind}`)} (${failure.detail})`
+    : `${t(language, `publish.${failure.kind}`)} ${specific} (${failure.detail})`
 }
 
 /**
- * Publishes one publication exactly once from the customer's view: claimed atomically, checked
- * (approved content, a usable connection), credentials opened only here, the remote id stored
- * at the boundary, and every failure ending in a state with a reason.
+ * Lends a connector the one write it may need: renewed credentials, re-sealed into the
+ * connection by the collection's own hook. A system write, made by the publish job.
+ */
+export function publishContext(payload: Payload, connectionId: number): PublishContext<never> {
+  return {
+    saveCredentials: async (next) => {
+      await payload.update({ collection: 'connections', id: connectionId, overrideAccess: true, context: SYSTEM_CONTEXT, data: { credentials: next } })
+    },
+  }
+}
+
+/** Opens a connection's credentials: only inside a job, only for the call that needs them. */
+export function openCredentials(connection: Connection): never {
+  return unseal(connection.credentials as SealedSecret) as never
+}
+
+/**
+ * Publishes one publication exactly once from the customer's view: room asked of the rate and
+ * concurrency caps (none means "later", untouched), claimed atomically, checked (approved
+ * content, a usable connection), credentials opened only here, the remote id stored at the
+ * boundary, and every failure ending in a state with a reason.
  */
 export async function publishOne(payload: Payload, publicationId: number, now = Date.now()): Promise<PublishOutcome> {
-  if (!(await claimPublication(payload, publicationId))) return { result: 'skipped' }
-  const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true })
+  const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true, disableErrors: true })
+  if (!publication || publication.status !== 'queued') return { result: 'skipped' }
+  const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
+  const gate = await acquirePublishPermit(connection.platform, connection.id)
+  if (!gate.ok) return { result: 'retry', runAt: new Date(now + gate.retryAfterMs) }
+  try {
+    if (!(await claimPublication(payload, publicationId))) return { result: 'skipped' }
+    return await publishClaimed(payload, publication, connection, now)
+  } finally {
+    await gate.permit.release()
+  }
+}
+
+async function publishClaimed(
+  payload: Payload,
+  publication: Publication,
+  connection: Connection,
+  now: number,
+): Promise<PublishOutcome> {
+  const publicationId = publication.id
+  const attempts = (publication.attempts ?? 0) + 1
   const account = await payload.findByID({ collection: 'accounts', id: idOf(publication.account)!, depth: 0, overrideAccess: true })
   const language = account.language
+  const collection = publication.article ? 'articles' : 'posts'
+  const content = await payload.findByID({ collection, id: idOf(publication.article ?? publication.post)!, depth: 1, overrideAccess: true })
   const fail = async (status: 'failed' | 'unconfirmed', reason: string): Promise<PublishOutcome> => {
     await settlePublication(payload, publicationId, { status, message: reason })
     await notifyAccount(payload, account.id, `notify.publication_${status}`, {
@@ -61,26 +93,25 @@ export async function publishOne(payload: Payload, publicationId: number, now = 
     return { result: status, reason }
   }
 
-  const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
-  const collection = publication.article ? 'articles' : 'posts'
-  const content = await payload.findByID({ collection, id: idOf(publication.article ?? publication.post)!, depth: 1, overrideAccess: true })
   if (connection.status !== 'active') return fail('failed', t(language, 'publish.connection_inactive', { name: connection.displayName }))
   if (!['approved', 'scheduled', 'published'].includes(content.workflowStatus)) return fail('failed', t(language, 'publication.not_approved'))
 
   const connector = CONNECTORS[connection.platform]
   if (!connector) return fail('failed', t(language, 'publish.platform_unavailable', { platform: connection.platform }))
-  const item = itemFor(connection.platform, collection === 'articles' ? { article: content as Article } : { post: content as Post }, String(publicationId))
+  const item = publishItemFor(connection.platform, collection === 'articles' ? { article: content as Article } : { post: content as Post }, publication, now)
   const problems = connector.validate(item)
-  if (problems.length > 0) return fail('failed', problems.map((code) => t(language, code)).join(' '))
+  if (problems.length > 0) {
+    return fail('failed', `${t(language, 'publish.invalid')} ${problems.map((code) => t(language, code)).join(' ')}`)
+  }
 
   let result: PublishResult
   try {
-    result = await connector.publish(item, unseal(connection.credentials as SealedSecret) as never)
+    result = await connector.publish(item, openCredentials(connection), publishContext(payload, connection.id))
   } catch (error) {
     const failure = error instanceof PublishError ? error : new PublishError('unconfirmed', 'publish.unknown', String(error))
-    const reason = `${t(language, `publish.${failure.kind}`)} (${failure.detail})`
-    if (failure.kind === 'retry' && (publication.attempts ?? 1) < MAX_PUBLISH_ATTEMPTS) {
-      const wait = Math.max(failure.retryAfterMs ?? 0, BACKOFF_MS[Math.min((publication.attempts ?? 1) - 1, BACKOFF_MS.length - 1)])
+    const reason = failureReason(language, failure)
+    if (failure.kind === 'retry' && attempts < MAX_PUBLISH_ATTEMPTS) {
+      const wait = Math.max(failure.retryAfterMs ?? 0, BACKOFF_MS[Math.min(attempts - 1, BACKOFF_MS.length - 1)])
       await settlePublication(payload, publicationId, { status: 'queued', message: reason })
       return { result: 'retry', runAt: new Date(now + wait) }
     }
@@ -102,10 +133,14 @@ export async function publishOne(payload: Payload, publicationId: number, now = 
     remoteUrl: result.remoteUrl,
     message: result.warnings?.length ? result.warnings.join('; ') : undefined,
   })
-  if (content.workflowStatus !== 'published') {
-    await payload
-      .update({ collection, id: content.id, data: { workflowStatus: 'published' }, context: SYSTEM_CONTEXT, overrideAccess: true })
-      .catch((error: Error) => logger().warn({ publicationId, err: error.message }, 'published, but the content status did not follow'))
-  }
+  await markContentPublished(payload, collection, content)
   return { result: 'published', remoteId: result.remoteId }
+}
+
+/** The article or post follows its first publication to `published` (a system move). */
+export async function markContentPublished(payload: Payload, collection: 'articles' | 'posts', content: { id: number; workflowStatus: string }) {
+  if (content.workflowStatus === 'published') return
+  await payload
+    .update({ collection, id: content.id, data: { workflowStatus: 'published' }, context: SYSTEM_CONTEXT, overrideAccess: true })
+    .catch((error: Error) => logger().warn({ content: content.id, err: error.message }, 'published, but the content status did not follow'))
 }

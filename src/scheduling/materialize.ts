@@ -70,6 +70,14 @@ function isUniqueViolation(error: unknown): boolean {
   return /unique|duplicate|already/i.test(text)
 }
 
+export type MaterializeOptions = {
+  now?: number
+  horizonMs?: number
+  enqueue: Enqueue
+  /** Only these projects' schedules (a test's or a staff action's scope); all projects when absent. */
+  projectIds?: number[]
+}
+
 /**
  * Fills the schedule slots of the coming `horizonMs` with the next approved content: one
  * publication per slot and connection (a unique slot key makes concurrent runs harmless), the
@@ -77,14 +85,14 @@ function isUniqueViolation(error: unknown): boolean {
  */
 export async function materializeSchedules(
   payload: Payload,
-  { now = Date.now(), horizonMs = 48 * 3600_000, enqueue }: { now?: number; horizonMs?: number; enqueue: Enqueue },
+  { now = Date.now(), horizonMs = 48 * 3600_000, enqueue, projectIds }: MaterializeOptions,
 ): Promise<{ created: number; unfilled: number }> {
   const log = logger().child({ task: 'schedules.materialize' })
   let created = 0
   let unfilled = 0
   const { docs: schedules } = await payload.find({
     collection: 'schedules',
-    where: { active: { equals: true } },
+    where: { active: { equals: true }, ...(projectIds ? { project: { in: projectIds } } : {}) },
     limit: 1000,
     depth: 0,
     overrideAccess: true,

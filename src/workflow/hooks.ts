@@ -9,6 +9,8 @@ import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
 import { idOf, sameId } from '../lib/ids'
+import { logger } from '../lib/logger'
+import { notifyAccount } from '../notify/telegram'
 import {
   CREATE_STATUSES,
   LOCKED_STATUSES,
@@ -164,6 +166,39 @@ export function recordWorkflowEvents(collection: WorkflowCollection): Collection
         overrideAccess: true,
       })
     }
+    const verdicts = events.filter(
+      (e) => e.actor.kind === 'editor' && (e.to === 'approved' || e.to === 'changes_requested'),
+    )
+    if (verdicts.length > 0) {
+      // Not awaited: a slow or failing Telegram must never hold or fail the write.
+      void noticeOwner(req.payload, doc, verdicts.at(-1)!).catch((error: Error) =>
+        logger().warn({ collection, id: doc.id, err: error.message }, 'review notice not sent'),
+      )
+    }
     return doc
   }
+}
+
+/**
+ * Where staff review a project's content (reviewPolicy 'staff'), the owner hears in the bot, in
+ * their language, that an editor approved an item or asked for changes (with the note).
+ */
+async function noticeOwner(
+  payload: PayloadRequest['payload'],
+  doc: { title?: string | null; project: unknown; account: unknown },
+  event: PendingEvent,
+) {
+  const project = await payload.findByID({
+    collection: 'projects',
+    id: idOf(doc.project)!,
+    depth: 0,
+    overrideAccess: true,
+    disableErrors: true,
+  })
+  if (project?.reviewPolicy !== 'staff') return
+  const key = event.to === 'approved' ? 'notify.review_approved' : 'notify.review_changes'
+  await notifyAccount(payload, Number(idOf(doc.account)), key, {
+    title: doc.title ?? '',
+    note: event.note ?? '',
+  })
 }

@@ -16,6 +16,11 @@ export type RecordedCall = {
 
 type Failure = { status: 400 | 403 | 429 | 500; description: string; retryAfter?: number }
 type StoredFile = { path: string; content: Buffer }
+/** A group or channel the fake knows, and what the bot is in it (getChat / getChatMember). */
+type KnownChat = {
+  chat: { id: number; type: 'channel' | 'supergroup' | 'group'; title: string; username?: string }
+  member: { status: string; [right: string]: unknown }
+}
 
 export const FAKE_BOT = {
   id: 7_000_000_001,
@@ -82,6 +87,7 @@ export async function startFakeTelegram() {
   const failures = new Map<string, Failure[]>()
   const files = new Map<string, StoredFile>()
   const sockets = new Set<Socket>()
+  const chats = new Map<string, KnownChat>()
   let messageId = 100
 
   const chatOf = (chatId: unknown) => ({ id: Number(chatId), type: 'private', first_name: 'User' })
@@ -125,6 +131,12 @@ export async function startFakeTelegram() {
             }
           : undefined
       }
+      case 'getChat':
+        return chats.get(String(params.chat_id))?.chat
+      case 'getChatMember': {
+        const known = chats.get(String(params.chat_id))
+        return known ? { user: FAKE_BOT, ...known.member } : undefined
+      }
       case 'getUpdates':
         return []
       case 'getWebhookInfo':
@@ -163,6 +175,8 @@ export async function startFakeTelegram() {
           : {}),
       })
     }
+    if (['getChat', 'getChatMember'].includes(method) && !chats.has(String(params.chat_id)))
+      return send(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' })
     const value = result(method, params, uploaded)
     if (value === undefined)
       return send(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' })
@@ -199,6 +213,12 @@ export async function startFakeTelegram() {
     /** The next call(s) of `method` fail like Telegram does: 429 with retry_after, 400, 403. */
     fail(method: string, failure: Failure) {
       failures.set(method, [...(failures.get(method) ?? []), failure])
+    },
+    /** Makes a channel known by its id and @username, with the bot's membership in it. */
+    addChat(chat: KnownChat['chat'], member: KnownChat['member']) {
+      const known = { chat, member }
+      chats.set(String(chat.id), known)
+      if (chat.username) chats.set(`@${chat.username}`, known)
     },
     addFile(fileId: string, content: string | Buffer, path = `documents/${fileId}`) {
       files.set(fileId, {

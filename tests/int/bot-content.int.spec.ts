@@ -152,6 +152,44 @@ describe('reviewing content', () => {
     ])
   })
 
+  it('edits the title and search snippet within their limits; approved content goes back to review', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account, 'owner')
+    const article = await h.payload.create({
+      collection: 'articles',
+      data: { title: 'Old title', project: project.id, workflowStatus: 'in_review' } as never,
+      overrideAccess: true,
+    })
+    await user.press(`c:mv:a:${article.id}:a`)
+    expect(user.lastText()).toContain('approved')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual(
+      expect.arrayContaining([`c:me:${article.id}:t`, `c:mm:${article.id}`]),
+    )
+
+    await user.press(`c:mm:${article.id}`)
+    await user.press(`c:me:${article.id}:mt`)
+    await user.send('x'.repeat(61))
+    expect(user.lastText()).toContain('at most 60')
+    await user.send('Натяжные потолки: цены и монтаж')
+    let stored = await h.payload.findByID({ collection: 'articles', id: article.id, overrideAccess: true })
+    expect(stored.metaTitle).toBe('Натяжные потолки: цены и монтаж')
+    expect(stored.workflowStatus).toBe('in_review')
+    expect(user.lastText()).toContain('Натяжные потолки: цены и монтаж')
+
+    await user.press(`c:me:${article.id}:t`)
+    await user.send('How to choose a stretch ceiling')
+    stored = await h.payload.findByID({ collection: 'articles', id: article.id, overrideAccess: true })
+    expect(stored.title).toBe('How to choose a stretch ceiling')
+    expect(stored.metaTitle).toBe('Натяжные потолки: цены и монтаж')
+
+    const versions = await h.payload.findVersions({
+      collection: 'articles',
+      where: { parent: { equals: article.id } },
+      overrideAccess: true,
+    })
+    expect(versions.totalDocs).toBeGreaterThanOrEqual(3)
+  })
+
   it('where staff approve, shows no approve button and refuses a forged approve', async () => {
     const { user, account } = await verifiedUser(h)
     const project = await newProject(account, 'staff')

@@ -7,6 +7,7 @@ import { expect } from 'vitest'
 
 import { createBot } from '../../src/bot/bot'
 import type { SessionData } from '../../src/bot/context'
+import { TELEGRAM_LIMITS, type OutgoingLimits } from '../../src/bot/outgoing'
 import { DEFAULT_LIMITS, type RateLimits } from '../../src/bot/rateLimit'
 import type { Account } from '../../src/payload-types'
 import { FAKE_BOT, startFakeTelegram } from '../fakes/telegramBotApi'
@@ -21,6 +22,14 @@ export const RELAXED: RateLimits = {
   updates: { capacity: 10_000, perSecond: 10_000 },
 }
 
+/** Telegram's send pacing, loosened so flows run at test speed; the pacing test uses the real one. */
+export const FAST_OUTGOING: OutgoingLimits = {
+  ...TELEGRAM_LIMITS,
+  global: { perSecond: 10_000, burst: 10_000 },
+  perChat: { perSecond: 10_000, burst: 10_000 },
+  perGroup: { perSecond: 10_000, burst: 10_000 },
+}
+
 let updateId = randomInt(1_000_000, 1_000_000_000)
 
 /** The bot under test on real Postgres and Redis, a fake Bot API, and a key prefix of its own. */
@@ -29,7 +38,7 @@ export async function startHarness(name: string, limits: RateLimits = RELAXED) {
   const payload = await testPayload()
   const redis = new Redis(REDIS_URL)
   const keyPrefix = `test:${name}:${process.pid}:${Date.now()}:`
-  const newBot = (overrides: { limits?: RateLimits } = {}) =>
+  const newBot = (overrides: { limits?: RateLimits; outgoing?: OutgoingLimits } = {}) =>
     createBot({
       token: TOKEN,
       payload,
@@ -38,6 +47,7 @@ export async function startHarness(name: string, limits: RateLimits = RELAXED) {
       botInfo: FAKE_BOT,
       keyPrefix,
       limits: overrides.limits ?? limits,
+      outgoing: overrides.outgoing ?? FAST_OUTGOING,
     })
   const harness = {
     fake,
@@ -188,4 +198,13 @@ export async function accountOf(payload: Payload, telegramId: number): Promise<A
     overrideAccess: true,
   })
   return docs[0] ?? null
+}
+
+/** Presses each button as `user` and expects each answer to alert with `text` (forged data). */
+export async function expectAlerts(h: Harness, user: TestUser, data: string[], text: string) {
+  for (const item of data) {
+    h.fake.clear()
+    await user.press(item)
+    expect(user.alerts().join(' '), item).toContain(text)
+  }
 }

@@ -1,9 +1,12 @@
+import { randomInt } from 'node:crypto'
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { cb } from '../../src/bot/callbacks'
 import { CAPTCHA_ATTEMPTS } from '../../src/bot/features/start'
 import { BOT_DICTIONARIES, tr } from '../../src/bot/i18n'
 import { splitMessage } from '../../src/bot/ui'
+import { TELEGRAM_LIMITS } from '../../src/bot/outgoing'
 import { DEFAULT_LIMITS } from '../../src/bot/rateLimit'
 import { createTenant } from '../helpers/fixtures'
 import { accountOf, startHarness, telegramUser, verifiedUser, type Harness } from './bot-harness'
@@ -224,15 +227,39 @@ describe('forged and garbage callback data', () => {
   })
 })
 
+describe('what the bot sends, paced as Telegram demands', () => {
+  it('waits out a 429 retry_after and delivers the reply instead of failing the update', async () => {
+    const { user } = await verifiedUser(h)
+    h.fake.clear()
+    h.fake.fail('sendMessage', { status: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 })
+    const started = Date.now()
+    await user.send('/help')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000)
+    expect(user.lastText()).toContain('How it works')
+    expect(h.fake.callsTo('sendMessage').filter((c) => c.params.chat_id === user.id)).toHaveLength(2)
+  })
+
+  it('keeps to about one message a second per chat after a short burst, without slowing other chats', async () => {
+    const bot = h.newBot({ outgoing: TELEGRAM_LIMITS })
+    const chat = randomInt(100_000_000, 2_000_000_000)
+    let started = Date.now()
+    for (let i = 0; i < 5; i++) await bot.api.sendMessage(chat, `message ${i}`)
+    // Burst of 3 at once, then the 4th and 5th a second apart each.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900)
+
+    started = Date.now()
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => bot.api.sendMessage(chat + 1 + i, `hello ${i}`)),
+    )
+    expect(Date.now() - started).toBeLessThan(900)
+  })
+})
+
 describe('error boundary', () => {
   it('survives failing Bot API calls: the update ends, the user gets an apology, the next update works', async () => {
     const { user } = await verifiedUser(h)
     h.fake.clear()
-    h.fake.fail('sendMessage', {
-      status: 429,
-      description: 'Too Many Requests: retry after 3',
-      retryAfter: 3,
-    })
+    h.fake.fail('sendMessage', { status: 403, description: 'Forbidden: bot was blocked by the user' })
     await expect(user.send('/help')).resolves.toBeUndefined()
     expect(user.lastText()).toBe(tr('en', 'error.apology'))
 

@@ -59,7 +59,7 @@ async function publications() {
 
 describe('schedule materialisation', () => {
   it('fills each slot in Moscow time with the next approved item suited to the platform', async () => {
-    const result = await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue })
+    const result = await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] })
     expect(result).toEqual({ created: 3, unfilled: 1 })
     const rows = await publications()
     expect(rows.map(({ at, to, item }) => [at, to, item])).toEqual([
@@ -83,16 +83,30 @@ describe('schedule materialisation', () => {
     }
   })
 
+  it('leaves other projects alone when scoped', async () => {
+    const other = await createTenant(payload, { name: 'Other' })
+    const channel = await payload.create({
+      collection: 'connections',
+      data: { displayName: 'Other channel', platform: 'telegram', project: other.project.id, credentials: { chatId: '@o_channel' } } as never,
+    })
+    await payload.create({
+      collection: 'schedules',
+      data: { name: 'Daily', project: other.project.id, connections: [channel.id], cadence: 'slots', contentKind: 'both', slots: [{ weekday: 'mon', time: '10:00' }] } as never,
+    })
+    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [other.project.id] })).toEqual({ created: 0, unfilled: 1 })
+    expect(await publications()).toHaveLength(3)
+  })
+
   it('is idempotent', async () => {
-    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue })).toEqual({ created: 0, unfilled: 1 })
+    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] })).toEqual({ created: 0, unfilled: 1 })
     expect(await publications()).toHaveLength(3)
   })
 
   it('fills each slot once when two runs race', async () => {
     await payload.delete({ collection: 'publications', where: { project: { equals: t.project.id } } })
     const [a, b] = await Promise.all([
-      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue }),
-      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue }),
+      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] }),
+      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] }),
     ])
     expect(a.created + b.created).toBe(3)
     const rows = await publications()

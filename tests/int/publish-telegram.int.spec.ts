@@ -47,13 +47,20 @@ async function scheduledPost(text: string, media: number[] = []) {
     collection: 'posts',
     data: { title: 'p', project: t.project.id, workflowStatus: 'in_review', variants: [{ platform: 'telegram', text }], media } as never,
   })
+  const notices = ownerNotices().length
   await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+  // The owner hears about the approval through the same Bot API: let that message land before a
+  // test queues a failure for the next sendMessage, so the failure hits the publish call.
+  const deadline = Date.now() + 2000
+  while (ownerNotices().length === notices && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   const publication = await payload.create({
     collection: 'publications',
     data: { project: t.project.id, connection: channelId, post: post.id, plannedAt: new Date().toISOString() } as never,
   })
   return { post, publication }
 }
+
+const ownerNotices = () => fake.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId)
 
 const sentTo = (method: string, marker: string) => fake.calls.filter((c) => c.method === method && String(c.params.text ?? c.params.caption ?? '').includes(marker))
 
@@ -134,7 +141,7 @@ describe('publishing to a Telegram channel', () => {
     expect(fresh.lastError).toContain('The bot has no access to the channel')
     const connection = await payload.findByID({ collection: 'connections', id: channelId })
     expect(connection.status).toBe('needs_reconnect')
-    const told = fake.calls.find((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId)
+    const told = ownerNotices().find((c) => String(c.params.text).includes('Could not publish'))
     expect(told?.params.text).toContain('Could not publish “p” to “PF channel”')
     expect(told?.params.text).toContain('check its rights and reconnect')
     await payload.update({ collection: 'connections', id: channelId, data: { status: 'active' } })

@@ -2,7 +2,15 @@ import { Composer, InlineKeyboard, InputFile } from 'grammy'
 import { z } from 'zod'
 
 import { requestGeneration, type GenerationRequest } from '../../content/generation'
-import { contentText, getContent, listContent, type ContentCollection } from '../../content/library'
+import {
+  ArticleMetaEdit,
+  contentText,
+  editArticleMeta,
+  getContent,
+  listContent,
+  type ArticleMetaField,
+  type ContentCollection,
+} from '../../content/library'
 import { moveContent, reviewMovesFor, type ReviewMove } from '../../content/review'
 import { idOf } from '../../lib/ids'
 import { slugify } from '../../lib/text'
@@ -68,6 +76,36 @@ export const reviewNoteFlow: FlowDef = {
   },
 }
 
+const MetaCode = z.enum(['t', 'mt', 'md'])
+const META_FIELDS: Record<z.infer<typeof MetaCode>, ArticleMetaField> = {
+  t: 'title',
+  mt: 'metaTitle',
+  md: 'metaDescription',
+}
+
+/** Retitle an article, or rewrite its search title or description, with the limits shown. */
+export const articleMetaFlow: FlowDef = {
+  name: 'content.meta',
+  steps: (flow) => {
+    const field = META_FIELDS[MetaCode.parse(flow.data.code)]
+    return [
+      {
+        key: 'value',
+        prompt: (ctx) =>
+          ctx.t(`meta.ask.${field}`) +
+          (flow.data.current ? `\n\n${ctx.t('project.current', { current: esc(flow.data.current) })}` : ''),
+        schema: ArticleMetaEdit[field],
+      },
+    ]
+  },
+  finish: async (ctx, flow, value) => {
+    const field = META_FIELDS[MetaCode.parse(flow.data.code)]
+    const article = await editArticleMeta(ctx.deps.payload, accountOf(ctx), flow.ref!, field, value)
+    ctx.log.info({ article: article.id, field, status: article.workflowStatus }, 'article meta edited')
+    await showItem(ctx, 'a', flow.ref!, ctx.t('project.saved'))
+  },
+}
+
 async function showList(ctx: BotContext, kind: Kind, projectId: number, page: number) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
   const result = await listContent(ctx.deps.payload, accountOf(ctx), COLLECTION[kind], projectId, {
@@ -113,6 +151,12 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
     }
     keyboard.row()
   }
+  if (kind === 'a' && !['archived', 'published', 'scheduled'].includes(item.workflowStatus)) {
+    keyboard
+      .text(ctx.t('meta.edit.title'), cb('c:me', id, 't'))
+      .text(ctx.t('meta.edit.meta'), cb('c:mm', id))
+      .row()
+  }
   if (kind === 'a' && item.workflowStatus !== 'archived')
     keyboard.text(ctx.t('gen.post_from_article'), cb('c:gpa', id)).row()
   keyboard.text(ctx.t('back'), cb('c:l', kind, Number(idOf(item.project)), 1))
@@ -120,7 +164,13 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
     `${kind === 'a' ? '📄' : '💬'} <b>${esc(item.title)}</b>`,
     `${ctx.t('content.status')}: ${STATUS_ICON[item.workflowStatus] ?? ''} ${ctx.t(`status.${item.workflowStatus}`)}`,
   ]
-  if (kind === 'a') lines.push(ctx.t('content.words', { count: (item as Article).wordCount ?? 0 }))
+  if (kind === 'a') {
+    const article = item as Article
+    lines.push(ctx.t('content.words', { count: article.wordCount ?? 0 }))
+    if (article.metaTitle) lines.push(`${ctx.t('meta.field.metaTitle')}: ${esc(article.metaTitle)}`)
+    if (article.metaDescription)
+      lines.push(`${ctx.t('meta.field.metaDescription')}: ${esc(article.metaDescription)}`)
+  }
   if (item.reviewNote && item.workflowStatus === 'changes_requested')
     lines.push(`${ctx.t('content.note')}: ${esc(item.reviewNote)}`)
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
@@ -201,6 +251,24 @@ onButton(content, 'c:mv', z.tuple([Kind, Id, MoveCode]), async (ctx, [kind, id, 
   const status = ctx.t(`status.${item.workflowStatus}`)
   await ctx.answerCallbackQuery({ text: ctx.t('review.moved', { status }) })
   await showItem(ctx, kind, id, ctx.t('review.moved', { status }))
+})
+onButton(content, 'c:mm', z.tuple([Id]), async (ctx, [id]) => {
+  await getContent(ctx.deps.payload, accountOf(ctx), 'articles', id)
+  const keyboard = new InlineKeyboard()
+    .text(ctx.t('meta.field.metaTitle'), cb('c:me', id, 'mt'))
+    .row()
+    .text(ctx.t('meta.field.metaDescription'), cb('c:me', id, 'md'))
+    .row()
+    .text(ctx.t('back'), cb('c:o', 'a', id))
+  await show(ctx, ctx.t('meta.which'), keyboard)
+})
+onButton(content, 'c:me', z.tuple([Id, MetaCode]), async (ctx, [id, code]) => {
+  const article = await getContent(ctx.deps.payload, accountOf(ctx), 'articles', id)
+  if (['archived', 'published', 'scheduled'].includes(article.workflowStatus))
+    return ctx.answerCallbackQuery({ text: ctx.t('meta.locked'), show_alert: true })
+  await ctx.answerCallbackQuery()
+  const current = article[META_FIELDS[code]] ?? ''
+  await startFlow(ctx, articleMetaFlow, { ref: id, data: { code, current } })
 })
 onButton(content, 'c:rc', z.tuple([Kind, Id]), async (ctx, [kind, id]) => {
   const item = await getContent(ctx.deps.payload, accountOf(ctx), COLLECTION[kind], id)

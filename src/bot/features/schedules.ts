@@ -1,19 +1,32 @@
 import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
+import { listConnections } from '../../connections/service'
 import {
   cancelPublication,
+  createSchedule,
+  deleteSchedule,
   getPublication,
+  getSchedule,
   listSchedules,
   listUpcoming,
+  parseSlotsText,
   setScheduleActive,
+  updateScheduleCadence,
+  upcomingInstants,
+  type CadencePatch,
+  type ScheduleInput,
 } from '../../content/schedules'
 import { idOf } from '../../lib/ids'
 import type { Publication, Schedule } from '../../payload-types'
 import { getProject } from '../../projects/service'
+import type { Weekday } from '../../scheduling/slots'
+import { fromLocal, toLocal } from '../../scheduling/zoned'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
+import { startFlow, type FlowDef, type FlowState, type FlowStep } from '../flows/engine'
 import { addPager, esc, show, truncate } from '../ui'
+import { PLATFORM_ICON } from './connections'
 
 const PAGE_SIZE = 5
 
@@ -44,8 +57,11 @@ async function showSchedules(ctx: BotContext, projectId: number, intro?: string)
         `${schedule.active === false ? '▶️' : '⏸'} ${truncate(schedule.name, 30)}`,
         cb(schedule.active === false ? 's:r' : 's:p', schedule.id),
       )
+      .text('✏️', cb('s:e', schedule.id))
+      .text('🗑', cb('s:d', schedule.id))
       .row()
   }
+  keyboard.text(ctx.t('sched.new'), cb('s:n', projectId)).row()
   keyboard
     .text(ctx.t('pub.list'), cb('u:l', projectId, 1))
     .text(ctx.t('back'), cb('p:o', projectId))
@@ -133,4 +149,289 @@ onButton(schedules, 'u:cy', z.tuple([Id]), async (ctx, [id]) => {
   ctx.log.info({ publication: id }, 'publication cancelled')
   await ctx.answerCallbackQuery({ text: ctx.t('pub.cancelled') })
   await showUpcoming(ctx, Number(idOf(publication.project)), 1, ctx.t('pub.cancelled'))
+})
+
+type ConnectionOption = { id: number; name: string; platform: keyof typeof PLATFORM_ICON }
+
+function optionsOf(flow: FlowState): ConnectionOption[] {
+  return JSON.parse(flow.data.options ?? '[]') as ConnectionOption[]
+}
+
+/** "пн 30.11 10:00" in the project's zone: weekday, day.month and wall-clock time. */
+function formatSlot(ctx: BotContext, instant: number, timeZone: string): string {
+  const local = toLocal(timeZone, instant)
+  const weekday = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'][local.weekday]
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${ctx.t(`weekday.${weekday}`)} ${two(local.day)}.${two(local.month)} ${two(local.hour)}:${two(local.minute)}`
+}
+
+function cadenceOf(flow: FlowState): CadencePatch {
+  if (flow.data.cadence === 'interval')
+    return {
+      cadence: 'interval',
+      intervalMinutes: Number(flow.data.hours) * 60,
+      startsAt: flow.data.start || undefined,
+    }
+  const parsed = parseSlotsText(flow.data.slots ?? '')
+  return {
+    cadence: 'slots',
+    slots: parsed.ok ? parsed.slots : [],
+    startsAt: flow.data.start || undefined,
+  }
+}
+
+function cadenceSummary(ctx: BotContext, cadence: CadencePatch): string {
+  if (cadence.cadence === 'interval')
+    return ctx.t('sched.every_hours', { hours: (cadence.intervalMinutes ?? 0) / 60 })
+  const byTime = new Map<string, Weekday[]>()
+  for (const slot of cadence.slots ?? [])
+    byTime.set(slot.time, [...(byTime.get(slot.time) ?? []), slot.weekday])
+  const byDays = new Map<string, string[]>()
+  for (const [time, days] of byTime) {
+    const label = days.map((day) => ctx.t(`weekday.${day}`)).join(' ')
+    byDays.set(label, [...(byDays.get(label) ?? []), time])
+  }
+  return [...byDays].map(([days, times]) => `${days} ${times.join(', ')}`).join('; ')
+}
+
+function previewText(ctx: BotContext, flow: FlowState): string {
+  const timeZone = flow.data.tz
+  const cadence = cadenceOf(flow)
+  const instants = upcomingInstants(cadence, timeZone)
+  const next =
+    instants.length > 0
+      ? instants.map((instant) => `• ${formatSlot(ctx, instant, timeZone)}`).join('\n')
+      : ctx.t('sched.preview_none')
+  return ctx.t('sched.preview', { zone: timeZone }) + `\n${esc(next)}`
+}
+
+const SlotsAnswer = z
+  .string()
+  .trim()
+  .min(1)
+  .max(500)
+  .superRefine((value, issue) => {
+    const parsed = parseSlotsText(value)
+    if (!parsed.ok) issue.addIssue({ code: 'custom', message: parsed.error })
+  })
+
+const HoursAnswer = z
+  .string()
+  .trim()
+  .regex(/^\d{1,3}$/, 'interval_hours')
+  .refine((value) => Number(value) >= 1 && Number(value) <= 720, 'interval_hours')
+
+/** A start date typed as 25.12.2026 or 2026-12-25 (midnight in the project's zone); skip = now. */
+function startAnswer(timeZone: string) {
+  return z
+    .string()
+    .trim()
+    .transform((value, issue) => {
+      const now = Date.now()
+      if (value === '') return new Date(Math.floor(now / 60_000) * 60_000).toISOString()
+      const match =
+        value
+          .match(/^(\d{1,2})\.(\d{1,2})\.(\d{4})$/)
+          ?.slice(1)
+          .reverse() ?? value.match(/^(\d{4})-(\d{1,2})-(\d{1,2})$/)?.slice(1)
+      const [year, month, day] = (match ?? []).map(Number)
+      const valid =
+        match && month >= 1 && month <= 12 && day >= 1 && day <= 31 && year >= 2000 && year <= 2100
+      const instant = valid ? fromLocal(timeZone, { year, month, day, hour: 0, minute: 0 }) : NaN
+      const local = valid ? toLocal(timeZone, instant) : null
+      if (!local || local.day !== day || local.month !== month) {
+        issue.addIssue({ code: 'custom', message: 'date_format' })
+        return z.NEVER
+      }
+      const today = toLocal(timeZone, now)
+      if (instant < fromLocal(timeZone, { ...today, hour: 0, minute: 0 })) {
+        issue.addIssue({ code: 'custom', message: 'date_past' })
+        return z.NEVER
+      }
+      if (instant > now + 366 * 86_400_000) {
+        issue.addIssue({ code: 'custom', message: 'date_far' })
+        return z.NEVER
+      }
+      return new Date(instant).toISOString()
+    })
+}
+
+const cadenceSteps = (flow: FlowState): FlowStep[] => [
+  {
+    key: 'cadence',
+    prompt: (ctx) => ctx.t('sched.ask.cadence'),
+    schema: z.enum(['slots', 'interval']),
+    choices: (ctx) => [
+      { label: ctx.t('sched.cadence.slots'), value: 'slots' },
+      { label: ctx.t('sched.cadence.interval'), value: 'interval' },
+    ],
+  },
+  flow.data.cadence === 'interval'
+    ? { key: 'hours', prompt: (ctx) => ctx.t('sched.ask.hours'), schema: HoursAnswer }
+    : {
+        key: 'slots',
+        prompt: (ctx, f) => ctx.t('sched.ask.slots', { zone: f.data.tz }),
+        schema: SlotsAnswer,
+      },
+]
+
+const confirmStep: FlowStep = {
+  key: 'confirm',
+  transient: true,
+  prompt: (ctx, flow) => {
+    const names = (
+      flow.data.connection === 'all'
+        ? optionsOf(flow)
+        : optionsOf(flow).filter((o) => String(o.id) === flow.data.connection)
+    ).map((o) => `${PLATFORM_ICON[o.platform]} ${o.name}`)
+    const lines = [
+      ctx.t('sched.summary'),
+      ...(names.length > 0 ? [`${ctx.t('sched.where')}: ${esc(names.join(', '))}`] : []),
+      ...(flow.data.kind
+        ? [`${ctx.t('sched.what')}: ${ctx.t(`sched.kind.${flow.data.kind}`)}`]
+        : []),
+      `${ctx.t('sched.when')}: ${esc(cadenceSummary(ctx, cadenceOf(flow)))}`,
+      '',
+      previewText(ctx, flow),
+    ]
+    return lines.join('\n')
+  },
+  schema: z.literal('save'),
+  choices: (ctx) => [{ label: ctx.t('sched.save'), value: 'save' }],
+}
+
+/** A new schedule: where, what, when (weekly slots or an interval), from when; preview, save. */
+export const scheduleCreateFlow: FlowDef = {
+  name: 'sched.new',
+  steps: (flow) => [
+    {
+      key: 'connection',
+      prompt: (ctx) => ctx.t('sched.ask.connection'),
+      schema: z
+        .string()
+        .refine(
+          (value) =>
+            value === 'all' || optionsOf(flow).some((option) => String(option.id) === value),
+          'choose',
+        ),
+      choices: (ctx, f) => [
+        ...optionsOf(f).map((option) => ({
+          label: `${PLATFORM_ICON[option.platform]} ${truncate(option.name, 40)}`,
+          value: String(option.id),
+        })),
+        ...(optionsOf(f).length > 1
+          ? [{ label: ctx.t('sched.all_connections'), value: 'all' }]
+          : []),
+      ],
+    },
+    {
+      key: 'kind',
+      prompt: (ctx) => ctx.t('sched.ask.kind'),
+      schema: z.enum(['articles', 'posts', 'both']),
+      choices: (ctx) =>
+        (['articles', 'posts', 'both'] as const).map((value) => ({
+          label: ctx.t(`sched.kind.${value}`),
+          value,
+        })),
+    },
+    ...cadenceSteps(flow),
+    {
+      key: 'start',
+      prompt: (ctx) => ctx.t('sched.ask.start'),
+      schema: startAnswer(flow.data.tz) as unknown as z.ZodType<string>,
+      optional: 'skip',
+    },
+    confirmStep,
+  ],
+  finish: async (ctx, flow) => {
+    const options = optionsOf(flow)
+    const chosen =
+      flow.data.connection === 'all'
+        ? options
+        : options.filter((option) => String(option.id) === flow.data.connection)
+    const cadence = cadenceOf(flow)
+    const input: ScheduleInput = {
+      ...cadence,
+      name: truncate(
+        `${cadenceSummary(ctx, cadence)} · ${chosen.map((option) => option.name).join(', ')}`,
+        120,
+      ),
+      connections: chosen.map((option) => option.id),
+      contentKind: z.enum(['articles', 'posts', 'both']).parse(flow.data.kind),
+    }
+    const schedule = await createSchedule(ctx.deps.payload, accountOf(ctx), flow.ref!, input)
+    ctx.log.info({ schedule: schedule.id }, 'schedule created')
+    await showSchedules(ctx, flow.ref!, ctx.t('sched.created', { name: schedule.name }))
+  },
+}
+
+/** New times or a new interval for a schedule; where and what stay as they are. */
+export const scheduleEditFlow: FlowDef = {
+  name: 'sched.edit',
+  steps: (flow) => [...cadenceSteps(flow), confirmStep],
+  finish: async (ctx, flow) => {
+    const schedule = await updateScheduleCadence(
+      ctx.deps.payload,
+      accountOf(ctx),
+      flow.ref!,
+      cadenceOf(flow),
+    )
+    await showSchedules(
+      ctx,
+      Number(idOf(schedule.project)),
+      ctx.t('sched.updated', { name: schedule.name }),
+    )
+  },
+}
+
+onButton(schedules, 's:n', z.tuple([Id]), async (ctx, [projectId]) => {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
+  const usable = (await listConnections(ctx.deps.payload, accountOf(ctx), projectId)).filter(
+    (connection) => connection.status === 'active',
+  )
+  if (usable.length === 0) {
+    const keyboard = new InlineKeyboard()
+      .text(ctx.t('conn.list'), cb('n:l', projectId))
+      .text(ctx.t('back'), cb('s:l', projectId))
+    return show(ctx, ctx.t('sched.no_connections'), keyboard)
+  }
+  const options: ConnectionOption[] = usable.slice(0, 10).map((connection) => ({
+    id: connection.id,
+    name: connection.displayName,
+    platform: connection.platform,
+  }))
+  await ctx.answerCallbackQuery()
+  await startFlow(ctx, scheduleCreateFlow, {
+    ref: project.id,
+    data: { tz: project.timezone, options: JSON.stringify(options) },
+  })
+})
+
+onButton(schedules, 's:e', z.tuple([Id]), async (ctx, [id]) => {
+  const schedule = await getSchedule(ctx.deps.payload, accountOf(ctx), id)
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), Number(idOf(schedule.project)))
+  await ctx.answerCallbackQuery()
+  await startFlow(ctx, scheduleEditFlow, {
+    ref: schedule.id,
+    data: { tz: project.timezone, start: schedule.startsAt ?? schedule.createdAt },
+  })
+})
+
+onButton(schedules, 's:d', z.tuple([Id]), async (ctx, [id]) => {
+  const schedule = await getSchedule(ctx.deps.payload, accountOf(ctx), id)
+  const keyboard = new InlineKeyboard()
+    .text(ctx.t('sched.delete_yes'), cb('s:dy', id))
+    .text(ctx.t('no'), cb('s:l', Number(idOf(schedule.project))))
+  await show(ctx, ctx.t('sched.delete_confirm', { name: schedule.name }), keyboard)
+})
+
+onButton(schedules, 's:dy', z.tuple([Id]), async (ctx, [id]) => {
+  const schedule = await deleteSchedule(ctx.deps.payload, accountOf(ctx), id)
+  ctx.log.info({ schedule: id }, 'schedule deleted')
+  await ctx.answerCallbackQuery({ text: ctx.t('sched.deleted_toast') })
+  await showSchedules(
+    ctx,
+    Number(idOf(schedule.project)),
+    ctx.t('sched.deleted', { name: schedule.name }),
+  )
 })

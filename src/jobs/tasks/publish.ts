@@ -3,7 +3,14 @@ import { z } from 'zod'
 import { publishOne } from '../../publishing/publish'
 import { defineTask } from '../task'
 
-/** `publication.publish` at the publication's instant; a retryable failure re-enqueues itself. */
+/** How soon a timed-out call is looked up: long enough for a slow platform to finish it. */
+export const LOOKUP_AFTER_MS = 60_000
+
+/**
+ * `publication.publish` at the publication's instant; a retryable failure (or a full rate or
+ * concurrency cap) re-enqueues itself; an unconfirmed outcome asks the sweeper for a
+ * read-only lookup of just that publication a minute later.
+ */
 export const publishTask = defineTask(
   'publication.publish',
   z.object({ publicationId: z.number().int().positive() }),
@@ -12,6 +19,13 @@ export const publishTask = defineTask(
     log.info({ publicationId, ...outcome }, 'publish attempt')
     if (outcome.result === 'retry') {
       await helpers.addJob('publication.publish', { publicationId }, { runAt: outcome.runAt, jobKey: `publish:${publicationId}:retry`, jobKeyMode: 'replace', maxAttempts: 1 })
+    }
+    if (outcome.result === 'unconfirmed') {
+      await helpers.addJob(
+        'publications.sweep',
+        { publicationIds: [publicationId] },
+        { runAt: new Date(Date.now() + LOOKUP_AFTER_MS), jobKey: `lookup:${publicationId}`, jobKeyMode: 'replace', maxAttempts: 1 },
+      )
     }
   },
 )

@@ -1,23 +1,45 @@
 import { z } from 'zod'
 
 import { t } from '../../i18n'
-import { markStuckUnconfirmed, overdueQueued } from '../../publishing/publications'
+import { CONNECTORS } from '../../publishing/connectors'
+import { resolveUnconfirmed, type LookupOutcome } from '../../publishing/lookup'
+import { markStuckUnconfirmed, overdueQueued, recentUnconfirmed } from '../../publishing/publications'
 import { defineTask } from '../task'
 
 /** A publish call that has not reported back in this long is taken to have died mid-call. */
 export const STUCK_AFTER_MS = 10 * 60_000
 const OVERDUE_AFTER_MS = 5 * 60_000
+/** Unconfirmed publications are looked up for two days; after that a person has to decide. */
+const LOOKUP_WITHIN_MS = 48 * 3600_000
+const LOOKUP_BATCH = 50
 
 /**
  * Every five minutes: nothing stays silently stuck. Abandoned publishing calls become
- * unconfirmed (checked, never re-sent blindly); queued publications whose job went missing get
- * a publish job again.
+ * unconfirmed; unconfirmed ones are looked up read-only on their platform (found: published
+ * with the remote id; otherwise left for a person, never re-sent); queued publications whose
+ * job went missing get a publish job again. `publicationIds` narrows a run to the lookup of
+ * those (the publish job asks for one shortly after a timeout).
  */
-export const sweepPublicationsTask = defineTask('publications.sweep', z.object({}).passthrough(), async (_input, { payload, helpers, log }) => {
-  const stuck = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publish.unconfirmed'))
-  const overdue = await overdueQueued(payload, OVERDUE_AFTER_MS)
-  for (const id of overdue) {
-    await helpers.addJob('publication.publish', { publicationId: id }, { jobKey: `publish:${id}`, maxAttempts: 1 })
-  }
-  if (stuck.length || overdue.length) log.warn({ stuck, overdue }, 'publications swept')
-})
+export const sweepPublicationsTask = defineTask(
+  'publications.sweep',
+  z.object({ publicationIds: z.array(z.number().int().positive()).max(LOOKUP_BATCH).optional() }).passthrough(),
+  async ({ publicationIds }, { payload, helpers, log }) => {
+    const looked: Partial<Record<LookupOutcome, number[]>> = {}
+    const lookUp = async (ids: number[]) => {
+      for (const id of ids) (looked[await resolveUnconfirmed(payload, id)] ??= []).push(id)
+    }
+    if (publicationIds) {
+      await lookUp(publicationIds)
+      log.info({ looked }, 'unconfirmed publications looked up')
+      return
+    }
+    const stuck = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publish.unconfirmed'))
+    const searchable = Object.values(CONNECTORS).flatMap((c) => (c?.lookup ? [c.platform] : []))
+    await lookUp(await recentUnconfirmed(payload, LOOKUP_WITHIN_MS, LOOKUP_BATCH, searchable))
+    const overdue = await overdueQueued(payload, OVERDUE_AFTER_MS)
+    for (const id of overdue) {
+      await helpers.addJob('publication.publish', { publicationId: id }, { jobKey: `publish:${id}`, maxAttempts: 1 })
+    }
+    if (stuck.length || overdue.length || looked.found?.length) log.warn({ stuck, overdue, found: looked.found ?? [] }, 'publications swept')
+  },
+)

@@ -1,0 +1,325 @@
+import type { Payload } from 'payload'
+
+import { t } from '../i18n'
+import { unseal, type SealedSecret } from '../lib/crypto'
+import { logger } from '../lib/logger'
+import { notifyAccount } from '../notify/telegram'
+import type { Account, Connection } from '../payload-types'
+import { actingAs } from '../projects/actingAs'
+import { getProject } from '../projects/service'
+import { CredentialSchemas, credentialsHint, type Credentials } from '../publishing/credentials'
+import type { Platform } from '../publishing/platforms'
+import { verifyConnection, type VerifyResult } from '../publishing/verify'
+import { channelHints, channelRef, resolveChannelId } from './telegram'
+
+/** Platforms connected by typing credentials into the bot; the others go through OAuth. */
+export const TYPED_PLATFORMS = ['wordpress', 'telegram', 'vk'] as const
+export type TypedPlatform = (typeof TYPED_PLATFORMS)[number]
+
+export type ConnectResult =
+  | { ok: true; connection: Connection; replaced: boolean }
+  | { ok: false; code: string; detail?: string }
+
+/**
+ * Verification outcomes that say nothing about the credentials (the platform or our bot is
+ * unavailable): they never mark a connection "needs reconnect" (postiz #1091, PR #1822).
+ */
+const TRANSIENT = new Set([
+  'verify.unreachable',
+  'verify.rate_limited',
+  'verify.platform_error',
+  'verify.telegram.no_bot',
+])
+
+export function isTransient(code: string): boolean {
+  return TRANSIENT.has(code)
+}
+
+/** The customer's connections of a project, hiding the ones they disconnected. */
+export async function listConnections(
+  payload: Payload,
+  account: Account,
+  projectId: number,
+): Promise<Connection[]> {
+  await getProject(payload, account, projectId)
+  const { docs } = await payload.find({
+    collection: 'connections',
+    where: {
+      project: { equals: projectId },
+      status: { not_equals: 'disabled' },
+    },
+    sort: 'createdAt',
+    limit: 50,
+    depth: 0,
+    ...actingAs(account),
+  })
+  return docs
+}
+
+/** Payload's NotFound for a connection that is not this account's (or was disconnected). */
+export async function getConnection(
+  payload: Payload,
+  account: Account,
+  id: number,
+): Promise<Connection> {
+  const connection = await payload.findByID({
+    collection: 'connections',
+    id,
+    depth: 0,
+    ...actingAs(account),
+  })
+  return connection
+}
+
+/** Shapes what the customer typed into the platform's credentials (ids as the API takes them). */
+async function credentialsFrom(
+  platform: TypedPlatform,
+  input: Record<string, string>,
+): Promise<unknown> {
+  if (platform === 'telegram') {
+    const ref = channelRef(input.chatId ?? '')
+    if (ref === null) return { chatId: input.chatId }
+    return { chatId: (await resolveChannelId(ref)) ?? ref }
+  }
+  if (platform === 'vk') {
+    return {
+      groupId: Number(input.groupId),
+      accessToken: input.accessToken?.trim(),
+    }
+  }
+  return {
+    siteUrl: input.siteUrl?.trim().replace(/\/+$/, ''),
+    username: input.username?.trim(),
+    applicationPassword: input.applicationPassword?.trim(),
+  }
+}
+
+/**
+ * Connects a platform to a project: the credentials are validated, verified against the platform
+ * with a real read-only call, and only then saved (sealed by the collection) as the account.
+ * The same credentials entered again (same site and user, same channel, same community) update
+ * the existing connection instead of making a second one: that is how a customer reconnects.
+ */
+export async function connectPlatform(
+  payload: Payload,
+  account: Account,
+  projectId: number,
+  platform: TypedPlatform,
+  input: Record<string, string>,
+): Promise<ConnectResult> {
+  await getProject(payload, account, projectId)
+  const parsed = CredentialSchemas[platform].safeParse(await credentialsFrom(platform, input))
+  if (!parsed.success) return { ok: false, code: 'verify.invalid_credentials' }
+  const credentials = parsed.data as Credentials<typeof platform>
+  const verified = await verifyConnection(platform, credentials)
+  if (!verified.ok) return verified
+
+  const hint = credentialsHint(platform, credentials as Record<string, unknown>)
+  const { docs: same } = await payload.find({
+    collection: 'connections',
+    where: {
+      project: { equals: projectId },
+      platform: { equals: platform },
+      credentialsHint: { equals: hint },
+    },
+    limit: 1,
+    depth: 0,
+    ...actingAs(account),
+  })
+  const now = new Date().toISOString()
+  const fields = {
+    displayName: verified.displayName.slice(0, 120),
+    credentials,
+    status: 'active' as const,
+    lastError: null,
+    lastCheckedAt: now,
+  }
+  if (same[0]) {
+    const connection = await payload.update({
+      collection: 'connections',
+      id: same[0].id,
+      data: fields as never,
+      depth: 0,
+      ...actingAs(account),
+    })
+    return { ok: true, connection, replaced: true }
+  }
+  const connection = await payload.create({
+    collection: 'connections',
+    data: { ...fields, platform, project: projectId } as never,
+    depth: 0,
+    ...actingAs(account),
+  })
+  return { ok: true, connection, replaced: false }
+}
+
+/**
+ * Checks a saved connection again. The account cannot read its own credentials (they are
+ * write-only for everyone), so after the ownership check above, the system opens them here,
+ * exactly as the publish job does; the outcome is written as the account.
+ */
+export async function testConnection(
+  payload: Payload,
+  account: Account,
+  id: number,
+): Promise<{ connection: Connection; result: VerifyResult }> {
+  const owned = await getConnection(payload, account, id)
+  const stored = await payload.findByID({
+    collection: 'connections',
+    id: owned.id,
+    depth: 0,
+    overrideAccess: true,
+  })
+  const result = await verifyConnection(
+    stored.platform,
+    unseal(stored.credentials as SealedSecret) as Credentials<Platform>,
+  )
+  const now = new Date().toISOString()
+  let data: Partial<Connection> = { lastCheckedAt: now }
+  if (result.ok) {
+    data = {
+      ...data,
+      lastError: null,
+      ...(owned.status === 'disabled' ? {} : { status: 'active' }),
+    }
+  } else if (!isTransient(result.code)) {
+    data = {
+      ...data,
+      lastError: t(account.language, result.code),
+      lastErrorAt: now,
+      ...(owned.status === 'disabled' ? {} : { status: 'needs_reconnect' }),
+    }
+  }
+  const connection = await payload.update({
+    collection: 'connections',
+    id,
+    data,
+    depth: 0,
+    ...actingAs(account),
+  })
+  return { connection, result }
+}
+
+/**
+ * Disconnecting disables rather than deletes: publications already made keep pointing at the
+ * connection (history, remote links), schedules skip it, and what was still queued for it is
+ * cancelled now instead of failing later. The sealed credentials stay until the project is
+ * deleted; entering the same credentials again re-activates the same connection.
+ */
+export async function disconnectConnection(
+  payload: Payload,
+  account: Account,
+  id: number,
+): Promise<{ connection: Connection; cancelled: number }> {
+  await getConnection(payload, account, id)
+  const connection = await payload.update({
+    collection: 'connections',
+    id,
+    data: { status: 'disabled' },
+    depth: 0,
+    ...actingAs(account),
+  })
+  const { docs } = await payload.update({
+    collection: 'publications',
+    where: { connection: { equals: id }, status: { equals: 'queued' } },
+    data: { status: 'cancelled' },
+    depth: 0,
+    ...actingAs(account),
+  })
+  return { connection, cancelled: docs.length }
+}
+
+async function connectionsForChannel(
+  payload: Payload,
+  chat: { id: number; username?: string },
+  status: Connection['status'],
+): Promise<Connection[]> {
+  const { docs } = await payload.find({
+    collection: 'connections',
+    where: {
+      platform: { equals: 'telegram' },
+      status: { equals: status },
+      credentialsHint: { in: channelHints(chat) },
+    },
+    limit: 100,
+    depth: 0,
+    overrideAccess: true,
+  })
+  return docs
+}
+
+/**
+ * The bot was removed from a channel or lost its admin rights (a `my_chat_member` update). No
+ * customer is acting here, so this is a system write: every active connection to that channel
+ * needs reconnecting, and each owner hears about it in their language.
+ */
+export async function markChannelLost(
+  payload: Payload,
+  chat: { id: number; username?: string; title?: string },
+  newStatus: string,
+): Promise<Connection[]> {
+  const lost = await connectionsForChannel(payload, chat, 'active')
+  const now = new Date().toISOString()
+  for (const connection of lost) {
+    const accountId = Number(
+      typeof connection.account === 'object' ? connection.account.id : connection.account,
+    )
+    const owner = await payload.findByID({
+      collection: 'accounts',
+      id: accountId,
+      depth: 0,
+      overrideAccess: true,
+    })
+    await payload.update({
+      collection: 'connections',
+      id: connection.id,
+      data: {
+        status: 'needs_reconnect',
+        lastError: t(owner.language, 'connection.bot_removed_reason', {
+          status: newStatus,
+        }),
+        lastErrorAt: now,
+      },
+      overrideAccess: true,
+    })
+    logger().info(
+      { connection: connection.id, chat: chat.id, newStatus },
+      'channel connection lost',
+    )
+    await notifyAccount(payload, accountId, 'notify.channel_lost', {
+      channel: connection.displayName,
+    })
+  }
+  return lost
+}
+
+/**
+ * The bot was made an administrator of a channel again: connections to it that were waiting
+ * for a reconnect are verified and, if the bot may post, active again (system write, as above).
+ */
+export async function markChannelRestored(
+  payload: Payload,
+  chat: { id: number; username?: string },
+): Promise<Connection[]> {
+  const waiting = await connectionsForChannel(payload, chat, 'needs_reconnect')
+  const restored: Connection[] = []
+  for (const connection of waiting) {
+    const result = await verifyConnection('telegram', { chatId: chat.id })
+    if (!result.ok) continue
+    const updated = await payload.update({
+      collection: 'connections',
+      id: connection.id,
+      data: {
+        status: 'active',
+        lastError: null,
+        lastCheckedAt: new Date().toISOString(),
+      },
+      overrideAccess: true,
+    })
+    restored.push(updated)
+    await notifyAccount(payload, Number(connection.account), 'notify.channel_restored', {
+      channel: connection.displayName,
+    })
+  }
+  return restored
+}

@@ -1,0 +1,80 @@
+import path from 'node:path'
+
+import { env } from '../lib/env'
+import { lexicalToPlainText } from '../lib/text'
+import type { Article, Keyword, Media, Post, Publication } from '../payload-types'
+import type { PublishImage, PublishItem } from './connector'
+import { richTextToHtml } from './html'
+
+const MAX_TAGS = 10
+
+/**
+ * Where a platform that fetches images by URL (Instagram) finds the file: the public media base
+ * when configured (a CDN or bucket), else this server's address plus the file's path. Either
+ * must be reachable from the internet for such platforms.
+ */
+export function publicMediaUrl(media: Media): string | null {
+  const { PUBLIC_MEDIA_BASE_URL, SERVER_URL } = env()
+  if (PUBLIC_MEDIA_BASE_URL && media.filename) return `${PUBLIC_MEDIA_BASE_URL.replace(/\/+$/, '')}/${encodeURIComponent(media.filename)}`
+  if (!media.url) return null
+  // Payload may render the URL with its own configured origin: keep only the path.
+  const file = new URL(media.url, 'http://localhost')
+  return `${SERVER_URL.replace(/\/+$/, '')}${file.pathname}${file.search}`
+}
+
+function mediaItems(media: (number | Media)[] | null | undefined): PublishImage[] {
+  return (media ?? [])
+    .filter((m): m is Media => typeof m === 'object' && m !== null && typeof m.filename === 'string')
+    .map((m) => ({
+      path: path.resolve(process.cwd(), env().MEDIA_DIR, m.filename!),
+      alt: m.alt,
+      mimeType: m.mimeType ?? 'image/jpeg',
+      url: publicMediaUrl(m),
+    }))
+}
+
+const keyword = (k: number | Keyword | null | undefined): Keyword | null => (typeof k === 'object' && k !== null ? k : null)
+
+/**
+ * What goes out for one publication, from its article or post (loaded with depth 1): the
+ * article's HTML, SEO fields and keyword tags for a CMS, the platform's variant text for a post.
+ * A planned instant still in the future lets WordPress hold the post until then.
+ */
+export function publishItemFor(
+  platform: string,
+  content: { article?: Article; post?: Post },
+  publication: Pick<Publication, 'id' | 'plannedAt'>,
+  now = Date.now(),
+): PublishItem {
+  const marker = String(publication.id)
+  const publishAt = new Date(publication.plannedAt).getTime() > now + 60_000 ? publication.plannedAt : null
+  if (content.article) {
+    const a = content.article
+    const plain = lexicalToPlainText(a.body)
+    const main = keyword(a.mainKeyword)
+    const tags = [main, ...(a.secondaryKeywords ?? []).map(keyword)]
+      .filter((k): k is Keyword => k !== null)
+      .map((k) => k.phrase.trim())
+      .filter((phrase, i, all) => phrase && all.indexOf(phrase) === i)
+      .slice(0, MAX_TAGS)
+    return {
+      kind: 'article',
+      title: a.title,
+      text: a.excerpt || plain,
+      html: richTextToHtml(a.body, plain || a.excerpt || ''),
+      slug: a.slug,
+      excerpt: a.excerpt,
+      metaTitle: a.metaTitle,
+      metaDescription: a.metaDescription,
+      tags,
+      // The main keyword's cluster is the article's topic: the natural category on a blog.
+      categories: main?.cluster ? [main.cluster] : [],
+      publishAt,
+      images: mediaItems(a.images),
+      marker,
+    }
+  }
+  const p = content.post!
+  const variant = p.variants?.find((v) => v.platform === platform)
+  return { kind: 'post', title: p.title, text: variant?.text ?? '', images: mediaItems(p.media), marker, publishAt }
+}

@@ -1,0 +1,107 @@
+import { createHash, randomUUID } from 'node:crypto'
+
+import { env } from '../lib/env'
+import { logger } from '../lib/logger'
+import { redis } from '../lib/redis'
+import type { Platform } from './platforms'
+
+/**
+ * Publish calls per minute per connection (also the burst). Platforms limit each account or
+ * community separately, and a shared app credential must not let one customer starve the rest:
+ * Telegram about 20 posts a minute per channel, VK a few calls a second per key, Instagram a
+ * rolling daily quota that a burst would spend at once.
+ */
+export const RATE_PER_MINUTE: Record<Platform, number> = {
+  wordpress: 30,
+  telegram: 20,
+  vk: 20,
+  pinterest: 30,
+  instagram: 10,
+}
+
+/** A publish call that holds a slot longer than this has died; its slot frees itself. */
+const LEASE_MS = 10 * 60_000
+/** How long a job waits when its platform is at its concurrency cap; jittered by the caller. */
+const BUSY_WAIT_MS = 5_000
+
+// Token bucket: capacity = rate per minute, refilled continuously, timed by Redis's clock so
+// every worker agrees. Returns { allowed, wait in ms }.
+const TAKE_TOKEN = `
+local capacity = tonumber(ARGV[1])
+local per_ms = capacity / 60000
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * per_ms)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) / per_ms)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], 120000)
+return { allowed, wait }
+`
+
+// Concurrency cap: a sorted set of leases scored by expiry; expired leases are dropped first.
+const TAKE_SLOT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+`
+
+/**
+ * Keys are namespaced by database, so two installations (or two test runs whose ids repeat)
+ * sharing one Redis never share a budget.
+ */
+function namespace(): string {
+  const url = new URL(env().DATABASE_URL)
+  return createHash('sha256').update(`${url.host}${url.pathname}`).digest('hex').slice(0, 10)
+}
+
+export type Permit = { release: () => Promise<void> }
+export type PermitAnswer = { ok: true; permit: Permit } | { ok: false; reason: 'rate' | 'concurrency'; retryAfterMs: number }
+
+const NO_OP: Permit = { release: async () => undefined }
+
+/**
+ * Asks for room to make one publish call: a token from the connection's bucket and a slot
+ * under the platform's concurrency cap. When there is none, the caller re-queues the job for
+ * `retryAfterMs` later (never a failure). If Redis is down the call goes ahead: the platform's
+ * own 429 handling still applies, and a missed publication is worse than a throttled one.
+ */
+export async function acquirePublishPermit(platform: Platform, connectionId: number): Promise<PermitAnswer> {
+  const ns = namespace()
+  const slots = `pf:${ns}:publish:slots:${platform}`
+  const bucket = `pf:${ns}:publish:bucket:${connectionId}`
+  const lease = randomUUID()
+  const { PUBLISH_CONNECTION_RATE_PER_MIN, PUBLISH_PLATFORM_CONCURRENCY } = env()
+  try {
+    const slot = await redis().eval(TAKE_SLOT, 1, slots, PUBLISH_PLATFORM_CONCURRENCY, lease, LEASE_MS)
+    if (slot !== 1) return { ok: false, reason: 'concurrency', retryAfterMs: BUSY_WAIT_MS + Math.floor(Math.random() * BUSY_WAIT_MS) }
+    const rate = PUBLISH_CONNECTION_RATE_PER_MIN ?? RATE_PER_MINUTE[platform]
+    const [allowed, wait] = (await redis().eval(TAKE_TOKEN, 1, bucket, rate)) as [number, number]
+    const release = async () => {
+      await redis()
+        .zrem(slots, lease)
+        .catch(() => undefined)
+    }
+    if (allowed !== 1) {
+      await release()
+      return { ok: false, reason: 'rate', retryAfterMs: Math.max(1_000, wait) }
+    }
+    return { ok: true, permit: { release } }
+  } catch (error) {
+    logger().warn({ platform, connectionId, err: error instanceof Error ? error.message : String(error) }, 'publish limits unavailable, going ahead')
+    return { ok: true, permit: NO_OP }
+  }
+}

@@ -1,0 +1,170 @@
+import type { Payload } from 'payload'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { reloadEnv } from '../../src/lib/env'
+import { resetNotifier } from '../../src/notify/telegram'
+import { resolveUnconfirmed } from '../../src/publishing/lookup'
+import { publishOne } from '../../src/publishing/publish'
+import { verifyConnection } from '../../src/publishing/verify'
+import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeInstagram } from '../fakes/instagram'
+import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { testPayload } from '../helpers/payload'
+
+const SERVER_URL = 'https://app.postforge.example'
+let payload: Payload
+let t: Tenant
+let ig: Awaited<ReturnType<typeof startFakeInstagram>>
+let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let accountConnection: number
+const savedEnv = { ...process.env }
+
+beforeAll(async () => {
+  ig = await startFakeInstagram()
+  bot = await startFakeBotApi()
+  Object.assign(process.env, {
+    INSTAGRAM_GRAPH_BASE: ig.url,
+    INSTAGRAM_POLL_INTERVAL_MS: '20',
+    INSTAGRAM_POLL_MAX_MS: '2000',
+    SERVER_URL,
+    TELEGRAM_BOT_TOKEN: `123456:${'I'.repeat(35)}`,
+    TELEGRAM_API_ROOT: bot.url,
+    PUBLISH_HTTP_TIMEOUT_MS: '1000',
+  })
+  reloadEnv()
+  resetNotifier()
+  payload = await testPayload()
+  t = await createTenant(payload)
+  accountConnection = (await connection('Instagram @zerno', ig.token)).id
+})
+
+afterAll(async () => {
+  await ig?.close()
+  await bot?.close()
+  process.env = savedEnv
+  reloadEnv()
+})
+
+async function connection(name: string, accessToken: string) {
+  return payload.create({ collection: 'connections', data: { displayName: name, platform: 'instagram', project: t.project.id, credentials: { accessToken, igUserId: ig.igUserId } } as never })
+}
+
+async function image(type: 'jpeg' | 'png' = 'jpeg') {
+  const data = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#d4a373' } })[type]().toBuffer()
+  return payload.create({
+    collection: 'media',
+    data: { alt: 'Зёрна', project: t.project.id } as never,
+    file: { data, mimetype: `image/${type}`, name: `ig-${Date.now()}-${Math.random().toString(36).slice(2)}.${type === 'jpeg' ? 'jpg' : 'png'}`, size: data.length },
+  })
+}
+
+async function scheduledPost(text: string, { media, connectionId = accountConnection }: { media: number[]; connectionId?: number }) {
+  const editor = await createStaff(payload, ['editor'])
+  const post = await payload.create({
+    collection: 'posts',
+    data: { title: 'ig post', project: t.project.id, workflowStatus: 'in_review', variants: [{ platform: 'instagram', text }], media } as never,
+  })
+  await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+  const publication = await payload.create({
+    collection: 'publications',
+    data: { project: t.project.id, connection: connectionId, post: post.id, plannedAt: new Date().toISOString() } as never,
+  })
+  return { post, publication }
+}
+
+const published = (marker: string) => ig.state.media.filter((m) => m.caption.includes(marker))
+const publication = (id: number) => payload.findByID({ collection: 'publications', id, overrideAccess: true })
+
+describe('publishing to Instagram', () => {
+  it('publishes one image: container from the public media URL, waits until FINISHED, publishes, stores the permalink', async () => {
+    const photo = await image()
+    const { publication: pub } = await scheduledPost('Утро начинается с эспрессо ☕ #кофе · ig-1', { media: [photo.id] })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
+    const [post] = published('ig-1')
+    expect(post.imageUrls).toEqual([`${SERVER_URL}/api/media/file/${photo.filename}`])
+    expect(post.caption).toBe('Утро начинается с эспрессо ☕ #кофе · ig-1')
+    expect(ig.callsTo('GET /container').length).toBeGreaterThanOrEqual(2)
+    expect(await publication(pub.id)).toMatchObject({ status: 'published', remoteId: post.id, remoteUrl: `https://www.instagram.com/p/${post.id}/` })
+  })
+
+  it('publishes a carousel from child containers', async () => {
+    const photos = [await image(), await image(), await image()]
+    const { publication: pub } = await scheduledPost('Три сорта недели · ig-2', { media: photos.map((p) => p.id) })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
+    const [post] = published('ig-2')
+    expect(post.children).toHaveLength(3)
+    expect(post.imageUrls).toEqual(photos.map((p) => `${SERVER_URL}/api/media/file/${p.filename}`))
+    const creations = ig.callsTo('POST /media').slice(-4)
+    expect(creations.slice(0, 3).every((c) => c.body.is_carousel_item === 'true')).toBe(true)
+    expect(creations[3].body).toMatchObject({ media_type: 'CAROUSEL', caption: 'Три сорта недели · ig-2' })
+  })
+
+  it('media Meta cannot process fails with what to fix and publishes nothing', async () => {
+    ig.state.failProcessing = true
+    try {
+      const { publication: pub } = await scheduledPost('ig-3', { media: [(await image()).id] })
+      const publishCalls = ig.callsTo('POST /media_publish').length
+      expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
+      expect((await publication(pub.id)).lastError).toContain('aspect ratio')
+      expect(ig.callsTo('POST /media_publish')).toHaveLength(publishCalls)
+      expect(published('ig-3')).toHaveLength(0)
+    } finally {
+      ig.state.failProcessing = false
+    }
+  })
+
+  it('an expired token (190) fails, asks to reconnect and tells the customer', async () => {
+    const expired = await connection('Instagram @expired', 'EAAG-expired-token-000')
+    const { publication: pub } = await scheduledPost('ig-4', { media: [(await image()).id], connectionId: expired.id })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
+    expect((await publication(pub.id)).lastError).toContain('The Instagram access expired or was revoked.')
+    expect((await payload.findByID({ collection: 'connections', id: expired.id, overrideAccess: true })).status).toBe('needs_reconnect')
+    const told = bot.calls.filter((c) => c.method === 'sendMessage' && String(c.params.text).includes('Could not publish') && String(c.params.text).includes('@expired'))
+    expect(told).toHaveLength(1)
+  })
+
+  it('429 with Retry-After, and a Graph rate limit (code 4), are re-queued for later', async () => {
+    const { publication: pub } = await scheduledPost('ig-5', { media: [(await image()).id] })
+    ig.fail('POST /media', { status: 429, body: {}, headers: { 'Retry-After': '120' } })
+    const before = Date.now()
+    const first = await publishOne(payload, pub.id)
+    expect(first.result).toBe('retry')
+    if (first.result === 'retry') expect(first.runAt.getTime()).toBeGreaterThanOrEqual(before + 120_000)
+    ig.fail('POST /media', { status: 400, body: { error: { message: 'Application request limit reached', type: 'OAuthException', code: 4 } } })
+    expect((await publishOne(payload, pub.id)).result).toBe('retry')
+    expect((await publication(pub.id)).status).toBe('queued')
+    expect(published('ig-5')).toHaveLength(0)
+  })
+
+  it('a 5xx is retried with backoff', async () => {
+    const { publication: pub } = await scheduledPost('ig-6', { media: [(await image()).id] })
+    ig.fail('POST /media_publish', { status: 503, body: { error: { message: 'Service temporarily unavailable', code: 2, is_transient: true } } })
+    expect((await publishOne(payload, pub.id)).result).toBe('retry')
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
+    expect(published('ig-6')).toHaveLength(1)
+  })
+
+  it('a timeout on media_publish is unconfirmed; the lookup finds the post by its caption, published once', async () => {
+    const { publication: pub } = await scheduledPost('Новый дрип-пакет · ig-7', { media: [(await image()).id] })
+    ig.fail('POST /media_publish', { hang: 'after' })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'unconfirmed' })
+    expect(await resolveUnconfirmed(payload, pub.id)).toBe('found')
+    const [post] = published('ig-7')
+    expect(await publication(pub.id)).toMatchObject({ status: 'published', remoteId: post.id, remoteUrl: `https://www.instagram.com/p/${post.id}/` })
+    expect(published('ig-7')).toHaveLength(1)
+  })
+
+  it('a PNG fails before any call: the Graph API publishes JPEG only', async () => {
+    const { publication: pub } = await scheduledPost('ig-8', { media: [(await image('png')).id] })
+    const calls = ig.calls.length
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
+    expect((await publication(pub.id)).lastError).toBe('The content does not fit this platform: Instagram publishes only JPEG images through its API.')
+    expect(ig.calls.length).toBe(calls)
+  })
+
+  it('verifies a connection: the account name, or a token to renew', async () => {
+    expect(await verifyConnection('instagram', { accessToken: ig.token, igUserId: ig.igUserId })).toEqual({ ok: true, displayName: 'Instagram @zerno.coffee' })
+    expect(await verifyConnection('instagram', { accessToken: 'EAAG-old-token-0000', igUserId: ig.igUserId })).toMatchObject({ ok: false, code: 'verify.reauth' })
+  })
+})

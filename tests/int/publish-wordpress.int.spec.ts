@@ -1,0 +1,253 @@
+import { Logger, makeWorkerUtils, run, type Runner, type WorkerUtils } from 'graphile-worker'
+import type { Payload } from 'payload'
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { buildTaskList } from '../../src/jobs/taskList'
+import { reloadEnv } from '../../src/lib/env'
+import { resetNotifier } from '../../src/notify/telegram'
+import { publishOne } from '../../src/publishing/publish'
+import { verifyConnection } from '../../src/publishing/verify'
+import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeWordpress } from '../fakes/wordpress'
+import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
+import { testPayload } from '../helpers/payload'
+
+const SCHEMA = 'pf_test_publish_wordpress'
+let payload: Payload
+let t: Tenant
+let wp: Awaited<ReturnType<typeof startFakeWordpress>>
+let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let blogId: number
+let runner: Runner
+let utils: WorkerUtils
+const savedEnv = { ...process.env }
+
+beforeAll(async () => {
+  wp = await startFakeWordpress({ seo: 'yoast' })
+  bot = await startFakeBotApi()
+  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'W'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000' })
+  reloadEnv()
+  resetNotifier()
+  payload = await testPayload()
+  t = await createTenant(payload)
+  blogId = (await connection('Blog', wp.password)).id
+  runner = await run({
+    connectionString: process.env.DATABASE_URL,
+    schema: SCHEMA,
+    concurrency: 2,
+    taskList: buildTaskList(async () => payload),
+    noHandleSignals: true,
+    preset: { worker: { pollInterval: 100 } },
+    logger: new Logger(() => () => {}),
+  })
+  utils = await makeWorkerUtils({ connectionString: process.env.DATABASE_URL, schema: SCHEMA, logger: new Logger(() => () => {}) })
+})
+
+afterAll(async () => {
+  await runner?.stop()
+  await utils?.withPgClient((c) => c.query(`drop schema if exists ${SCHEMA} cascade`))
+  await utils?.release()
+  await wp?.close()
+  await bot?.close()
+  process.env = savedEnv
+  reloadEnv()
+})
+
+async function connection(name: string, password: string) {
+  return payload.create({
+    collection: 'connections',
+    data: { displayName: name, platform: 'wordpress', project: t.project.id, credentials: { siteUrl: `${wp.url}/`, username: wp.username, applicationPassword: password } } as never,
+  })
+}
+
+async function jpeg(alt: string) {
+  const data = await sharp({ create: { width: 16, height: 9, channels: 3, background: '#6b3e26' } }).jpeg().toBuffer()
+  return payload.create({
+    collection: 'media',
+    data: { alt, project: t.project.id } as never,
+    file: { data, mimetype: 'image/jpeg', name: `wp-${Date.now()}-${Math.random().toString(36).slice(2)}.jpg`, size: data.length },
+  })
+}
+
+async function scheduledArticle(marker: string, extra: Record<string, unknown> = {}, connectionId = blogId) {
+  const editor = await createStaff(payload, ['editor'])
+  const article = await payload.create({
+    collection: 'articles',
+    data: {
+      title: `Как выбрать кофемолку ${marker}`,
+      project: t.project.id,
+      workflowStatus: 'in_review',
+      excerpt: 'Коротко о жерновах.',
+      body: lexical(`Жернова важнее мотора ${marker}.\n\nКонические или плоские?`),
+      ...extra,
+    } as never,
+  })
+  await payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+  const publication = await payload.create({
+    collection: 'publications',
+    data: { project: t.project.id, connection: connectionId, article: article.id, plannedAt: new Date().toISOString() } as never,
+  })
+  return { article, publication }
+}
+
+const postsWith = (marker: string) => wp.state.posts.filter((p) => p.title.includes(marker))
+const publication = (id: number) => payload.findByID({ collection: 'publications', id, overrideAccess: true })
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    const value = await fn()
+    if (value !== undefined) return value
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('timed out')
+}
+
+async function jobs(key: string): Promise<{ key: string; run_at: Date; payload: unknown; attempts: number }[]> {
+  const { rows } = await utils.withPgClient((c) => c.query(`select key, run_at, payload, attempts from ${SCHEMA}._private_jobs where key = $1`, [key]))
+  return rows
+}
+
+describe('publishing to WordPress', () => {
+  it('publishes an article as HTML with slug, terms, featured image and Yoast meta, and stores the link', async () => {
+    const keyword = await payload.create({
+      collection: 'keywords',
+      data: { project: t.project.id, phrase: 'кофемолка жерновая', cluster: 'Кофемолки' } as never,
+    })
+    wp.state.terms.categories.push({ id: 5, name: 'Кофемолки' })
+    const image = await jpeg('Жерновая кофемолка')
+    const { article, publication: pub } = await scheduledArticle('wp-1', {
+      slug: 'kak-vybrat-kofemolku',
+      metaTitle: 'Кофемолка: как выбрать',
+      metaDescription: 'Жернова, помол и цена: что важно при выборе кофемолки.',
+      mainKeyword: keyword.id,
+      images: [image.id],
+    })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
+
+    const [post] = postsWith('wp-1')
+    expect(post).toMatchObject({ status: 'publish', slug: 'kak-vybrat-kofemolku', excerpt: 'Коротко о жерновах.', categories: [5] })
+    expect(post.content).toContain('<p>Жернова важнее мотора wp-1.</p>')
+    expect(post.content).toContain(`<!-- postforge-publication-${pub.id} -->`)
+    expect(post.meta).toEqual({ _yoast_wpseo_title: 'Кофемолка: как выбрать', _yoast_wpseo_metadesc: 'Жернова, помол и цена: что важно при выборе кофемолки.' })
+    expect(wp.state.terms.tags.map((tag) => tag.name)).toContain('кофемолка жерновая')
+    expect(post.tags).toEqual([wp.state.terms.tags.find((tag) => tag.name === 'кофемолка жерновая')!.id])
+    const media = wp.state.media.find((m) => m.id === post.featured_media)!
+    expect(media).toMatchObject({ type: 'image/jpeg', alt: 'Жерновая кофемолка' })
+    expect(media.size).toBeGreaterThan(100)
+
+    const fresh = await publication(pub.id)
+    expect(fresh).toMatchObject({ status: 'published', remoteId: String(post.id), remoteUrl: `${wp.url}/kak-vybrat-kofemolku/` })
+    expect((await payload.findByID({ collection: 'articles', id: article.id })).workflowStatus).toBe('published')
+  })
+
+  it('without an SEO plugin exposing its fields (even one removed since we looked), the meta description becomes the excerpt', async () => {
+    wp.state.seo = null
+    const other = await connection('Plain blog', wp.password)
+    const { publication: pub } = await scheduledArticle('wp-2', { metaDescription: 'Описание для поисковиков.' }, other.id)
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
+    const [post] = postsWith('wp-2')
+    expect(post.excerpt).toBe('Описание для поисковиков.')
+    expect(post.meta).toEqual({})
+    wp.state.seo = 'yoast'
+  })
+
+  it('429 with Retry-After: the publish job re-queues itself with that delay, nothing fails', async () => {
+    const { publication: pub } = await scheduledArticle('wp-3')
+    wp.fail('POST /posts', { status: 429, body: { code: 'too_many_requests', message: 'Slow down' }, headers: { 'Retry-After': '300' } })
+    const before = Date.now()
+    await utils.addJob('publication.publish', { publicationId: pub.id }, { jobKey: `publish:${pub.id}`, maxAttempts: 1 })
+    const [retry] = await waitFor(async () => ((await jobs(`publish:${pub.id}:retry`)).length ? jobs(`publish:${pub.id}:retry`) : undefined))
+    expect(new Date(retry.run_at).getTime()).toBeGreaterThanOrEqual(before + 300_000)
+    expect(new Date(retry.run_at).getTime()).toBeLessThan(Date.now() + 310_000)
+    const fresh = await publication(pub.id)
+    expect(fresh.status).toBe('queued')
+    expect(fresh.lastError).toMatch(/try again automatically/)
+    expect(postsWith('wp-3')).toHaveLength(0)
+  })
+
+  it('a 5xx goes back to the queue with backoff, and the next attempt publishes', async () => {
+    const { publication: pub } = await scheduledArticle('wp-4')
+    wp.fail('POST /posts', { status: 503, body: { code: 'service_unavailable', message: 'Maintenance' } })
+    const before = Date.now()
+    const outcome = await publishOne(payload, pub.id)
+    expect(outcome.result).toBe('retry')
+    if (outcome.result === 'retry') expect(outcome.runAt.getTime()).toBeGreaterThanOrEqual(before + 60_000)
+    expect((await publication(pub.id)).status).toBe('queued')
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
+    expect(postsWith('wp-4')).toHaveLength(1)
+  })
+
+  it('a wrong application password fails with what to do, asks to reconnect and tells the customer', async () => {
+    const broken = await connection('Old password blog', 'wrong password 1234')
+    const { publication: pub } = await scheduledArticle('wp-5', {}, broken.id)
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
+    const fresh = await publication(pub.id)
+    expect(fresh.lastError).toContain('reconnect the account')
+    expect(fresh.lastError).not.toContain('wrong password 1234')
+    expect((await payload.findByID({ collection: 'connections', id: broken.id, overrideAccess: true })).status).toBe('needs_reconnect')
+    const told = bot.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId && String(c.params.text).includes('Could not publish'))
+    expect(told).toHaveLength(1)
+    expect(told[0].params.text).toContain('wp-5')
+    expect(told[0].params.text).toContain('“Old password blog”')
+    expect(told[0].params.text).toContain('reconnect the account')
+    expect(postsWith('wp-5')).toHaveLength(0)
+  })
+
+  it('a timeout is unconfirmed, and the lookup job finds the post without posting it again', async () => {
+    const { article, publication: pub } = await scheduledArticle('wp-6')
+    wp.fail('POST /posts', { hang: 'after' })
+    await utils.addJob('publication.publish', { publicationId: pub.id }, { jobKey: `publish:${pub.id}`, maxAttempts: 1 })
+    await waitFor(async () => ((await publication(pub.id)).status === 'unconfirmed' ? true : undefined))
+    const [lookup] = await waitFor(async () => ((await jobs(`lookup:${pub.id}`)).length ? jobs(`lookup:${pub.id}`) : undefined))
+    expect(lookup.payload).toEqual({ publicationIds: [pub.id] })
+    expect(postsWith('wp-6')).toHaveLength(1)
+
+    // Run the lookup now rather than in a minute.
+    await utils.addJob('publications.sweep', { publicationIds: [pub.id] }, { jobKey: `lookup:${pub.id}`, jobKeyMode: 'replace', maxAttempts: 1 })
+    const settled = await waitFor(async () => {
+      const fresh = await publication(pub.id)
+      return fresh.status === 'published' ? fresh : undefined
+    })
+    expect(settled.remoteId).toBe(String(postsWith('wp-6')[0].id))
+    expect(settled.history?.at(-1)?.message).toContain('not sent again')
+    expect(postsWith('wp-6')).toHaveLength(1)
+    expect(wp.callsTo('POST /posts').filter((c) => String(c.body.title).includes('wp-6'))).toHaveLength(1)
+    await waitFor(async () => ((await payload.findByID({ collection: 'articles', id: article.id })).workflowStatus === 'published' ? true : undefined))
+  })
+
+  it('content WordPress would refuse fails before any call, with a clear reason', async () => {
+    const { publication: pub } = await scheduledArticle('wp-7', { slug: 'Плохой slug!' })
+    const calls = wp.calls.length
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
+    expect((await publication(pub.id)).lastError).toBe('The content does not fit this platform: The slug may only hold lower-case Latin letters, digits and hyphens.')
+    expect(wp.calls.length).toBe(calls)
+  })
+
+  it('credentials are opened only inside the job: not in the job payload, the database row or the reasons', async () => {
+    const { publication: pub } = await scheduledArticle('wp-8')
+    await utils.addJob('publication.publish', { publicationId: pub.id }, { jobKey: `publish:${pub.id}`, maxAttempts: 1 })
+    await waitFor(async () => ((await publication(pub.id)).status === 'published' ? true : undefined))
+    const { rows } = await utils.withPgClient((c) => c.query(`select payload::text as p from ${SCHEMA}._private_jobs`))
+    for (const row of rows) expect(row.p).not.toContain(wp.password)
+    const { sql } = await import('@payloadcms/db-postgres')
+    const stored = await payload.db.drizzle.execute(sql`select credentials::text as c from connections where id = ${blogId}`)
+    expect(String(stored.rows[0].c)).not.toContain(wp.password)
+    const api = await payload.findByID({ collection: 'connections', id: blogId, user: (await createStaff(payload, ['admin'])).user, overrideAccess: false })
+    expect(JSON.stringify(api)).not.toContain(wp.password)
+    // The site saw the password, so it was opened for the call.
+    const auth = wp.callsTo('POST /posts').at(-1)!.headers.authorization!
+    expect(Buffer.from(auth.replace('Basic ', ''), 'base64').toString()).toBe(`${wp.username}:${wp.password}`)
+  })
+
+  it('verifies a connection: fine, a wrong password, a stripped Authorization header, not WordPress', async () => {
+    const good = { siteUrl: wp.url, username: wp.username, applicationPassword: wp.password }
+    expect(await verifyConnection('wordpress', good)).toEqual({ ok: true, displayName: `${new URL(wp.url).host} (Editor)` })
+    expect(await verifyConnection('wordpress', { ...good, applicationPassword: 'nope nope nope' })).toMatchObject({ ok: false, code: 'verify.wordpress.wrong_password' })
+    wp.state.stripAuth = true
+    expect(await verifyConnection('wordpress', good)).toMatchObject({ ok: false, code: 'verify.wordpress.auth_stripped' })
+    wp.state.stripAuth = false
+    expect(await verifyConnection('wordpress', { ...good, siteUrl: `${wp.url}/not-wp` })).toMatchObject({ ok: false, code: 'verify.wordpress.not_wordpress' })
+  })
+})
