@@ -5,21 +5,20 @@ import { lexicalToPlainText } from '../lib/text'
 import type { Article, Keyword, Media, Post, Publication } from '../payload-types'
 import type { PublishImage, PublishItem } from './connector'
 import { richTextToHtml } from './html'
+import { signedMediaUrl } from './publicMedia'
 
 const MAX_TAGS = 10
 
 /**
  * Where a platform that fetches images by URL (Instagram) finds the file: the public media base
- * when configured (a CDN or bucket), else this server's address plus the file's path. Either
- * must be reachable from the internet for such platforms.
+ * when configured (a CDN or bucket), else a signed, expiring link to this server's
+ * /api/public-media route (media itself stays private). Either must be reachable from the internet.
  */
 export function publicMediaUrl(media: Media): string | null {
-  const { PUBLIC_MEDIA_BASE_URL, SERVER_URL } = env()
-  if (PUBLIC_MEDIA_BASE_URL && media.filename) return `${PUBLIC_MEDIA_BASE_URL.replace(/\/+$/, '')}/${encodeURIComponent(media.filename)}`
-  if (!media.url) return null
-  // Payload may render the URL with its own configured origin: keep only the path.
-  const file = new URL(media.url, 'http://localhost')
-  return `${SERVER_URL.replace(/\/+$/, '')}${file.pathname}${file.search}`
+  const { PUBLIC_MEDIA_BASE_URL } = env()
+  if (!media.filename) return null
+  if (PUBLIC_MEDIA_BASE_URL) return `${PUBLIC_MEDIA_BASE_URL.replace(/\/+$/, '')}/${encodeURIComponent(media.filename)}`
+  return signedMediaUrl(media.id, media.filename)
 }
 
 function mediaItems(media: (number | Media)[] | null | undefined): PublishImage[] {

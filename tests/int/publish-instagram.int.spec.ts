@@ -2,9 +2,11 @@ import type { Payload } from 'payload'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { GET as publicMedia } from '../../src/app/api/public-media/[id]/[filename]/route'
 import { reloadEnv } from '../../src/lib/env'
 import { resetNotifier } from '../../src/notify/telegram'
 import { resolveUnconfirmed } from '../../src/publishing/lookup'
+import { signedMediaUrl } from '../../src/publishing/publicMedia'
 import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
 import { startFakeBotApi } from '../fakes/botApi'
@@ -73,16 +75,46 @@ async function scheduledPost(text: string, { media, connectionId = accountConnec
   return { post, publication }
 }
 
+/** Fetches a URL Instagram was given the way Instagram would: no session, just the link. */
+async function fetchAsInstagram(url: string) {
+  const link = new URL(url)
+  const [, , , id, filename] = link.pathname.split('/')
+  const response = await publicMedia(new Request(url), { params: Promise.resolve({ id, filename }) })
+  return { status: response.status, bytes: Buffer.from(await response.arrayBuffer()) }
+}
+
+async function expectReachable(url: string, photo: { id: number; filename?: string | null; filesize?: number | null }) {
+  expect(url.startsWith(`${SERVER_URL}/api/public-media/${photo.id}/`)).toBe(true)
+  const fetched = await fetchAsInstagram(url)
+  expect(fetched.status).toBe(200)
+  expect(fetched.bytes.length).toBe(photo.filesize)
+  // The signature binds the file: another id or a changed expiry is refused.
+  const forged = new URL(url)
+  forged.searchParams.set('expires', String(Number(forged.searchParams.get('expires')) + 60))
+  expect((await fetchAsInstagram(forged.toString())).status).toBe(403)
+}
+
 const published = (marker: string) => ig.state.media.filter((m) => m.caption.includes(marker))
 const publication = (id: number) => payload.findByID({ collection: 'publications', id, overrideAccess: true })
 
 describe('publishing to Instagram', () => {
+  it('gives Instagram a link to one private image that expires', async () => {
+    const photo = await image()
+    expect((await fetchAsInstagram(signedMediaUrl(photo.id, photo.filename!))).status).toBe(200)
+    const old = signedMediaUrl(photo.id, photo.filename!, { now: Date.now() - 2 * 86_400_000 })
+    expect((await fetchAsInstagram(old)).status).toBe(410)
+    const other = await image()
+    const borrowed = signedMediaUrl(photo.id, photo.filename!).replace(`/${photo.id}/`, `/${other.id}/`)
+    expect((await fetchAsInstagram(borrowed)).status).toBe(403)
+  })
+
   it('publishes one image: container from the public media URL, waits until FINISHED, publishes, stores the permalink', async () => {
     const photo = await image()
     const { publication: pub } = await scheduledPost('Утро начинается с эспрессо ☕ #кофе · ig-1', { media: [photo.id] })
     expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
     const [post] = published('ig-1')
-    expect(post.imageUrls).toEqual([`${SERVER_URL}/api/media/file/${photo.filename}`])
+    expect(post.imageUrls).toHaveLength(1)
+    await expectReachable(post.imageUrls[0], photo)
     expect(post.caption).toBe('Утро начинается с эспрессо ☕ #кофе · ig-1')
     expect(ig.callsTo('GET /container').length).toBeGreaterThanOrEqual(2)
     expect(await publication(pub.id)).toMatchObject({ status: 'published', remoteId: post.id, remoteUrl: `https://www.instagram.com/p/${post.id}/` })
@@ -94,7 +126,8 @@ describe('publishing to Instagram', () => {
     expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
     const [post] = published('ig-2')
     expect(post.children).toHaveLength(3)
-    expect(post.imageUrls).toEqual(photos.map((p) => `${SERVER_URL}/api/media/file/${p.filename}`))
+    expect(post.imageUrls).toHaveLength(3)
+    for (const [i, url] of post.imageUrls.entries()) await expectReachable(url, photos[i])
     const creations = ig.callsTo('POST /media').slice(-4)
     expect(creations.slice(0, 3).every((c) => c.body.is_carousel_item === 'true')).toBe(true)
     expect(creations[3].body).toMatchObject({ media_type: 'CAROUSEL', caption: 'Три сорта недели · ig-2' })

@@ -88,8 +88,8 @@ async function waitFinished(id: string, token: string): Promise<void> {
 /**
  * An Instagram feed post through the Graph API: a container per image (a carousel of them for
  * 2-10 images), polled until Meta has processed the media, then published. Meta fetches images
- * by URL, so each must be publicly reachable: PUBLIC_MEDIA_BASE_URL, or SERVER_URL plus the
- * media file's path. Containers left behind by a retry expire unused; only media_publish posts.
+ * by URL, so each gets a signed, expiring link to our /api/public-media route (or lives under
+ * PUBLIC_MEDIA_BASE_URL). Containers left behind by a retry expire unused; only media_publish posts.
  */
 export const instagramConnector: Connector<InstagramCredentials> = {
   platform: 'instagram',
