@@ -41,6 +41,8 @@ Object.assign(process.env, {
   INSTAGRAM_GRAPH_BASE: ig.url,
   INSTAGRAM_POLL_INTERVAL_MS: '10',
   SERVER_URL: 'https://app.postforge.example',
+  // The fake WordPress is on 127.0.0.1, where customers' site addresses may not point.
+  FETCH_ALLOW_PRIVATE: 'true',
   // The platforms' own budgets would stretch a burst of 1,000 over minutes: lift them here.
   PUBLISH_CONNECTION_RATE_PER_MIN: '100000',
   PUBLISH_PLATFORM_CONCURRENCY: String(CONCURRENCY * 2),

@@ -65,6 +65,8 @@ const ru: Dictionary = {
   // Publishing connectors and connection checks (src/publishing).
   'verify.invalid_credentials': 'Данные подключения заполнены не полностью или неверно.',
   'verify.unreachable': 'Площадка сейчас не отвечает. Проверьте адрес и попробуйте через пару минут.',
+  'verify.private_address': 'Этот адрес ведёт во внутреннюю сеть, а не в интернет. Укажите публичный адрес сайта, например https://example.com.',
+  'publish.wordpress.private_address': 'Адрес сайта ведёт во внутреннюю сеть: публиковать туда нельзя. Переподключите сайт с публичным адресом.',
   'verify.platform_error': 'Площадка ответила неожиданно. Попробуйте позже; если повторится, напишите в поддержку.',
   'verify.rate_limited': 'Площадка просит подождать: слишком много запросов. Попробуйте через минуту.',
   'verify.reauth': 'Доступ больше не действует: подключите аккаунт заново.',
@@ -201,6 +203,8 @@ const en: Dictionary = {
   // Publishing connectors and connection checks (src/publishing).
   'verify.invalid_credentials': 'The connection details are incomplete or not valid.',
   'verify.unreachable': 'The platform is not answering right now. Check the address and try again in a few minutes.',
+  'verify.private_address': 'This address points into a private network, not the internet. Give the public address of the site, e.g. https://example.com.',
+  'publish.wordpress.private_address': 'The site address points into a private network, so nothing can be published there. Reconnect the site with its public address.',
   'verify.platform_error': 'The platform gave an unexpected answer. Try later; if it keeps happening, contact support.',
   'verify.rate_limited': 'The platform asks us to slow down: too many requests. Try again in a minute.',
   'verify.reauth': 'The access no longer works: connect the account again.',

@@ -1,4 +1,7 @@
+import { fetch as undiciFetch } from 'undici'
+
 import { env } from '../lib/env'
+import { assertPublicLiteral, isPrivateAddressRefusal, publicOnlyDispatcher } from '../lib/safeNet'
 import { PublishError } from './connector'
 
 /** A platform's answer, body read once as text and parsed as JSON where it is JSON. */
@@ -14,6 +17,11 @@ export type HttpOptions = {
    */
   mutation?: boolean
   timeoutMs?: number
+  /**
+   * The host came from a customer (a WordPress site): connect only to public addresses, so a
+   * connection cannot be pointed at our own network (FETCH_ALLOW_PRIVATE lifts it for tests).
+   */
+  publicOnly?: boolean
 }
 
 /** Errors that mean the request never left this machine, so nothing can have happened remotely. */
@@ -60,14 +68,23 @@ export async function httpCall(platform: string, url: string, options: HttpOptio
   let response: Response
   let text: string
   try {
-    response = await fetch(url, {
+    const init = {
       method: options.method ?? 'GET',
       headers: options.headers,
       body: options.body,
       signal: AbortSignal.timeout(timeoutMs),
-    })
+    }
+    if (options.publicOnly) assertPublicLiteral(url, env().FETCH_ALLOW_PRIVATE)
+    response = options.publicOnly
+      ? ((await undiciFetch(url, {
+          ...(init as object),
+          dispatcher: publicOnlyDispatcher(env().FETCH_ALLOW_PRIVATE),
+        })) as unknown as Response)
+      : await fetch(url, init)
     text = await response.text()
   } catch (error) {
+    if (isPrivateAddressRefusal(error))
+      throw new PublishError('bad_request', `${platform}.private_address`, describe(error))
     const what = error instanceof Error && error.name === 'TimeoutError' ? `no answer in ${timeoutMs} ms` : describe(error)
     if (options.mutation && !neverSent(error)) throw new PublishError('unconfirmed', `${platform}.no_answer`, what)
     throw new PublishError('retry', `${platform}.unreachable`, what)

@@ -38,13 +38,16 @@ export async function verifyConnection<P extends Platform>(platform: P, credenti
     }
     return fail('verify.platform_error', `unknown platform ${platform}`)
   } catch (error) {
+    if (error instanceof PublishError && error.code.endsWith('.private_address'))
+      return fail('verify.private_address', error.detail)
     if (error instanceof PublishError) return fail('verify.unreachable', error.detail)
     return fail('verify.platform_error', error instanceof Error ? error.message : String(error))
   }
 }
 
 const get = (platform: string, url: string, headers: Record<string, string> = {}) =>
-  httpCall(platform, url, { headers, timeoutMs: VERIFY_TIMEOUT_MS })
+  // WordPress sites are typed by the customer: public addresses only.
+  httpCall(platform, url, { headers, timeoutMs: VERIFY_TIMEOUT_MS, publicOnly: platform === 'wordpress' })
 
 function overloaded(answer: HttpAnswer): VerifyResult | undefined {
   if (answer.status === 429) return fail('verify.rate_limited', `HTTP 429`)

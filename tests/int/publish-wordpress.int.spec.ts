@@ -26,7 +26,7 @@ const savedEnv = { ...process.env }
 beforeAll(async () => {
   wp = await startFakeWordpress({ seo: 'yoast' })
   bot = await startFakeBotApi()
-  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'W'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000' })
+  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'W'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000', FETCH_ALLOW_PRIVATE: 'true' })
   reloadEnv()
   resetNotifier()
   payload = await testPayload()
@@ -249,5 +249,21 @@ describe('publishing to WordPress', () => {
     expect(await verifyConnection('wordpress', good)).toMatchObject({ ok: false, code: 'verify.wordpress.auth_stripped' })
     wp.state.stripAuth = false
     expect(await verifyConnection('wordpress', { ...good, siteUrl: `${wp.url}/not-wp` })).toMatchObject({ ok: false, code: 'verify.wordpress.not_wordpress' })
+  })
+
+  it('never reaches a private, loopback or metadata address typed as the site', async () => {
+    process.env.FETCH_ALLOW_PRIVATE = 'false'
+    reloadEnv()
+    try {
+      const before = wp.calls.length
+      const good = { siteUrl: wp.url, username: wp.username, applicationPassword: wp.password }
+      expect(await verifyConnection('wordpress', good)).toMatchObject({ ok: false, code: 'verify.private_address' })
+      expect(await verifyConnection('wordpress', { ...good, siteUrl: 'http://169.254.169.254' })).toMatchObject({ ok: false, code: 'verify.private_address' })
+      expect(await verifyConnection('wordpress', { ...good, siteUrl: 'http://localhost:8080' })).toMatchObject({ ok: false, code: 'verify.private_address' })
+      expect(wp.calls.length).toBe(before)
+    } finally {
+      process.env.FETCH_ALLOW_PRIVATE = 'true'
+      reloadEnv()
+    }
   })
 })

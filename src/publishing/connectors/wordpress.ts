@@ -27,6 +27,7 @@ function api(credentials: WpCredentials) {
       httpCall('wordpress', `${root}${route}`, {
         method: options.method ?? 'GET',
         mutation: options.mutation,
+        publicOnly: true,
         headers: {
           Authorization: auth,
           Accept: 'application/json',

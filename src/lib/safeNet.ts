@@ -1,0 +1,90 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
+import { BlockList, isIP } from 'node:net'
+
+import { Agent } from 'undici'
+
+/**
+ * Guards for server-side requests to addresses a customer typed (a WordPress site, a competitor's
+ * page): never private, loopback, link-local or metadata addresses. The name is resolved and every
+ * address checked at connect time, so a DNS answer cannot swap in a private one after a check.
+ */
+const blocked = new BlockList()
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
+  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) blocked.addSubnet(net, prefix, 'ipv4')
+// IPv4-mapped IPv6 (::ffff:a.b.c.d) is unwrapped and checked as IPv4 below; listing its prefix here
+// would make BlockList match every IPv4 address.
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const)
+  blocked.addSubnet(net, prefix, 'ipv6')
+
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address)
+  if (family === 0) return true
+  if (family === 6 && address.toLowerCase().startsWith('::ffff:')) {
+    const v4 = address.slice(7)
+    if (isIP(v4) === 4) return blocked.check(v4, 'ipv4')
+  }
+  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6')
+}
+
+export class PrivateAddressError extends Error {
+  readonly code = 'EPRIVATE'
+  constructor(message: string) {
+    super(message)
+    this.name = 'PrivateAddressError'
+  }
+}
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+
+/** A `lookup` for sockets that refuses names resolving to a private address. */
+export function publicOnlyLookup(allowPrivate: boolean) {
+  return (hostname: string, options: object, callback: LookupCallback) => {
+    const literal = hostname.replace(/^\[|\]$/g, '')
+    if (isIP(literal)) {
+      if (!allowPrivate && isPrivateAddress(literal)) return callback(new PrivateAddressError(`${literal} is a private address`), '')
+      const family = isIP(literal)
+      return (options as { all?: boolean }).all ? callback(null, [{ address: literal, family }]) : callback(null, literal, family)
+    }
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '')
+      const list = addresses as LookupAddress[]
+      const bad = list.find((a) => isPrivateAddress(a.address))
+      if (bad && !allowPrivate) return callback(new PrivateAddressError(`${hostname} resolves to a private address (${bad.address})`), '')
+      if ((options as { all?: boolean }).all) return callback(null, list)
+      callback(null, list[0].address, list[0].family)
+    })
+  }
+}
+
+/**
+ * Sockets skip name lookup for an address literal (http://127.0.0.1/), so those are checked here,
+ * before any connection; names are checked by the dispatcher's lookup.
+ */
+export function assertPublicLiteral(url: string, allowPrivate: boolean) {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
+  if (!allowPrivate && isIP(host) && isPrivateAddress(host)) throw new PrivateAddressError(`${host} is a private address`)
+}
+
+const agents = new Map<boolean, Agent>()
+
+/** An undici dispatcher whose connections can only reach public addresses (unless allowed). */
+export function publicOnlyDispatcher(allowPrivate: boolean): Agent {
+  let agent = agents.get(allowPrivate)
+  if (!agent) {
+    agent = new Agent({ connect: { lookup: publicOnlyLookup(allowPrivate) as never } })
+    agents.set(allowPrivate, agent)
+  }
+  return agent
+}
+
+/** Is this error (or its cause) a refusal to reach a private address? */
+export function isPrivateAddressRefusal(error: unknown): boolean {
+  let current: unknown = error
+  for (let depth = 0; current && depth < 5; depth++) {
+    if (current instanceof PrivateAddressError || (current as { code?: unknown }).code === 'EPRIVATE') return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
