@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto'
-
 import type { Redis } from 'ioredis'
 import type { CollectionAfterChangeHook, CollectionAfterDeleteHook, Payload } from 'payload'
 
-import { env } from '../lib/env'
 import { logger } from '../lib/logger'
-import { redis } from '../lib/redis'
+import { databaseScope, redis } from '../lib/redis'
+import { findAccountByTelegramId } from '../bot/accounts'
 import type { Account } from '../payload-types'
 
 /**
@@ -16,10 +14,8 @@ import type { Account } from '../payload-types'
  */
 const TTL_SECONDS = 60
 
-let scope: string | undefined
 function keyOf(telegramId: number): string {
-  scope ??= createHash('sha256').update(env().DATABASE_URL).digest('hex').slice(0, 12)
-  return `pf:account:${scope}:tg:${telegramId}`
+  return `pf:account:${databaseScope()}:tg:${telegramId}`
 }
 
 export async function cachedAccountByTelegramId(
@@ -30,15 +26,7 @@ export async function cachedAccountByTelegramId(
   const key = keyOf(telegramId)
   const hit = await client.get(key)
   if (hit) return JSON.parse(hit) as Account
-  const { docs } = await payload.find({
-    collection: 'accounts',
-    where: { telegramId: { equals: telegramId } },
-    limit: 1,
-    depth: 0,
-    pagination: false,
-    overrideAccess: true,
-  })
-  const account = docs[0] ?? null
+  const account = await findAccountByTelegramId(payload, telegramId)
   // Unknown users are not cached: /start creates them a moment later.
   if (account) await client.set(key, JSON.stringify(account), 'EX', TTL_SECONDS)
   return account

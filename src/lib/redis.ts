@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+
 import { Redis } from 'ioredis'
 
 import { env } from './env'
@@ -13,4 +15,13 @@ export function redis(): Redis {
 export async function closeRedis() {
   await client?.quit()
   client = undefined
+}
+
+/**
+ * A short digest of the database this process uses, for Redis keys that must not be shared by
+ * two installations (or two test runs whose ids repeat) on one Redis.
+ */
+export function databaseScope(): string {
+  const url = new URL(env().DATABASE_URL)
+  return createHash('sha256').update(`${url.host}${url.pathname}`).digest('hex').slice(0, 10)
 }

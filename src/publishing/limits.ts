@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
-import { redis } from '../lib/redis'
+import { databaseScope, redis } from '../lib/redis'
+import { takeToken } from '../lib/tokenBucket'
 import type { Platform } from './platforms'
 
 /**
@@ -24,30 +25,6 @@ const LEASE_MS = 10 * 60_000
 /** How long a job waits when its platform is at its concurrency cap; jittered by the caller. */
 const BUSY_WAIT_MS = 5_000
 
-// Token bucket: capacity = rate per minute, refilled continuously, timed by Redis's clock so
-// every worker agrees. Returns { allowed, wait in ms }.
-const TAKE_TOKEN = `
-local capacity = tonumber(ARGV[1])
-local per_ms = capacity / 60000
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or capacity
-local at = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * per_ms)
-local allowed = 0
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  wait = math.ceil((1 - tokens) / per_ms)
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
-redis.call('PEXPIRE', KEYS[1], 120000)
-return { allowed, wait }
-`
-
 // Concurrency cap: a sorted set of leases scored by expiry; expired leases are dropped first.
 const TAKE_SLOT = `
 local t = redis.call('TIME')
@@ -58,15 +35,6 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
 `
-
-/**
- * Keys are namespaced by database, so two installations (or two test runs whose ids repeat)
- * sharing one Redis never share a budget.
- */
-function namespace(): string {
-  const url = new URL(env().DATABASE_URL)
-  return createHash('sha256').update(`${url.host}${url.pathname}`).digest('hex').slice(0, 10)
-}
 
 export type Permit = { release: () => Promise<void> }
 export type PermitAnswer = { ok: true; permit: Permit } | { ok: false; reason: 'rate' | 'concurrency'; retryAfterMs: number }
@@ -80,7 +48,7 @@ const NO_OP: Permit = { release: async () => undefined }
  * own 429 handling still applies, and a missed publication is worse than a throttled one.
  */
 export async function acquirePublishPermit(platform: Platform, connectionId: number): Promise<PermitAnswer> {
-  const ns = namespace()
+  const ns = databaseScope()
   const slots = `pf:${ns}:publish:slots:${platform}`
   const bucket = `pf:${ns}:publish:bucket:${connectionId}`
   const lease = randomUUID()
@@ -89,15 +57,15 @@ export async function acquirePublishPermit(platform: Platform, connectionId: num
     const slot = await redis().eval(TAKE_SLOT, 1, slots, PUBLISH_PLATFORM_CONCURRENCY, lease, LEASE_MS)
     if (slot !== 1) return { ok: false, reason: 'concurrency', retryAfterMs: BUSY_WAIT_MS + Math.floor(Math.random() * BUSY_WAIT_MS) }
     const rate = PUBLISH_CONNECTION_RATE_PER_MIN ?? RATE_PER_MINUTE[platform]
-    const [allowed, wait] = (await redis().eval(TAKE_TOKEN, 1, bucket, rate)) as [number, number]
+    const token = await takeToken(redis(), bucket, { capacity: rate, perSecond: rate / 60 })
     const release = async () => {
       await redis()
         .zrem(slots, lease)
         .catch(() => undefined)
     }
-    if (allowed !== 1) {
+    if (!token.allowed) {
       await release()
-      return { ok: false, reason: 'rate', retryAfterMs: Math.max(1_000, wait) }
+      return { ok: false, reason: 'rate', retryAfterMs: Math.max(1_000, token.waitMs) }
     }
     return { ok: true, permit: { release } }
   } catch (error) {
