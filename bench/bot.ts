@@ -118,6 +118,7 @@ async function main() {
   const { createBot } = await import('../src/bot/bot')
   const { createWebhookHandler } = await import('../src/bot/webhook')
   const { DEFAULT_LIMITS } = await import('../src/bot/rateLimit')
+  const { TELEGRAM_LIMITS } = await import('../src/bot/outgoing')
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
   const keyPrefix = `bench:bot:${Date.now()}:`
 
@@ -166,6 +167,9 @@ async function main() {
     keyPrefix,
     // The bucket is still checked in Redis for every update; it is just large enough never to drop.
     limits: { ...DEFAULT_LIMITS, updates: { capacity: 1_000_000, perSecond: 1_000_000 } },
+    // Sends are still reserved in Redis, but not held to Telegram's 30/s (that pacing is tested in
+    // tests/int/bot-infra): this measures our handling, not Telegram's budget.
+    outgoing: { ...TELEGRAM_LIMITS, global: { perSecond: 1e6, burst: 1e6 }, perChat: { perSecond: 1e6, burst: 1e6 } },
   })
   const oursHandler = createWebhookHandler({ secret: SECRET, redis, keyPrefix, bot: async () => ours })
 

@@ -337,6 +337,74 @@ export interface Article {
   secondaryKeywords?: (number | Keyword)[] | null;
   language?: ('ru' | 'en') | null;
   wordCount?: number | null;
+  /**
+   * short ≈ 800, medium ≈ 1,500, long ≈ 3,000, xlong 5,000+ words.
+   */
+  lengthPreset?: ('short' | 'medium' | 'long' | 'xlong') | null;
+  /**
+   * FAQPage structured data (schema.org), built from the FAQ.
+   */
+  faqJsonLd?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean
+    | null;
+  /**
+   * Links to the project's own published articles, added to the body.
+   */
+  internalLinks?:
+    | {
+        title: string;
+        url: string;
+        id?: string | null;
+      }[]
+    | null;
+  /**
+   * Computed after generation: readability, keyword use, similarity to the project’s other articles.
+   */
+  quality?: {
+    /**
+     * Flesch-like reading ease, 0 (hard) – 100 (easy).
+     */
+    readability?: number | null;
+    keywordOccurrences?: number | null;
+    /**
+     * Per cent of words that belong to the main keyword.
+     */
+    keywordDensity?: number | null;
+    keywordInTitle?: boolean | null;
+    keywordInH2?: boolean | null;
+    keywordInFirstParagraph?: boolean | null;
+    /**
+     * Highest shingle overlap (Jaccard, 0–1) with another article of the project.
+     */
+    maxSimilarity?: number | null;
+    similarTo?: (number | null) | Article;
+  };
+  /**
+   * AI pipeline progress (written by the worker).
+   */
+  generation?: {
+    state?: ('idle' | 'outline' | 'sections' | 'finishing' | 'done' | 'failed') | null;
+    brief?: string | null;
+    /**
+     * The reviewer note this version answers.
+     */
+    revisionNote?: string | null;
+    sections?:
+      | {
+          index: number;
+          heading: string;
+          markdown: string;
+          id?: string | null;
+        }[]
+      | null;
+    error?: string | null;
+  };
   updatedAt: string;
   createdAt: string;
 }
@@ -347,6 +415,10 @@ export interface Article {
 export interface Media {
   id: number;
   alt: string;
+  /**
+   * The prompt of an AI-generated image.
+   */
+  generatedFrom?: string | null;
   project: number | Project;
   /**
    * Set from the project.
@@ -411,6 +483,14 @@ export interface Post {
    * The article this post promotes.
    */
   article?: (number | null) | Article;
+  /**
+   * The keyword this post was written for.
+   */
+  keyword?: (number | null) | Keyword;
+  /**
+   * Why the generated post has no image, when it has none.
+   */
+  imageNote?: string | null;
   updatedAt: string;
   createdAt: string;
 }
@@ -565,6 +645,10 @@ export interface AiRun {
   project?: (number | null) | Project;
   article?: (number | null) | Article;
   post?: (number | null) | Post;
+  /**
+   * The prompt template (and variant) used.
+   */
+  prompt?: (number | null) | Prompt;
   /**
    * The worker job (and step) that made the call.
    */
@@ -848,6 +932,43 @@ export interface ArticlesSelect<T extends boolean = true> {
   secondaryKeywords?: T;
   language?: T;
   wordCount?: T;
+  lengthPreset?: T;
+  faqJsonLd?: T;
+  internalLinks?:
+    | T
+    | {
+        title?: T;
+        url?: T;
+        id?: T;
+      };
+  quality?:
+    | T
+    | {
+        readability?: T;
+        keywordOccurrences?: T;
+        keywordDensity?: T;
+        keywordInTitle?: T;
+        keywordInH2?: T;
+        keywordInFirstParagraph?: T;
+        maxSimilarity?: T;
+        similarTo?: T;
+      };
+  generation?:
+    | T
+    | {
+        state?: T;
+        brief?: T;
+        revisionNote?: T;
+        sections?:
+          | T
+          | {
+              index?: T;
+              heading?: T;
+              markdown?: T;
+              id?: T;
+            };
+        error?: T;
+      };
   updatedAt?: T;
   createdAt?: T;
 }
@@ -871,6 +992,8 @@ export interface PostsSelect<T extends boolean = true> {
       };
   media?: T;
   article?: T;
+  keyword?: T;
+  imageNote?: T;
   updatedAt?: T;
   createdAt?: T;
 }
@@ -880,6 +1003,7 @@ export interface PostsSelect<T extends boolean = true> {
  */
 export interface MediaSelect<T extends boolean = true> {
   alt?: T;
+  generatedFrom?: T;
   project?: T;
   account?: T;
   updatedAt?: T;
@@ -1017,6 +1141,7 @@ export interface AiRunsSelect<T extends boolean = true> {
   project?: T;
   article?: T;
   post?: T;
+  prompt?: T;
   jobKey?: T;
   updatedAt?: T;
   createdAt?: T;

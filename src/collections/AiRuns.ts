@@ -34,6 +34,7 @@ export const AiRuns: CollectionConfig = {
     { name: 'project', type: 'relationship', relationTo: 'projects', index: true },
     { name: 'article', type: 'relationship', relationTo: 'articles' },
     { name: 'post', type: 'relationship', relationTo: 'posts' },
+    { name: 'prompt', type: 'relationship', relationTo: 'prompts', admin: { description: 'The prompt template (and variant) used.' } },
     { name: 'jobKey', type: 'text', index: true, admin: { description: 'The worker job (and step) that made the call.' } },
   ],
 }

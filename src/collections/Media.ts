@@ -25,6 +25,7 @@ export const Media: CollectionConfig = {
   },
   fields: [
     { name: 'alt', type: 'text', required: true, maxLength: 300 },
+    { name: 'generatedFrom', type: 'textarea', maxLength: 2000, admin: { readOnly: true, description: 'The prompt of an AI-generated image.' } },
     projectField(),
     accountField(),
   ],

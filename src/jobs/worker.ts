@@ -1,10 +1,11 @@
-import { Logger as GraphileLogger, run } from 'graphile-worker'
+import { Logger as GraphileLogger, parseCronItems, run } from 'graphile-worker'
 import { getPayload, type Payload } from 'payload'
 
 import { bootOrExit } from '../lib/boot'
 import { logger } from '../lib/logger'
 import { closeRedis } from '../lib/redis'
-import { buildTaskList, CRONTAB } from './taskList'
+import { seedPrompts } from '../ai/prompts'
+import { buildAiTaskList, buildTaskList, cronItems } from './taskList'
 
 /**
  * `npm run worker`: graphile-worker in its own process, with Payload's Local API for data.
@@ -29,14 +30,29 @@ const runner = await run({
   concurrency: settings.WORKER_CONCURRENCY,
   maxPoolSize: settings.WORKER_CONCURRENCY + 2,
   taskList: buildTaskList(sharedPayload),
-  crontab: CRONTAB,
+  parsedCronItems: parseCronItems(cronItems()),
   logger: graphileLogger,
   preset: { worker: { localQueue: { size: settings.WORKER_CONCURRENCY * 4 }, completeJobBatchDelay: 0, pollInterval: 1000 } },
 })
+// AI generation in a pool of its own: an article takes minutes and must not hold up a publication
+// due now. On SIGTERM graphile-worker stops both pools; 5 s later a model call still running is
+// aborted and its job retried later, resuming after the sections already saved.
+const aiRunner = await run({
+  connectionString: settings.DATABASE_URL,
+  concurrency: settings.WORKER_AI_CONCURRENCY,
+  maxPoolSize: settings.WORKER_AI_CONCURRENCY + 2,
+  taskList: buildAiTaskList(sharedPayload),
+  logger: graphileLogger,
+  preset: { worker: { completeJobBatchDelay: 0, pollInterval: 1000 } },
+})
 await sharedPayload()
-log.info({ concurrency: settings.WORKER_CONCURRENCY }, 'worker started')
+await seedPrompts(await sharedPayload()).then(
+  (created) => created > 0 && log.info({ created }, 'prompt templates seeded'),
+  (error: Error) => log.error({ err: error.message }, 'prompt templates not seeded'),
+)
+log.info({ concurrency: settings.WORKER_CONCURRENCY, aiConcurrency: settings.WORKER_AI_CONCURRENCY }, 'worker started')
 
-await runner.promise
+await Promise.all([runner.promise, aiRunner.promise])
 await closeRedis()
 await (await sharedPayload()).destroy()
 log.info('worker stopped')

@@ -1,6 +1,7 @@
 import * as migration_20261124_141454_initial from './20261124_141454_initial';
 import * as migration_20261124_143650_ai_runs_prompts from './20261124_143650_ai_runs_prompts';
 import * as migration_20261124_152341_publication_slot_key from './20261124_152341_publication_slot_key';
+import * as migration_20261124_190342_ai_generation from './20261124_190342_ai_generation';
 
 export const migrations = [
   {
@@ -16,6 +17,11 @@ export const migrations = [
   {
     up: migration_20261124_152341_publication_slot_key.up,
     down: migration_20261124_152341_publication_slot_key.down,
-    name: '20261124_152341_publication_slot_key'
+    name: '20261124_152341_publication_slot_key',
+  },
+  {
+    up: migration_20261124_190342_ai_generation.up,
+    down: migration_20261124_190342_ai_generation.down,
+    name: '20261124_190342_ai_generation'
   },
 ];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 
 import type { Payload } from 'payload'
 
+import { seedPrompts } from '../ai/prompts'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 
 type Paragraphs = string[]
@@ -43,6 +44,9 @@ export async function seed(payload: Payload, options: { adminEmail?: string; adm
     result.adminEmail = email
     if (!options.adminPassword) result.generatedPassword = password
   }
+
+  // Prompt templates from src/ai/prompts (only the missing ones: staff edits are kept).
+  await seedPrompts(payload)
 
   const { totalDocs: accounts } = await payload.count({ collection: 'accounts' })
   if (accounts > 0) return result

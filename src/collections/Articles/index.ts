@@ -7,6 +7,7 @@ import { countWords, lexicalToPlainText, slugify } from '../../lib/text'
 import { moveEndpoint } from '../../workflow/endpoint'
 import { enforceWorkflow, recordWorkflowEvents, type ContentField } from '../../workflow/hooks'
 import { scopeToProject } from '../hooks/scopeToProject'
+import { articleGenerationFields, LENGTH_PRESETS } from './generationFields'
 
 const CONTENT_FIELDS: ContentField[] = [
   { name: 'title' },
@@ -118,5 +119,14 @@ export const Articles: CollectionConfig = {
       admin: { position: 'sidebar' },
     },
     { name: 'wordCount', type: 'number', defaultValue: 0, admin: { position: 'sidebar', readOnly: true } },
+    {
+      name: 'lengthPreset',
+      type: 'select',
+      defaultValue: 'medium',
+      enumName: 'enum_articles_length_preset',
+      options: LENGTH_PRESETS.map((value) => ({ label: value, value })),
+      admin: { position: 'sidebar', description: 'short ≈ 800, medium ≈ 1,500, long ≈ 3,000, xlong 5,000+ words.' },
+    },
+    ...articleGenerationFields,
   ],
 }

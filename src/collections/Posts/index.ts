@@ -67,5 +67,12 @@ export const Posts: CollectionConfig = {
     },
     { name: 'media', type: 'upload', relationTo: 'media', hasMany: true, maxRows: 10 },
     { name: 'article', type: 'relationship', relationTo: 'articles', admin: { description: 'The article this post promotes.' } },
+    { name: 'keyword', type: 'relationship', relationTo: 'keywords', admin: { description: 'The keyword this post was written for.' } },
+    {
+      name: 'imageNote',
+      type: 'textarea',
+      maxLength: 1000,
+      admin: { readOnly: true, description: 'Why the generated post has no image, when it has none.' },
+    },
   ],
 }

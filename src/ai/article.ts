@@ -1,0 +1,286 @@
+import type { Payload } from 'payload'
+import { z } from 'zod'
+
+import { t } from '../i18n'
+import { JobPayloads } from '../jobs/enqueue'
+import { idOf } from '../lib/ids'
+import { lexicalToPlainText, slugify } from '../lib/text'
+import type { Article, Keyword, Project } from '../payload-types'
+import { assertWithinDailySpend } from '../usage/spend'
+import { SYSTEM_CONTEXT } from '../workflow/hooks'
+import { cleanSection, clampWords, FaqAnswer, faqJsonLd, MetaAnswer, mostSimilar, OutlineAnswer, relatedArticles } from './articleParts'
+import { generateJson, streamPlainText, type CallContext } from './call'
+import { ChatProgress } from './chat'
+import { generateIllustration } from './images'
+import { loadKeyword, loadProject, MissingInputError, projectVars, surveyText, type JobRun } from './jobContext'
+import { summariseCompetitors } from './competitors'
+import { articleBody, markdownBlocks } from './lexical'
+import { LENGTH_PRESETS, LENGTH_TARGETS } from './lengths'
+import { preparePrompt } from './prompts'
+import { qualitySignals } from './quality'
+
+/** The bot's payload plus what the article pipeline can be told (old jobs get the defaults). */
+export const ArticleJob = JobPayloads['article.generate'].extend({
+  lengthPreset: z.enum(LENGTH_PRESETS).default('medium'),
+  /** Regenerate this article (else: the keyword's unfinished or changes-requested article, or a new one). */
+  articleId: z.number().int().positive().optional(),
+  withImage: z.boolean().default(true),
+})
+export type ArticleJobInput = z.infer<typeof ArticleJob>
+
+/** States in which a job picks an article up where an earlier attempt stopped. */
+const RESUMABLE = ['outline', 'sections', 'finishing', 'failed'] as const
+type Generation = NonNullable<Article['generation']>
+type SavedSection = NonNullable<Generation['sections']>[number]
+
+const save = (payload: Payload, id: number, data: Record<string, unknown>) =>
+  payload.update({ collection: 'articles', id, data, depth: 0, context: SYSTEM_CONTEXT }) as Promise<Article>
+
+/**
+ * The article to write into: the one named, else the keyword's article that an earlier attempt
+ * left unfinished or that a reviewer sent back with a note, else a new draft. A sent-back article
+ * is started over with the note as input; its previous text stays in Payload's versions.
+ */
+async function targetArticle(payload: Payload, project: Project, keyword: Keyword, input: ArticleJobInput): Promise<{ article: Article; revision: boolean }> {
+  let article: Article | null = null
+  if (input.articleId) {
+    article = await payload.findByID({ collection: 'articles', id: input.articleId, depth: 0, disableErrors: true })
+    if (!article || Number(idOf(article.project)) !== project.id) throw new MissingInputError(`article ${input.articleId} not found in project ${project.id}`)
+  } else {
+    const found = await payload.find({
+      collection: 'articles',
+      where: {
+        project: { equals: project.id },
+        mainKeyword: { equals: keyword.id },
+        or: [{ 'generation.state': { in: [...RESUMABLE] } }, { workflowStatus: { equals: 'changes_requested' } }],
+      },
+      sort: '-updatedAt',
+      limit: 1,
+      depth: 0,
+    })
+    article = found.docs[0] ?? null
+  }
+  if (!article) {
+    const created = await payload.create({
+      collection: 'articles',
+      depth: 0,
+      context: SYSTEM_CONTEXT,
+      data: {
+        title: keyword.phrase,
+        project: project.id,
+        mainKeyword: keyword.id,
+        workflowStatus: 'draft',
+        language: project.language,
+        lengthPreset: input.lengthPreset,
+        generation: { state: 'outline', sections: [] },
+      } as never,
+    })
+    return { article: created as Article, revision: false }
+  }
+  const state = article.generation?.state ?? 'idle'
+  if ((RESUMABLE as readonly string[]).includes(state)) return { article, revision: Boolean(article.generation?.revisionNote) }
+  const note = article.workflowStatus === 'changes_requested' ? article.reviewNote ?? '' : ''
+  const restarted = await save(payload, article.id, {
+    outline: [],
+    faq: [],
+    lengthPreset: input.articleId ? input.lengthPreset : article.lengthPreset ?? input.lengthPreset,
+    generation: { ...article.generation, state: 'outline', sections: [], revisionNote: note || null, error: null },
+  })
+  return { article: restarted, revision: note !== '' }
+}
+
+function outlineText(outline: NonNullable<Article['outline']>): string {
+  return outline.map((item) => `${item.level === 'h3' ? '    ' : ''}- ${item.heading}${item.notes ? ` — ${item.notes}` : ''}`).join('\n')
+}
+
+function bodyOf(article: Article, sections: SavedSection[], related: { title: string; url: string }[] = []) {
+  const outline = article.outline ?? []
+  return articleBody(
+    [...sections]
+      .sort((a, b) => a.index - b.index)
+      .map((s) => ({ heading: s.heading, level: outline[s.index]?.level === 'h3' ? 'h3' : 'h2', markdown: s.markdown })),
+    related,
+    t(article.language, 'ai.article.related'),
+  )
+}
+
+export type ArticleOutcome = { articleId: number; sectionsWritten: number; status: string }
+
+/**
+ * Brief → outline → sections → title, meta, FAQ, links, image and quality, then into review (or
+ * approved under the automatic policy). Each finished section is saved at once; a retried job
+ * skips what is saved, so a crash costs at most the section that was being written.
+ */
+export async function generateArticle(payload: Payload, input: ArticleJobInput, run: JobRun): Promise<ArticleOutcome> {
+  const project = await loadProject(payload, input.accountId, input.projectId)
+  const keyword = await loadKeyword(payload, project, input.keywordId)
+  await assertWithinDailySpend(payload, input.accountId)
+  let { article, revision } = await targetArticle(payload, project, keyword, input)
+  const chat = await ChatProgress.open(payload, input.accountId, run.log)
+  const ctx: CallContext = {
+    payload,
+    scope: { accountId: input.accountId, projectId: project.id, articleId: article.id, jobKey: run.jobKey },
+    log: run.log.child({ articleId: article.id }),
+    signal: run.signal,
+  }
+  const language = article.language ?? project.language
+  const target = LENGTH_TARGETS[article.lengthPreset ?? input.lengthPreset]
+  const revisionNote = article.generation?.revisionNote ?? ''
+  await (revision
+    ? chat.status('ai.article.revision', { title: article.title, note: revisionNote })
+    : chat.status('ai.article.started', { keyword: keyword.phrase }))
+
+  let generation: Generation = { ...article.generation }
+  if (!generation.brief) {
+    const competitors = await summariseCompetitors((project.competitorUrls ?? []).map((c) => c.url), ctx.log)
+    const brief = [
+      project.description ? `About the business: ${project.description}` : '',
+      project.audience ? `Audience: ${project.audience}` : '',
+      surveyText(project) ? `Owner's answers:\n${surveyText(project)}` : '',
+      competitors ? `Competitor pages:\n${competitors}` : 'Competitor pages: none given.',
+    ]
+      .filter(Boolean)
+      .join('\n\n')
+      .slice(0, 8000)
+    generation = { ...generation, brief }
+    article = await save(payload, article.id, { generation })
+  }
+
+  if ((article.outline ?? []).length === 0 || generation.state === 'outline') {
+    const messages = await preparePrompt(payload, 'article.outline', language, {
+      project: projectVars(project),
+      keyword: keyword.phrase,
+      brief: generation.brief,
+      lengthWords: target.words,
+      sectionsMin: target.sections[0],
+      sectionsMax: target.sections[1],
+      revisionNote,
+    })
+    const answer = await generateJson('article.outline', ctx, messages, OutlineAnswer)
+    generation = { ...generation, state: 'sections', sections: [] }
+    article = await save(payload, article.id, {
+      title: clampWords(answer.title, 200),
+      outline: answer.outline.slice(0, target.sections[1] + 4).map((o) => ({ level: o.level, heading: o.heading, notes: o.notes?.slice(0, 1000) })),
+      generation,
+    })
+  }
+  const outline = article.outline ?? []
+  await chat.status('ai.article.outline_ready', { count: outline.length })
+
+  const saved: SavedSection[] = [...(generation.sections ?? [])]
+  let written = 0
+  const sectionWords = Math.max(120, Math.round(target.words / Math.max(1, outline.length)))
+  for (const [index, item] of outline.entries()) {
+    if (saved.some((s) => s.index === index)) continue
+    await assertWithinDailySpend(payload, input.accountId)
+    await chat.status('ai.article.section', { index: index + 1, total: outline.length, heading: item.heading })
+    const previous = saved.find((s) => s.index === index - 1)?.markdown.slice(-400) ?? ''
+    const messages = await preparePrompt(payload, 'article.section', language, {
+      project: projectVars(project),
+      keyword: keyword.phrase,
+      title: article.title,
+      outline: outlineText(outline),
+      section: { heading: item.heading, notes: item.notes ?? '', index: index + 1, total: outline.length },
+      sectionWords,
+      previous,
+      revisionNote,
+    })
+    const draft = chat.draft(`📄 ${item.heading}\n\n`)
+    const text = await streamPlainText(
+      'article.section',
+      { ...ctx, scope: { ...ctx.scope, jobKey: `${run.jobKey}#section-${index + 1}` } },
+      messages,
+      (soFar) => draft.update(soFar),
+    )
+    const markdown = cleanSection(text, item.heading)
+    saved.push({ index, heading: item.heading, markdown })
+    generation = { ...generation, state: 'sections', sections: saved }
+    article = await save(payload, article.id, { generation, body: bodyOf(article, saved) })
+    written += 1
+    await draft.finish(markdown)
+  }
+
+  await chat.status('ai.article.finishing')
+  generation = { ...generation, state: 'finishing' }
+  const plain = lexicalToPlainText(bodyOf(article, saved))
+  const meta = await generateJson(
+    'article.meta',
+    ctx,
+    await preparePrompt(payload, 'article.meta', language, { keyword: keyword.phrase, title: article.title, outline: outlineText(outline), opening: plain.slice(0, 1200) }),
+    MetaAnswer,
+  )
+  const faq = await generateJson(
+    'article.faq',
+    ctx,
+    await preparePrompt(payload, 'article.faq', language, { keyword: keyword.phrase, title: meta.title, outline: outlineText(outline) }),
+    FaqAnswer,
+  )
+  const faqItems = faq.items.map((i) => ({ question: clampWords(i.question, 300), answer: clampWords(i.answer, 2000) }))
+  const related = await relatedArticles(payload, project, article, `${keyword.phrase} ${meta.title}`)
+  const body = bodyOf(article, saved, related)
+  const text = lexicalToPlainText(body)
+  const ordered = [...saved].sort((a, b) => a.index - b.index)
+  const firstParagraph = ordered[0] ? lexicalToPlainText({ root: { children: markdownBlocks(ordered[0].markdown).slice(0, 1) } }) : ''
+  const quality = {
+    ...qualitySignals({
+      title: meta.title,
+      h2s: outline.filter((o) => o.level !== 'h3').map((o) => o.heading),
+      paragraphs: [firstParagraph],
+      text,
+      keyword: keyword.phrase,
+      language: language === 'en' ? 'en' : 'ru',
+    }),
+    ...(await mostSimilar(payload, project.id, article.id, text)),
+  }
+  let images = (article.images ?? []).map((m) => Number(idOf(m)))
+  let imageError: string | null = null
+  if (input.withImage && images.length === 0) {
+    const alt = clampWords(meta.imageAlt ?? meta.title, 300)
+    const image = await generateIllustration(payload, ctx, project, { subject: meta.title, alt })
+    if ('mediaId' in image) images = [image.mediaId]
+    else imageError = `image: ${image.skipped}`
+  }
+
+  article = await save(payload, article.id, {
+    title: clampWords(meta.title, 200),
+    slug: slugify(meta.slug || meta.title) || slugify(keyword.phrase),
+    metaTitle: clampWords(meta.metaTitle, 60),
+    metaDescription: clampWords(meta.metaDescription, 160),
+    excerpt: meta.excerpt ? clampWords(meta.excerpt, 500) : undefined,
+    faq: faqItems,
+    faqJsonLd: faqJsonLd(faqItems),
+    internalLinks: related,
+    body,
+    images,
+    quality,
+    generation: { ...generation, state: 'done', error: imageError },
+    workflowStatus: 'in_review',
+  })
+  if (keyword.status === 'new' || keyword.status === 'planned') {
+    await payload.update({ collection: 'keywords', id: keyword.id, data: { status: 'used' }, depth: 0 })
+  }
+  await chat.say('ai.article.done', {
+    title: article.title,
+    words: article.wordCount ?? 0,
+    sections: saved.length,
+    readability: quality.readability,
+    occurrences: quality.keywordOccurrences,
+    status: t(chat.language, `status.${article.workflowStatus}`),
+  })
+  run.log.info({ articleId: article.id, written, status: article.workflowStatus }, 'article generated')
+  return { articleId: article.id, sectionsWritten: written, status: article.workflowStatus }
+}
+
+/** Marks the article of a failed job so staff see why (best effort). */
+export async function markArticleFailed(payload: Payload, input: ArticleJobInput, reason: string) {
+  const found = await payload.find({
+    collection: 'articles',
+    where: { project: { equals: input.projectId }, mainKeyword: { equals: input.keywordId }, 'generation.state': { in: ['outline', 'sections', 'finishing'] } },
+    limit: 1,
+    depth: 0,
+    sort: '-updatedAt',
+  })
+  const article = found.docs[0]
+  if (!article) return
+  await save(payload, article.id, { generation: { ...article.generation, state: 'failed', error: reason.slice(0, 2000) } })
+}

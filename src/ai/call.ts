@@ -1,0 +1,279 @@
+import { generateImage, generateText, streamText, type LanguageModelUsage } from 'ai'
+import type { Logger } from 'pino'
+import type { Payload } from 'payload'
+import { z } from 'zod'
+
+import { env } from '../lib/env'
+import { costOf, modelChain } from './config'
+import { parseModelJson } from './json'
+import { aiProvider, chatModel, isOpenRouter } from './provider'
+import { recordRun, type RunScope } from './runs'
+import type { AiTask } from './tasks'
+
+export type CallContext = {
+  payload: Payload
+  scope: RunScope
+  log: Logger
+  /** The job's abort signal (graceful shutdown): a call in flight stops and is recorded. */
+  signal?: AbortSignal
+}
+
+export type PromptRef = { id: number; variant: string }
+export type Messages = { system: string; prompt: string; promptRef?: PromptRef }
+
+/** Every model of the task's chain failed or timed out: worth retrying later. */
+export class AiUnavailableError extends Error {
+  constructor(
+    public readonly task: AiTask,
+    public readonly failures: string[],
+  ) {
+    super(`No model answered ${task}: ${failures.join(' | ')}`)
+    this.name = 'AiUnavailableError'
+  }
+}
+
+/** Every model answered, but none with output of the expected shape, even after repair. */
+export class AiOutputError extends Error {
+  constructor(
+    public readonly task: AiTask,
+    public readonly failures: string[],
+  ) {
+    super(`Model output for ${task} was unusable: ${failures.join(' | ')}`)
+    this.name = 'AiOutputError'
+  }
+}
+
+type Spent = { inputTokens: number; outputTokens: number; reportedCost?: number; images?: number }
+type Attempt<T> = Spent & { value: T; model: string }
+
+/** An answer that arrived (and cost tokens) but cannot be used. */
+class InvalidOutput extends Error {
+  constructor(
+    message: string,
+    public readonly spent: Spent & { model: string },
+  ) {
+    super(message)
+  }
+}
+
+function spentOf(usage: LanguageModelUsage | undefined, metadata: unknown): Spent {
+  const cost = (metadata as { openrouter?: { usage?: { cost?: unknown } } } | undefined)?.openrouter?.usage?.cost
+  return {
+    inputTokens: usage?.inputTokens ?? 0,
+    outputTokens: usage?.outputTokens ?? 0,
+    reportedCost: typeof cost === 'number' ? cost : undefined,
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error)
+  const status = (error as { statusCode?: number }).statusCode
+  return `${status ? `HTTP ${status}: ` : ''}${error.message}`.slice(0, 300)
+}
+
+/**
+ * Tries the task's models in order, each with its own time limit and few retries, recording
+ * every call (success or failure) in ai-runs. The next model is tried on an error, a timeout
+ * or unusable output; when all fail the error says why for each.
+ */
+async function runChain<T>(
+  task: AiTask,
+  ctx: CallContext,
+  promptRef: PromptRef | undefined,
+  attempt: (model: string, rest: string[], signal: AbortSignal) => Promise<Attempt<T>>,
+): Promise<T> {
+  const chain = modelChain(task)
+  const failures: string[] = []
+  let unusable = 0
+  for (const [index, model] of chain.entries()) {
+    ctx.signal?.throwIfAborted()
+    const timeout = AbortSignal.timeout(env().AI_TIMEOUT_MS)
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
+    const started = performance.now()
+    try {
+      const result = await attempt(model, chain.slice(index + 1), signal)
+      await recordRun(ctx.payload, ctx.scope, {
+        task,
+        model: result.model,
+        outcome: 'ok',
+        inputTokens: result.inputTokens,
+        outputTokens: result.outputTokens,
+        costUsd: costOf(result.model, result, result.reportedCost),
+        latencyMs: performance.now() - started,
+        prompt: promptRef,
+      })
+      return result.value
+    } catch (error) {
+      const latencyMs = performance.now() - started
+      const invalid = error instanceof InvalidOutput
+      const outcome = invalid ? 'invalid_output' : timeout.aborted ? 'timeout' : 'error'
+      const message = ctx.signal?.aborted ? 'stopped: the worker is shutting down' : describe(error)
+      await recordRun(ctx.payload, ctx.scope, {
+        task,
+        model: invalid ? error.spent.model : model,
+        outcome,
+        inputTokens: invalid ? error.spent.inputTokens : 0,
+        outputTokens: invalid ? error.spent.outputTokens : 0,
+        costUsd: invalid ? costOf(error.spent.model, error.spent, error.spent.reportedCost) : undefined,
+        latencyMs,
+        error: message,
+        prompt: promptRef,
+      })
+      if (ctx.signal?.aborted) throw error
+      if (invalid) unusable += 1
+      failures.push(`${model}: ${outcome} (${message})`)
+      ctx.log.warn({ task, model, outcome, err: message }, 'model call failed, trying the next model')
+    }
+  }
+  throw unusable === chain.length ? new AiOutputError(task, failures) : new AiUnavailableError(task, failures)
+}
+
+const callOptions = (task: AiTask, signal: AbortSignal) => ({
+  maxRetries: env().AI_MAX_RETRIES,
+  abortSignal: signal,
+  // Lets proxies (LiteLLM, our fake in tests) tell the calls apart; providers ignore it.
+  headers: { 'X-Postforge-Task': task },
+})
+
+/** A JSON answer validated by `schema`; broken JSON is repaired once before validation. */
+export function generateJson<S extends z.ZodType>(
+  task: AiTask,
+  ctx: CallContext,
+  messages: Messages,
+  schema: S,
+): Promise<z.infer<S>> {
+  return runChain(task, ctx, messages.promptRef, async (model, rest, signal) => {
+    const result = await generateText({
+      model: chatModel(model, rest),
+      system: messages.system,
+      prompt: messages.prompt,
+      temperature: 0.4,
+      ...callOptions(task, signal),
+    })
+    const used = result.response.modelId || model
+    const spent = spentOf(result.usage, result.providerMetadata)
+    const parsed = parseModelJson(result.text, schema)
+    if (!parsed.ok) throw new InvalidOutput(parsed.error, { ...spent, model: used })
+    if (parsed.repaired) ctx.log.info({ task, model: used }, 'model JSON repaired')
+    return { ...spent, value: parsed.value, model: used }
+  })
+}
+
+/** Plain text (e.g. an image prompt). */
+export function generatePlainText(task: AiTask, ctx: CallContext, messages: Messages): Promise<string> {
+  return runChain(task, ctx, messages.promptRef, async (model, rest, signal) => {
+    const result = await generateText({
+      model: chatModel(model, rest),
+      system: messages.system,
+      prompt: messages.prompt,
+      ...callOptions(task, signal),
+    })
+    const used = result.response.modelId || model
+    const spent = spentOf(result.usage, result.providerMetadata)
+    if (result.text.trim() === '') throw new InvalidOutput('empty answer', { ...spent, model: used })
+    return { ...spent, value: result.text.trim(), model: used }
+  })
+}
+
+/**
+ * Streamed text: `onText` sees the text so far after every chunk. A model that fails mid-stream
+ * is replaced by the next one, which starts the text again (`onRestart` is told).
+ */
+export function streamPlainText(
+  task: AiTask,
+  ctx: CallContext,
+  messages: Messages,
+  onText: (text: string) => void,
+  onRestart: () => void = () => {},
+): Promise<string> {
+  let attempts = 0
+  return runChain(task, ctx, messages.promptRef, async (model, rest, signal) => {
+    if (attempts++ > 0) onRestart()
+    const result = streamText({
+      model: chatModel(model, rest),
+      system: messages.system,
+      prompt: messages.prompt,
+      ...callOptions(task, signal),
+      // Errors arrive as stream parts below and are recorded there; the SDK would print them too.
+      onError: () => {},
+    })
+    // A stream that fails rejects these too; they are read only after a clean end.
+    for (const pending of [result.totalUsage, result.providerMetadata, result.response]) Promise.resolve(pending).catch(() => {})
+    let text = ''
+    for await (const part of result.fullStream) {
+      if (part.type === 'text-delta') {
+        text += part.text
+        onText(text)
+      } else if (part.type === 'error') {
+        throw part.error instanceof Error ? part.error : new Error(String(part.error))
+      } else if (part.type === 'abort') {
+        throw signal.reason instanceof Error ? signal.reason : new Error('aborted')
+      }
+    }
+    const [usage, metadata, response] = await Promise.all([result.totalUsage, result.providerMetadata, result.response])
+    const used = response.modelId || model
+    const spent = spentOf(usage, metadata)
+    if (text.trim() === '') throw new InvalidOutput('empty answer', { ...spent, model: used })
+    return { ...spent, value: text, model: used }
+  })
+}
+
+export type GeneratedImage = { data: Buffer; mediaType: string }
+
+const ImagesResponse = z.object({
+  data: z.array(z.object({ b64_json: z.string().min(1) })).min(1),
+  usage: z.object({ cost: z.number().optional() }).passthrough().optional(),
+})
+
+/** OpenAI's images endpoint, for OpenAI-compatible servers (no SDK provider for it here). */
+async function openAiCompatibleImage(model: string, prompt: string, signal: AbortSignal): Promise<Attempt<GeneratedImage>> {
+  const { AI_BASE_URL, AI_API_KEY } = env()
+  const response = await fetch(`${AI_BASE_URL.replace(/\/$/, '')}/images/generations`, {
+    method: 'POST',
+    signal,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(AI_API_KEY ? { Authorization: `Bearer ${AI_API_KEY}` } : {}),
+      'X-Postforge-Task': 'image',
+    },
+    body: JSON.stringify({ model, prompt, n: 1, size: '1024x1024', response_format: 'b64_json' }),
+  })
+  if (!response.ok) {
+    const body = (await response.text()).slice(0, 200)
+    throw Object.assign(new Error(`images endpoint answered ${response.status}: ${body}`), { statusCode: response.status })
+  }
+  const parsed = ImagesResponse.safeParse(await response.json())
+  if (!parsed.success) throw new Error('images endpoint answered without an image')
+  return {
+    value: { data: Buffer.from(parsed.data.data[0].b64_json, 'base64'), mediaType: 'image/png' },
+    model,
+    inputTokens: 0,
+    outputTokens: 0,
+    images: 1,
+    reportedCost: parsed.data.usage?.cost,
+  }
+}
+
+/** One image from the image model chain. */
+export function generateImageFile(ctx: CallContext, prompt: string): Promise<GeneratedImage> {
+  return runChain('image', ctx, undefined, async (model, _rest, signal) => {
+    if (!isOpenRouter()) return openAiCompatibleImage(model, prompt, signal)
+    const result = await generateImage({
+      model: aiProvider().imageModel(model),
+      prompt,
+      n: 1,
+      maxRetries: env().AI_MAX_RETRIES,
+      abortSignal: signal,
+      headers: { 'X-Postforge-Task': 'image' },
+    })
+    const cost = (result.providerMetadata as { openrouter?: { usage?: { cost?: unknown } } } | undefined)?.openrouter?.usage?.cost
+    return {
+      value: { data: Buffer.from(result.image.uint8Array), mediaType: result.image.mediaType || 'image/png' },
+      model,
+      inputTokens: result.usage?.inputTokens ?? 0,
+      outputTokens: result.usage?.outputTokens ?? 0,
+      images: 1,
+      reportedCost: typeof cost === 'number' ? cost : undefined,
+    }
+  })
+}

@@ -1,0 +1,158 @@
+import type { Payload } from 'payload'
+import { z } from 'zod'
+
+import { t } from '../i18n'
+import { JobPayloads } from '../jobs/enqueue'
+import { idOf } from '../lib/ids'
+import { lexicalToPlainText } from '../lib/text'
+import type { Post } from '../payload-types'
+import { PLATFORMS, PLATFORM_TEXT_LIMITS, type Platform } from '../publishing/platforms'
+import { assertWithinDailySpend } from '../usage/spend'
+import { SYSTEM_CONTEXT } from '../workflow/hooks'
+import { clampWords } from './articleParts'
+import { generateJson, type CallContext } from './call'
+import { ChatProgress } from './chat'
+import { generateIllustration } from './images'
+import { loadKeyword, loadProject, MissingInputError, projectVars, type JobRun } from './jobContext'
+import { preparePrompt } from './prompts'
+
+const SOCIAL = PLATFORMS.filter((p) => p !== 'wordpress')
+type Social = Exclude<Platform, 'wordpress'>
+
+/** The bot's payload plus optional platforms (default: the project's connections, else all). */
+export const PostJob = JobPayloads['post.generate'].and(
+  z.object({ platforms: z.array(z.enum(SOCIAL as [Social, ...Social[]])).min(1).optional(), withImage: z.boolean().default(true) }),
+)
+export type PostJobInput = z.infer<typeof PostJob>
+
+export const PostAnswer = z.object({
+  variants: z
+    .array(
+      z.object({
+        platform: z.string().trim().toLowerCase(),
+        text: z.string().trim().min(1).max(20_000),
+        hashtags: z.array(z.string()).max(30).optional().catch(undefined),
+      }),
+    )
+    .min(1),
+  imageAlt: z.string().trim().max(300).optional().catch(undefined),
+})
+
+/** Telegram's caption limit applies when the post carries an image. */
+export function textLimit(platform: Social, withImage: boolean): number {
+  if (platform === 'telegram' && withImage) return 1024
+  return PLATFORM_TEXT_LIMITS[platform] ?? 4096
+}
+
+/**
+ * The post text within the platform's limit: hashtags are appended while they fit, and text that
+ * is still too long is cut at the last sentence (or word) that fits, with an ellipsis.
+ */
+export function fitToLimit(text: string, hashtags: string[], limit: number): string {
+  const tags = [...new Set(hashtags.map((h) => h.replace(/^#/, '').replace(/[^\p{L}\p{N}_]/gu, '')).filter((h) => h.length > 1))].map((h) => `#${h}`)
+  let body = text.trim()
+  if (body.length > limit) {
+    const cut = body.slice(0, limit - 1)
+    const sentence = Math.max(cut.lastIndexOf('. '), cut.lastIndexOf('! '), cut.lastIndexOf('? '), cut.lastIndexOf('\n'))
+    const space = cut.lastIndexOf(' ')
+    body = sentence > limit * 0.5 ? cut.slice(0, sentence + 1).trim() : `${(space > limit * 0.5 ? cut.slice(0, space) : cut).trim()}…`
+  }
+  let withTags = body
+  for (const tag of tags) {
+    const next = `${withTags}${withTags === body ? '\n\n' : ' '}${tag}`
+    if (next.length > limit) break
+    withTags = next
+  }
+  return withTags
+}
+
+async function platformsFor(payload: Payload, projectId: number, asked?: Social[]): Promise<Social[]> {
+  if (asked) return [...new Set(asked)]
+  const { docs } = await payload.find({
+    collection: 'connections',
+    where: { project: { equals: projectId }, status: { equals: 'active' } },
+    limit: 50,
+    depth: 0,
+    select: { platform: true },
+  })
+  const connected = [...new Set(docs.map((c) => c.platform as Platform))].filter((p): p is Social => p !== 'wordpress')
+  return connected.length > 0 ? connected : SOCIAL
+}
+
+export type PostOutcome = { postId: number; platforms: Social[]; image: boolean }
+
+/**
+ * A post about a keyword or an article: a variant per platform within its limits, with hashtags
+ * and a generated image (or a recorded reason why there is none), put into review.
+ */
+export async function generatePost(payload: Payload, input: PostJobInput, run: JobRun): Promise<PostOutcome> {
+  const project = await loadProject(payload, input.accountId, input.projectId)
+  let subject: string
+  let keywordPhrase = ''
+  let articleId: number | undefined
+  let keywordId: number | undefined
+  if (input.articleId) {
+    const article = await payload.findByID({ collection: 'articles', id: input.articleId, depth: 0, disableErrors: true })
+    if (!article || Number(idOf(article.project)) !== project.id) throw new MissingInputError(`article ${input.articleId} not found in project ${project.id}`)
+    articleId = article.id
+    subject = [article.title, article.excerpt ?? '', lexicalToPlainText(article.body).slice(0, 1500)].filter(Boolean).join('\n')
+    const main = idOf(article.mainKeyword)
+    if (main) keywordPhrase = (await payload.findByID({ collection: 'keywords', id: main, depth: 0, disableErrors: true }))?.phrase ?? ''
+  } else {
+    const keyword = await loadKeyword(payload, project, input.keywordId!)
+    keywordId = keyword.id
+    keywordPhrase = keyword.phrase
+    subject = keyword.phrase
+  }
+  await assertWithinDailySpend(payload, input.accountId)
+  const chat = await ChatProgress.open(payload, input.accountId, run.log)
+  await chat.status('ai.post.started')
+  const ctx: CallContext = { payload, scope: { accountId: input.accountId, projectId: project.id, articleId, jobKey: run.jobKey }, log: run.log, signal: run.signal }
+
+  const platforms = await platformsFor(payload, project.id, input.platforms)
+  const answer = await generateJson(
+    'post.variant',
+    ctx,
+    await preparePrompt(payload, 'post.variant', project.language, {
+      project: projectVars(project),
+      subject,
+      keyword: keywordPhrase,
+      platforms: platforms.map((p) => `- ${p}: ${textLimit(p, input.withImage)}`),
+    }),
+    PostAnswer,
+  )
+
+  let media: number[] = []
+  let imageNote: string | null = null
+  if (input.withImage) {
+    const alt = clampWords(answer.imageAlt ?? keywordPhrase ?? subject, 300) || project.name
+    const image = await generateIllustration(payload, ctx, project, { subject: subject.slice(0, 300), alt })
+    if ('mediaId' in image) media = [image.mediaId]
+    else imageNote = `${t(project.language, 'ai.image.unavailable')}: ${image.skipped}`.slice(0, 1000)
+  }
+  const variants = platforms.map((platform) => {
+    const own = answer.variants.find((v) => v.platform === platform) ?? answer.variants[0]
+    return { platform, text: fitToLimit(own.text, own.hashtags ?? [], textLimit(platform, media.length > 0)) }
+  })
+  const post = (await payload.create({
+    collection: 'posts',
+    depth: 0,
+    context: SYSTEM_CONTEXT,
+    data: {
+      title: clampWords(subject.split('\n')[0] ?? keywordPhrase, 200) || project.name,
+      project: project.id,
+      workflowStatus: 'in_review',
+      variants,
+      media,
+      article: articleId,
+      keyword: keywordId,
+      imageNote,
+    } as never,
+  })) as Post
+  await payload.update({ collection: 'ai-runs', where: { jobKey: { equals: run.jobKey }, post: { exists: false } }, data: { post: post.id } })
+  const status = t(chat.language, `status.${post.workflowStatus}`)
+  await chat.say('ai.post.done', { platforms: platforms.join(', '), status })
+  if (imageNote) await chat.say('ai.post.no_image', { reason: imageNote })
+  run.log.info({ postId: post.id, platforms, image: media.length > 0 }, 'post generated')
+  return { postId: post.id, platforms, image: media.length > 0 }
+}
