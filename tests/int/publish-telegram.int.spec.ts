@@ -163,12 +163,15 @@ describe('publishing to a Telegram channel', () => {
     const child = spawn('node_modules/.bin/tsx', ['tests/helpers/publishOnce.ts', String(publication.id)], {
       env: { ...process.env, PUBLISH_HTTP_TIMEOUT_MS: '60000' },
       stdio: 'ignore',
+      // tsx runs the script in a child node process: the kill must reach the whole group.
+      detached: true,
     })
     const deadline = Date.now() + 30_000
     while (sentTo('sendMessage', 'marker-8').length === 0 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100))
     expect(sentTo('sendMessage', 'marker-8')).toHaveLength(1)
-    child.kill('SIGKILL')
-    await new Promise((r) => child.once('exit', r))
+    const exited = new Promise((r) => child.once('exit', r))
+    process.kill(-child.pid!, 'SIGKILL')
+    await exited
 
     expect((await payload.findByID({ collection: 'publications', id: publication.id })).status).toBe('publishing')
     expect((await publishOne(payload, publication.id)).result).toBe('skipped')
