@@ -64,7 +64,12 @@ export const FLOWS = [
  */
 export function createBot(options: CreateBotOptions): Bot<BotContext> {
   const apiRoot = (options.apiRoot ?? 'https://api.telegram.org').replace(/\/$/, '')
-  const bot = new Bot<BotContext>(options.token, { botInfo: options.botInfo, client: { apiRoot } })
+  const bot = new Bot<BotContext>(options.token, {
+    botInfo: options.botInfo,
+    // Behind the webhook, the answer to a button press rides back in the HTTP response to
+    // Telegram instead of costing a call of its own (polling and tests call it as usual).
+    client: { apiRoot, canUseWebhookReply: (method) => method === 'answerCallbackQuery' },
+  })
   const keyPrefix = options.keyPrefix ?? 'pf:bot:'
   const root = options.log ?? logger().child({ process: 'bot' })
   const deps: BotDeps = {

@@ -2,6 +2,8 @@ import type { Transformer } from 'grammy'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 
+import { evalScript } from '../lib/redis'
+
 /**
  * Telegram's own limits on what a bot sends: about 30 messages a second overall, about one a
  * second per chat, 20 a minute per group or channel. Every process that talks to Telegram (the
@@ -54,7 +56,7 @@ return wait
 async function reserve(redis: Redis, key: string, limit: { perSecond: number; burst: number }) {
   const interval = 1000 / limit.perSecond
   const tolerance = interval * (limit.burst - 1)
-  return Number(await redis.eval(RESERVE, 1, key, interval, tolerance))
+  return Number(await evalScript(redis, RESERVE, [key], [interval, tolerance]))
 }
 
 type Abortable = { aborted: boolean; addEventListener(type: 'abort', listener: () => void): void }

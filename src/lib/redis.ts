@@ -25,3 +25,28 @@ export function databaseScope(): string {
   const url = new URL(env().DATABASE_URL)
   return createHash('sha256').update(`${url.host}${url.pathname}`).digest('hex').slice(0, 10)
 }
+
+const shas = new Map<string, string>()
+
+/**
+ * Runs a Lua script by its SHA (EVALSHA), sending the body only the first time a server has not
+ * seen it (NOSCRIPT): the hot paths (rate limits, send pacing) run it on every update.
+ */
+export async function evalScript(
+  client: Redis,
+  script: string,
+  keys: string[],
+  args: Array<string | number>,
+): Promise<unknown> {
+  let sha = shas.get(script)
+  if (!sha) {
+    sha = createHash('sha1').update(script).digest('hex')
+    shas.set(script, sha)
+  }
+  try {
+    return await client.evalsha(sha, keys.length, ...keys, ...args)
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+    return client.eval(script, keys.length, ...keys, ...args)
+  }
+}

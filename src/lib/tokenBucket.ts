@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis'
 
+import { evalScript } from './redis'
+
 export type Bucket = { capacity: number; perSecond: number }
 
 /**
@@ -40,14 +42,11 @@ export async function takeToken(
   bucket: Bucket,
   noticeWindowMs = 0,
 ): Promise<TakeResult> {
-  const [allowed, notify, wait] = (await redis.eval(
+  const [allowed, notify, wait] = (await evalScript(
+    redis,
     TOKEN_BUCKET,
-    2,
-    key,
-    `${key}:notice`,
-    bucket.capacity,
-    bucket.perSecond,
-    noticeWindowMs,
+    [key, `${key}:notice`],
+    [bucket.capacity, bucket.perSecond, noticeWindowMs],
   )) as [number, number, number]
   return { allowed: allowed === 1, notify: notify === 1, waitMs: Number(wait) }
 }

@@ -108,6 +108,29 @@ describe('POST /api/telegram', () => {
     expect((await accounts()).totalDocs).toBe(1)
   })
 
+  it('answers a button press inside the webhook response, saving a call to Telegram', async () => {
+    const before = fake.callsTo('answerCallbackQuery').length
+    const update_id = nextUpdateId()
+    usedUpdateIds.push(update_id)
+    const from = { id: userId, is_bot: false, first_name: 'Hook', language_code: 'en' }
+    const response = await post(
+      {
+        update_id,
+        callback_query: {
+          id: `cq-${update_id}`,
+          from,
+          chat_instance: 'hook',
+          data: 'cap:0',
+          message: { message_id: 1, date: Math.floor(Date.now() / 1000), chat: { id: userId, type: 'private', first_name: 'Hook' }, text: 'check' },
+        },
+      },
+      SECRET,
+    )
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({ method: 'answerCallbackQuery', callback_query_id: `cq-${update_id}` })
+    expect(fake.callsTo('answerCallbackQuery')).toHaveLength(before)
+  })
+
   it('answers 400 to a body that is not an update', async () => {
     expect((await post('not json', SECRET)).status).toBe(400)
     expect((await post({ hello: 1 }, SECRET)).status).toBe(400)
