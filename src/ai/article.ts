@@ -22,8 +22,6 @@ import { qualitySignals } from './quality'
 /** The bot's payload plus what the article pipeline can be told (old jobs get the defaults). */
 export const ArticleJob = JobPayloads['article.generate'].extend({
   lengthPreset: z.enum(LENGTH_PRESETS).default('medium'),
-  /** Regenerate this article (else: the keyword's unfinished or changes-requested article, or a new one). */
-  articleId: z.number().int().positive().optional(),
   withImage: z.boolean().default(true),
 })
 export type ArticleJobInput = z.infer<typeof ArticleJob>

@@ -1,14 +1,15 @@
 import type { Payload } from 'payload'
 
+import type { LengthPreset } from '../ai/lengths'
 import { enqueue, queuedJobId, type Enqueued } from '../jobs/enqueue'
 import { idOf } from '../lib/ids'
-import type { Account } from '../payload-types'
+import type { Account, Article } from '../payload-types'
 import { assertWithinDailySpend } from '../usage/spend'
 import { getKeyword } from '../keywords/service'
 import { getContent } from './library'
 
 export type GenerationRequest =
-  | { kind: 'article'; keywordId: number }
+  | { kind: 'article'; keywordId: number; lengthPreset?: LengthPreset }
   | { kind: 'post'; keywordId: number }
   | { kind: 'post'; articleId: number }
 
@@ -46,7 +47,7 @@ export async function requestGeneration(
   if (request.kind === 'article') {
     return enqueue(
       'article.generate',
-      { accountId: account.id, projectId, keywordId: request.keywordId },
+      { accountId: account.id, projectId, keywordId: request.keywordId, lengthPreset: request.lengthPreset },
       { jobKey },
     )
   }
@@ -56,5 +57,27 @@ export async function requestGeneration(
       ? { accountId: account.id, projectId, articleId: request.articleId }
       : { accountId: account.id, projectId, keywordId: request.keywordId },
     { jobKey },
+  )
+}
+
+/**
+ * A reviewer asked for changes to a generated article: the worker rewrites it with the note as
+ * input (the previous text stays in the article's versions). Articles written by hand (no main
+ * keyword) are left to their author. Runs as the system, after the move was allowed.
+ */
+export async function requestRevision(article: Article): Promise<Enqueued | null> {
+  const keywordId = article.mainKeyword ? Number(idOf(article.mainKeyword)) : null
+  if (!keywordId || !article.account) return null
+  return enqueue(
+    'article.generate',
+    {
+      accountId: Number(idOf(article.account)),
+      projectId: Number(idOf(article.project)),
+      keywordId,
+      articleId: article.id,
+      lengthPreset: article.lengthPreset ?? undefined,
+    },
+    // A moment's delay: the job must see the committed change request, not the row before it.
+    { jobKey: `article.generate:article:${article.id}`, runAt: new Date(Date.now() + 2_000) },
   )
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 
+import { LENGTH_PRESETS } from '../ai/lengths'
 import { workerUtils } from './inspect'
 
 const id = z.number().int().positive()
@@ -10,7 +11,14 @@ const id = z.number().int().positive()
  */
 export const JobPayloads = {
   'keywords.cluster': z.object({ accountId: id, projectId: id }),
-  'article.generate': z.object({ accountId: id, projectId: id, keywordId: id }),
+  'article.generate': z.object({
+    accountId: id,
+    projectId: id,
+    keywordId: id,
+    lengthPreset: z.enum(LENGTH_PRESETS).optional(),
+    /** Rewrite this article (after a change request) instead of starting a new one. */
+    articleId: id.optional(),
+  }),
   'post.generate': z
     .object({ accountId: id, projectId: id, keywordId: id.optional(), articleId: id.optional() })
     .refine(

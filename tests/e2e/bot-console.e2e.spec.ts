@@ -105,6 +105,8 @@ test('staff creates a project and orders an article through the bot console', as
   await tap(page, 'how to brew pour over coffee')
   await expect(lastBot(page)).toContainText('how to brew pour over coffee')
   await tap(page, 'Article')
+  await expect(lastBot(page)).toContainText('How long should the article')
+  await tap(page, /Medium/)
   await expect(botMessages(page).filter({ hasText: 'Writing the article' })).toHaveCount(1)
   await page.screenshot({ path: '.data/test-results/bot-console.png', fullPage: true })
 

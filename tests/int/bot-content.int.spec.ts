@@ -43,16 +43,34 @@ async function jobCount(key: string) {
   return rows[0].n
 }
 
+async function jobPayload(key: string) {
+  const { rows } = await (
+    await workerUtils()
+  ).withPgClient((client) =>
+    client.query<{ payload: Record<string, unknown> }>(
+      'select payload from graphile_worker._private_jobs where key = $1',
+      [key],
+    ),
+  )
+  return rows[0]?.payload
+}
+
 describe('asking for generation', () => {
   it('queues an article once however often the button is tapped, and a post for a keyword or an article', async () => {
     const { user, account } = await verifiedUser(h)
     const project = await newProject(account)
     const kw = await keyword(project, 'натяжные потолки')
     await user.press(`c:ga:${kw.id}`)
+    expect(user.lastText()).toContain('How long should the article')
+    expect(user.lastButtons().map((b) => b.text)).toEqual(
+      expect.arrayContaining(['Short · ~800 words', 'Long read · 5000+ words']),
+    )
+    await user.press(`c:gl:${kw.id}:x`)
     expect(user.lastText()).toContain('Writing the article')
-    await user.press(`c:ga:${kw.id}`)
+    await user.press(`c:gl:${kw.id}:x`)
     expect(user.alerts().at(-1)).toContain('Already writing the article')
     expect(await jobCount(`article.generate:keyword:${kw.id}`)).toBe(1)
+    expect(await jobPayload(`article.generate:keyword:${kw.id}`)).toMatchObject({ keywordId: kw.id, lengthPreset: 'xlong' })
     expect(user.texts().filter((t) => t.includes('Writing the article'))).toHaveLength(1)
 
     const article = await h.payload.create({
@@ -188,6 +206,36 @@ describe('reviewing content', () => {
       overrideAccess: true,
     })
     expect(versions.totalDocs).toBeGreaterThanOrEqual(3)
+  })
+
+  it('a change request on a generated article queues its rewrite with the note; a hand-written one is left alone', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account, 'owner')
+    const kw = await keyword(project, 'монтаж потолков')
+    const generated = await h.payload.create({
+      collection: 'articles',
+      data: { title: 'Монтаж', project: project.id, mainKeyword: kw.id, workflowStatus: 'in_review', lengthPreset: 'long' } as never,
+      overrideAccess: true,
+    })
+    await user.press(`c:rc:a:${generated.id}`)
+    await user.send('Добавьте раздел про сроки монтажа')
+    expect(user.lastText()).toContain('Rewriting the article with your note')
+    expect(await jobPayload(`article.generate:article:${generated.id}`)).toMatchObject({
+      articleId: generated.id,
+      keywordId: kw.id,
+      lengthPreset: 'long',
+      accountId: account.id,
+    })
+
+    const handwritten = await h.payload.create({
+      collection: 'articles',
+      data: { title: 'Заметки', project: project.id, workflowStatus: 'in_review' } as never,
+      overrideAccess: true,
+    })
+    await user.press(`c:rc:a:${handwritten.id}`)
+    await user.send('Поправьте вступление')
+    expect(user.lastText()).not.toContain('Rewriting')
+    expect(await jobPayload(`article.generate:article:${handwritten.id}`)).toBeUndefined()
   })
 
   it('where staff approve, shows no approve button and refuses a forged approve', async () => {

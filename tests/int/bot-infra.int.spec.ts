@@ -198,6 +198,7 @@ describe('forged and garbage callback data', () => {
       `k:st:${keyword.id}:d`,
       `c:mv:a:${article.id}:a`,
       `c:ga:${keyword.id}`,
+      `c:gl:${keyword.id}:m`,
       `u:l:${other.project.id}:1`,
     ]
     for (const data of foreign) {

@@ -1,7 +1,9 @@
 import { Composer, InlineKeyboard, InputFile } from 'grammy'
 import { z } from 'zod'
 
+import { LENGTH_TARGETS, type LengthPreset } from '../../ai/lengths'
 import { requestGeneration, type GenerationRequest } from '../../content/generation'
+import { getKeyword } from '../../keywords/service'
 import {
   ArticleMetaEdit,
   contentText,
@@ -59,7 +61,7 @@ export const reviewNoteFlow: FlowDef = {
   ],
   finish: async (ctx, flow, note) => {
     const kind = Kind.parse(flow.data.kind)
-    await moveContent(
+    const item = await moveContent(
       ctx.deps.payload,
       accountOf(ctx),
       COLLECTION[kind],
@@ -67,12 +69,10 @@ export const reviewNoteFlow: FlowDef = {
       'changes_requested',
       note,
     )
-    await showItem(
-      ctx,
-      kind,
-      flow.ref!,
-      ctx.t('review.moved', { status: ctx.t('status.changes_requested') }),
-    )
+    // A generated article is rewritten from the note (queued by the collection's hook).
+    const revising = kind === 'a' && Boolean((item as Article).mainKeyword)
+    const moved = ctx.t('review.moved', { status: ctx.t('status.changes_requested') })
+    await showItem(ctx, kind, flow.ref!, revising ? `${moved}\n${ctx.t('gen.revising')}` : moved)
   },
 }
 
@@ -225,8 +225,22 @@ async function sendText(ctx: BotContext, kind: Kind, id: number) {
 /** Articles and posts: ask for generation, browse by status, read, and take review decisions. */
 export const content = new Composer<BotContext>()
 
-onButton(content, 'c:ga', z.tuple([Id]), (ctx, [keywordId]) =>
-  generate(ctx, { kind: 'article', keywordId }),
+const LengthCode = z.enum(['s', 'm', 'l', 'x'])
+const LENGTHS: Record<z.infer<typeof LengthCode>, LengthPreset> = { s: 'short', m: 'medium', l: 'long', x: 'xlong' }
+
+/** An article starts with its length: the presets' word counts are shown on the buttons. */
+onButton(content, 'c:ga', z.tuple([Id]), async (ctx, [keywordId]) => {
+  const keyword = await getKeyword(ctx.deps.payload, accountOf(ctx), keywordId)
+  const keyboard = new InlineKeyboard()
+  for (const code of LengthCode.options) {
+    const preset = LENGTHS[code]
+    keyboard.text(ctx.t(`gen.length.${preset}`, { words: LENGTH_TARGETS[preset].words }), cb('c:gl', keywordId, code)).row()
+  }
+  keyboard.text(ctx.t('back'), cb('k:o', keywordId))
+  await show(ctx, ctx.t('gen.length_ask', { phrase: esc(keyword.phrase) }), keyboard)
+})
+onButton(content, 'c:gl', z.tuple([Id, LengthCode]), (ctx, [keywordId, code]) =>
+  generate(ctx, { kind: 'article', keywordId, lengthPreset: LENGTHS[code] }),
 )
 onButton(content, 'c:gp', z.tuple([Id]), (ctx, [keywordId]) =>
   generate(ctx, { kind: 'post', keywordId }),

@@ -7,6 +7,7 @@ import { countWords, lexicalToPlainText, slugify } from '../../lib/text'
 import { moveEndpoint } from '../../workflow/endpoint'
 import { enforceWorkflow, recordWorkflowEvents, type ContentField } from '../../workflow/hooks'
 import { scopeToProject } from '../hooks/scopeToProject'
+import { reviseOnChangeRequest } from './hooks/reviseOnChangeRequest'
 import { articleGenerationFields, LENGTH_PRESETS } from './generationFields'
 
 const CONTENT_FIELDS: ContentField[] = [
@@ -47,7 +48,7 @@ export const Articles: CollectionConfig = {
   hooks: {
     beforeValidate: [scopeToProject],
     beforeChange: [deriveFields, enforceWorkflow('articles', CONTENT_FIELDS)],
-    afterChange: [recordWorkflowEvents('articles')],
+    afterChange: [recordWorkflowEvents('articles'), reviseOnChangeRequest],
   },
   fields: [
     { name: 'title', type: 'text', required: true, maxLength: 200 },
