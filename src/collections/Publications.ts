@@ -6,6 +6,7 @@ import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
+import { workerUtils } from '../jobs/inspect'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { sameProjectConnections } from './hooks/sameProjectConnections'
 import { scopeToProject } from './hooks/scopeToProject'
@@ -52,17 +53,41 @@ const markContentScheduled: CollectionAfterChangeHook = async ({ doc, operation,
   return doc
 }
 
-/** A customer may cancel a queued publication and change nothing else. */
-const accountMayOnlyCancel: CollectionBeforeChangeHook = ({ data, originalDoc, operation, req }) => {
+const isRetry = (data: { status?: unknown }, originalDoc?: { status?: unknown }) =>
+  data.status === 'queued' && originalDoc?.status === 'failed'
+
+/** A customer may cancel a queued publication, or send a failed one again; nothing else. */
+const accountMayOnlyCancelOrRetry: CollectionBeforeChangeHook = ({ data, originalDoc, operation, req }) => {
   if (operation !== 'update' || accountIdOf(req) === null) return data
   const changed = Object.keys(data).filter(
     (key) => !['updatedAt', 'createdAt', 'id'].includes(key) && JSON.stringify(data[key]) !== JSON.stringify(originalDoc[key]),
   )
   const cancelling = data.status === 'cancelled' && originalDoc.status === 'queued'
-  if (!cancelling || changed.some((key) => key !== 'status')) {
+  if (!(cancelling || isRetry(data, originalDoc)) || changed.some((key) => key !== 'status')) {
     throw new AppError('publication.account_change', 403, languageOf(req))
   }
   return data
+}
+
+/** Sending a failed publication again (customer or staff) starts it afresh, due now. */
+const restartRetried: CollectionBeforeChangeHook = ({ data, originalDoc, operation }) => {
+  if (operation !== 'update' || !isRetry(data, originalDoc)) return data
+  const now = new Date()
+  const planned = originalDoc.plannedAt ? new Date(originalDoc.plannedAt) : now
+  return { ...data, attempts: 0, plannedAt: (planned < now ? now : planned).toISOString() }
+}
+
+/** ...and its publish job is queued for that instant (the claim still guards against doubles). */
+const enqueueRetried: CollectionAfterChangeHook = async ({ doc, previousDoc, operation }) => {
+  if (operation !== 'update' || !isRetry(doc, previousDoc)) return doc
+  const utils = await workerUtils()
+  await utils.addJob('publication.publish', { publicationId: doc.id }, {
+    runAt: new Date(Math.max(Date.now() + 1_000, new Date(doc.plannedAt).getTime())),
+    jobKey: `publish:${doc.id}:again`,
+    jobKeyMode: 'replace',
+    maxAttempts: 1,
+  })
+  return doc
 }
 
 /**
@@ -84,8 +109,8 @@ export const Publications: CollectionConfig = {
   },
   hooks: {
     beforeValidate: [scopeToProject],
-    beforeChange: [accountMayOnlyCancel, sameProjectConnections('connection'), checkContent],
-    afterChange: [markContentScheduled],
+    beforeChange: [accountMayOnlyCancelOrRetry, restartRetried, sameProjectConnections('connection'), checkContent],
+    afterChange: [markContentScheduled, enqueueRetried],
   },
   fields: [
     projectField(),

@@ -101,6 +101,25 @@ export async function cancelPublication(
   })
 }
 
+/**
+ * Sends a failed publication again, as the customer: the collection's hooks allow only
+ * failed → queued, restart its attempts and queue the publish job.
+ */
+export async function retryPublication(
+  payload: Payload,
+  account: Account,
+  id: number,
+): Promise<Publication> {
+  await getPublication(payload, account, id)
+  return payload.update({
+    collection: 'publications',
+    id,
+    data: { status: 'queued' },
+    depth: 0,
+    ...actingAs(account),
+  })
+}
+
 /** Weekday words a customer may type, Russian and English, short and long. */
 const WEEKDAY_WORDS: Record<string, Weekday[]> = {
   пн: ['mon'],

@@ -60,6 +60,10 @@ const ru: Dictionary = {
   'publish.unconfirmed': 'Площадка не ответила вовремя, поэтому неизвестно, вышла ли публикация. Проверьте канал или сайт, затем повторите или отметьте опубликованной.',
   'notify.publication_failed': '⚠️ Не удалось опубликовать «{title}» в «{connection}».\n{reason}',
   'notify.publication_unconfirmed': '❓ «{title}» в «{connection}»: {reason}',
+  'fix.reconnect': '🔌 Переподключить',
+  'fix.edit': '✏️ Открыть материал',
+  'fix.retry': '🔁 Опубликовать снова',
+  'publication.retried': 'Публикация снова в очереди и скоро выйдет.',
   'telegram.empty': 'Пустой пост: добавьте текст или изображение.',
   'telegram.too_many_images': 'В Telegram в одном посте можно не больше 10 изображений.',
   // Publishing connectors and connection checks (src/publishing).
@@ -198,6 +202,10 @@ const en: Dictionary = {
   'publish.unconfirmed': "The platform did not answer in time, so we don't know whether this went out. Check the channel or site, then retry it or mark it published.",
   'notify.publication_failed': '⚠️ Could not publish “{title}” to “{connection}”.\n{reason}',
   'notify.publication_unconfirmed': '❓ “{title}” on “{connection}”: {reason}',
+  'fix.reconnect': '🔌 Reconnect',
+  'fix.edit': '✏️ Open the content',
+  'fix.retry': '🔁 Publish again',
+  'publication.retried': 'The publication is queued again and goes out shortly.',
   'telegram.empty': 'Empty post: add text or an image.',
   'telegram.too_many_images': 'Telegram allows at most 10 images in one post.',
   // Publishing connectors and connection checks (src/publishing).

@@ -48,17 +48,28 @@ export function resetNotifier() {
  * Tells a customer, in their language, about something that needs them. Best effort: a
  * notification that cannot be delivered is logged, never allowed to fail the job that sent it.
  */
+export type NoticeButton = { key: string; data: string }
+
 export async function notifyAccount(
   payload: Payload,
   accountId: number,
   key: string,
   params: Record<string, string | number> = {},
+  { buttons = [] }: { buttons?: NoticeButton[] } = {},
 ): Promise<boolean> {
   const bot = botApi()
   try {
     const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
     if (account.status === 'blocked') return false
-    await bot.sendMessage(account.telegramId, t(account.language, key, params), { link_preview_options: { is_disabled: true } })
+    // Buttons carry the bot's own callback data, so pressing one opens the fix in the bot.
+    const reply_markup =
+      buttons.length > 0
+        ? { inline_keyboard: buttons.map((b) => [{ text: t(account.language, b.key), callback_data: b.data }]) }
+        : undefined
+    await bot.sendMessage(account.telegramId, t(account.language, key, params), {
+      link_preview_options: { is_disabled: true },
+      reply_markup,
+    })
     return true
   } catch (error) {
     logger().warn({ accountId, key, err: error instanceof Error ? error.message : String(error) }, 'notification not delivered')

@@ -4,10 +4,10 @@ import { t } from '../i18n'
 import { unseal, type SealedSecret } from '../lib/crypto'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
-import { notifyAccount } from '../notify/telegram'
+import { notifyAccount, type NoticeButton } from '../notify/telegram'
 import type { Article, Connection, Post, Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
-import { PublishError, type PublishContext, type PublishResult } from './connector'
+import { PublishError, type FailureKind, type PublishContext, type PublishResult } from './connector'
 import { CONNECTORS } from './connectors'
 import { publishItemFor } from './item'
 import { acquirePublishPermit } from './limits'
@@ -83,25 +83,27 @@ async function publishClaimed(
   const language = account.language
   const collection = publication.article ? 'articles' : 'posts'
   const content = await payload.findByID({ collection, id: idOf(publication.article ?? publication.post)!, depth: 1, overrideAccess: true })
-  const fail = async (status: 'failed' | 'unconfirmed', reason: string): Promise<PublishOutcome> => {
+  const fail = async (status: 'failed' | 'unconfirmed', reason: string, kind?: FailureKind): Promise<PublishOutcome> => {
     await settlePublication(payload, publicationId, { status, message: reason })
-    await notifyAccount(payload, account.id, `notify.publication_${status}`, {
-      title: content?.title ?? `#${publicationId}`,
-      connection: connection.displayName,
-      reason,
-    })
+    await notifyAccount(
+      payload,
+      account.id,
+      `notify.publication_${status}`,
+      { title: content?.title ?? `#${publicationId}`, connection: connection.displayName, reason },
+      { buttons: fixButtons(status, kind, publicationId, connection, collection, content?.id) },
+    )
     return { result: status, reason }
   }
 
-  if (connection.status !== 'active') return fail('failed', t(language, 'publish.connection_inactive', { name: connection.displayName }))
-  if (!['approved', 'scheduled', 'published'].includes(content.workflowStatus)) return fail('failed', t(language, 'publication.not_approved'))
+  if (connection.status !== 'active') return fail('failed', t(language, 'publish.connection_inactive', { name: connection.displayName }), 'reauth')
+  if (!['approved', 'scheduled', 'published'].includes(content.workflowStatus)) return fail('failed', t(language, 'publication.not_approved'), 'bad_request')
 
   const connector = CONNECTORS[connection.platform]
   if (!connector) return fail('failed', t(language, 'publish.platform_unavailable', { platform: connection.platform }))
   const item = publishItemFor(connection.platform, collection === 'articles' ? { article: content as Article } : { post: content as Post }, publication, now)
   const problems = connector.validate(item)
   if (problems.length > 0) {
-    return fail('failed', `${t(language, 'publish.invalid')} ${problems.map((code) => t(language, code)).join(' ')}`)
+    return fail('failed', `${t(language, 'publish.invalid')} ${problems.map((code) => t(language, code)).join(' ')}`, 'bad_request')
   }
 
   let result: PublishResult
@@ -123,7 +125,7 @@ async function publishClaimed(
         data: { status: 'needs_reconnect', lastError: reason, lastErrorAt: new Date(now).toISOString() },
       })
     }
-    return fail(failure.kind === 'unconfirmed' ? 'unconfirmed' : 'failed', reason)
+    return fail(failure.kind === 'unconfirmed' ? 'unconfirmed' : 'failed', reason, failure.kind)
   }
   // The remote id is recorded before anything else; if this write fails the row stays
   // 'publishing' and the sweeper makes it 'unconfirmed', so it is never sent twice.
@@ -143,4 +145,24 @@ export async function markContentPublished(payload: Payload, collection: 'articl
   await payload
     .update({ collection, id: content.id, data: { workflowStatus: 'published' }, context: SYSTEM_CONTEXT, overrideAccess: true })
     .catch((error: Error) => logger().warn({ content: content.id, err: error.message }, 'published, but the content status did not follow'))
+}
+
+/**
+ * What the customer can do about a failed or unconfirmed publication, as bot buttons: reconnect
+ * (the connection's card, with its test and fix), edit (the content's card), or send it again
+ * (failed only: an unconfirmed one may already be out, so a person checks it first).
+ */
+export function fixButtons(
+  status: 'failed' | 'unconfirmed',
+  kind: FailureKind | undefined,
+  publicationId: number,
+  connection: Pick<Connection, 'id'>,
+  collection: 'articles' | 'posts',
+  contentId: number | undefined,
+): NoticeButton[] {
+  const buttons: NoticeButton[] = []
+  if (kind === 'reauth' || kind === 'disconnected') buttons.push({ key: 'fix.reconnect', data: `n:o:${connection.id}` })
+  if (kind === 'bad_request' && contentId) buttons.push({ key: 'fix.edit', data: `c:o:${collection === 'articles' ? 'a' : 'p'}:${contentId}` })
+  if (status === 'failed') buttons.push({ key: 'fix.retry', data: `u:r:${publicationId}` })
+  return buttons
 }

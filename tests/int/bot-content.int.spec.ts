@@ -407,5 +407,20 @@ describe('schedules and upcoming publications', () => {
 
     await user.press(`u:cy:${publication.id}`)
     expect(user.alerts().at(-1)).toContain('You can only cancel a planned publication')
+
+    // "Publish again" from a failure notice: only a failed publication goes back to the queue.
+    await user.press(`u:r:${publication.id}`)
+    expect(user.alerts().at(-1)).toContain('has not failed (cancelled)')
+    await h.payload.update({
+      collection: 'publications',
+      id: publication.id,
+      data: { status: 'failed', attempts: 3, lastError: 'The bot has no access to the channel' },
+      overrideAccess: true,
+    })
+    await user.press(`u:r:${publication.id}`)
+    expect(user.alerts().at(-1)).toContain('queued again')
+    expect(
+      await h.payload.findByID({ collection: 'publications', id: publication.id, overrideAccess: true }),
+    ).toMatchObject({ status: 'queued', attempts: 0 })
   })
 })

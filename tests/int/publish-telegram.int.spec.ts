@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { reloadEnv } from '../../src/lib/env'
 import { markStuckUnconfirmed } from '../../src/publishing/publications'
+import { retryPublication } from '../../src/content/schedules'
+import { workerUtils } from '../../src/jobs/inspect'
 import { publishOne } from '../../src/publishing/publish'
 import { startFakeBotApi } from '../fakes/botApi'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
@@ -144,7 +146,26 @@ describe('publishing to a Telegram channel', () => {
     const told = ownerNotices().find((c) => String(c.params.text).includes('Could not publish'))
     expect(told?.params.text).toContain('Could not publish “p” to “PF channel”')
     expect(told?.params.text).toContain('check its rights and reconnect')
+    // Buttons that open the fix in the bot: the connection's card, and sending it again.
+    const buttons = (told?.params.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }).inline_keyboard.flat()
+    expect(buttons.map((b) => [b.text, b.callback_data])).toEqual([
+      ['🔌 Reconnect', `n:o:${channelId}`],
+      ['🔁 Publish again', `u:r:${publication.id}`],
+    ])
     await payload.update({ collection: 'connections', id: channelId, data: { status: 'active' } })
+
+    // The customer presses "Publish again" once the bot is back in the channel.
+    await retryPublication(payload, t.account, publication.id)
+    const again = await payload.findByID({ collection: 'publications', id: publication.id })
+    expect(again).toMatchObject({ status: 'queued', attempts: 0 })
+    const { rows } = await (await workerUtils()).withPgClient((c) =>
+      c.query<{ n: number }>('select count(*)::int as n from graphile_worker.jobs where key = $1', [`publish:${publication.id}:again`]),
+    )
+    expect(rows[0].n).toBe(1)
+    expect((await publishOne(payload, publication.id)).result).toBe('published')
+    expect(sentTo('sendMessage', 'marker-6')).toHaveLength(2)
+    // Only a failed publication can be sent again by its owner.
+    await expect(retryPublication(payload, t.account, publication.id)).rejects.toThrow()
   })
 
   it('a call that times out is unconfirmed and never re-sent', async () => {

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { listConnections } from '../../connections/service'
 import {
   cancelPublication,
+  retryPublication,
   createSchedule,
   deleteSchedule,
   getPublication,
@@ -127,6 +128,18 @@ for (const [route, active] of [
 onButton(schedules, 'u:l', z.tuple([Id, Page]), (ctx, [projectId, page]) =>
   showUpcoming(ctx, projectId, page),
 )
+/** "Publish again" on a failure notice: only a failed publication of this account goes back. */
+onButton(schedules, 'u:r', z.tuple([Id]), async (ctx, [id]) => {
+  const publication = await getPublication(ctx.deps.payload, accountOf(ctx), id)
+  if (publication.status !== 'failed') {
+    return ctx.answerCallbackQuery({ text: ctx.t('pub.not_failed', { status: ctx.t(`pub.status.${publication.status}`) }), show_alert: true })
+  }
+  await retryPublication(ctx.deps.payload, accountOf(ctx), id)
+  ctx.log.info({ publication: id }, 'publication sent again')
+  await ctx.answerCallbackQuery({ text: ctx.t('pub.retried') })
+  await ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => undefined)
+})
+
 onButton(schedules, 'u:c', z.tuple([Id]), async (ctx, [id]) => {
   const publication = await getPublication(ctx.deps.payload, accountOf(ctx), id)
   const project = await getProject(
