@@ -1,6 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
+import { approvalByVariant } from '../ai/variants'
 import { heartbeatAge } from '../jobs/heartbeat'
 import { countJobs } from '../jobs/inspect'
 
@@ -29,7 +30,7 @@ async function grouped(payload: Payload, query: ReturnType<typeof sql>) {
 
 /** Business and process figures in Prometheus text format, for scraping and alerting. */
 export async function collectMetrics(payload: Payload): Promise<string> {
-  const [publications, content, runs, jobs, heartbeat] = await Promise.all([
+  const [publications, content, runs, jobs, heartbeat, variants] = await Promise.all([
     grouped(payload, sql`select status as key, count(*) as n from publications group by status`),
     grouped(payload, sql`select workflow_status as key, count(*) as n from articles group by workflow_status`),
     payload.db.drizzle.execute(sql`
@@ -38,6 +39,8 @@ export async function collectMetrics(payload: Payload): Promise<string> {
       from ai_runs where created_at > now() - interval '24 hours' group by outcome`),
     countJobs(payload).catch(() => ({ queued: 0, running: 0, failed: 0 })),
     heartbeatAge().catch(() => null),
+    // Which prompt variant's articles staff approve more often (A/B of the section prompt).
+    approvalByVariant(payload, 'article.section').catch(() => []),
   ])
   const runRows = runs.rows as { key: string; n: string; cost: string; tokens: string }[]
   const memory = process.memoryUsage()
@@ -47,6 +50,8 @@ export async function collectMetrics(payload: Payload): Promise<string> {
     { name: 'postforge_ai_runs_24h', help: 'Model calls in the last 24 hours by outcome.', type: 'gauge', values: runRows.map((r) => ({ labels: { outcome: r.key }, value: Number(r.n) })) },
     { name: 'postforge_ai_cost_usd_24h', help: 'Model spend in the last 24 hours.', type: 'gauge', values: [{ value: runRows.reduce((sum, r) => sum + Number(r.cost), 0) }] },
     { name: 'postforge_ai_tokens_24h', help: 'Tokens in and out in the last 24 hours.', type: 'gauge', values: [{ value: runRows.reduce((sum, r) => sum + Number(r.tokens), 0) }] },
+    { name: 'postforge_prompt_variant_articles', help: 'Generated articles per prompt variant (article.section).', type: 'gauge', values: variants.map((v) => ({ labels: { variant: v.variant }, value: v.items })) },
+    { name: 'postforge_prompt_variant_approval_rate', help: 'Share of those articles approved or beyond, per prompt variant.', type: 'gauge', values: variants.map((v) => ({ labels: { variant: v.variant }, value: v.rate })) },
     { name: 'postforge_jobs', help: 'Worker jobs by state.', type: 'gauge', values: Object.entries(jobs).map(([state, n]) => ({ labels: { state }, value: n })) },
     { name: 'postforge_worker_last_job_seconds', help: 'Seconds since the worker last ran its heartbeat job (-1: never).', type: 'gauge', values: [{ value: heartbeat === null ? -1 : heartbeat / 1000 }] },
     { name: 'process_resident_memory_bytes', help: 'Resident memory of the web process.', type: 'gauge', values: [{ value: memory.rss }] },
