@@ -36,27 +36,35 @@ const SENDS = /^(send(?!ChatAction|MessageDraft)|copyMessages?$|forwardMessages?
 const EDITS = /^editMessage/
 
 /**
- * GCRA reservation: one call both checks and books the next slot, returning how long the caller
- * must wait for it (0 when it may go now). Booking even when waiting keeps callers in order.
+ * GCRA reservation over one or more budgets at once (the bot's, the chat's): one call both checks
+ * and books the next slot in each, returning how long the caller must wait for the latest of them
+ * (0 when it may go now). Booking even when waiting keeps callers in order.
  */
 const RESERVE = `
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local wait = tat - now - tolerance
-if wait < 0 then wait = 0 end
-local nextTat = tat + interval
-redis.call('SET', KEYS[1], tostring(nextTat), 'PX', math.ceil(nextTat - now + 1000))
-return wait
+local longest = 0
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tolerance = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', key) or '0')
+  if tat < now then tat = now end
+  local wait = tat - now - tolerance
+  if wait > longest then longest = wait end
+  local nextTat = tat + interval
+  redis.call('SET', key, tostring(nextTat), 'PX', math.ceil(nextTat - now + 1000))
+end
+return longest
 `
 
-async function reserve(redis: Redis, key: string, limit: { perSecond: number; burst: number }) {
-  const interval = 1000 / limit.perSecond
-  const tolerance = interval * (limit.burst - 1)
-  return Number(await evalScript(redis, RESERVE, [key], [interval, tolerance]))
+type Limit = { perSecond: number; burst: number }
+
+async function reserve(redis: Redis, budgets: Array<[key: string, limit: Limit]>): Promise<number> {
+  const args = budgets.flatMap(([, limit]) => {
+    const interval = 1000 / limit.perSecond
+    return [interval, interval * (limit.burst - 1)]
+  })
+  return Number(await evalScript(redis, RESERVE, budgets.map(([key]) => key), args))
 }
 
 type Abortable = { aborted: boolean; addEventListener(type: 'abort', listener: () => void): void }
@@ -82,12 +90,12 @@ export function outgoingLimits(
   return async (prev, method, payload, signal) => {
     const chatId = (payload as { chat_id?: unknown } | undefined)?.chat_id
     if (SENDS.test(method) || EDITS.test(method)) {
-      const waits = [await reserve(redis, `${keyPrefix}global`, limits.global)]
+      const budgets: Array<[string, Limit]> = [[`${keyPrefix}global`, limits.global]]
       if (SENDS.test(method) && chatId !== undefined) {
         const group = isGroupOrChannel(chatId)
-        waits.push(await reserve(redis, `${keyPrefix}chat:${String(chatId)}`, group ? limits.perGroup : limits.perChat))
+        budgets.push([`${keyPrefix}chat:${String(chatId)}`, group ? limits.perGroup : limits.perChat])
       }
-      const wait = Math.min(Math.max(...waits), limits.maxWaitMs)
+      const wait = Math.min(await reserve(redis, budgets), limits.maxWaitMs)
       if (wait > 0) {
         log?.debug({ method, chatId, wait }, 'telegram send paced')
         await sleep(wait, signal)
