@@ -14,7 +14,8 @@ export type RecordedCall = {
   files: Array<{ field: string; name: string; content: Buffer }>
 }
 
-type Failure = { status: 400 | 403 | 429 | 500; description: string; retryAfter?: number }
+/** How the next call of a method fails: Telegram's error answer, or no answer at all ('hang'). */
+type Failure = { status: 400 | 403 | 429 | 500; description: string; retryAfter?: number } | 'hang'
 type StoredFile = { path: string; content: Buffer }
 /** A group or channel the fake knows, and what the bot is in it (getChat / getChatMember). */
 type KnownChat = {
@@ -90,7 +91,15 @@ export async function startFakeTelegram() {
   const chats = new Map<string, KnownChat>()
   let messageId = 100
 
-  const chatOf = (chatId: unknown) => ({ id: Number(chatId), type: 'private', first_name: 'User' })
+  const chatOf = (chatId: unknown) => {
+    const known = chats.get(String(chatId))?.chat
+    if (known) return known
+    const channel = typeof chatId === 'string' && chatId.startsWith('@')
+    if (channel || Number(chatId) < 0) {
+      return { id: channel ? -1001234567890 : Number(chatId), type: 'channel', title: 'Test channel', ...(channel ? { username: chatId.slice(1) } : {}) }
+    }
+    return { id: Number(chatId), type: 'private', first_name: 'User' }
+  }
   const message = (params: Record<string, any>, extra: Record<string, unknown> = {}) => ({
     message_id: ++messageId,
     date: Math.floor(Date.now() / 1000),
@@ -111,6 +120,10 @@ export async function startFakeTelegram() {
         return message(params, { text: params.text })
       case 'editMessageText':
         return { ...message(params, { text: params.text }), message_id: Number(params.message_id) }
+      case 'sendPhoto':
+        return message(params, { photo: [{ file_id: `p-${messageId}`, file_unique_id: `u-${messageId}`, width: 1, height: 1 }], caption: params.caption })
+      case 'sendMediaGroup':
+        return (params.media as unknown[]).map(() => message(params, { photo: [] }))
       case 'sendDocument':
         return message(params, {
           document: {
@@ -165,6 +178,7 @@ export async function startFakeTelegram() {
     const { params, files: uploaded } = await parseParams(req, await readBody(req))
     calls.push({ method, params, files: uploaded })
     const failure = failures.get(method)?.shift()
+    if (failure === 'hang') return
     if (failure) {
       return send(failure.status, {
         ok: false,

@@ -12,20 +12,20 @@ import { logger } from '../../src/lib/logger'
 import { lexicalToPlainText } from '../../src/lib/text'
 import { resetNotifier } from '../../src/notify/telegram'
 import type { Article, Keyword } from '../../src/payload-types'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
 let payload: Payload
 let ai: FakeOpenAI
-let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let bot: Awaited<ReturnType<typeof startFakeTelegram>>
 const savedEnv = { ...process.env }
 const log = logger().child({ test: 'ai-article' })
 
 beforeAll(async () => {
   ai = await startFakeOpenAI()
-  bot = await startFakeBotApi()
+  bot = await startFakeTelegram()
   Object.assign(process.env, fakeAiEnv(ai), { TELEGRAM_BOT_TOKEN: `123456:${'B'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url })
   reloadEnv()
   resetNotifier()

@@ -5,19 +5,19 @@ import { clusterKeywords } from '../../src/ai/keywords'
 import { reloadEnv } from '../../src/lib/env'
 import { logger } from '../../src/lib/logger'
 import { resetNotifier } from '../../src/notify/telegram'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
 let payload: Payload
 let ai: FakeOpenAI
-let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let bot: Awaited<ReturnType<typeof startFakeTelegram>>
 const savedEnv = { ...process.env }
 
 beforeAll(async () => {
   ai = await startFakeOpenAI()
-  bot = await startFakeBotApi()
+  bot = await startFakeTelegram()
   Object.assign(process.env, fakeAiEnv(ai), { TELEGRAM_BOT_TOKEN: `123456:${'D'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url })
   reloadEnv()
   resetNotifier()

@@ -9,20 +9,20 @@ import { buildAiTaskList } from '../../src/jobs/taskList'
 import { reloadEnv } from '../../src/lib/env'
 import { resetNotifier } from '../../src/notify/telegram'
 import type { Article, Keyword } from '../../src/payload-types'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
 let payload: Payload
 let ai: FakeOpenAI
-let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let bot: Awaited<ReturnType<typeof startFakeTelegram>>
 const savedEnv = { ...process.env }
 const silent = new Logger(() => () => {})
 
 beforeAll(async () => {
   ai = await startFakeOpenAI()
-  bot = await startFakeBotApi()
+  bot = await startFakeTelegram()
   Object.assign(process.env, fakeAiEnv(ai), { TELEGRAM_BOT_TOKEN: `123456:${'C'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url })
   reloadEnv()
   resetNotifier()

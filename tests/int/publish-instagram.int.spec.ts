@@ -9,7 +9,7 @@ import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { signedMediaUrl } from '../../src/publishing/publicMedia'
 import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeInstagram } from '../fakes/instagram'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -18,13 +18,13 @@ const SERVER_URL = 'https://app.postforge.example'
 let payload: Payload
 let t: Tenant
 let ig: Awaited<ReturnType<typeof startFakeInstagram>>
-let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let bot: Awaited<ReturnType<typeof startFakeTelegram>>
 let accountConnection: number
 const savedEnv = { ...process.env }
 
 beforeAll(async () => {
   ig = await startFakeInstagram()
-  bot = await startFakeBotApi()
+  bot = await startFakeTelegram()
   Object.assign(process.env, {
     INSTAGRAM_GRAPH_BASE: ig.url,
     INSTAGRAM_POLL_INTERVAL_MS: '20',

@@ -8,7 +8,7 @@ import { resetNotifier } from '../../src/notify/telegram'
 import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakePinterest } from '../fakes/pinterest'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -16,7 +16,7 @@ import { testPayload } from '../helpers/payload'
 let payload: Payload
 let t: Tenant
 let pin: Awaited<ReturnType<typeof startFakePinterest>>
-let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let bot: Awaited<ReturnType<typeof startFakeTelegram>>
 let boardConnection: number
 let imageId: number
 const savedEnv = { ...process.env }
@@ -26,7 +26,7 @@ const farExpiry = () => new Date(Date.now() + 20 * 86_400_000).toISOString()
 
 beforeAll(async () => {
   pin = await startFakePinterest()
-  bot = await startFakeBotApi()
+  bot = await startFakeTelegram()
   Object.assign(process.env, {
     PINTEREST_API_BASE: pin.url,
     PINTEREST_CLIENT_ID: pin.clientId,

@@ -10,18 +10,18 @@ import { markStuckUnconfirmed } from '../../src/publishing/publications'
 import { retryPublication } from '../../src/content/schedules'
 import { workerUtils } from '../../src/jobs/inspect'
 import { publishOne } from '../../src/publishing/publish'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
 let payload: Payload
 let t: Tenant
-let fake: Awaited<ReturnType<typeof startFakeBotApi>>
+let fake: Awaited<ReturnType<typeof startFakeTelegram>>
 let channelId: number
 const savedEnv = { ...process.env }
 
 beforeAll(async () => {
-  fake = await startFakeBotApi()
+  fake = await startFakeTelegram()
   Object.assign(process.env, {
     TELEGRAM_BOT_TOKEN: `123456:${'A'.repeat(35)}`,
     TELEGRAM_API_ROOT: fake.url,

@@ -10,7 +10,7 @@ import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { recentUnconfirmed } from '../../src/publishing/publications'
 import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeVk } from '../fakes/vk'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -20,13 +20,13 @@ const silent = new Logger(() => () => {})
 let payload: Payload
 let t: Tenant
 let vk: Awaited<ReturnType<typeof startFakeVk>>
-let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let bot: Awaited<ReturnType<typeof startFakeTelegram>>
 let communityId: number
 const savedEnv = { ...process.env }
 
 beforeAll(async () => {
   vk = await startFakeVk()
-  bot = await startFakeBotApi()
+  bot = await startFakeTelegram()
   Object.assign(process.env, { VK_API_BASE: vk.url, TELEGRAM_BOT_TOKEN: `123456:${'V'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000' })
   reloadEnv()
   resetNotifier()

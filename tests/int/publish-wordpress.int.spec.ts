@@ -8,7 +8,7 @@ import { reloadEnv } from '../../src/lib/env'
 import { resetNotifier } from '../../src/notify/telegram'
 import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
-import { startFakeBotApi } from '../fakes/botApi'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -17,7 +17,7 @@ const SCHEMA = 'pf_test_publish_wordpress'
 let payload: Payload
 let t: Tenant
 let wp: Awaited<ReturnType<typeof startFakeWordpress>>
-let bot: Awaited<ReturnType<typeof startFakeBotApi>>
+let bot: Awaited<ReturnType<typeof startFakeTelegram>>
 let blogId: number
 let runner: Runner
 let utils: WorkerUtils
@@ -25,7 +25,7 @@ const savedEnv = { ...process.env }
 
 beforeAll(async () => {
   wp = await startFakeWordpress({ seo: 'yoast' })
-  bot = await startFakeBotApi()
+  bot = await startFakeTelegram()
   Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'W'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000', FETCH_ALLOW_PRIVATE: 'true' })
   reloadEnv()
   resetNotifier()
