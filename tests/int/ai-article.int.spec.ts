@@ -6,41 +6,23 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { generateArticle, ArticleJob } from '../../src/ai/article'
 import { buildAiTaskList } from '../../src/jobs/taskList'
-import { reloadEnv } from '../../src/lib/env'
 import { idOf } from '../../src/lib/ids'
 import { logger } from '../../src/lib/logger'
 import { lexicalToPlainText } from '../../src/lib/text'
-import { resetNotifier } from '../../src/notify/telegram'
 import type { Article, Keyword } from '../../src/payload-types'
-import { startFakeTelegram } from '../fakes/telegramBotApi'
-import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
+import type { FakeTelegram } from '../fakes/telegramBotApi'
+import type { FakeOpenAI } from '../fakes/openai'
+import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
-import { testPayload } from '../helpers/payload'
 
+const world = useFakeAiWorld()
 let payload: Payload
 let ai: FakeOpenAI
-let bot: Awaited<ReturnType<typeof startFakeTelegram>>
-const savedEnv = { ...process.env }
+let bot: FakeTelegram
 const log = logger().child({ test: 'ai-article' })
-
-beforeAll(async () => {
-  ai = await startFakeOpenAI()
-  bot = await startFakeTelegram()
-  Object.assign(process.env, fakeAiEnv(ai), { TELEGRAM_BOT_TOKEN: `123456:${'B'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url })
-  reloadEnv()
-  resetNotifier()
-  payload = await testPayload()
+beforeAll(() => {
+  ;({ payload, ai, bot } = world)
 })
-
-afterAll(async () => {
-  await ai?.close()
-  await bot?.close()
-  process.env = savedEnv
-  reloadEnv()
-  resetNotifier()
-})
-
-beforeEach(() => ai.reset())
 
 async function tenantWithKeyword(reviewPolicy: 'staff' | 'automatic' = 'staff', phrase = 'кофе в зернах') {
   const t = await createTenant(payload, { reviewPolicy })

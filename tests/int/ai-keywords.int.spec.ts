@@ -2,34 +2,18 @@ import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { clusterKeywords } from '../../src/ai/keywords'
-import { reloadEnv } from '../../src/lib/env'
 import { logger } from '../../src/lib/logger'
-import { resetNotifier } from '../../src/notify/telegram'
-import { startFakeTelegram } from '../fakes/telegramBotApi'
-import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
+import type { FakeTelegram } from '../fakes/telegramBotApi'
+import type { FakeOpenAI } from '../fakes/openai'
+import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant } from '../helpers/fixtures'
-import { testPayload } from '../helpers/payload'
 
+const world = useFakeAiWorld()
 let payload: Payload
 let ai: FakeOpenAI
-let bot: Awaited<ReturnType<typeof startFakeTelegram>>
-const savedEnv = { ...process.env }
-
-beforeAll(async () => {
-  ai = await startFakeOpenAI()
-  bot = await startFakeTelegram()
-  Object.assign(process.env, fakeAiEnv(ai), { TELEGRAM_BOT_TOKEN: `123456:${'D'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url })
-  reloadEnv()
-  resetNotifier()
-  payload = await testPayload()
-})
-
-afterAll(async () => {
-  await ai?.close()
-  await bot?.close()
-  process.env = savedEnv
-  reloadEnv()
-  resetNotifier()
+let bot: FakeTelegram
+beforeAll(() => {
+  ;({ payload, ai, bot } = world)
 })
 
 describe('keyword clustering', () => {

@@ -6,38 +6,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { workerUtils } from '../../src/jobs/inspect'
 import { buildAiTaskList } from '../../src/jobs/taskList'
-import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
 import type { Article, Keyword } from '../../src/payload-types'
-import { startFakeTelegram } from '../fakes/telegramBotApi'
-import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
+import type { FakeTelegram } from '../fakes/telegramBotApi'
+import type { FakeOpenAI } from '../fakes/openai'
+import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant } from '../helpers/fixtures'
-import { testPayload } from '../helpers/payload'
 
+const world = useFakeAiWorld()
 let payload: Payload
 let ai: FakeOpenAI
-let bot: Awaited<ReturnType<typeof startFakeTelegram>>
-const savedEnv = { ...process.env }
+let bot: FakeTelegram
 const silent = new Logger(() => () => {})
-
-beforeAll(async () => {
-  ai = await startFakeOpenAI()
-  bot = await startFakeTelegram()
-  Object.assign(process.env, fakeAiEnv(ai), { TELEGRAM_BOT_TOKEN: `123456:${'C'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url })
-  reloadEnv()
-  resetNotifier()
-  payload = await testPayload()
+beforeAll(() => {
+  ;({ payload, ai, bot } = world)
 })
-
-afterAll(async () => {
-  await ai?.close()
-  await bot?.close()
-  process.env = savedEnv
-  reloadEnv()
-  resetNotifier()
-})
-
-beforeEach(() => ai.reset())
 
 async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms
