@@ -25,6 +25,8 @@ export default defineConfig({
       CREDENTIALS_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
       MEDIA_DIR: '.data/test-media',
       PAYLOAD_DB_PUSH: 'false',
+      // AI counts as configured; no test reaches openrouter.ai (AI tests point AI_BASE_URL at a fake).
+      AI_API_KEY: 'test-key-never-sent',
     },
   },
 })

@@ -83,6 +83,8 @@ async function runE2E() {
     MEDIA_DIR: '.data/e2e-media',
     E2E_FIXTURES: path.join(results, 'e2e-fixtures.json'),
     E2E_BASE_URL: `http://localhost:${port}`,
+    // The bot console test orders an article; no worker runs, so no model is ever called.
+    AI_API_KEY: 'e2e-key-never-sent',
   }
   let server
   try {

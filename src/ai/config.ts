@@ -29,6 +29,12 @@ export class AiConfigError extends Error {
   }
 }
 
+/** OpenRouter needs a key; an OpenAI-compatible server (Ollama, vLLM) may not. */
+export function aiConfigured(): boolean {
+  const { AI_PROVIDER, AI_API_KEY } = env()
+  return AI_PROVIDER === 'openai-compatible' || Boolean(AI_API_KEY)
+}
+
 function parseSpec(raw: string): Record<string, string[]> {
   const text = raw.trim()
   const entries: Array<[string, string[] | string]> = text.startsWith('{')

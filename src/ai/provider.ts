@@ -2,6 +2,7 @@ import { createOpenRouter, type OpenRouterProvider } from '@openrouter/ai-sdk-pr
 import type { LanguageModel } from 'ai'
 
 import { env } from '../lib/env'
+import { AiConfigError, aiConfigured } from './config'
 
 let cached: { key: string; provider: OpenRouterProvider } | undefined
 
@@ -12,6 +13,7 @@ let cached: { key: string; provider: OpenRouterProvider } | undefined
  */
 export function aiProvider(): OpenRouterProvider {
   const { AI_BASE_URL, AI_API_KEY } = env()
+  if (!aiConfigured()) throw new AiConfigError('AI_API_KEY is not set (required for OpenRouter)')
   const key = `${AI_BASE_URL}|${AI_API_KEY ?? ''}`
   if (cached?.key !== key) {
     cached = {

@@ -1,8 +1,11 @@
 import type { Payload } from 'payload'
 
+import { aiConfigured } from '../ai/config'
 import type { LengthPreset } from '../ai/lengths'
 import { enqueue, queuedJobId, type Enqueued } from '../jobs/enqueue'
+import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
+import { logger } from '../lib/logger'
 import type { Account, Article } from '../payload-types'
 import { assertWithinDailySpend } from '../usage/spend'
 import { getKeyword } from '../keywords/service'
@@ -39,6 +42,10 @@ export async function requestGeneration(
       ? await getContent(payload, account, 'articles', request.articleId)
       : await getKeyword(payload, account, request.keywordId)
   const projectId = Number(idOf(source.project))
+  if (!aiConfigured()) {
+    logger().warn('AI generation requested but AI_API_KEY is not set: see .env.example')
+    throw new AppError('ai.not_configured', 503, account.language)
+  }
   await assertWithinDailySpend(payload, account.id)
   const jobKey = generationJobKey(request)
   const queued = await queuedJobId(jobKey)

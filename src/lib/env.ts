@@ -100,7 +100,9 @@ export class ConfigError extends Error {
   }
 }
 
-export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+export function parseEnv(raw: Record<string, string | undefined> = process.env): Env {
+  // `NAME=` (as copied from .env.example) means "not set", never "set to nothing".
+  const source = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''))
   const result = EnvSchema.safeParse(source)
   if (result.success) return result.data
   const problems = result.error.issues.map((issue) => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { tr } from '../../src/bot/i18n'
 import { workerUtils } from '../../src/jobs/inspect'
+import { reloadEnv } from '../../src/lib/env'
 import type { Account, Project } from '../../src/payload-types'
 import { lexical } from '../helpers/fixtures'
 import { startHarness, verifiedUser, type Harness } from './bot-harness'
@@ -81,6 +82,22 @@ describe('asking for generation', () => {
     await user.press(`c:gpa:${article.id}`)
     expect(user.lastText()).toContain('Writing the post')
     expect(await jobCount(`post.generate:article:${article.id}`)).toBe(1)
+  })
+
+  it('says generation is unavailable, and queues nothing, when no AI key is configured', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account)
+    const kw = await keyword(project, 'потолки без ключа')
+    process.env.AI_API_KEY = ''
+    reloadEnv()
+    try {
+      await user.press(`c:gl:${kw.id}:m`)
+      expect(user.alerts().at(-1) ?? user.lastText()).toContain('Text generation is unavailable right now')
+      expect(await jobCount(`article.generate:keyword:${kw.id}`)).toBe(0)
+    } finally {
+      process.env.AI_API_KEY = 'test-key-never-sent'
+      reloadEnv()
+    }
   })
 
   it("holds generation requests to the plan's stricter limit", async () => {

@@ -20,6 +20,13 @@ describe('configuration', () => {
     expect(env.DB_POOL_MAX).toBe(10)
   })
 
+  it('reads the empty lines of a copied .env.example as not set', () => {
+    const env = parseEnv({ ...valid, AI_API_KEY: '', TELEGRAM_BOT_TOKEN: '', INSTAGRAM_APP_ID: '', METRICS_TOKEN: '' })
+    expect(env.AI_API_KEY).toBeUndefined()
+    expect(env.TELEGRAM_BOT_TOKEN).toBeUndefined()
+    expect(() => parseEnv({ ...valid, PAYLOAD_SECRET: '' })).toThrow('PAYLOAD_SECRET is required')
+  })
+
   it('names every missing or malformed variable and never echoes a value', () => {
     try {
       parseEnv({ DATABASE_URL: 'mysql://root:hunter2@x/y', CREDENTIALS_ENCRYPTION_KEY: 'short', TELEGRAM_BOT_TOKEN: 'hunter2hunter2' })
