@@ -27,6 +27,10 @@ export default defineConfig({
       PAYLOAD_DB_PUSH: 'false',
       // AI counts as configured; no test reaches openrouter.ai (AI tests point AI_BASE_URL at a fake).
       AI_API_KEY: 'test-key-never-sent',
+      // Test files run side by side on one fake Telegram: no pacing between them. The pacing
+      // itself is tested with Telegram's real limits in bot-infra.
+      TELEGRAM_SENDS_PER_SECOND: '10000',
+      TELEGRAM_CHAT_SENDS_PER_SECOND: '10000',
     },
   },
 })

@@ -3,7 +3,8 @@
  *
  * Both sides get the same updates through grammY's `std/http` webhook adapter, in-process
  * (Request in, Response out, as the Next route does), with 50 chats sending at once and each
- * chat's updates in order, and both reply through the same fake Bot API over HTTP.
+ * chat's updates in order, and both reply through the same fake Bot API over HTTP, which runs
+ * in a process of its own (as Telegram would).
  *   - bare:  a grammY Bot with in-memory sessions that answers every update with one message.
  *   - ours:  createBot() behind our webhook handler: secret check, update_id de-duplication in
  *            Redis, Redis sessions, the Redis token bucket, the account loaded from PostgreSQL,
@@ -17,7 +18,9 @@ import { Bot, session, webhookCallback } from 'grammy'
 import type { Update } from 'grammy/types'
 import { Redis } from 'ioredis'
 
-import { FAKE_BOT, startFakeTelegram } from '../tests/fakes/telegramBotApi'
+import { spawn } from 'node:child_process'
+
+import { FAKE_BOT } from '../tests/fakes/telegramBotApi'
 import { percentile, row, scratchDatabase } from './lib'
 
 const UPDATES = Number(process.argv[2] ?? 6_000)
@@ -107,8 +110,21 @@ async function drive(label: string, handler: Handler, chats: number[], total = U
   return { perSecond, p99: percentile(latencies, 99) }
 }
 
+/** Starts bench/fakeTelegram.ts in its own process and waits for its address. */
+async function fakeTelegramProcess(): Promise<{ url: string; close: () => void }> {
+  const child = spawn('node_modules/.bin/tsx', ['bench/fakeTelegram.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      const match = /READY (\S+)/.exec(chunk.toString())
+      if (match) resolve(match[1])
+    })
+    child.once('exit', (code) => reject(new Error(`fake Bot API exited with ${code}`)))
+  })
+  return { url, close: () => child.kill('SIGTERM') }
+}
+
 async function main() {
-  const fake = await startFakeTelegram()
+  const fake = await fakeTelegramProcess()
   const db = await scratchDatabase('postforge_bench_bot')
   process.env.DATABASE_URL = db.url
   const { getPayload } = await import('payload')
@@ -185,13 +201,12 @@ async function main() {
     `ratio ours/bare throughput: ${(b.perSecond / baseline).toFixed(2)}  ` +
       `(target: >= 1000 updates/s and p99 < 100 ms; ours ${Math.round(b.perSecond)}/s, p99 ${b.p99.toFixed(1)} ms)\n`,
   )
-  process.stdout.write(`fake Bot API calls: ${fake.calls.length}\n`)
 
   const keys = await redis.keys(`${keyPrefix}*`)
   for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500))
   await redis.quit()
   await payload.destroy()
-  await fake.close()
+  fake.close()
   // Dropping with FORCE ends connections the pool may still hold: that is expected here.
   ;(payload.db as unknown as { pool?: { on: (e: string, f: () => void) => void } }).pool?.on('error', () => {})
   await db.drop()

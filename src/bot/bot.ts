@@ -20,7 +20,7 @@ import { scheduleCreateFlow, scheduleEditFlow, schedules } from './features/sche
 import { gate, start } from './features/start'
 import { unhandled } from './features/unhandled'
 import { flowInput } from './flows/engine'
-import { outgoingLimits, type OutgoingLimits } from './outgoing'
+import { outgoingLimits, sendBudgetPrefix, type OutgoingLimits } from './outgoing'
 import { languageFromTelegram, tr } from './i18n'
 import { DEFAULT_LIMITS, takeToken, type RateLimits } from './rateLimit'
 
@@ -81,7 +81,9 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     fileUrl: options.fileUrl ?? ((filePath) => `${apiRoot}/file/bot${options.token}/${filePath}`),
   }
 
-  bot.api.config.use(outgoingLimits(options.redis, { keyPrefix: `${keyPrefix}tg:`, limits: options.outgoing, log: root }))
+  bot.api.config.use(
+    outgoingLimits(options.redis, { keyPrefix: sendBudgetPrefix(options.token), limits: options.outgoing, log: root }),
+  )
   bot.use(attach(deps))
   bot.use(answerCallbacksAlways)
   bot.use(channelMembership)

@@ -2,7 +2,8 @@ import type { Transformer } from 'grammy'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 
-import { evalScript } from '../lib/redis'
+import { env } from '../lib/env'
+import { databaseScope, evalScript } from '../lib/redis'
 
 /**
  * Telegram's own limits on what a bot sends: about 30 messages a second overall, about one a
@@ -29,6 +30,24 @@ export const TELEGRAM_LIMITS: OutgoingLimits = {
   maxRetryAfterSeconds: 30,
   retries: 3,
   maxWaitMs: 60_000,
+}
+
+/** Telegram's limits, with the overall and per-chat rates from the environment. */
+export function telegramLimits(): OutgoingLimits {
+  const { TELEGRAM_SENDS_PER_SECOND, TELEGRAM_CHAT_SENDS_PER_SECOND } = env()
+  return {
+    ...TELEGRAM_LIMITS,
+    global: { perSecond: TELEGRAM_SENDS_PER_SECOND, burst: Math.max(1, Math.round(TELEGRAM_SENDS_PER_SECOND)) },
+    perChat: { perSecond: TELEGRAM_CHAT_SENDS_PER_SECOND, burst: Math.max(3, Math.round(TELEGRAM_CHAT_SENDS_PER_SECOND)) },
+  }
+}
+
+/**
+ * Redis keys of one bot's send budget: per bot (Telegram counts per token) and per database, so
+ * two installations or two test runs on one Redis never slow each other down.
+ */
+export function sendBudgetPrefix(token: string): string {
+  return `pf:tg:${token.split(':')[0]}:${databaseScope()}:`
 }
 
 /** Methods that put a message in a chat (the ones Telegram rate-limits). Drafts and answers are not. */
@@ -85,7 +104,7 @@ function isGroupOrChannel(chatId: unknown): boolean {
 
 export function outgoingLimits(
   redis: Redis,
-  { keyPrefix = 'pf:tg:', limits = TELEGRAM_LIMITS, log }: { keyPrefix?: string; limits?: OutgoingLimits; log?: Logger } = {},
+  { keyPrefix = 'pf:tg:', limits = telegramLimits(), log }: { keyPrefix?: string; limits?: OutgoingLimits; log?: Logger } = {},
 ): Transformer {
   return async (prev, method, payload, signal) => {
     const chatId = (payload as { chat_id?: unknown } | undefined)?.chat_id

@@ -39,6 +39,9 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16-256 characters of A-Z a-z 0-9 _ -')
     .optional(),
   TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+  // What the bot may send: Telegram's limits by default (30 messages/s overall, ~1/s per chat).
+  TELEGRAM_SENDS_PER_SECOND: z.coerce.number().positive().max(100_000).default(30),
+  TELEGRAM_CHAT_SENDS_PER_SECOND: z.coerce.number().positive().max(100_000).default(1),
   BOT_USERNAME: z.string().regex(/^[A-Za-z0-9_]{5,32}$/).optional(),
 
   // AI: OpenRouter by default; any OpenAI-compatible base URL (Ollama, vLLM, LiteLLM) works.

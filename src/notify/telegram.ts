@@ -3,7 +3,7 @@ import type { Payload } from 'payload'
 
 import { ConsoleStore } from '../bot/console/store'
 import { CONSOLE_BOT_INFO, consoleTransport } from '../bot/console/transport'
-import { outgoingLimits } from '../bot/outgoing'
+import { outgoingLimits, sendBudgetPrefix } from '../bot/outgoing'
 import { t } from '../i18n'
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
@@ -21,7 +21,7 @@ function botApi(): Api {
   const { TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT } = env()
   api = new Api(TELEGRAM_BOT_TOKEN ?? '0:console', { apiRoot: TELEGRAM_API_ROOT })
   // Paced with the bot's own budget (same Redis keys), so worker and bot together keep the limits.
-  api.config.use(outgoingLimits(redis(), { keyPrefix: 'pf:bot:tg:', log: logger() }))
+  api.config.use(outgoingLimits(redis(), { keyPrefix: sendBudgetPrefix(TELEGRAM_BOT_TOKEN ?? '0:console'), log: logger() }))
   api.config.use(
     consoleTransport(new ConsoleStore(redis()), {
       telegram: Boolean(TELEGRAM_BOT_TOKEN),
