@@ -2,8 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
 import { idOf } from '../../lib/ids'
-import type { Account, Media } from '../../payload-types'
-import { actingAs } from '../../projects/actingAs'
+import { deleteMedia, EXTENSIONS, getMedia, listMedia, saveImage, setMediaAlt, sniffImage } from '../../media/service'
 import { getProject } from '../../projects/service'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
@@ -15,46 +14,6 @@ const PAGE_SIZE = 6
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
 const DOWNLOAD_TIMEOUT_MS = 30_000
 
-const EXTENSIONS = { 'image/jpeg': 'jpg', 'image/png': 'png', 'image/webp': 'webp' } as const
-type ImageType = keyof typeof EXTENSIONS
-
-/** The type the bytes really are (magic numbers), whatever name or type the sender claimed. */
-export function sniffImage(bytes: Buffer): ImageType | null {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
-    return 'image/jpeg'
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from('89504e470d0a1a0a', 'hex')))
-    return 'image/png'
-  if (
-    bytes.length >= 12 &&
-    bytes.subarray(0, 4).toString('latin1') === 'RIFF' &&
-    bytes.subarray(8, 12).toString('latin1') === 'WEBP'
-  )
-    return 'image/webp'
-  return null
-}
-
-/** The project's image library, as the account (its access rules decide what is visible). */
-async function listMedia(ctx: BotContext, projectId: number, page: number) {
-  return ctx.deps.payload.find({
-    collection: 'media',
-    where: { project: { equals: projectId } },
-    sort: '-createdAt',
-    page,
-    limit: PAGE_SIZE,
-    depth: 0,
-    ...actingAs(accountOf(ctx)),
-  })
-}
-
-async function getMedia(ctx: BotContext, id: number): Promise<Media> {
-  return ctx.deps.payload.findByID({
-    collection: 'media',
-    id,
-    depth: 0,
-    ...actingAs(accountOf(ctx)),
-  })
-}
-
 function sizeText(bytes: number | null | undefined): string {
   const value = bytes ?? 0
   return value >= 1024 * 1024
@@ -64,7 +23,7 @@ function sizeText(bytes: number | null | undefined): string {
 
 export async function showMedia(ctx: BotContext, projectId: number, page: number, intro?: string) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
-  const result = await listMedia(ctx, projectId, page)
+  const result = await listMedia(ctx.deps.payload, accountOf(ctx), projectId, page, PAGE_SIZE)
   const lines = [ctx.t('media.title', { project: project.name, total: result.totalDocs })]
   if (result.totalDocs === 0) lines.push('', ctx.t('media.empty'))
   const keyboard = new InlineKeyboard()
@@ -112,15 +71,9 @@ export const mediaAltFlow: FlowDef = {
     },
   ],
   finish: async (ctx, flow, alt) => {
-    const media = await getMedia(ctx, flow.ref!)
+    const media = await getMedia(ctx.deps.payload, accountOf(ctx), flow.ref!)
     if (alt) {
-      await ctx.deps.payload.update({
-        collection: 'media',
-        id: media.id,
-        data: { alt },
-        depth: 0,
-        ...actingAs(accountOf(ctx)),
-      })
+      await setMediaAlt(ctx.deps.payload, accountOf(ctx), media.id, alt)
     }
     await showMedia(ctx, Number(idOf(media.project)), 1, ctx.t('media.saved'))
   },
@@ -169,27 +122,6 @@ async function download(ctx: BotContext, fileId: string): Promise<Buffer | null>
   return bytes
 }
 
-async function saveImage(
-  ctx: BotContext,
-  account: Account,
-  projectId: number,
-  image: { bytes: Buffer; type: ImageType; name: string; alt: string },
-): Promise<Media> {
-  const base = image.name.replace(/\.[^.]*$/, '').replace(/[^\p{L}\p{N}_-]+/gu, '-') || 'image'
-  return ctx.deps.payload.create({
-    collection: 'media',
-    data: { alt: image.alt, project: projectId } as never,
-    file: {
-      data: image.bytes,
-      mimetype: image.type,
-      name: `${truncate(base, 80)}.${EXTENSIONS[image.type]}`,
-      size: image.bytes.length,
-    },
-    depth: 0,
-    ...actingAs(account),
-  })
-}
-
 /**
  * An image sent while the upload question is open: checked by its declared type and size, then
  * by its real bytes, saved into the project's library as the account, then the alt text.
@@ -211,7 +143,7 @@ async function receiveImage(ctx: BotContext, projectId: number) {
   if (!type) return refuse(ctx, 'media.type')
   const caption = ctx.message?.caption?.trim()
   const alt = truncate(caption || ctx.t('media.default_alt', { project: project.name }), 300)
-  const media = await saveImage(ctx, accountOf(ctx), project.id, {
+  const media = await saveImage(ctx.deps.payload, accountOf(ctx), project.id, {
     bytes,
     type,
     name: incoming.name,
@@ -245,7 +177,7 @@ onButton(media, 'md:u', z.tuple([Id]), async (ctx, [projectId]) => {
 })
 
 onButton(media, 'md:d', z.tuple([Id]), async (ctx, [id]) => {
-  const item = await getMedia(ctx, id)
+  const item = await getMedia(ctx.deps.payload, accountOf(ctx), id)
   const keyboard = new InlineKeyboard()
     .text(ctx.t('media.delete_yes'), cb('md:dy', id))
     .text(ctx.t('no'), cb('md:l', Number(idOf(item.project)), 1))
@@ -253,13 +185,8 @@ onButton(media, 'md:d', z.tuple([Id]), async (ctx, [id]) => {
 })
 
 onButton(media, 'md:dy', z.tuple([Id]), async (ctx, [id]) => {
-  const item = await getMedia(ctx, id)
-  await ctx.deps.payload.delete({
-    collection: 'media',
-    id,
-    depth: 0,
-    ...actingAs(accountOf(ctx)),
-  })
+  const item = await getMedia(ctx.deps.payload, accountOf(ctx), id)
+  await deleteMedia(ctx.deps.payload, accountOf(ctx), id)
   ctx.log.info({ media: id }, 'image deleted')
   await ctx.answerCallbackQuery({ text: ctx.t('media.deleted') })
   await showMedia(ctx, Number(idOf(item.project)), 1, ctx.t('media.deleted'))
