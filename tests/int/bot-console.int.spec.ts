@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
+import { consoleKeyPrefix } from '../../src/bot/console/session'
 import { consoleChatId } from '../../src/bot/console/store'
 import { notifyAccount } from '../../src/notify/telegram'
 import { createStaff, createTenant } from '../helpers/fixtures'
@@ -38,7 +39,7 @@ const buttons = (chat: Chat) => (lastBot(chat).keyboard ?? []).flat()
 
 async function passCaptcha(auth: Auth, staffId: number): Promise<Chat> {
   const chat = await say(auth, '/start')
-  const raw = await redis.get(`pf:bot:session:${consoleChatId(staffId)}`)
+  const raw = await redis.get(`${consoleKeyPrefix()}session:${consoleChatId(staffId)}`)
   const answer = JSON.parse(raw!).captcha.answer as number
   return press(auth, lastBot(chat).id, `cap:${answer}`)
 }
@@ -56,7 +57,7 @@ beforeAll(async () => {
 // full bucket instead of waiting seconds between messages.
 beforeEach(async () => {
   for (const s of [staff, other]) {
-    const key = `pf:bot:rl:${consoleChatId(s.user.id)}`
+    const key = `${consoleKeyPrefix()}rl:${consoleChatId(s.user.id)}`
     await redis.del(key, `${key}:notice`)
   }
 })

@@ -26,7 +26,6 @@ const sometimesFails = defineTask('test.flaky', z.object({}), async () => {
 
 beforeAll(async () => {
   const payload = await testPayload()
-  await redis().del('postforge:worker:heartbeat')
   const taskList = { ...buildTaskList(async () => payload), ...Object.fromEntries([echo(async () => payload), sometimesFails(async () => payload)]) }
   runner = await run({
     connectionString: process.env.DATABASE_URL,

@@ -6,7 +6,7 @@ import { z } from 'zod'
 import type { Language } from '../../i18n'
 import { env } from '../../lib/env'
 import { logger } from '../../lib/logger'
-import { redis } from '../../lib/redis'
+import { databaseScope, redis } from '../../lib/redis'
 import { createBot } from '../bot'
 import type { BotContext } from '../context'
 import { ConsoleStore, consoleChatId, type ConsoleState } from './store'
@@ -31,7 +31,10 @@ export const ConsoleInput = z.discriminatedUnion('kind', [
 ])
 export type ConsoleInput = z.infer<typeof ConsoleInput>
 
-export const BOT_KEY_PREFIX = 'pf:bot:'
+/** The console bot's sessions and limits, apart from the Telegram bot's and per database. */
+export function consoleKeyPrefix(): string {
+  return `pf:bot:console:${databaseScope()}:`
+}
 
 let bot: Promise<Bot<BotContext>> | undefined
 let store: ConsoleStore | undefined
@@ -55,7 +58,7 @@ export function consoleBot(payload: Payload): Promise<Bot<BotContext>> {
       redis: redis(),
       apiRoot: settings.TELEGRAM_API_ROOT,
       botInfo: token ? undefined : CONSOLE_BOT_INFO,
-      keyPrefix: BOT_KEY_PREFIX,
+      keyPrefix: consoleKeyPrefix(),
       log: logger().child({ process: 'bot', via: 'console' }),
       fileUrl: (path) =>
         `${settings.SERVER_URL.replace(/\/$/, '')}/api/bot-console/file/${path.replace(/^console\//, '')}`,
@@ -171,10 +174,11 @@ export async function consoleSend(
 export async function consoleReset(payload: Payload, staffId: number, { account = false } = {}) {
   const chatId = consoleChatId(staffId)
   await consoleStore().clear(chatId)
-  await redis().del(`${BOT_KEY_PREFIX}session:${chatId}`, `${BOT_KEY_PREFIX}captcha:lock:${chatId}`)
+  const prefix = consoleKeyPrefix()
+  await redis().del(`${prefix}session:${chatId}`, `${prefix}captcha:lock:${chatId}`)
   if (account) {
     // A new customer: its rate-limit bucket starts full, as for anyone who just arrived.
-    await redis().del(`${BOT_KEY_PREFIX}rl:${chatId}`, `${BOT_KEY_PREFIX}rl:${chatId}:notice`)
+    await redis().del(`${prefix}rl:${chatId}`, `${prefix}rl:${chatId}:notice`)
     await payload.delete({
       collection: 'accounts',
       where: { telegramId: { equals: chatId } },

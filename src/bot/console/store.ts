@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto'
 
 import type { Redis } from 'ioredis'
 
+import { databaseScope } from '../../lib/redis'
+
 /**
  * The admin bot console: staff chat with the real bot in the browser as a test account. Its
  * Telegram side is this store in Redis: what the bot "sends" to a console chat is kept here
@@ -58,7 +60,8 @@ const FILE_TTL_SECONDS = 15 * 60
 export class ConsoleStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix = 'pf:console:',
+    // Console chat ids come from staff ids, which repeat across databases: keep each apart.
+    private readonly prefix = `pf:console:${databaseScope()}:`,
   ) {}
 
   private key(chatId: number, part: string) {
