@@ -109,6 +109,27 @@ export type ArticleOutcome = { articleId: number; sectionsWritten: number; statu
  * approved under the automatic policy). Each finished section is saved at once; a retried job
  * skips what is saved, so a crash costs at most the section that was being written.
  */
+/**
+ * An article for a keyword cluster also covers the cluster's other keywords: they are stored as the
+ * article's secondary keywords (once, on the first attempt) and go into the brief.
+ */
+async function secondaryPhrases(payload: Payload, project: Project, article: Article, input: ArticleJobInput): Promise<string[]> {
+  const stored = (article.secondaryKeywords ?? []).map((k) => Number(idOf(k)))
+  const ids = stored.length > 0 ? stored : (input.secondaryKeywordIds ?? []).filter((id) => id !== input.keywordId)
+  if (ids.length === 0) return []
+  const { docs } = await payload.find({
+    collection: 'keywords',
+    where: { id: { in: ids }, project: { equals: project.id } },
+    pagination: false,
+    limit: 20,
+    depth: 0,
+  })
+  if (stored.length === 0 && docs.length > 0) {
+    await save(payload, article.id, { secondaryKeywords: docs.map((k) => k.id) })
+  }
+  return docs.map((k) => k.phrase)
+}
+
 export async function generateArticle(payload: Payload, input: ArticleJobInput, run: JobRun): Promise<ArticleOutcome> {
   const project = await loadProject(payload, input.accountId, input.projectId)
   const keyword = await loadKeyword(payload, project, input.keywordId)
@@ -130,10 +151,12 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
 
   let generation: Generation = { ...article.generation }
   if (!generation.brief) {
+    const secondary = await secondaryPhrases(payload, project, article, input)
     const competitors = await summariseCompetitors((project.competitorUrls ?? []).map((c) => c.url), ctx.log)
     const brief = [
       project.description ? `About the business: ${project.description}` : '',
       project.audience ? `Audience: ${project.audience}` : '',
+      secondary.length > 0 ? `Secondary keywords to cover naturally: ${secondary.join(', ')}` : '',
       surveyText(project) ? `Owner's answers:\n${surveyText(project)}` : '',
       competitors ? `Competitor pages:\n${competitors}` : 'Competitor pages: none given.',
     ]

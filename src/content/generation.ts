@@ -12,7 +12,7 @@ import { getKeyword } from '../keywords/service'
 import { getContent } from './library'
 
 export type GenerationRequest =
-  | { kind: 'article'; keywordId: number; lengthPreset?: LengthPreset }
+  | { kind: 'article'; keywordId: number; lengthPreset?: LengthPreset; secondaryKeywordIds?: number[] }
   | { kind: 'post'; keywordId: number }
   | { kind: 'post'; articleId: number }
 
@@ -54,7 +54,13 @@ export async function requestGeneration(
   if (request.kind === 'article') {
     return enqueue(
       'article.generate',
-      { accountId: account.id, projectId, keywordId: request.keywordId, lengthPreset: request.lengthPreset },
+      {
+        accountId: account.id,
+        projectId,
+        keywordId: request.keywordId,
+        lengthPreset: request.lengthPreset,
+        secondaryKeywordIds: request.secondaryKeywordIds,
+      },
       { jobKey },
     )
   }

@@ -18,6 +18,8 @@ export const JobPayloads = {
     lengthPreset: z.enum(LENGTH_PRESETS).optional(),
     /** Rewrite this article (after a change request) instead of starting a new one. */
     articleId: id.optional(),
+    /** An article for a cluster: its other keywords, covered as secondary keywords. */
+    secondaryKeywordIds: z.array(id).max(20).optional(),
   }),
   'post.generate': z
     .object({ accountId: id, projectId: id, keywordId: id.optional(), articleId: id.optional() })

@@ -57,6 +57,35 @@ export async function listClusters(
   return [...byName.values()].sort((a, b) => b.total - a.total || a.name.localeCompare(b.name))
 }
 
+/**
+ * What an article for a cluster is about: its main keyword (kept ones first, then new, by
+ * priority) and up to ten of the cluster's other live keywords as secondary ones. Null when
+ * every keyword of the cluster is discarded or already used.
+ */
+export async function clusterArticlePlan(
+  payload: Payload,
+  account: Account,
+  projectId: number,
+  cluster: string,
+): Promise<{ main: Keyword; secondary: Keyword[] } | null> {
+  const { docs } = await payload.find({
+    collection: 'keywords',
+    where: { project: { equals: projectId }, cluster: { equals: cluster }, status: { in: ['planned', 'new'] } },
+    pagination: false,
+    limit: 500,
+    depth: 0,
+    ...actingAs(account),
+  })
+  const ranked = [...docs].sort(
+    (a, b) =>
+      Number(b.status === 'planned') - Number(a.status === 'planned') ||
+      (b.priority ?? 0) - (a.priority ?? 0) ||
+      a.id - b.id,
+  )
+  if (ranked.length === 0) return null
+  return { main: ranked[0], secondary: ranked.slice(1, 11) }
+}
+
 export async function getKeyword(payload: Payload, account: Account, id: number): Promise<Keyword> {
   return payload.findByID({ collection: 'keywords', id, depth: 0, ...actingAs(account) })
 }

@@ -85,6 +85,26 @@ describe('article generation', () => {
     expect(outcome.status).toBe('approved')
   })
 
+  it('an article for a cluster stores its secondary keywords and asks the outline to cover them', async () => {
+    const { t, keyword } = await tenantWithKeyword('automatic')
+    const other = (await payload.create({ collection: 'keywords', data: { phrase: 'кофе для эспрессо', project: t.project.id } as never })) as Keyword
+    const foreign = await createTenant(payload)
+    const stranger = (await payload.create({ collection: 'keywords', data: { phrase: 'чужой запрос', project: foreign.project.id } as never })) as Keyword
+    const input = ArticleJob.parse({
+      accountId: t.account.id,
+      projectId: t.project.id,
+      keywordId: keyword.id,
+      withImage: false,
+      secondaryKeywordIds: [other.id, stranger.id],
+    })
+    const outcome = await generateArticle(payload, input, { log, jobKey: 'cluster' })
+    const article = (await payload.findByID({ collection: 'articles', id: outcome.articleId })) as Article
+    expect((article.secondaryKeywords ?? []).map((k) => Number(idOf(k)))).toEqual([other.id])
+    const outlineCall = ai.requests.filter((r) => r.task === 'article.outline').at(-1)!
+    expect(JSON.stringify(outlineCall.body)).toContain('кофе для эспрессо')
+    expect(JSON.stringify(outlineCall.body)).not.toContain('чужой запрос')
+  })
+
   it('rewrites an article sent back with a note, using the note, and keeps the previous version', async () => {
     const { t, keyword } = await tenantWithKeyword()
     const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })

@@ -84,6 +84,31 @@ describe('asking for generation', () => {
     expect(await jobCount(`post.generate:article:${article.id}`)).toBe(1)
   })
 
+  it('orders an article for a whole cluster: the best kept keyword is the main one, the live rest secondary', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account)
+    const make = (phrase: string, status: string, priority: number) =>
+      h.payload.create({
+        collection: 'keywords',
+        data: { phrase, project: project.id, cluster: 'Монтаж', status, priority } as never,
+        overrideAccess: true,
+      })
+    const newOne = await make('монтаж потолков цена', 'new', 5)
+    const main = await make('монтаж натяжных потолков', 'planned', 4)
+    const keptLow = await make('монтаж потолков своими руками', 'planned', 2)
+    await make('монтаж потолков бесплатно', 'discarded', 5)
+    await user.press(`k:cv:${project.id}:0:1`)
+    expect(user.lastButtons().map((b) => b.callback_data)).toContain(`c:gc:${project.id}:0`)
+    await user.press(`c:gc:${project.id}:0`)
+    expect(user.lastText()).toContain('Main keyword: монтаж натяжных потолков')
+    expect(user.lastText()).not.toContain('бесплатно')
+    await user.press(`c:gcl:${project.id}:0:l`)
+    expect(user.lastText()).toContain('Writing the article')
+    const payload = await jobPayload(`article.generate:keyword:${main.id}`)
+    expect(payload).toMatchObject({ keywordId: main.id, lengthPreset: 'long' })
+    expect((payload?.secondaryKeywordIds as number[]).sort()).toEqual([keptLow.id, newOne.id].sort())
+  })
+
   it('says generation is unavailable, and queues nothing, when no AI key is configured', async () => {
     const { user, account } = await verifiedUser(h)
     const project = await newProject(account)

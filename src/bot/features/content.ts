@@ -3,7 +3,7 @@ import { z } from 'zod'
 
 import { LENGTH_TARGETS, type LengthPreset } from '../../ai/lengths'
 import { requestGeneration, type GenerationRequest } from '../../content/generation'
-import { getKeyword } from '../../keywords/service'
+import { clusterArticlePlan, getKeyword, listClusters } from '../../keywords/service'
 import {
   ArticleMetaEdit,
   contentText,
@@ -244,6 +244,45 @@ onButton(content, 'c:ga', z.tuple([Id]), async (ctx, [keywordId]) => {
 onButton(content, 'c:gl', z.tuple([Id, LengthCode]), (ctx, [keywordId, code]) =>
   generate(ctx, { kind: 'article', keywordId, lengthPreset: LENGTHS[code] }),
 )
+
+const ClusterIndex = z.coerce.number().int().min(0).max(5000)
+
+/** The cluster a button points at, by its place in the project's cluster list. */
+async function clusterPlan(ctx: BotContext, projectId: number, index: number) {
+  const clusters = await listClusters(ctx.deps.payload, accountOf(ctx), projectId)
+  const cluster = clusters[index]
+  if (!cluster) return null
+  const plan = await clusterArticlePlan(ctx.deps.payload, accountOf(ctx), projectId, cluster.name)
+  return plan ? { cluster, ...plan } : null
+}
+
+/** An article for a whole cluster: its best keyword as the main one, the rest as secondary. */
+onButton(content, 'c:gc', z.tuple([Id, ClusterIndex]), async (ctx, [projectId, index]) => {
+  const plan = await clusterPlan(ctx, projectId, index)
+  if (!plan) return ctx.answerCallbackQuery({ text: ctx.t('gen.cluster_empty'), show_alert: true })
+  const keyboard = new InlineKeyboard()
+  for (const code of LengthCode.options) {
+    const preset = LENGTHS[code]
+    keyboard.text(ctx.t(`gen.length.${preset}`, { words: LENGTH_TARGETS[preset].words }), cb('c:gcl', projectId, index, code)).row()
+  }
+  keyboard.text(ctx.t('back'), cb('k:cv', projectId, index, 1))
+  const secondary = plan.secondary.map((k) => esc(k.phrase)).join(', ') || ctx.t('not_set')
+  await show(
+    ctx,
+    ctx.t('gen.cluster_plan', { cluster: esc(plan.cluster.name), main: esc(plan.main.phrase), secondary }),
+    keyboard,
+  )
+})
+onButton(content, 'c:gcl', z.tuple([Id, ClusterIndex, LengthCode]), async (ctx, [projectId, index, code]) => {
+  const plan = await clusterPlan(ctx, projectId, index)
+  if (!plan) return ctx.answerCallbackQuery({ text: ctx.t('gen.cluster_empty'), show_alert: true })
+  await generate(ctx, {
+    kind: 'article',
+    keywordId: plan.main.id,
+    lengthPreset: LENGTHS[code],
+    secondaryKeywordIds: plan.secondary.map((k) => k.id),
+  })
+})
 onButton(content, 'c:gp', z.tuple([Id]), (ctx, [keywordId]) =>
   generate(ctx, { kind: 'post', keywordId }),
 )

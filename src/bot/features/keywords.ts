@@ -175,6 +175,7 @@ async function showKeywords(
   addPager(keyboard, result.page ?? page, totalPages, (p) =>
     cluster ? cb('k:cv', projectId, cluster.index, p) : cb('k:l', projectId, p),
   )
+  if (cluster) keyboard.text(ctx.t('gen.cluster_article'), cb('c:gc', projectId, cluster.index)).row()
   keyboard.text(ctx.t('back'), cluster ? cb('k:cl', projectId, 1) : cb('p:o', projectId))
   const title = cluster
     ? ctx.t('kw.cluster_title', { name: cluster.name, total: result.totalDocs })
