@@ -15,6 +15,7 @@ import { startFakeVk } from '../fakes/vk'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
+// Migrated by the global set-up (see tests/helpers/workerSchemas.ts).
 const SCHEMA = 'pf_test_publish_vk'
 const silent = new Logger(() => () => {})
 let payload: Payload
@@ -194,7 +195,6 @@ describe('publishing to a VK community wall', () => {
       }
     } finally {
       await Promise.all(runners.map((r) => r.stop()))
-      await utils.withPgClient((c) => c.query(`drop schema if exists ${SCHEMA} cascade`))
       await utils.release()
     }
     for (let i = 0; i < pubs.length; i++) {

@@ -13,6 +13,7 @@ import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
+// Migrated by the global set-up (see tests/helpers/workerSchemas.ts).
 const SCHEMA = 'pf_test_publish_wordpress'
 let payload: Payload
 let t: Tenant
@@ -46,7 +47,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await runner?.stop()
-  await utils?.withPgClient((c) => c.query(`drop schema if exists ${SCHEMA} cascade`))
   await utils?.release()
   await wp?.close()
   await bot?.close()
