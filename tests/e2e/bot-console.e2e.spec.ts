@@ -1,24 +1,9 @@
 import { expect, test, type Page } from '@playwright/test'
 
+import { EMOJI_BY_NAME } from '../helpers/captcha'
 import { fixtures } from './fixtures'
 
 const f = fixtures()
-
-/** The pick-the-emoji check, answered the way a person would: read the word, tap the picture. */
-const EMOJI: Record<string, string> = {
-  apple: '🍎',
-  car: '🚗',
-  dog: '🐶',
-  cactus: '🌵',
-  ball: '⚽',
-  guitar: '🎸',
-  rocket: '🚀',
-  pizza: '🍕',
-  fish: '🐟',
-  moon: '🌙',
-  key: '🔑',
-  umbrella: '☂️',
-}
 
 const botMessages = (page: Page) => page.locator('[data-testid="console-message"][data-from="bot"]')
 const lastBot = (page: Page) => botMessages(page).last()
@@ -70,7 +55,7 @@ test('staff creates a project and orders an article through the bot console', as
   await say(page, '/start')
   await expect(lastBot(page)).toContainText('tap the')
   const target = (await lastBot(page).locator('strong').last().innerText()).trim()
-  await tap(page, EMOJI[target])
+  await tap(page, EMOJI_BY_NAME[target])
   await expect(botMessages(page).filter({ hasText: 'Main menu' }).last()).toBeVisible()
 
   await tap(page, 'New project')

@@ -8,6 +8,7 @@ import { BOT_DICTIONARIES, tr } from '../../src/bot/i18n'
 import { splitMessage } from '../../src/bot/ui'
 import { TELEGRAM_LIMITS } from '../../src/bot/outgoing'
 import { DEFAULT_LIMITS } from '../../src/bot/rateLimit'
+import { EMOJI_BY_NAME } from '../helpers/captcha'
 import { createTenant } from '../helpers/fixtures'
 import { accountOf, startHarness, telegramUser, verifiedUser, type Harness } from './bot-harness'
 
@@ -20,20 +21,6 @@ afterAll(async () => {
   await h?.close()
 })
 
-const EMOJI_BY_NAME: Record<string, string> = {
-  apple: '🍎',
-  car: '🚗',
-  dog: '🐶',
-  cactus: '🌵',
-  ball: '⚽',
-  guitar: '🎸',
-  rocket: '🚀',
-  pizza: '🍕',
-  fish: '🐟',
-  moon: '🌙',
-  key: '🔑',
-  umbrella: '☂️',
-}
 
 describe('/start and the human check', () => {
   it('creates the account once, asks a pick-the-emoji question, and lets nothing else through until it is answered', async () => {
