@@ -287,7 +287,7 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
     readability: quality.readability,
     occurrences: quality.keywordOccurrences,
     status: t(chat.language, `status.${article.workflowStatus}`),
-  })
+  }, [{ key: 'ai.open_article', data: `c:o:a:${article.id}` }])
   run.log.info({ articleId: article.id, written, status: article.workflowStatus }, 'article generated')
   return { articleId: article.id, sectionsWritten: written, status: article.workflowStatus }
 }

@@ -3,7 +3,7 @@ import type { Payload } from 'payload'
 
 import { t } from '../i18n'
 import { env } from '../lib/env'
-import { chatApi } from '../notify/telegram'
+import { chatApi, type NoticeButton } from '../notify/telegram'
 
 const LIMIT = 4096
 
@@ -59,10 +59,14 @@ export class ChatProgress {
     await this.call('status-edit', (api, chat) => api.editMessageText(chat, id, text))
   }
 
-  /** A new message (the final summary, a failure). */
-  async say(key: string, params: Record<string, string | number> = {}) {
+  /** A new message (the final summary, a failure), with buttons that open the result in the bot. */
+  async say(key: string, params: Record<string, string | number> = {}, buttons: NoticeButton[] = []) {
     const text = clip(this.text(key, params))
-    await this.call('say', (api, chat) => api.sendMessage(chat, text, { link_preview_options: { is_disabled: true } }))
+    const reply_markup =
+      buttons.length > 0
+        ? { inline_keyboard: buttons.map((b) => [{ text: t(this.language, b.key), callback_data: b.data }]) }
+        : undefined
+    await this.call('say', (api, chat) => api.sendMessage(chat, text, { link_preview_options: { is_disabled: true }, reply_markup }))
   }
 
   /** A message already in the customer's language (e.g. an AppError's message). */

@@ -69,6 +69,10 @@ describe('article generation', () => {
     const messages = chatCalls(t, 'sendMessage').map((c) => String(c.params.text))
     expect(messages.filter((m) => m.startsWith('📄 '))).toHaveLength(4)
     expect(messages.at(-1)).toContain('Article ready')
+    // The summary opens the article in the bot, where it can be read, approved or sent back.
+    expect(chatCalls(t, 'sendMessage').at(-1)!.params.reply_markup).toEqual({
+      inline_keyboard: [[{ text: '📖 Open the article', callback_data: `c:o:a:${article.id}` }]],
+    })
     expect(chatCalls(t, 'editMessageText').some((c) => String(c.params.text).includes('Section 4 of 4'))).toBe(true)
 
     const runs = await runsOf(article.id)
