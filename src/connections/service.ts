@@ -4,7 +4,7 @@ import { t } from '../i18n'
 import { unseal, type SealedSecret } from '../lib/crypto'
 import { logger } from '../lib/logger'
 import { notifyAccount } from '../notify/telegram'
-import type { Account, Connection } from '../payload-types'
+import type { Account, Connection, Project } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
 import { CredentialSchemas, credentialsHint, type Credentials } from '../publishing/credentials'
@@ -35,17 +35,19 @@ export function isTransient(code: string): boolean {
   return TRANSIENT.has(code)
 }
 
-/** The customer's connections of a project, hiding the ones they disconnected. */
+/**
+ * The customer's connections of a project, hiding the ones they disconnected. Takes the project
+ * as the caller already read it as this account (so it is theirs) instead of reading it again.
+ */
 export async function listConnections(
   payload: Payload,
   account: Account,
-  projectId: number,
+  project: Project,
 ): Promise<Connection[]> {
-  await getProject(payload, account, projectId)
   const { docs } = await payload.find({
     collection: 'connections',
     where: {
-      project: { equals: projectId },
+      project: { equals: project.id },
       status: { not_equals: 'disabled' },
     },
     sort: 'createdAt',

@@ -1,20 +1,20 @@
 import type { PaginatedDocs, Payload } from 'payload'
 import { z } from 'zod'
 
-import type { Account, Publication, Schedule } from '../payload-types'
+import type { Account, Project, Publication, Schedule } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
 import { slotInstants, WEEKDAY_NAMES, type Cadence, type Weekday } from '../scheduling/slots'
 
+/** A project's schedules; the project as the caller already read it as this account. */
 export async function listSchedules(
   payload: Payload,
   account: Account,
-  projectId: number,
+  project: Project,
 ): Promise<Schedule[]> {
-  await getProject(payload, account, projectId)
   const { docs } = await payload.find({
     collection: 'schedules',
-    where: { project: { equals: projectId } },
+    where: { project: { equals: project.id } },
     sort: 'name',
     limit: 20,
     depth: 0,
@@ -57,13 +57,12 @@ export async function setScheduleActive(
 export async function listUpcoming(
   payload: Payload,
   account: Account,
-  projectId: number,
+  project: Project,
   { page = 1, limit = 5 }: { page?: number; limit?: number } = {},
 ): Promise<PaginatedDocs<Publication>> {
-  await getProject(payload, account, projectId)
   return payload.find({
     collection: 'publications',
-    where: { project: { equals: projectId }, status: { equals: 'queued' } },
+    where: { project: { equals: project.id }, status: { equals: 'queued' } },
     sort: 'plannedAt',
     page,
     limit,

@@ -218,7 +218,7 @@ function connectionLine(ctx: BotContext, connection: Connection): string {
 
 export async function showConnections(ctx: BotContext, projectId: number, intro?: string) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
-  const connections = await listConnections(ctx.deps.payload, accountOf(ctx), projectId)
+  const connections = await listConnections(ctx.deps.payload, accountOf(ctx), project)
   const lines = [ctx.t('conn.title', { project: project.name })]
   if (connections.length === 0) lines.push('', ctx.t('conn.empty'))
   const keyboard = new InlineKeyboard()

@@ -42,7 +42,7 @@ function cadenceText(ctx: BotContext, schedule: Schedule): string {
 
 async function showSchedules(ctx: BotContext, projectId: number, intro?: string) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
-  const schedules = await listSchedules(ctx.deps.payload, accountOf(ctx), projectId)
+  const schedules = await listSchedules(ctx.deps.payload, accountOf(ctx), project)
   const keyboard = new InlineKeyboard()
   const lines = [ctx.t('sched.title', { project: project.name })]
   if (schedules.length === 0) lines.push('', ctx.t('sched.empty'))
@@ -86,7 +86,7 @@ function publicationTitle(publication: Publication): string {
 
 async function showUpcoming(ctx: BotContext, projectId: number, page: number, intro?: string) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
-  const result = await listUpcoming(ctx.deps.payload, accountOf(ctx), projectId, {
+  const result = await listUpcoming(ctx.deps.payload, accountOf(ctx), project, {
     page,
     limit: PAGE_SIZE,
   })
@@ -399,7 +399,7 @@ export const scheduleEditFlow: FlowDef = {
 
 onButton(schedules, 's:n', z.tuple([Id]), async (ctx, [projectId]) => {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
-  const usable = (await listConnections(ctx.deps.payload, accountOf(ctx), projectId)).filter(
+  const usable = (await listConnections(ctx.deps.payload, accountOf(ctx), project)).filter(
     (connection) => connection.status === 'active',
   )
   if (usable.length === 0) {
