@@ -2,7 +2,7 @@ import type { Payload } from 'payload'
 import { z } from 'zod'
 
 import { idOf } from '../lib/ids'
-import { lexicalToPlainText } from '../lib/text'
+import { lexicalToPlainText, trimSlash } from '../lib/text'
 import type { Article, Project } from '../payload-types'
 import { jaccard, keywordOccurrences, shingles } from './quality'
 
@@ -98,7 +98,7 @@ export async function relatedArticles(
       sort: '-updatedAt',
     })
     const remote = published.docs[0]?.remoteUrl
-    const url = remote ?? (project.siteUrl && doc.slug ? `${project.siteUrl.replace(/\/$/, '')}/${doc.slug}` : null)
+    const url = remote ?? (project.siteUrl && doc.slug ? `${trimSlash(project.siteUrl)}/${doc.slug}` : null)
     if (url) links.push({ title: doc.title, url })
   }
   return links

@@ -9,6 +9,7 @@ import { parseModelJson } from './json'
 import { aiProvider, chatModel, isOpenRouter } from './provider'
 import { recordRun, type RunScope } from './runs'
 import type { AiTask } from './tasks'
+import { trimSlash } from '../lib/text'
 
 export type CallContext = {
   payload: Payload
@@ -228,7 +229,7 @@ const ImagesResponse = z.object({
 /** OpenAI's images endpoint, for OpenAI-compatible servers (no SDK provider for it here). */
 async function openAiCompatibleImage(model: string, prompt: string, signal: AbortSignal): Promise<Attempt<GeneratedImage>> {
   const { AI_BASE_URL, AI_API_KEY } = env()
-  const response = await fetch(`${AI_BASE_URL.replace(/\/$/, '')}/images/generations`, {
+  const response = await fetch(`${trimSlash(AI_BASE_URL)}/images/generations`, {
     method: 'POST',
     signal,
     headers: {

@@ -3,7 +3,7 @@ import type { Payload } from 'payload'
 
 import { t } from '../i18n'
 import { env } from '../lib/env'
-import { chatApi, type NoticeButton } from '../notify/telegram'
+import { chatApi, noticeKeyboard, type NoticeButton } from '../notify/telegram'
 
 const LIMIT = 4096
 
@@ -62,10 +62,7 @@ export class ChatProgress {
   /** A new message (the final summary, a failure), with buttons that open the result in the bot. */
   async say(key: string, params: Record<string, string | number> = {}, buttons: NoticeButton[] = []) {
     const text = clip(this.text(key, params))
-    const reply_markup =
-      buttons.length > 0
-        ? { inline_keyboard: buttons.map((b) => [{ text: t(this.language, b.key), callback_data: b.data }]) }
-        : undefined
+    const reply_markup = noticeKeyboard(this.language, buttons)
     await this.call('say', (api, chat) => api.sendMessage(chat, text, { link_preview_options: { is_disabled: true }, reply_markup }))
   }
 

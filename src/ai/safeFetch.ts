@@ -5,8 +5,6 @@ import { isIP } from 'node:net'
 import { env } from '../lib/env'
 import { isPrivateAddress, isPrivateAddressRefusal, publicOnlyLookup } from '../lib/safeNet'
 
-export { isPrivateAddress }
-
 export class FetchRefused extends Error {
   constructor(
     public readonly reason: 'scheme' | 'private_address' | 'too_large' | 'timeout' | 'status' | 'type' | 'redirects' | 'network',

@@ -2,6 +2,7 @@ import { Api } from 'grammy'
 
 import { bootOrExit } from '../lib/boot'
 import { ALLOWED_UPDATES, publishCommands } from './commands'
+import { trimSlash } from '../lib/text'
 
 /**
  * `npm run bot:webhook`: points Telegram at <SERVER_URL>/api/telegram with the secret token,
@@ -24,7 +25,7 @@ if (process.argv.includes('--delete')) {
   await api.deleteWebhook()
   process.stdout.write('webhook deleted\n')
 } else {
-  const url = `${settings.SERVER_URL.replace(/\/$/, '')}/api/telegram`
+  const url = `${trimSlash(settings.SERVER_URL)}/api/telegram`
   await api.setWebhook(url, {
     secret_token: settings.TELEGRAM_WEBHOOK_SECRET,
     allowed_updates: [...ALLOWED_UPDATES],

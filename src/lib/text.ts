@@ -40,3 +40,8 @@ export function slugify(text: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 80)
 }
+
+/** A base URL without its trailing slashes, ready for `${base}/path`. */
+export function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '')
+}

@@ -50,6 +50,13 @@ export function resetNotifier() {
  */
 export type NoticeButton = { key: string; data: string }
 
+/** Bot buttons (one per row) with their labels in the customer's language, or none. */
+export function noticeKeyboard(language: string, buttons: NoticeButton[]) {
+  return buttons.length > 0
+    ? { inline_keyboard: buttons.map((b) => [{ text: t(language, b.key), callback_data: b.data }]) }
+    : undefined
+}
+
 export async function notifyAccount(
   payload: Payload,
   accountId: number,
@@ -62,10 +69,7 @@ export async function notifyAccount(
     const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
     if (account.status === 'blocked') return false
     // Buttons carry the bot's own callback data, so pressing one opens the fix in the bot.
-    const reply_markup =
-      buttons.length > 0
-        ? { inline_keyboard: buttons.map((b) => [{ text: t(account.language, b.key), callback_data: b.data }]) }
-        : undefined
+    const reply_markup = noticeKeyboard(account.language, buttons)
     await bot.sendMessage(account.telegramId, t(account.language, key, params), {
       link_preview_options: { is_disabled: true },
       reply_markup,

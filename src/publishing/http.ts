@@ -124,6 +124,4 @@ export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
 }
 
-export function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '')
-}
+export { trimSlash } from '../lib/text'

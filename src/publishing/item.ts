@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import { env } from '../lib/env'
-import { lexicalToPlainText } from '../lib/text'
+import { lexicalToPlainText, trimSlash } from '../lib/text'
 import type { Article, Keyword, Media, Post, Publication } from '../payload-types'
 import type { PublishImage, PublishItem } from './connector'
 import { richTextToHtml } from './html'
@@ -17,7 +17,7 @@ const MAX_TAGS = 10
 export function publicMediaUrl(media: Media): string | null {
   const { PUBLIC_MEDIA_BASE_URL } = env()
   if (!media.filename) return null
-  if (PUBLIC_MEDIA_BASE_URL) return `${PUBLIC_MEDIA_BASE_URL.replace(/\/+$/, '')}/${encodeURIComponent(media.filename)}`
+  if (PUBLIC_MEDIA_BASE_URL) return `${trimSlash(PUBLIC_MEDIA_BASE_URL)}/${encodeURIComponent(media.filename)}`
   return signedMediaUrl(media.id, media.filename)
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
-import { databaseScope, redis } from '../lib/redis'
+import { databaseScope, evalScript, redis } from '../lib/redis'
 import { takeToken } from '../lib/tokenBucket'
 import type { Platform } from './platforms'
 
@@ -54,7 +54,7 @@ export async function acquirePublishPermit(platform: Platform, connectionId: num
   const lease = randomUUID()
   const { PUBLISH_CONNECTION_RATE_PER_MIN, PUBLISH_PLATFORM_CONCURRENCY } = env()
   try {
-    const slot = await redis().eval(TAKE_SLOT, 1, slots, PUBLISH_PLATFORM_CONCURRENCY, lease, LEASE_MS)
+    const slot = await evalScript(redis(), TAKE_SLOT, [slots], [PUBLISH_PLATFORM_CONCURRENCY, lease, LEASE_MS])
     if (slot !== 1) return { ok: false, reason: 'concurrency', retryAfterMs: BUSY_WAIT_MS + Math.floor(Math.random() * BUSY_WAIT_MS) }
     const rate = PUBLISH_CONNECTION_RATE_PER_MIN ?? RATE_PER_MINUTE[platform]
     const token = await takeToken(redis(), bucket, { capacity: rate, perSecond: rate / 60 })

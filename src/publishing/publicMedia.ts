@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
 import { env } from '../lib/env'
+import { trimSlash } from '../lib/text'
 
 /**
  * Platforms that fetch images by URL (Instagram's Graph API) need a file they can reach without
@@ -20,7 +21,7 @@ export function signedMediaUrl(
   { now = Date.now(), ttlSeconds = PUBLIC_MEDIA_TTL_SECONDS } = {},
 ): string {
   const expires = Math.floor(now / 1000) + ttlSeconds
-  const base = env().SERVER_URL.replace(/\/+$/, '')
+  const base = trimSlash(env().SERVER_URL)
   const query = new URLSearchParams({ expires: String(expires), sig: signature(id, filename, expires) })
   return `${base}/api/public-media/${id}/${encodeURIComponent(filename)}?${query}`
 }

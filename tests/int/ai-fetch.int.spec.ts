@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { summariseCompetitors } from '../../src/ai/competitors'
-import { fetchPublicPage, isPrivateAddress } from '../../src/ai/safeFetch'
+import { fetchPublicPage } from '../../src/ai/safeFetch'
+import { isPrivateAddress } from '../../src/lib/safeNet'
 import { reloadEnv } from '../../src/lib/env'
 import { logger } from '../../src/lib/logger'
 

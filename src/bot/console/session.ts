@@ -11,6 +11,7 @@ import { createBot } from '../bot'
 import type { BotContext } from '../context'
 import { ConsoleStore, consoleChatId, type ConsoleState } from './store'
 import { CONSOLE_BOT_INFO, consoleTransport } from './transport'
+import { trimSlash } from '../../lib/text'
 
 /** What a tester can do in the console: type, press a button, attach a file, start over. */
 export const ConsoleInput = z.discriminatedUnion('kind', [
@@ -61,7 +62,7 @@ export function consoleBot(payload: Payload): Promise<Bot<BotContext>> {
       keyPrefix: consoleKeyPrefix(),
       log: logger().child({ process: 'bot', via: 'console' }),
       fileUrl: (path) =>
-        `${settings.SERVER_URL.replace(/\/$/, '')}/api/bot-console/file/${path.replace(/^console\//, '')}`,
+        `${trimSlash(settings.SERVER_URL)}/api/bot-console/file/${path.replace(/^console\//, '')}`,
     })
     instance.api.config.use(
       consoleTransport(consoleStore(), { telegram: Boolean(token), botInfo: CONSOLE_BOT_INFO }),
