@@ -55,6 +55,7 @@ test('staff creates a project and orders an article through the bot console', as
   await say(page, '/start')
   await expect(lastBot(page)).toContainText('tap the')
   const target = (await lastBot(page).locator('strong').last().innerText()).trim()
+  expect(EMOJI_BY_NAME[target], `a picture for "${target}"`).toBeDefined()
   await tap(page, EMOJI_BY_NAME[target])
   await expect(botMessages(page).filter({ hasText: 'Main menu' }).last()).toBeVisible()
 

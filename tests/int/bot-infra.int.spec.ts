@@ -72,6 +72,7 @@ describe('/start and the human check', () => {
 
   it('every main-menu button leads somewhere', async () => {
     const { user } = await verifiedUser(h)
+    expect(user.lastButtons().length).toBeGreaterThan(0)
     for (const button of user.lastButtons()) {
       h.fake.clear()
       await user.press(button.callback_data)

@@ -2,6 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import { describe, expect, it } from 'vitest'
 
 import { collectMetrics } from '../../src/lib/metrics'
+import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
 describe('metrics', () => {
@@ -20,8 +21,7 @@ describe('metrics', () => {
 
   it('compares prompt variants by how many of their articles were approved', async () => {
     const payload = await testPayload()
-    const account = await payload.create({ collection: 'accounts', data: { telegramId: 777000222, language: 'ru', timezone: 'UTC', plan: 'free', status: 'active' } })
-    const project = await payload.create({ collection: 'projects', data: { name: 'V', account: account.id, timezone: 'UTC', language: 'ru', reviewPolicy: 'staff' } })
+    const { account, project } = await createTenant(payload)
     const variant = `mt${Date.now().toString(36)}`
     for (const approved of [true, true, false, false]) {
       const article = await payload.create({ collection: 'articles', data: { title: 'v', project: project.id, workflowStatus: 'in_review' } as never })
