@@ -70,12 +70,15 @@ export const start = new Composer<BotContext>()
 
 start.command('start', async (ctx) => {
   const payload = StartPayload.safeParse(ctx.match.trim())
-  const { account, created } = await ensureTelegramAccount(ctx.deps.payload, {
-    telegramId: ctx.from!.id,
-    username: ctx.from!.username,
-    displayName: [ctx.from!.first_name, ctx.from!.last_name].filter(Boolean).join(' '),
-    language: ctx.session.lang ?? languageFromTelegram(ctx.from!.language_code),
-  })
+  // The account middleware has usually found it already (from the cache): no second read.
+  const { account, created } = ctx.account
+    ? { account: ctx.account, created: false }
+    : await ensureTelegramAccount(ctx.deps.payload, {
+        telegramId: ctx.from!.id,
+        username: ctx.from!.username,
+        displayName: [ctx.from!.first_name, ctx.from!.last_name].filter(Boolean).join(' '),
+        language: ctx.session.lang ?? languageFromTelegram(ctx.from!.language_code),
+      })
   ctx.account = account
   ctx.lang = account.language
   ctx.session.lang = account.language
