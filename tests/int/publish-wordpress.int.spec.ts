@@ -206,9 +206,10 @@ describe('publishing to WordPress', () => {
 
     // Run the lookup now rather than in a minute.
     await utils.addJob('publications.sweep', { publicationIds: [pub.id] }, { jobKey: `lookup:${pub.id}`, jobKeyMode: 'replace', maxAttempts: 1 })
+    // The status flips first (atomically, from unconfirmed only); its history line follows it.
     const settled = await waitFor(async () => {
       const fresh = await publication(pub.id)
-      return fresh.status === 'published' ? fresh : undefined
+      return fresh.status === 'published' && fresh.history?.at(-1)?.status === 'published' ? fresh : undefined
     })
     expect(settled.remoteId).toBe(String(postsWith('wp-6')[0].id))
     expect(settled.history?.at(-1)?.message).toContain('not sent again')
