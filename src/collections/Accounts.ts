@@ -1,6 +1,7 @@
 import type { CollectionConfig } from 'payload'
 
 import { isStaff } from '../access/actors'
+import { secureCookies } from '../lib/http/cookies'
 import { timezoneField } from '../fields/timezone'
 import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
@@ -19,7 +20,7 @@ export const Accounts: CollectionConfig = {
     defaultColumns: ['displayName', 'telegramId', 'plan', 'status', 'createdAt'],
     group: 'Customers',
   },
-  auth: { useAPIKey: true, disableLocalStrategy: true },
+  auth: { useAPIKey: true, disableLocalStrategy: true, cookies: { secure: secureCookies() } },
   hooks: {
     beforeDelete: [deleteAccountProjects],
     afterChange: [forgetCachedAccount],

@@ -1,12 +1,19 @@
 import type { CollectionConfig } from 'payload'
 
 import { isStaff } from '../access/actors'
+import { secureCookies } from '../lib/http/cookies'
 
 /** Staff of the admin panel. Accounts (customers) live in their own auth collection. */
 export const Users: CollectionConfig = {
   slug: 'users',
   admin: { useAsTitle: 'email', defaultColumns: ['email', 'name', 'roles'], group: 'Staff' },
-  auth: { maxLoginAttempts: 10, lockTime: 10 * 60 * 1000 },
+  auth: {
+    // No lockout: anyone could lock a colleague out with wrong passwords, and "locked" told which
+    // emails exist. Sign-ins are limited per address and email in front of Payload instead
+    // (src/lib/http/loginLimit.ts).
+    maxLoginAttempts: 0,
+    cookies: { secure: secureCookies() },
+  },
   access: {
     admin: ({ req }) => isStaff(req),
     read: ({ req }) => (isStaff(req, 'admin') ? true : req.user?.collection === 'users' ? { id: { equals: req.user.id } } : false),

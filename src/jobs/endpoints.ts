@@ -22,7 +22,8 @@ export const jobEndpoints: Endpoint[] = [
     method: 'post',
     handler: async (req) => {
       if (!isStaff(req, 'admin', 'editor')) throw new AppError('auth.staff_only', 403, languageOf(req))
-      const id = z.string().regex(/^\d+$/).safeParse(req.routeParams?.id)
+      // graphile-worker ids are bigint: more digits than that can only be a mistake, never a job.
+      const id = z.string().regex(/^\d{1,18}$/).safeParse(req.routeParams?.id)
       if (!id.success) throw new AppError('request.invalid', 422, languageOf(req), { details: 'id' })
       const ok = await retryJob(id.data)
       if (!ok) throw new AppError('jobs.not_found', 404, languageOf(req))

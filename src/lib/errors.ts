@@ -1,6 +1,7 @@
 import { APIError } from 'payload'
 
 import { t } from '../i18n'
+import { logger } from './logger'
 
 /**
  * The one error type with a code. Its message is translated for the person who caused it and
@@ -16,4 +17,16 @@ export class AppError extends APIError<{ code: string; [key: string]: unknown }>
     super(t(language, code, params), status, { code, ...params }, true)
     this.name = 'AppError'
   }
+}
+
+/**
+ * An AppError as the HTTP answer, shaped like Payload's own error bodies so API clients parse
+ * one format. Refusals are the client's doing: logged at info, without a stack.
+ */
+export function errorResponse(error: AppError, headers: HeadersInit = {}): Response {
+  logger().info({ code: error.code, status: error.status }, error.message)
+  return Response.json(
+    { errors: [{ name: error.name, data: error.data, message: error.message }] },
+    { status: error.status, headers },
+  )
 }

@@ -1,0 +1,192 @@
+import type { Payload } from 'payload'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+
+import { logger } from '../../src/lib/logger'
+import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { countedStream, sendJson, type RawRequest } from '../helpers/http'
+import { testPayload } from '../helpers/payload'
+
+let payload: Payload
+let tenant: Tenant
+let staffToken: string
+let customer: Record<string, string>
+let staff: Record<string, string>
+
+beforeAll(async () => {
+  payload = await testPayload()
+  tenant = await createTenant(payload)
+  staffToken = (await createStaff(payload, ['admin'])).auth.token!
+  customer = { authorization: `accounts API-Key ${tenant.apiKey}`, 'accept-language': 'en' }
+  staff = { authorization: `JWT ${staffToken}`, 'accept-language': 'en' }
+})
+
+afterEach(() => vi.restoreAllMocks())
+
+const MB = 1024 * 1024
+const json = { 'content-type': 'application/json' }
+
+describe('request body limits (#7)', () => {
+  it('refuses a declared 100 MB sign-in with 413 before reading its body', async () => {
+    const body = countedStream(100 * MB)
+    const res = await sendJson({
+      method: 'POST',
+      path: '/users/login',
+      body: body.stream,
+      headers: { ...json, 'content-length': String(100 * MB), 'accept-language': 'en' },
+    })
+    expect(res.status).toBe(413)
+    expect(res.json.errors[0].message).toBe('The request body is larger than the 2 MB allowed here.')
+    expect(body.pulled()).toBeLessThanOrEqual(MB)
+  })
+
+  it('counts a chunked body as it streams and stops reading at the limit, anonymously too', async () => {
+    const rssBefore = process.memoryUsage().rss
+    const body = countedStream(100 * MB, 256 * 1024)
+    const res = await sendJson({ method: 'POST', path: '/users/login', body: body.stream, headers: json })
+    expect(res.status).toBe(413)
+    expect(res.json.errors[0].message).toBe('Тело запроса больше допустимых 2 MB для этого адреса.')
+    // The limit plus what the stream reads ahead, not the 100 MB sent.
+    expect(body.pulled()).toBeLessThanOrEqual(4 * MB)
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(40 * MB)
+  })
+
+  it('limits GraphQL to 256 KB, JSON to 2 MB and uploads to 20 MB', async () => {
+    const query = `{ Projects { docs { id } } } #${'x'.repeat(300 * 1024)}`
+    const graphql = await sendJson({ method: 'POST', path: '/graphql', body: JSON.stringify({ query }), headers: { ...json, ...customer } })
+    expect(graphql.status).toBe(413)
+    expect(graphql.json.errors[0].message).toContain('256 KB')
+
+    const bigJson = JSON.stringify({ name: 'x'.repeat(3 * MB), account: tenant.account.id })
+    const rest = await sendJson({ method: 'POST', path: '/projects', body: bigJson, headers: { ...json, ...customer } })
+    expect(rest.status).toBe(413)
+
+    const multipartTo = async (path: string, bytes: number) => {
+      const form = new FormData()
+      form.set('_payload', JSON.stringify({ alt: 'big', project: tenant.project.id }))
+      form.set('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'big.png')
+      const encoded = new Response(form)
+      const body = new Uint8Array(await encoded.arrayBuffer())
+      return sendJson({ method: 'POST', path, body, headers: { ...customer, 'content-type': encoded.headers.get('content-type')! } })
+    }
+    expect((await multipartTo('/media', 21 * MB)).status).toBe(413)
+    // 3 MB is over the JSON limit but within the upload limit: it reaches Payload, which judges the file.
+    const upload = await multipartTo('/media', 3 * MB)
+    expect(upload.status).not.toBe(413)
+    expect(upload.status).toBeLessThan(500)
+    expect((await multipartTo('/projects', 3 * MB)).status).toBe(413)
+  })
+})
+
+type Case = RawRequest & { status: number; code?: string }
+
+const hostile = (): Case[] => {
+  const project = tenant.project.id
+  const cases: Case[] = [
+    { method: 'POST', path: '/projects', body: 'null', headers: json, status: 400, code: 'request.bad_json' },
+    { method: 'PATCH', path: `/projects/${project}`, body: 'null', headers: json, status: 400, code: 'request.bad_json' },
+    { method: 'POST', path: '/projects', body: '[1,2]', headers: json, status: 400, code: 'request.bad_json' },
+    { method: 'POST', path: '/projects', body: '{"name":', headers: json, status: 400, code: 'request.bad_json' },
+    { method: 'POST', path: '/projects', body: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415 },
+    { method: 'POST', path: '/projects', body: 'hello', headers: { 'content-type': 'text/plain' }, status: 415 },
+    { method: 'POST', path: '/projects', body: '{"name":"a\\u0000b"}', headers: json, status: 400, code: 'request.nul' },
+    { method: 'GET', path: '/projects?where[name][equals]=%00', status: 400, code: 'request.nul' },
+    { method: 'GET', path: '/projects?page=-1', status: 400, code: 'request.invalid_param' },
+    { method: 'GET', path: '/projects?page=1e20', status: 400, code: 'request.invalid_param' },
+    { method: 'GET', path: '/projects?limit=abc', status: 400, code: 'request.invalid_param' },
+    { method: 'GET', path: '/projects?limit=1e20', status: 400, code: 'request.invalid_param' },
+    { method: 'GET', path: '/projects?depth=99', status: 400, code: 'request.invalid_param' },
+    { method: 'GET', path: '/projects/versions', status: 404, code: 'request.no_versions' },
+    { method: 'GET', path: '/keywords/versions/1', status: 404, code: 'request.no_versions' },
+    { method: 'GET', path: '/projects/%E0%A4%A', status: 400, code: 'request.bad_encoding' },
+    { method: 'GET', path: '/projects?where[name][equals]=%E0%A4%A', status: 400, code: 'request.bad_encoding' },
+    { method: 'POST', path: '/graphql', body: '{"query":', headers: json, status: 400, code: 'request.bad_json' },
+    { method: 'POST', path: '/graphql', body: 'null', headers: json, status: 400, code: 'request.bad_json' },
+    { method: 'POST', path: '/graphql', body: '{"query":"{"}', headers: json, status: 400, code: 'request.graphql_invalid' },
+    {
+      method: 'POST',
+      path: '/graphql',
+      body: JSON.stringify({ query: 'fragment A on Project { ...B } fragment B on Project { ...A } query { Projects { docs { ...A } } }' }),
+      headers: json,
+      status: 400,
+      code: 'request.graphql_invalid',
+    },
+    { method: 'POST', path: '/graphql', body: JSON.stringify({ query: '{ Projects(page: -1) { docs { id } } }' }), headers: json, status: 400, code: 'request.invalid_param' },
+    {
+      method: 'POST',
+      path: '/graphql',
+      body: JSON.stringify({ query: 'query($l: Int) { Projects(limit: $l) { docs { id } } }', variables: { l: 1e20 } }),
+      headers: json,
+      status: 400,
+      code: 'request.invalid_param',
+    },
+    { method: 'POST', path: '/graphql', body: JSON.stringify({ query: '{ Projects(where: { name: { equals: "a\\u0000" } }) { docs { id } } }' }), headers: json, status: 400, code: 'request.nul' },
+  ]
+  for (const id of ['abc', '1.5', '2147483648', '12345678901234567890', '0', '-1']) {
+    cases.push({ method: 'GET', path: `/projects/${id}`, status: 400, code: 'request.invalid_id' })
+    cases.push({ method: 'PATCH', path: `/articles/${id}`, body: '{}', headers: json, status: 400, code: 'request.invalid_id' })
+    cases.push({ method: 'DELETE', path: `/posts/${id}`, status: 400, code: 'request.invalid_id' })
+    cases.push({ method: 'GET', path: `/articles/versions/${id}`, status: 400, code: 'request.invalid_id' })
+  }
+  return cases
+}
+
+describe('hostile but harmless input is a 4xx with a clear message (#10)', () => {
+  for (const as of ['customer', 'staff'] as const) {
+    it(`as ${as}: every case answers its 4xx, in the asker's language, logged without a stack`, async () => {
+      const errors = vi.spyOn(logger(), 'error')
+      const infos = vi.spyOn(logger(), 'info')
+      const auth = as === 'customer' ? customer : staff
+      const failures: string[] = []
+      for (const c of hostile()) {
+        const res = await sendJson({ ...c, headers: { ...auth, ...c.headers } })
+        const error = res.json?.errors?.[0]
+        if (res.status !== c.status || (c.code && error?.data?.code !== c.code) || !/^[A-Z"]/.test(error?.message ?? '')) {
+          failures.push(`${c.method} ${c.path} ${String(c.body ?? '').slice(0, 30)} → ${res.status} ${JSON.stringify(res.json).slice(0, 160)}`)
+        }
+      }
+      expect(failures).toEqual([])
+      expect(errors).not.toHaveBeenCalled()
+      const refusal = infos.mock.calls.find(([fields]) => (fields as { code?: string }).code === 'request.invalid_id')
+      expect(refusal).toBeDefined()
+      expect(JSON.stringify(refusal)).not.toContain('stack')
+    })
+  }
+
+  it('a job id of 20 digits is a 422 for staff, not a database error', async () => {
+    const res = await sendJson({ method: 'POST', path: '/jobs/12345678901234567890/retry', headers: staff })
+    expect(res.status).toBe(422)
+    expect(res.json.errors[0].data.code).toBe('request.invalid')
+  })
+
+  it('well-formed requests still pass: create, read, page and update through the guard', async () => {
+    const created = await sendJson({ method: 'POST', path: '/projects', body: JSON.stringify({ name: 'Через охрану' }), headers: { ...json, ...customer } })
+    expect(created.status).toBe(201)
+    const id = created.json.doc.id
+    expect((await sendJson({ method: 'GET', path: `/projects/${id}?depth=0`, headers: customer })).json.name).toBe('Через охрану')
+    const page = await sendJson({ method: 'GET', path: '/projects?page=1&limit=5&where[name][equals]=%D0%A7%D0%B5%D1%80%D0%B5%D0%B7%20%D0%BE%D1%85%D1%80%D0%B0%D0%BD%D1%83', headers: customer })
+    expect(page.json.totalDocs).toBe(1)
+    const patched = await sendJson({ method: 'PATCH', path: `/projects/${id}`, body: JSON.stringify({ niche: 'кофе' }), headers: { 'content-type': 'application/json; charset=utf-8', ...customer } })
+    expect(patched.status).toBe(200)
+    const gql = await sendJson({ method: 'POST', path: '/graphql', body: JSON.stringify({ query: 'query($l: Int) { Projects(limit: $l, page: 1) { docs { id } } }', variables: { l: 5 } }), headers: { ...json, ...customer } })
+    expect(gql.status).toBe(200)
+    expect(gql.json.data.Projects.docs.length).toBeGreaterThan(0)
+  })
+})
+
+describe('session cookie (#8)', () => {
+  it('is Secure behind a proxy that forwards https, and not on plain http', async () => {
+    const { user } = await createStaff(payload, ['editor'])
+    const login = (headers: Record<string, string>) =>
+      sendJson({
+        method: 'POST',
+        path: '/users/login',
+        body: JSON.stringify({ email: user.email, password: 'correct horse battery staple' }),
+        headers: { ...json, 'x-forwarded-for': `192.0.2.${Math.floor(Math.random() * 250)}`, ...headers },
+      })
+    const https = await login({ 'x-forwarded-proto': 'https' })
+    expect(https.status).toBe(200)
+    expect(https.headers.getSetCookie().find((c) => c.startsWith('payload-token='))).toMatch(/;\s*Secure/i)
+    const http = await login({})
+    expect(http.headers.getSetCookie().find((c) => c.startsWith('payload-token='))).not.toMatch(/;\s*Secure/i)
+  })
+})
