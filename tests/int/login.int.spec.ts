@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto'
+
+import type { Payload } from 'payload'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+import type { User } from '../../src/payload-types'
+import { createStaff } from '../helpers/fixtures'
+import { sendJson } from '../helpers/http'
+import { testPayload } from '../helpers/payload'
+
+const PASSWORD = 'correct horse battery staple'
+let payload: Payload
+let victim: User
+
+beforeAll(async () => {
+  payload = await testPayload()
+  victim = (await createStaff(payload, ['admin'])).user
+})
+
+/** A fresh documentation address (RFC 5737) per caller, so tests do not share buckets. */
+const address = () => `198.51.${randomBytes(1)[0]}.${randomBytes(1)[0]}`
+
+const restLogin = (email: string, password: string, from: string) =>
+  sendJson({
+    method: 'POST',
+    path: '/users/login',
+    body: JSON.stringify({ email, password }),
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': from, 'accept-language': 'en' },
+  })
+
+const gqlLogin = (email: string, password: string, from: string) =>
+  sendJson({
+    method: 'POST',
+    path: '/graphql',
+    body: JSON.stringify({ query: 'mutation($e: String!, $p: String!) { loginUser(email: $e, password: $p) { token } }', variables: { e: email, p: password } }),
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': from, 'accept-language': 'en' },
+  })
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+
+describe('sign-in (#9)', () => {
+  it('wrong passwords from outsiders never lock the staff member out', async () => {
+    // Three outsiders, each until refused: more failures than the old lockout (10) allowed.
+    let failures = 0
+    for (let outsider = 0; outsider < 3; outsider++) {
+      const from = address()
+      for (let attempt = 0; attempt < 8; attempt++) {
+        const res = await restLogin(victim.email, `wrong-${attempt}`, from)
+        if (res.status === 401) failures++
+        else expect(res.status).toBe(429)
+      }
+    }
+    expect(failures).toBeGreaterThanOrEqual(12)
+    const own = await restLogin(victim.email, PASSWORD, address())
+    expect(own.status).toBe(200)
+    expect(own.json.token).toEqual(expect.any(String))
+  })
+
+  it('answers 429 with Retry-After once one address tries too often, REST and GraphQL alike', async () => {
+    const from = address()
+    const statuses: number[] = []
+    let retryAfter: string | null = null
+    for (let attempt = 0; attempt < 7; attempt++) {
+      const res = await restLogin(victim.email, 'nope', from)
+      statuses.push(res.status)
+      if (res.status === 429) {
+        retryAfter = res.headers.get('retry-after')
+        expect(res.json.errors[0].message).toMatch(/^Too many sign-in attempts\. Try again in \d+ s\.$/)
+      }
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401])
+    expect(statuses.slice(5)).toEqual([429, 429])
+    expect(Number(retryAfter)).toBeGreaterThan(0)
+
+    const other = address()
+    const gql: number[] = []
+    for (let attempt = 0; attempt < 6; attempt++) gql.push((await gqlLogin(victim.email, 'nope', other)).status)
+    expect(gql.at(-1)).toBe(429)
+
+    // Spraying many emails from one address is limited too.
+    const sprayer = address()
+    const spray: number[] = []
+    for (let attempt = 0; attempt < 22; attempt++) spray.push((await restLogin(`nobody${attempt}@staff.test`, 'x', sprayer)).status)
+    expect(spray.slice(0, 20).every((status) => status === 401)).toBe(true)
+    expect(spray.slice(20)).toEqual([429, 429])
+  })
+
+  it('unknown email and wrong password get the same answer in about the same time', async () => {
+    const unknown: number[] = []
+    const known: number[] = []
+    let unknownBody = ''
+    let knownBody = ''
+    for (let round = 0; round < 9; round++) {
+      let started = performance.now()
+      const a = await restLogin(`ghost-${round}@staff.test`, 'wrong password', address())
+      unknown.push(performance.now() - started)
+      started = performance.now()
+      const b = await restLogin(victim.email, 'wrong password', address())
+      known.push(performance.now() - started)
+      expect([a.status, b.status]).toEqual([401, 401])
+      unknownBody = JSON.stringify(a.json)
+      knownBody = JSON.stringify(b.json)
+    }
+    expect(unknownBody).toBe(knownBody)
+    const difference = Math.abs(median(unknown) - median(known))
+    console.info(`sign-in timing: unknown email median ${median(unknown).toFixed(0)} ms, wrong password ${median(known).toFixed(0)} ms`)
+    expect(difference).toBeLessThan(25)
+  })
+})
