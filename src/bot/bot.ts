@@ -1,12 +1,14 @@
 import { RedisAdapter } from '@grammyjs/storage-redis'
 import { sequentialize } from '@grammyjs/runner'
-import { Bot, BotError, session, type MiddlewareFn } from 'grammy'
+import { Bot, BotError, Composer, session, type MiddlewareFn } from 'grammy'
 import type { UserFromGetMe } from 'grammy/types'
 import type { Redis } from 'ioredis'
 import type { Payload } from 'payload'
 import type { Logger } from 'pino'
 
 import { logger } from '../lib/logger'
+import { isOutage } from '../lib/outage'
+import { databaseScope } from '../lib/redis'
 import { cachedAccountByTelegramId } from '../accounts/cache'
 import type { BotContext, BotDeps, SessionData } from './context'
 import { describeKnownError, plain } from './errors'
@@ -59,6 +61,14 @@ export const FLOWS = [
 ]
 
 /**
+ * Where the bot keeps sessions, update ids and limits in Redis: scoped to the database, so two
+ * installations (or a staging and a production) sharing one Redis never read each other's state.
+ */
+export function botKeyPrefix(): string {
+  return `pf:bot:${databaseScope()}:`
+}
+
+/**
  * Builds the bot; nothing connects or listens until the caller starts polling or mounts the
  * webhook. Every piece of per-user state is in Redis under `keyPrefix`, with a TTL.
  */
@@ -70,7 +80,7 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     // Telegram instead of costing a call of its own (polling and tests call it as usual).
     client: { apiRoot, canUseWebhookReply: (method) => method === 'answerCallbackQuery' },
   })
-  const keyPrefix = options.keyPrefix ?? 'pf:bot:'
+  const keyPrefix = options.keyPrefix ?? botKeyPrefix()
   const root = options.log ?? logger().child({ process: 'bot' })
   const deps: BotDeps = {
     payload: options.payload,
@@ -86,11 +96,14 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
   )
   bot.use(attach(deps))
   bot.use(answerCallbacksAlways)
-  bot.use(channelMembership)
 
-  const chats = bot.chatType('private')
-  chats.use(sequentialize((ctx) => String(ctx.chat.id)))
-  chats.use(
+  // One boundary around everything that reads the update, Redis or the database, so no error
+  // escapes with the context (and the token) attached: session, ordering, limits and account
+  // loading included.
+  const chats = new Composer<BotContext>()
+  const privateChats = chats.chatType('private')
+  privateChats.use(sequentialize((ctx) => String(ctx.chat.id)))
+  privateChats.use(
     session<SessionData, BotContext>({
       initial: () => ({}),
       prefix: `${keyPrefix}session:`,
@@ -100,14 +113,12 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
       }),
     }),
   )
-  chats.use(async (ctx, next) => {
+  privateChats.use(async (ctx, next) => {
     if (ctx.session.lang) ctx.lang = ctx.session.lang
     await next()
   })
-  chats.use(rateLimit)
-  chats.use(loadAccount)
-  chats.errorBoundary(
-    onError,
+  privateChats.use(rateLimit, loadAccount)
+  privateChats.use(
     start,
     gate,
     menu,
@@ -120,6 +131,7 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     flowInput(FLOWS),
     unhandled,
   )
+  bot.errorBoundary(onError, channelMembership, chats)
 
   bot.catch((error) => {
     root.error(
@@ -188,8 +200,13 @@ const loadAccount: MiddlewareFn<BotContext> = async (ctx, next) => {
   await next()
 }
 
-/** Expected refusals are explained; anything else is logged and answered with an apology. */
+/**
+ * Expected refusals are explained; anything else is logged and answered with an apology. An
+ * outage (database or Redis unavailable) is passed on instead: the webhook answers 5xx so Telegram
+ * delivers the update again, and nothing the customer sent is lost behind an apology.
+ */
 async function onError(error: BotError<BotContext>) {
+  if (isOutage(error.error)) throw error.error
   const ctx = error.ctx
   const known = describeKnownError(error.error, ctx.t)
   if (known === null) ctx.log.error({ err: error.error }, 'update failed')

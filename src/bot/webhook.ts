@@ -1,9 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
-import { webhookCallback, type Bot } from 'grammy'
+import { BotError, webhookCallback, type Bot } from 'grammy'
 import type { Redis } from 'ioredis'
+import type { Logger } from 'pino'
 import { z } from 'zod'
 
+import { logger } from '../lib/logger'
+import { isOutage } from '../lib/outage'
 import type { BotContext } from './context'
 
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token'
@@ -19,32 +22,55 @@ export function secretMatches(header: string | null, secret: string): boolean {
   return timingSafeEqual(digest(header), digest(secret))
 }
 
+/**
+ * While an update is being handled its id is held only briefly: if the process dies, or Redis
+ * cannot be told to let go after an outage, Telegram's next delivery is not refused for a day.
+ */
+export const UPDATE_PROCESSING_SECONDS = 120
+
 export type WebhookOptions = {
   secret: string | undefined
   redis: Redis
   keyPrefix: string
   /** Built on the first genuine call, so a forged request costs no Payload or bot start-up. */
   bot: () => Promise<Bot<BotContext>>
+  log?: Logger
   timeoutMs?: number
 }
+
+const unavailable = () =>
+  Response.json({ ok: false, error: 'temporarily unavailable' }, { status: 503, headers: { 'Retry-After': '5' } })
 
 /**
  * The Telegram webhook: refuses a wrong or missing secret token with 401 before anything else,
  * processes each update_id once (Telegram re-sends on timeouts and errors), and hands the update
  * to grammY's std/http adapter. Slow work is queued by the handlers, so the answer is fast.
+ *
+ * Nothing thrown leaves this handler (a thrown error would be printed with the bot's context,
+ * token included). One rule decides the answer: the database or Redis being unavailable is a
+ * 503 with the update id released, so Telegram delivers the update again once they are back;
+ * any other failure is a fault of this update (a poison update), logged and acknowledged with a
+ * 200, so Telegram does not re-send it forever.
  */
 export function createWebhookHandler(
   options: WebhookOptions,
 ): (request: Request) => Promise<Response> {
   let callback: Promise<(request: Request) => Promise<Response>> | undefined
   const handle = () =>
-    (callback ??= options.bot().then((bot) =>
-      webhookCallback(bot, 'std/http', {
-        secretToken: options.secret,
-        onTimeout: 'return',
-        timeoutMilliseconds: options.timeoutMs ?? 8_000,
-      }),
-    ))
+    (callback ??= options
+      .bot()
+      .then((bot) =>
+        webhookCallback(bot, 'std/http', {
+          secretToken: options.secret,
+          onTimeout: 'return',
+          timeoutMilliseconds: options.timeoutMs ?? 8_000,
+        }),
+      )
+      .catch((error: unknown) => {
+        // Start-up failed (database down, Bot API unreachable): try again on the next update.
+        callback = undefined
+        throw error
+      }))
 
   return async (request) => {
     if (!options.secret)
@@ -59,18 +85,49 @@ export function createWebhookHandler(
     } catch {
       return Response.json({ ok: false, error: 'not a Telegram update' }, { status: 400 })
     }
-    const key = `${options.keyPrefix}update:${parsed.update_id}`
-    const first = await options.redis.set(key, '1', 'EX', UPDATE_DEDUPE_SECONDS, 'NX')
-    if (first === null) return Response.json({ ok: true, duplicate: true })
+    const { update_id } = parsed
+    const log = (options.log ?? logger()).child({ update_id })
+    const key = `${options.keyPrefix}update:${update_id}`
+    let first: string | null
     try {
-      const forward = new Request(request.url, { method: 'POST', headers: request.headers, body })
-      return await (
-        await handle()
-      )(forward)
+      first = await options.redis.set(key, '1', 'EX', UPDATE_PROCESSING_SECONDS, 'NX')
     } catch (error) {
-      // Not handled: let Telegram's retry through instead of swallowing the update.
-      await options.redis.del(key)
-      throw error
+      log.warn({ err: error }, 'update not taken: Redis unavailable, Telegram will deliver it again')
+      return unavailable()
+    }
+    if (first === null) return Response.json({ ok: true, duplicate: true })
+
+    const release = () =>
+      options.redis.del(key).catch(() => {
+        // Redis is the one down: the id expires on its own in UPDATE_PROCESSING_SECONDS.
+      })
+    const remember = () =>
+      options.redis.expire(key, UPDATE_DEDUPE_SECONDS).catch((error: unknown) => {
+        log.warn({ err: error }, 'update id kept only briefly: Redis unavailable')
+      })
+
+    let run: (request: Request) => Promise<Response>
+    try {
+      run = await handle()
+    } catch (error) {
+      log.warn({ err: error }, 'bot could not start, Telegram will deliver the update again')
+      await release()
+      return unavailable()
+    }
+    try {
+      const response = await run(new Request(request.url, { method: 'POST', headers: request.headers, body }))
+      await remember()
+      return response
+    } catch (thrown) {
+      const error = thrown instanceof BotError ? thrown.error : thrown
+      if (isOutage(error)) {
+        log.warn({ err: error }, 'update not handled: database or Redis unavailable, Telegram will deliver it again')
+        await release()
+        return unavailable()
+      }
+      log.error({ err: error }, 'update failed and is acknowledged, so Telegram does not re-send it')
+      await remember()
+      return Response.json({ ok: true })
     }
   }
 }

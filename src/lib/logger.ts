@@ -2,7 +2,9 @@ import pino, { type Logger } from 'pino'
 
 /**
  * The one structured logger. Every process (web, worker, bot) uses it; handlers take a child
- * per request, update or job. Secrets are redacted by key wherever they appear.
+ * per request, update or job. Secrets are kept out twice: by key (the paths below), and by value
+ * on the finished line (bot tokens by their shape, and the values of the secret settings), so a
+ * secret inside an error message, a stack or a URL is caught too.
  */
 export const REDACT_PATHS = [
   'password',
@@ -28,18 +30,121 @@ export const REDACT_PATHS = [
   'DATABASE_URL',
   'PAYLOAD_SECRET',
   'CREDENTIALS_ENCRYPTION_KEY',
+  // A grammY context or Api object carries the bot token and the whole update.
+  'ctx',
+  '*.ctx',
+  'api',
+  '*.api',
 ]
+
+const CENSOR = '[redacted]'
+
+/** A Telegram bot token: the bot's id, a colon, 35 characters. */
+const BOT_TOKEN_SHAPE = /\d+:[A-Za-z0-9_-]{35}/g
+
+/** Settings whose values are secret, besides every *_SECRET, *_KEY, *_TOKEN or *_PASSWORD. */
+const SECRET_SETTINGS = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'PAYLOAD_SECRET',
+  'CREDENTIALS_ENCRYPTION_KEY',
+  'TELEGRAM_BOT_TOKEN',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'METRICS_TOKEN',
+  'AI_API_KEY',
+  'ADMIN_PASSWORD',
+  'PINTEREST_CLIENT_SECRET',
+  'INSTAGRAM_APP_SECRET',
+]
+const SECRET_NAME = /(_SECRET|_KEY|_TOKEN|_PASSWORD)$/
+
+/** Shorter values would censor ordinary words; none of our secrets is this short. */
+const MIN_SECRET_LENGTH = 8
+
+function secretValues(names: string[]): string[] {
+  const values = new Set<string>()
+  for (const name of names) {
+    const value = process.env[name]
+    if (!value) continue
+    values.add(value)
+    // Connection strings: the password alone may appear too (a driver's error message).
+    if (/^[a-z]+:\/\//i.test(value)) {
+      try {
+        const password = new URL(value).password
+        if (password) values.add(password).add(decodeURIComponent(password))
+      } catch {
+        // Not a URL after all: the value itself is enough.
+      }
+    }
+  }
+  return [...values].filter((value) => value.length >= MIN_SECRET_LENGTH)
+}
+
+const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/**
+ * Replaces every secret on a finished JSON line. The names are read once; their values on every
+ * line (cheap), so a setting changed at run time (tests, a reloaded env) is honoured at once.
+ */
+export function createSecretScrubber(): (line: string) => string {
+  const names = [...new Set([...SECRET_SETTINGS, ...Object.keys(process.env).filter((n) => SECRET_NAME.test(n))])]
+  let signature = ''
+  let known: RegExp | null = null
+  return (line) => {
+    const current = names.map((name) => process.env[name] ?? '').join('\u0000')
+    if (current !== signature) {
+      signature = current
+      // Longest first, so a secret that contains another is removed whole; each value also as it
+      // reads inside a JSON string (quotes and backslashes escaped).
+      const values = secretValues(names)
+        .flatMap((value) => [value, JSON.stringify(value).slice(1, -1)])
+        .sort((a, b) => b.length - a.length)
+      known = values.length > 0 ? new RegExp([...new Set(values)].map(escapeRegExp).join('|'), 'g') : null
+    }
+    const scrubbed = line.replace(BOT_TOKEN_SHAPE, CENSOR)
+    return known ? scrubbed.replace(known, CENSOR) : scrubbed
+  }
+}
+
+/**
+ * Errors as pino's standard serializer writes them, minus what must never be printed: grammY's
+ * BotError carries the whole context (`ctx`, whose `api` holds the token).
+ */
+function serializeError(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown
+  return withoutContexts(serialized, 0)
+}
+
+function withoutContexts(value: unknown, depth: number): unknown {
+  if (value === null || typeof value !== 'object' || depth > 6) return value
+  if (Array.isArray(value)) return value.map((item) => withoutContexts(item, depth + 1))
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(value)) {
+    if (key === 'ctx' || key === 'api') continue
+    out[key] = withoutContexts(item, depth + 1)
+  }
+  return out
+}
+
+/** Where lines go: stdout, or the file named by LOG_FILE (appended; tests read it back). */
+function defaultDestination(): pino.DestinationStream | undefined {
+  const file = process.env.LOG_FILE
+  return file ? pino.destination({ dest: file, append: true, mkdir: true, sync: true }) : undefined
+}
 
 export function createLogger(
   options: { level?: string; name?: string; destination?: pino.DestinationStream } = {},
 ): Logger {
+  const scrub = createSecretScrubber()
   return pino(
     {
       name: options.name ?? 'postforge',
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: CENSOR },
+      serializers: { err: serializeError, error: serializeError },
+      hooks: { streamWrite: scrub },
     },
-    options.destination,
+    options.destination ?? defaultDestination(),
   )
 }
 

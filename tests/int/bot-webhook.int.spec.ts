@@ -1,15 +1,33 @@
 import { randomInt } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/telegram/route'
 import { reloadEnv } from '../../src/lib/env'
-import { closeRedis, redis } from '../../src/lib/redis'
+import { closeRedis, databaseScope, redis } from '../../src/lib/redis'
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { testPayload } from '../helpers/payload'
 import { nextUpdateId, TOKEN } from './bot-harness'
 
+// Everything this file logs goes to a file of its own, read back by the tests.
+const logFile = vi.hoisted(() => {
+  const file = `${process.cwd()}/.data/test-logs/bot-webhook-${process.pid}-${Date.now()}.log`
+  process.env.LOG_FILE = file
+  process.env.LOG_LEVEL = 'info'
+  return file
+})
+const logged = () => {
+  try {
+    return readFileSync(logFile, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
 const SECRET = 'webhook-secret-0123456789_abc'
+/** The bot's keys carry the database's scope, like every other per-installation key. */
+const prefix = () => `pf:bot:${databaseScope()}:`
 const savedEnv = { ...process.env }
 let fake: FakeTelegram
 const userId = randomInt(100_000_000, 2_000_000_000)
@@ -66,10 +84,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const keys = [
-    ...usedUpdateIds.map((id) => `pf:bot:update:${id}`),
-    `pf:bot:session:${userId}`,
-    `pf:bot:rl:${userId}`,
-    `pf:bot:rl:${userId}:notice`,
+    ...usedUpdateIds.map((id) => `${prefix()}update:${id}`),
+    `${prefix()}session:${userId}`,
+    `${prefix()}rl:${userId}`,
+    `${prefix()}rl:${userId}:notice`,
   ]
   await redis().del(...keys)
   await closeRedis()
@@ -85,7 +103,7 @@ describe('POST /api/telegram', () => {
     expect((await post(startUpdate(), `${SECRET}x`)).status).toBe(401)
     expect(fake.calls).toHaveLength(0)
     expect((await accounts()).totalDocs).toBe(0)
-    for (const id of usedUpdateIds) expect(await redis().exists(`pf:bot:update:${id}`)).toBe(0)
+    for (const id of usedUpdateIds) expect(await redis().exists(`${prefix()}update:${id}`)).toBe(0)
   })
 
   it('processes an update once, however many times Telegram re-sends it', async () => {
@@ -100,7 +118,10 @@ describe('POST /api/telegram', () => {
     expect(again.map((r) => r.status)).toEqual([200, 200])
     expect(await again[0].json()).toMatchObject({ duplicate: true })
     expect(fake.callsTo('sendMessage', userId)).toHaveLength(sent)
-    expect(await redis().ttl(`pf:bot:update:${update.update_id}`)).toBeGreaterThan(23 * 60 * 60)
+    expect(await redis().ttl(`${prefix()}update:${update.update_id}`)).toBeGreaterThan(23 * 60 * 60)
+    expect(await redis().exists(`${prefix()}session:${userId}`)).toBe(1)
+    expect(await redis().exists(`pf:bot:update:${update.update_id}`)).toBe(0)
+    expect(await redis().exists(`pf:bot:session:${userId}`)).toBe(0)
 
     // A new update from the same user is handled normally (/start again: same account).
     expect((await post(startUpdate(), SECRET)).status).toBe(200)
@@ -129,6 +150,36 @@ describe('POST /api/telegram', () => {
     expect(response.status).toBe(200)
     expect(await response.json()).toMatchObject({ method: 'answerCallbackQuery', callback_query_id: `cq-${update_id}` })
     expect(fake.callsTo('answerCallbackQuery')).toHaveLength(before)
+  })
+
+  it('acknowledges an update it cannot handle (poison) once, logs it with its update_id, and never the token', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const chat = { id: userId, type: 'private', first_name: 'Hook' }
+    const poison = [
+      // A private message without `from`, a reaction by an anonymous chat, a button without a
+      // message or sender, and update kinds the bot does not know.
+      { message: { message_id: 5, date: now, chat, text: 'no sender' } },
+      { edited_message: { message_id: 5, date: now, edit_date: now, chat, text: 'no sender' } },
+      { message_reaction: { chat, message_id: 5, date: now, actor_chat: { id: -100, type: 'channel', title: 'x' }, old_reaction: [], new_reaction: [{ type: 'emoji', emoji: '👍' }] } },
+      { message_reaction: { chat, message_id: 5, date: now, old_reaction: [], new_reaction: [] } },
+      { callback_query: { id: 'cq-poison', chat_instance: 'x', data: 'p:list:1' } },
+      { something_new: { chat } },
+    ]
+    for (const body of poison) {
+      const update_id = nextUpdateId()
+      usedUpdateIds.push(update_id)
+      const response = await post({ update_id, ...body }, SECRET)
+      expect(response.status, JSON.stringify(body)).toBe(200)
+      // Acknowledged for good: the dedupe key stays, so a re-sent copy is not handled again.
+      expect(await redis().exists(`${prefix()}update:${update_id}`)).toBe(1)
+      expect(await (await post({ update_id, ...body }, SECRET)).json()).toMatchObject({ duplicate: true })
+    }
+    const lines = logged().split('\n').filter(Boolean).map((line) => JSON.parse(line))
+    const failed = lines.filter((line) => line.level >= 50 && line.update_id !== undefined)
+    expect(failed.length).toBeGreaterThanOrEqual(1)
+    expect(logged()).not.toContain(TOKEN)
+    expect(logged()).not.toContain(TOKEN.split(':')[1])
+    expect(logged()).not.toContain(SECRET)
   })
 
   it('answers 400 to a body that is not an update', async () => {

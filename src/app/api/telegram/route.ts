@@ -1,7 +1,7 @@
 import config from '@payload-config'
 import { getPayload } from 'payload'
 
-import { createBot } from '../../../bot/bot'
+import { botKeyPrefix, createBot } from '../../../bot/bot'
 import { createWebhookHandler } from '../../../bot/webhook'
 import { env } from '../../../lib/env'
 import { logger } from '../../../lib/logger'
@@ -16,17 +16,19 @@ let handler: ((request: Request) => Promise<Response>) | undefined
 function webhook() {
   if (handler) return handler
   const settings = env()
+  const log = logger().child({ process: 'bot', via: 'webhook' })
   handler = createWebhookHandler({
     secret: settings.TELEGRAM_BOT_TOKEN ? settings.TELEGRAM_WEBHOOK_SECRET : undefined,
     redis: redis(),
-    keyPrefix: 'pf:bot:',
+    keyPrefix: botKeyPrefix(),
+    log,
     bot: async () => {
       const bot = createBot({
         token: settings.TELEGRAM_BOT_TOKEN!,
         payload: await getPayload({ config }),
         redis: redis(),
         apiRoot: settings.TELEGRAM_API_ROOT,
-        log: logger().child({ process: 'bot', via: 'webhook' }),
+        log,
       })
       await bot.init()
       return bot
