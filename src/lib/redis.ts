@@ -3,13 +3,48 @@ import { createHash } from 'node:crypto'
 import { Redis } from 'ioredis'
 
 import { env } from './env'
+import { logger } from './logger'
+
+/**
+ * How long any Redis command may take, connected or not. With Redis down a caller hears so within
+ * this time (the webhook answers 503 and Telegram delivers again; health answers 503) instead of
+ * waiting out several reconnect attempts.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000
 
 let client: Redis | undefined
 
-/** The process's shared Redis connection (sessions, rate limits, dedupe, heartbeats). */
+/**
+ * The process's shared Redis connection (sessions, rate limits, dedupe, heartbeats). It keeps
+ * reconnecting while Redis is away (a restart, an outage) and resumes by itself; commands issued
+ * meanwhile fail fast rather than queue.
+ */
 export function redis(): Redis {
-  client ??= new Redis(env().REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 3000, lazyConnect: false })
+  client ??= connect(env().REDIS_URL)
   return client
+}
+
+function connect(url: string): Redis {
+  const connection = new Redis(url, {
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  })
+  // Without a listener every failed reconnect is printed as an unhandled error event; one line
+  // when Redis goes away and one when it is back is what an operator needs.
+  let down = false
+  connection.on('error', (error: Error) => {
+    if (down) return
+    down = true
+    logger().warn({ err: error }, 'Redis unavailable, reconnecting')
+  })
+  connection.on('ready', () => {
+    if (!down) return
+    down = false
+    logger().info('Redis reconnected')
+  })
+  return connection
 }
 
 export async function closeRedis() {
