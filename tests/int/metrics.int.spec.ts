@@ -38,3 +38,27 @@ describe('metrics', () => {
     expect(text).toMatch(new RegExp(`^postforge_prompt_variant_approval_rate\\{variant="${variant}"\\} 0.5$`, 'm'))
   })
 })
+
+describe('GET /api/metrics', () => {
+  it('answers only `Authorization: Bearer <token>`, nothing looser', async () => {
+    const { GET } = await import('../../src/app/api/metrics/route')
+    const { reloadEnv } = await import('../../src/lib/env')
+    const saved = process.env.METRICS_TOKEN
+    process.env.METRICS_TOKEN = 'metrics-token-0123456789'
+    reloadEnv()
+    try {
+      const scrape = (authorization?: string) =>
+        GET(new Request('http://localhost:3000/api/metrics', { headers: authorization ? { authorization } : {} }))
+      for (const refused of [undefined, 'metrics-token-0123456789', 'Bearer  metrics-token-0123456789', 'Basic metrics-token-0123456789', 'Bearer metrics-token-012345678', 'Bearer metrics-token-0123456789x']) {
+        expect((await scrape(refused)).status, String(refused)).toBe(401)
+      }
+      const ok = await scrape('Bearer metrics-token-0123456789')
+      expect(ok.status).toBe(200)
+      expect(await ok.text()).toMatch(/^# TYPE postforge_jobs gauge$/m)
+    } finally {
+      if (saved === undefined) delete process.env.METRICS_TOKEN
+      else process.env.METRICS_TOKEN = saved
+      reloadEnv()
+    }
+  })
+})

@@ -8,11 +8,12 @@ import { collectMetrics } from '../../../lib/metrics'
 
 export const dynamic = 'force-dynamic'
 
+/** Exactly `Bearer <token>`: the whole header is compared in constant time, so a bare token fails. */
 function authorised(request: Request): boolean {
   const token = env().METRICS_TOKEN
   if (!token) return false
-  const given = Buffer.from(request.headers.get('authorization')?.replace(/^Bearer /, '') ?? '')
-  const expected = Buffer.from(token)
+  const given = Buffer.from(request.headers.get('authorization') ?? '')
+  const expected = Buffer.from(`Bearer ${token}`)
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
