@@ -9,13 +9,19 @@ export function redirectUri(platform: OAuthPlatform): string {
   return `${env().SERVER_URL.replace(/\/$/, '')}/api/oauth/${platform}/callback`
 }
 
-/** Step 1: the customer's one-time link becomes a redirect to the platform's consent screen. */
-export async function startOAuth(platform: OAuthPlatform, ticket: string): Promise<{ redirect: string } | { error: OAuthError['code'] | 'oauth.link_expired' }> {
+/**
+ * Step 1: the customer's one-time link becomes a redirect to the platform's consent screen, and
+ * the browser gets the nonce (`browserNonce`, for a cookie) that the callback must bring back.
+ */
+export async function startOAuth(
+  platform: OAuthPlatform,
+  ticket: string,
+): Promise<{ redirect: string; browserNonce: string } | { error: OAuthError['code'] | 'oauth.link_expired' }> {
   const binding = await redeemTicket(ticket)
   if (!binding || binding.platform !== platform) return { error: 'oauth.link_expired' }
   try {
-    const { state, challenge } = await beginAuthorization(binding)
-    return { redirect: OAUTH_PROVIDERS[platform].authorizeUrl({ state, challenge, redirectUri: redirectUri(platform) }) }
+    const { state, challenge, browserNonce } = await beginAuthorization(binding)
+    return { redirect: OAUTH_PROVIDERS[platform].authorizeUrl({ state, challenge, redirectUri: redirectUri(platform) }), browserNonce }
   } catch (error) {
     if (error instanceof OAuthError) return { error: error.code }
     throw error
@@ -24,21 +30,27 @@ export async function startOAuth(platform: OAuthPlatform, ticket: string): Promi
 
 export type CallbackResult =
   | { ok: true; language: string; connectionId: number; displayName: string }
-  | { ok: false; language: string; error: OAuthError['code'] | 'oauth.link_expired' }
+  | { ok: false; language: string; error: OAuthError['code'] | 'oauth.link_expired' | 'oauth.other_browser' }
 
 /**
- * Step 2: the platform sends the customer back. The state must be ours, unexpired and unused;
- * the connection is created as that account (its access rules apply), credentials sealed.
+ * Step 2: the platform sends the customer back. The state must be ours, unexpired, unused and
+ * come back to the browser it was issued to; the connection is created as that account (its
+ * access rules apply), credentials sealed.
  */
 export async function finishOAuth(
   payload: Payload,
   platform: OAuthPlatform,
-  params: { code?: string | null; state?: string | null; error?: string | null },
+  params: { code?: string | null; state?: string | null; error?: string | null; browserNonce?: string },
 ): Promise<CallbackResult> {
-  const pending = params.state ? await completeAuthorization(params.state) : null
-  if (!pending || pending.platform !== platform) return { ok: false, language: 'ru', error: 'oauth.link_expired' }
+  const taken = params.state ? await completeAuthorization(params.state, params.browserNonce) : null
+  if (!taken || taken.pending.platform !== platform) return { ok: false, language: 'ru', error: 'oauth.link_expired' }
+  const { pending } = taken
   const account = await payload.findByID({ collection: 'accounts', id: pending.accountId, depth: 0, overrideAccess: true })
   const language = account.language ?? 'ru'
+  if (!taken.sameBrowser) {
+    logger().warn({ platform, account: account.id }, 'oauth callback from another browser refused')
+    return { ok: false, language, error: 'oauth.other_browser' }
+  }
   if (params.error || !params.code) return { ok: false, language, error: 'oauth.denied' }
   try {
     const connected = await OAUTH_PROVIDERS[platform].exchange({ code: params.code, verifier: pending.verifier, redirectUri: redirectUri(platform) })

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 import { z } from 'zod'
 
@@ -17,7 +17,9 @@ const Binding = z.object({
 })
 export type OAuthBinding = z.infer<typeof Binding>
 
-const PendingState = Binding.extend({ verifier: z.string().min(43) })
+const PendingState = Binding.extend({ verifier: z.string().min(43), browser: z.string().length(64) })
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /**
  * A one-time link the bot hands to a customer: it binds the browser flow that follows to that
@@ -36,17 +38,30 @@ export async function redeemTicket(ticket: string): Promise<OAuthBinding | null>
   return parsed?.success ? parsed.data : null
 }
 
-/** PKCE (RFC 7636, S256) and the `state` that carries the binding through the provider. */
-export async function beginAuthorization(binding: OAuthBinding): Promise<{ state: string; challenge: string }> {
+/**
+ * PKCE (RFC 7636, S256) and the `state` that carries the binding through the provider. The state
+ * is also bound to the browser that opened the bot's link: it gets a nonce in an httpOnly cookie
+ * (only its digest is stored), so a consent link forwarded to someone else's browser is worthless.
+ */
+export async function beginAuthorization(binding: OAuthBinding): Promise<{ state: string; challenge: string; browserNonce: string }> {
   const state = randomBytes(24).toString('base64url')
   const verifier = randomBytes(48).toString('base64url')
-  await redis().set(`oauth:state:${state}`, JSON.stringify({ ...binding, verifier }), 'EX', STATE_TTL_S)
-  return { state, challenge: createHash('sha256').update(verifier).digest('base64url') }
+  const browserNonce = randomBytes(24).toString('base64url')
+  await redis().set(`oauth:state:${state}`, JSON.stringify({ ...binding, verifier, browser: digest(browserNonce) }), 'EX', STATE_TTL_S)
+  return { state, challenge: createHash('sha256').update(verifier).digest('base64url'), browserNonce }
 }
 
-export async function completeAuthorization(state: string): Promise<z.infer<typeof PendingState> | null> {
+export type PendingAuthorization = z.infer<typeof PendingState>
+
+/** Takes the state (once). `sameBrowser` says whether the cookie's nonce is the one it was issued with. */
+export async function completeAuthorization(
+  state: string,
+  browserNonce: string | undefined,
+): Promise<{ pending: PendingAuthorization; sameBrowser: boolean } | null> {
   if (!/^[A-Za-z0-9_-]{32}$/.test(state)) return null
   const raw = await redis().getdel(`oauth:state:${state}`)
   const parsed = raw ? PendingState.safeParse(JSON.parse(raw)) : null
-  return parsed?.success ? parsed.data : null
+  if (!parsed?.success) return null
+  const given = Buffer.from(digest(browserNonce ?? ''))
+  return { pending: parsed.data, sameBrowser: timingSafeEqual(given, Buffer.from(parsed.data.browser)) }
 }

@@ -72,22 +72,27 @@ afterAll(() => {
 
 const params = (platform: string) => ({ params: Promise.resolve({ platform }) })
 
-async function authorize(platform: 'pinterest' | 'instagram') {
-  const ticket = await createTicket({ accountId: tenant.account.id, projectId: tenant.project.id, platform })
+async function authorize(platform: 'pinterest' | 'instagram', account = tenant) {
+  const ticket = await createTicket({ accountId: account.account.id, projectId: account.project.id, platform })
   const res = await start(new Request(`https://app.postforge.test/api/oauth/${platform}/start?ticket=${ticket}`), params(platform))
   expect(res.status).toBe(302)
-  return { ticket, location: new URL(res.headers.get('location')!) }
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  return { ticket, location: new URL(res.headers.get('location')!), cookie }
 }
+
+/** The platform sends the browser back; the browser brings its cookies from the start step. */
+const returnTo = (platform: string, query: string, cookie: string) =>
+  callback(new Request(`https://app.postforge.test/api/oauth/${platform}/callback?${query}`, { headers: cookie ? { cookie } : {} }), params(platform))
 
 describe('OAuth connections', () => {
   it('Pinterest: PKCE and state bound to the account, code exchanged, connection stored sealed', async () => {
-    const { location } = await authorize('pinterest')
+    const { location, cookie } = await authorize('pinterest')
     expect(location.origin + location.pathname).toBe('https://www.pinterest.com/oauth/')
     expect(location.searchParams.get('code_challenge_method')).toBe('S256')
     expect(location.searchParams.get('redirect_uri')).toBe('https://app.postforge.test/api/oauth/pinterest/callback')
     const state = location.searchParams.get('state')!
 
-    const res = await callback(new Request(`https://app.postforge.test/api/oauth/pinterest/callback?code=abc&state=${state}`), params('pinterest'))
+    const res = await returnTo('pinterest', `code=abc&state=${state}`, cookie)
     expect(res.status).toBe(200)
     expect(await res.text()).toContain('Pinterest @zerno_coffee')
 
@@ -107,15 +112,15 @@ describe('OAuth connections', () => {
   })
 
   it('refuses a replayed state and an expired or reused ticket', async () => {
-    const { ticket, location } = await authorize('pinterest')
+    const { ticket, location, cookie } = await authorize('pinterest')
     const replayTicket = await start(new Request(`https://app.postforge.test/api/oauth/pinterest/start?ticket=${ticket}`), params('pinterest'))
     expect(replayTicket.status).toBe(400)
     expect(await replayTicket.text()).toContain('Ссылка устарела')
     const state = location.searchParams.get('state')!
-    await callback(new Request(`https://app.postforge.test/api/oauth/pinterest/callback?code=abc&state=${state}`), params('pinterest'))
-    const replay = await callback(new Request(`https://app.postforge.test/api/oauth/pinterest/callback?code=abc&state=${state}`), params('pinterest'))
+    await returnTo('pinterest', `code=abc&state=${state}`, cookie)
+    const replay = await returnTo('pinterest', `code=abc&state=${state}`, cookie)
     expect(replay.status).toBe(400)
-    const forged = await callback(new Request('https://app.postforge.test/api/oauth/pinterest/callback?code=abc&state=' + 'A'.repeat(32)), params('pinterest'))
+    const forged = await returnTo('pinterest', `code=abc&state=${'A'.repeat(32)}`, cookie)
     expect(forged.status).toBe(400)
   })
 
@@ -128,8 +133,8 @@ describe('OAuth connections', () => {
   it('explains a failed exchange in the customer language without creating anything', async () => {
     failToken = true
     const before = await payload.count({ collection: 'connections', where: { project: { equals: tenant.project.id } } })
-    const { location } = await authorize('pinterest')
-    const res = await callback(new Request(`https://app.postforge.test/api/oauth/pinterest/callback?code=bad&state=${location.searchParams.get('state')}`), params('pinterest'))
+    const { location, cookie } = await authorize('pinterest')
+    const res = await returnTo('pinterest', `code=bad&state=${location.searchParams.get('state')}`, cookie)
     failToken = false
     expect(res.status).toBe(502)
     expect(await res.text()).toContain('The platform did not confirm the connection')
@@ -138,8 +143,8 @@ describe('OAuth connections', () => {
   })
 
   it('Instagram: long-lived token and the linked business account', async () => {
-    const { location } = await authorize('instagram')
-    const res = await callback(new Request(`https://app.postforge.test/api/oauth/instagram/callback?code=xyz&state=${location.searchParams.get('state')}`), params('instagram'))
+    const { location, cookie } = await authorize('instagram')
+    const res = await returnTo('instagram', `code=xyz&state=${location.searchParams.get('state')}`, cookie)
     expect(res.status).toBe(200)
     expect(await res.text()).toContain('Instagram @zerno.coffee')
     const { docs } = await payload.find({ collection: 'connections', where: { project: { equals: tenant.project.id }, platform: { equals: 'instagram' } }, overrideAccess: true })
@@ -148,9 +153,39 @@ describe('OAuth connections', () => {
   })
 
   it('a customer who denies access is told so', async () => {
-    const { location } = await authorize('pinterest')
-    const res = await callback(new Request(`https://app.postforge.test/api/oauth/pinterest/callback?error=access_denied&state=${location.searchParams.get('state')}`), params('pinterest'))
+    const { location, cookie } = await authorize('pinterest')
+    const res = await returnTo('pinterest', `error=access_denied&state=${location.searchParams.get('state')}`, cookie)
     expect(res.status).toBe(400)
     expect(await res.text()).toContain('Access was not granted')
+  })
+
+  it("an attacker's consent link opened in the victim's browser attaches nothing", async () => {
+    // The attacker starts a flow for their own project and sends the consent link to a victim.
+    const attacker = await createTenant(payload, { name: 'Attacker' })
+    const victimBrowser = (await authorize('pinterest')).cookie
+    const before = await payload.count({ collection: 'connections', where: { project: { equals: attacker.project.id } } })
+
+    for (const cookie of ['', victimBrowser]) {
+      const { location, cookie: attackerCookie } = await authorize('pinterest', attacker)
+      expect(attackerCookie).toMatch(/^pf-oauth-pinterest=[A-Za-z0-9_-]{32}$/)
+      const res = await returnTo('pinterest', `code=victims-code&state=${location.searchParams.get('state')}`, cookie)
+      expect(res.status).toBe(400)
+      expect(await res.text()).toContain('in the same browser where you opened')
+    }
+    const after = await payload.count({ collection: 'connections', where: { project: { equals: attacker.project.id } } })
+    expect(after.totalDocs).toBe(before.totalDocs)
+  })
+
+  it('the browser cookie is HttpOnly, Lax, limited to the OAuth paths, Secure on https, and cleared at the end', async () => {
+    const ticket = await createTicket({ accountId: tenant.account.id, projectId: tenant.project.id, platform: 'pinterest' })
+    const res = await start(new Request(`https://app.postforge.test/api/oauth/pinterest/start?ticket=${ticket}`), params('pinterest'))
+    const [set] = res.headers.getSetCookie()
+    expect(set).toMatch(/; HttpOnly/)
+    expect(set).toMatch(/; SameSite=Lax/)
+    expect(set).toMatch(/; Path=\/api\/oauth\/pinterest/)
+    expect(set).toMatch(/; Secure/)
+    const state = new URL(res.headers.get('location')!).searchParams.get('state')
+    const done = await returnTo('pinterest', `error=access_denied&state=${state}`, set.split(';')[0])
+    expect(done.headers.getSetCookie()[0]).toMatch(/^pf-oauth-pinterest=; .*Max-Age=0/)
   })
 })

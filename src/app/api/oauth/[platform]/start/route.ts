@@ -1,4 +1,5 @@
 import { t } from '../../../../../i18n'
+import { browserCookie } from '../../../../../oauth/cookie'
 import { startOAuth } from '../../../../../oauth/flow'
 import { oauthPage } from '../../../../../oauth/page'
 import { OAUTH_PLATFORMS, type OAuthPlatform } from '../../../../../oauth/state'
@@ -10,6 +11,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ plat
   if (!(OAUTH_PLATFORMS as readonly string[]).includes(platform)) return new Response('Not found', { status: 404 })
   const ticket = new URL(request.url).searchParams.get('ticket') ?? ''
   const result = await startOAuth(platform as OAuthPlatform, ticket)
-  if ('redirect' in result) return Response.redirect(result.redirect, 302)
+  if ('redirect' in result) {
+    return new Response(null, {
+      status: 302,
+      headers: { Location: result.redirect, 'Set-Cookie': browserCookie(platform as OAuthPlatform, request, result.browserNonce), 'Cache-Control': 'no-store' },
+    })
+  }
   return oauthPage('ru', t('ru', result.error), result.error === 'oauth.not_configured' ? 503 : 400)
 }
