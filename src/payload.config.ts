@@ -22,6 +22,7 @@ import { Publications } from './collections/Publications'
 import { Schedules } from './collections/Schedules'
 import { Users } from './collections/Users'
 import { WorkflowEvents } from './collections/WorkflowEvents'
+import { guardPayloadCollections, guardTenancy } from './collections/guard'
 import { botConsoleEndpoints } from './bot/console/endpoints'
 import { jobEndpoints } from './jobs/endpoints'
 import { env } from './lib/env'
@@ -31,7 +32,7 @@ import { migrations } from './migrations'
 const dirname = path.dirname(fileURLToPath(import.meta.url))
 const config = env()
 
-export default buildConfig({
+export default guardPayloadCollections(buildConfig({
   serverURL: config.SERVER_URL,
   secret: config.PAYLOAD_SECRET,
   telemetry: false,
@@ -51,7 +52,7 @@ export default buildConfig({
     },
   },
   i18n: { supportedLanguages: { ru, en }, fallbackLanguage: 'en' },
-  collections: [
+  collections: guardTenancy([
     Users,
     Accounts,
     Projects,
@@ -65,7 +66,7 @@ export default buildConfig({
     WorkflowEvents,
     AiRuns,
     Prompts,
-  ],
+  ]),
   endpoints: [...jobEndpoints, ...botConsoleEndpoints],
   editor: lexicalEditor(),
   db: postgresAdapter({
@@ -86,4 +87,4 @@ export default buildConfig({
   ],
   graphQL: { disablePlaygroundInProduction: true },
   typescript: { outputFile: path.resolve(dirname, 'payload-types.ts') },
-})
+}))

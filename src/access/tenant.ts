@@ -17,6 +17,20 @@ export function ownRowsOr(...roles: StaffRole[]): Access {
   }
 }
 
+/**
+ * The same scoping for a collection's versions: a version row keeps the document's fields under
+ * `version`, so an account sees the versions of its own documents and nothing else.
+ */
+export function ownVersionsOr(...roles: StaffRole[]): Access {
+  return ({ req }) => {
+    if (isStaff(req, ...roles)) return true
+    const accountId = accountIdOf(req)
+    if (accountId === null) return false
+    const where: Where = { 'version.account': { equals: accountId } }
+    return where
+  }
+}
+
 export function staffOnly(...roles: StaffRole[]): Access {
   return ({ req }) => isStaff(req, ...roles)
 }

@@ -1,13 +1,16 @@
-import type { CollectionConfig } from 'payload'
+import type { Access, CollectionConfig } from 'payload'
 
-import { isStaff } from '../access/actors'
+import { accountIdOf, isStaff } from '../access/actors'
 import { secureCookies } from '../lib/http/cookies'
 import { timezoneField } from '../fields/timezone'
 import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
 
-const self = ({ req }: { req: { user?: { collection?: string; id?: number | string } | null } }) =>
-  req.user?.collection === 'accounts' ? { id: { equals: req.user.id } } : false
+/** An account reads and edits itself; a blocked one (no actor at all) nothing. */
+const self: Access = ({ req }) => {
+  const accountId = accountIdOf(req)
+  return accountId === null ? false : { id: { equals: accountId } }
+}
 
 /**
  * End customers, one per Telegram user. They authenticate with an API key over REST/GraphQL and

@@ -5,6 +5,7 @@ import type { CollectionConfig } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { env } from '../lib/env'
+import { reviewUsersOnChange } from '../workflow/hooks'
 import { scopeToProject } from './hooks/scopeToProject'
 
 export const Media: CollectionConfig = {
@@ -16,7 +17,11 @@ export const Media: CollectionConfig = {
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin', 'editor'),
   },
-  hooks: { beforeValidate: [scopeToProject] },
+  // A new file (any of its stored properties) or alt text changes what approved content publishes.
+  hooks: {
+    beforeValidate: [scopeToProject],
+    afterChange: [reviewUsersOnChange(['filename', 'filesize', 'mimeType', 'width', 'height', 'focalX', 'focalY', 'alt'])],
+  },
   upload: {
     staticDir: path.resolve(/*turbopackIgnore: true*/ process.cwd(), env().MEDIA_DIR),
     mimeTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif'],

@@ -13,6 +13,7 @@ export const Prompts: CollectionConfig = {
   versions: { maxPerDoc: 50 },
   access: {
     read: staffOnly('admin', 'editor', 'support'),
+    readVersions: staffOnly('admin', 'editor', 'support'),
     create: staffOnly('admin', 'editor'),
     update: staffOnly('admin', 'editor'),
     delete: staffOnly('admin'),

@@ -8,7 +8,6 @@ import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
 import { workerUtils } from '../jobs/inspect'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
-import { sameProjectConnections } from './hooks/sameProjectConnections'
 import { scopeToProject } from './hooks/scopeToProject'
 
 export const PUBLICATION_STATUSES = ['queued', 'publishing', 'published', 'failed', 'unconfirmed', 'cancelled'] as const
@@ -109,7 +108,7 @@ export const Publications: CollectionConfig = {
   },
   hooks: {
     beforeValidate: [scopeToProject],
-    beforeChange: [accountMayOnlyCancelOrRetry, restartRetried, sameProjectConnections('connection'), checkContent],
+    beforeChange: [accountMayOnlyCancelOrRetry, restartRetried, checkContent],
     afterChange: [markContentScheduled, enqueueRetried],
   },
   fields: [

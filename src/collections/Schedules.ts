@@ -4,7 +4,6 @@ import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
-import { sameProjectConnections } from './hooks/sameProjectConnections'
 import { scopeToProject } from './hooks/scopeToProject'
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
@@ -38,7 +37,7 @@ export const Schedules: CollectionConfig = {
   },
   hooks: {
     beforeValidate: [scopeToProject],
-    beforeChange: [sameProjectConnections('connections'), cadenceIsComplete],
+    beforeChange: [cadenceIsComplete],
   },
   fields: [
     { name: 'name', type: 'text', required: true, maxLength: 120 },

@@ -69,6 +69,11 @@ function pendingKey(collection: string, id: unknown) {
   return `workflow:${collection}:${id ?? 'new'}`
 }
 
+/** Why a move was made, for the trail, when a hook (not a person's note) made it. */
+function reasonKey(collection: string, id: unknown) {
+  return `workflow-reason:${collection}:${id}`
+}
+
 /**
  * Enforces the transition table on every write, whatever the face, and sends edited approved
  * content back to review. The moves it allowed are recorded by `recordWorkflowEvents`.
@@ -94,7 +99,9 @@ export function enforceWorkflow(collection: WorkflowCollection, fields: ContentF
         ? data.reviewNote.trim()
         : undefined
 
-    let note = newNote
+    const reason = req.context[reasonKey(collection, originalDoc?.id)] as string | undefined
+    delete req.context[reasonKey(collection, originalDoc?.id)]
+    let note = newNote ?? reason
     if (
       operation === 'update' &&
       to === from &&
@@ -136,6 +143,45 @@ export function enforceWorkflow(collection: WorkflowCollection, fields: ContentF
 
     if (events.length > 0) req.context[pendingKey(collection, originalDoc?.id)] = events
     return data
+  }
+}
+
+const WORKFLOW_COLLECTIONS: WorkflowCollection[] = ['articles', 'posts']
+
+/**
+ * Whatever is published must be what was approved, including what approved content points at:
+ * when a document's published parts (`fields`: a media file or its alt text, a keyword phrase)
+ * change, every approved or scheduled article and post that uses it goes back to review, unless
+ * its project's policy is automatic. The using fields are found in the config, so a new upload or
+ * relationship field on content is covered too.
+ */
+export function reviewUsersOnChange(fields: string[]): CollectionAfterChangeHook {
+  return async ({ collection, doc, previousDoc, operation, req }) => {
+    if (operation !== 'update') return doc
+    const changed = fields.some((f) => JSON.stringify(doc[f] ?? null) !== JSON.stringify(previousDoc?.[f] ?? null))
+    if (!changed) return doc
+    const language = languageOf(req)
+    for (const user of WORKFLOW_COLLECTIONS) {
+      const using = req.payload.collections[user].config.flattenedFields
+        .filter((f) => (f.type === 'upload' || f.type === 'relationship') && f.relationTo === collection.slug)
+        .map((f) => ({ [f.name]: { in: [doc.id] } }))
+      if (using.length === 0) continue
+      const { docs } = await req.payload.find({
+        collection: user,
+        where: { and: [{ workflowStatus: { in: LOCKED_STATUSES } }, { or: using }] },
+        depth: 0,
+        pagination: false,
+        overrideAccess: true,
+        req,
+      })
+      for (const content of docs) {
+        const project = await req.payload.findByID({ collection: 'projects', id: idOf(content.project)!, depth: 0, req, overrideAccess: true })
+        if (project.reviewPolicy === 'automatic') continue
+        req.context[reasonKey(user, content.id)] = t(language, 'workflow.dependency_changed', { what: `${collection.slug} #${doc.id}` })
+        await req.payload.update({ collection: user, id: content.id, data: { workflowStatus: 'in_review' }, depth: 0, req, overrideAccess: true })
+      }
+    }
+    return doc
   }
 }
 

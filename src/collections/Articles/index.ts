@@ -1,6 +1,6 @@
 import type { CollectionBeforeChangeHook, CollectionConfig } from 'payload'
 
-import { ownRowsOr, staffOrAccount } from '../../access/tenant'
+import { ownRowsOr, ownVersionsOr, staffOrAccount } from '../../access/tenant'
 import { accountField, projectField } from '../../fields/tenant'
 import { workflowFields } from '../../fields/workflow'
 import { countWords, lexicalToPlainText, slugify } from '../../lib/text'
@@ -40,6 +40,7 @@ export const Articles: CollectionConfig = {
   versions: { maxPerDoc: 100 },
   access: {
     read: ownRowsOr('admin', 'editor', 'support'),
+    readVersions: ownVersionsOr('admin', 'editor', 'support'),
     create: staffOrAccount('admin', 'editor'),
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin', 'editor'),

@@ -1,6 +1,6 @@
 import type { CollectionConfig } from 'payload'
 
-import { ownRowsOr, staffOrAccount } from '../../access/tenant'
+import { ownRowsOr, ownVersionsOr, staffOrAccount } from '../../access/tenant'
 import { accountField, projectField } from '../../fields/tenant'
 import { workflowFields } from '../../fields/workflow'
 import { PLATFORMS, PLATFORM_TEXT_LIMITS } from '../../publishing/platforms'
@@ -24,6 +24,7 @@ export const Posts: CollectionConfig = {
   versions: { maxPerDoc: 100 },
   access: {
     read: ownRowsOr('admin', 'editor', 'support'),
+    readVersions: ownVersionsOr('admin', 'editor', 'support'),
     create: staffOrAccount('admin', 'editor'),
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin', 'editor'),

@@ -78,6 +78,9 @@ export const Projects: CollectionConfig = {
       defaultValue: 'staff',
       enumName: 'enum_projects_review_policy',
       options: REVIEW_POLICIES.map((value) => ({ label: value, value })),
+      // The policy decides who may approve, so only staff set it: a customer choosing `owner` or
+      // `automatic` would approve its own content.
+      access: { create: ({ req }) => isStaff(req, 'admin', 'editor'), update: ({ req }) => isStaff(req, 'admin', 'editor') },
       admin: {
         position: 'sidebar',
         description: 'Who approves content before it is published: Postforge staff, the owner, or nobody (automatic).',

@@ -1,0 +1,176 @@
+import type {
+  CollectionBeforeValidateHook,
+  CollectionSlug,
+  FlattenedBlock,
+  FlattenedField,
+  PayloadRequest,
+  SanitizedCollectionConfig,
+} from 'payload'
+
+import { languageOf } from '../../i18n/request'
+import { AppError } from '../../lib/errors'
+import { idOf, sameId } from '../../lib/ids'
+
+type Id = number | string
+type Reference = { path: string; relationTo: CollectionSlug; id: unknown }
+type Owner = { project: Id | null; account: Id | null }
+
+const MAX_ID = 2_147_483_647
+
+/**
+ * Which tenant a collection's documents belong to, read from its fields: a `project` relationship
+ * (the project decides), an `account` relationship, or being a project or an account itself.
+ * A collection with none of them (staff, prompts) is not tenant data.
+ */
+function tenancyOf(collection: SanitizedCollectionConfig) {
+  const top = (name: string, relationTo: CollectionSlug) =>
+    collection.flattenedFields.some((f) => f.name === name && f.type === 'relationship' && f.relationTo === relationTo)
+  return {
+    project: top('project', 'projects'),
+    account: top('account', 'accounts'),
+    isProject: collection.slug === 'projects',
+    isAccount: collection.slug === 'accounts',
+  }
+}
+
+function isTenantData(collection: SanitizedCollectionConfig): boolean {
+  const t = tenancyOf(collection)
+  return t.project || t.account || t.isProject || t.isAccount
+}
+
+function ownerOf(collection: SanitizedCollectionConfig, doc: Record<string, unknown>, id: unknown): Owner {
+  const t = tenancyOf(collection)
+  return {
+    project: t.isProject ? idOf(id) : t.project ? idOf(doc.project) : null,
+    account: t.isAccount ? idOf(id) : t.account ? idOf(doc.account) : null,
+  }
+}
+
+function blocksOf(field: Extract<FlattenedField, { type: 'blocks' }>, req: PayloadRequest): FlattenedBlock[] {
+  const refs = (field.blockReferences ?? []).map((slug) =>
+    typeof slug === 'string' ? (req.payload.blocks as Record<string, FlattenedBlock | undefined>)[slug] : slug,
+  )
+  return [...field.blocks, ...refs].filter((b): b is FlattenedBlock => Boolean(b))
+}
+
+/** Upload and relationship nodes inside a Lexical document (images or links dropped into the text). */
+function richTextReferences(node: unknown, path: string, out: Reference[]) {
+  if (Array.isArray(node)) return node.forEach((child) => richTextReferences(child, path, out))
+  if (!node || typeof node !== 'object') return
+  const n = node as Record<string, unknown>
+  if ((n.type === 'upload' || n.type === 'relationship') && typeof n.relationTo === 'string') {
+    out.push({ path, relationTo: n.relationTo as CollectionSlug, id: n.value })
+  }
+  for (const value of Object.values(n)) if (value && typeof value === 'object') richTextReferences(value, path, out)
+}
+
+/** Every relationship and upload value in `data`, however deeply nested, with its field path. */
+export function referencesIn(
+  fields: FlattenedField[],
+  data: unknown,
+  req: PayloadRequest,
+  prefix = '',
+  out: Reference[] = [],
+): Reference[] {
+  if (!data || typeof data !== 'object') return out
+  const sibling = data as Record<string, unknown>
+  for (const field of fields) {
+    const value = sibling[field.name]
+    if (value === undefined || value === null) continue
+    const path = `${prefix}${field.name}`
+    switch (field.type) {
+      case 'relationship':
+      case 'upload': {
+        const values = Array.isArray(value) ? value : [value]
+        for (const item of values) {
+          if (Array.isArray(field.relationTo)) {
+            const poly = item as { relationTo?: unknown; value?: unknown } | null
+            if (poly && field.relationTo.includes(poly.relationTo as CollectionSlug)) {
+              out.push({ path, relationTo: poly.relationTo as CollectionSlug, id: poly.value })
+            }
+          } else {
+            out.push({ path, relationTo: field.relationTo, id: item })
+          }
+        }
+        break
+      }
+      case 'group':
+      case 'tab':
+        referencesIn(field.flattenedFields, value, req, `${path}.`, out)
+        break
+      case 'array':
+        if (Array.isArray(value)) value.forEach((row, i) => referencesIn(field.flattenedFields, row, req, `${path}.${i}.`, out))
+        break
+      case 'blocks':
+        if (Array.isArray(value)) {
+          const blocks = blocksOf(field, req)
+          value.forEach((row, i) => {
+            const block = blocks.find((b) => b.slug === (row as { blockType?: unknown })?.blockType)
+            if (block) referencesIn(block.flattenedFields, row, req, `${path}.${i}.`, out)
+          })
+        }
+        break
+      case 'richText':
+        richTextReferences(value, path, out)
+        break
+    }
+  }
+  return out
+}
+
+function validId(id: unknown): id is Id {
+  const n = typeof id === 'number' ? id : typeof id === 'string' && /^\d{1,10}$/.test(id) ? Number(id) : NaN
+  return Number.isSafeInteger(n) && n > 0 && n <= MAX_ID
+}
+
+/**
+ * The one ownership check for every relationship and upload field, derived from the config: any
+ * document a write points at must belong to the same project (or, for project-less data, the
+ * same account) as the document being written. It runs for every face (REST, GraphQL, admin,
+ * bot, jobs) and every actor, staff and the system included, because a cross-tenant link leaks
+ * data whoever made it: publishing would send one customer's image or keyword to another's channel.
+ * Unknown ids are refused with the same answer as foreign ones, so the check is no existence oracle.
+ */
+export const ownedReferences: CollectionBeforeValidateHook = async ({ collection, data, originalDoc, req }) => {
+  if (!data) return data
+  const merged = { ...originalDoc, ...data }
+  const anchor = ownerOf(collection, merged, originalDoc?.id)
+  if (anchor.project === null && anchor.account === null) return data
+  const language = languageOf(req)
+
+  const byTarget = new Map<CollectionSlug, { path: string; id: Id }[]>()
+  for (const ref of referencesIn(collection.flattenedFields, merged, req)) {
+    const target = req.payload.collections[ref.relationTo]?.config
+    if (!target || !isTenantData(target)) continue
+    const id = idOf(ref.id)
+    if (id === null) continue
+    if (!validId(id)) throw new AppError('tenant.invalid_reference', 400, language, { field: ref.path, value: String(id).slice(0, 40) })
+    byTarget.set(ref.relationTo, [...(byTarget.get(ref.relationTo) ?? []), { path: ref.path, id }])
+  }
+
+  for (const [slug, refs] of byTarget) {
+    const target = req.payload.collections[slug].config
+    const keys = tenancyOf(target)
+    const ids = [...new Set(refs.map((r) => Number(r.id)))]
+    const { docs } = await req.payload.find({
+      collection: slug,
+      where: { id: { in: ids } },
+      depth: 0,
+      limit: ids.length,
+      pagination: false,
+      overrideAccess: true,
+      req,
+      select: { ...(keys.project ? { project: true } : {}), ...(keys.account ? { account: true } : {}), createdAt: true },
+    })
+    const owners = new Map(docs.map((doc) => [String(doc.id), ownerOf(target, doc as Record<string, unknown>, doc.id)]))
+    for (const ref of refs) {
+      const owner = owners.get(String(ref.id))
+      const foreign =
+        !owner ||
+        (anchor.project !== null && owner.project !== null && !sameId(anchor.project, owner.project)) ||
+        (anchor.account !== null && owner.account !== null && !sameId(anchor.account, owner.account))
+      if (foreign) throw new AppError('tenant.foreign_reference', 403, language, { field: ref.path })
+    }
+  }
+  return data
+}
