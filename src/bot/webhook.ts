@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 
+import { AppError, errorResponse } from '../lib/errors'
+import { BODY_LIMITS, readLimitedBody } from '../lib/http/body'
 import { logger } from '../lib/logger'
 import { isOutage } from '../lib/outage'
 import type { BotContext } from './context'
@@ -78,7 +80,14 @@ export function createWebhookHandler(
     if (!secretMatches(request.headers.get(SECRET_HEADER), options.secret)) {
       return Response.json({ ok: false, error: 'unauthorized' }, { status: 401 })
     }
-    const body = await request.text()
+    let body: string
+    try {
+      body = new TextDecoder().decode(await readLimitedBody(request, BODY_LIMITS.webhook, 'en'))
+    } catch (error) {
+      if (error instanceof AppError) return errorResponse(error)
+      // The sender went away mid-body: nothing to handle.
+      return Response.json({ ok: false, error: 'body could not be read' }, { status: 400 })
+    }
     let parsed: z.infer<typeof UpdateEnvelope>
     try {
       parsed = UpdateEnvelope.parse(JSON.parse(body))
