@@ -150,11 +150,13 @@ describe('REST: account A against account B', () => {
     expect(res.json.docs.map((d: { id: number }) => d.id)).toEqual([a.account.id])
   })
 
-  it('cannot raise its own plan', async () => {
-    await rest('PATCH', `/accounts/${a.account.id}`, { auth: a.auth, body: { plan: 'agency', language: 'ru' } })
+  it('cannot raise its own plan: the whole write is a 403 naming the field, not a silent half-update', async () => {
+    const res = await rest('PATCH', `/accounts/${a.account.id}`, { auth: a.auth, body: { plan: 'agency', language: 'ru' } })
+    expect(res.status).toBe(403)
+    expect(res.json.errors[0].message).toContain('"plan"')
     const fresh = await payload.findByID({ collection: 'accounts', id: a.account.id })
     expect(fresh.plan).toBe('free')
-    expect(fresh.language).toBe('ru')
+    expect(fresh.language).toBe('en')
   })
 
   it('uploads media into its own project', async () => {
