@@ -131,14 +131,9 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     flowInput(FLOWS),
     unhandled,
   )
+  // What the boundary passes on (an outage) is the caller's: the webhook answers 503, polling
+  // handles the update again (delivery.ts).
   bot.errorBoundary(onError, channelMembership, chats)
-
-  bot.catch((error) => {
-    root.error(
-      { err: error.error, update_id: error.ctx.update.update_id },
-      'update failed outside the error boundary',
-    )
-  })
   return bot
 }
 

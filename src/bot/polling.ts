@@ -1,4 +1,4 @@
-import { run } from '@grammyjs/runner'
+import { createConcurrentSink, createRunner, createSource, createUpdateFetcher } from '@grammyjs/runner'
 import { getPayload } from 'payload'
 
 import { bootOrExit } from '../lib/boot'
@@ -6,6 +6,7 @@ import { logger } from '../lib/logger'
 import { closeRedis, redis } from '../lib/redis'
 import { createBot } from './bot'
 import { ALLOWED_UPDATES, publishCommands } from './commands'
+import { handleUntilDelivered } from './delivery'
 
 /**
  * `npm run bot`: long polling for local runs (no public URL needed). The webhook is removed first,
@@ -29,7 +30,16 @@ const bot = createBot({
 await bot.init()
 await bot.api.deleteWebhook()
 await publishCommands(bot.api)
-const runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } })
+// grammY's runner, with one change: an update met by a database or Redis outage is handled again
+// once they are back instead of being dropped (polling has no 5xx to make Telegram re-send it).
+const fetchUpdates = createUpdateFetcher(bot, { fetch: { allowed_updates: [...ALLOWED_UPDATES] } })
+const runner = createRunner(
+  createSource({ supply: fetchUpdates }),
+  createConcurrentSink({ consume: (update) => handleUntilDelivered(bot, update) }, async (error) => {
+    log.error({ err: error }, 'update failed')
+  }),
+)
+runner.start()
 log.info({ username: bot.botInfo.username }, 'bot polling')
 
 async function stop(signal: string) {

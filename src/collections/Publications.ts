@@ -9,6 +9,7 @@ import { idOf } from '../lib/ids'
 import { workerUtils } from '../jobs/inspect'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { scopeToProject } from './hooks/scopeToProject'
+import { contentFollowsDecision, decideUnconfirmed } from './hooks/unconfirmedDecision'
 
 export const PUBLICATION_STATUSES = ['queued', 'publishing', 'published', 'failed', 'unconfirmed', 'cancelled'] as const
 
@@ -52,23 +53,28 @@ const markContentScheduled: CollectionAfterChangeHook = async ({ doc, operation,
   return doc
 }
 
+/** Sent again: a failed one, or an unconfirmed one whose customer accepts a possible second copy. */
 const isRetry = (data: { status?: unknown }, originalDoc?: { status?: unknown }) =>
-  data.status === 'queued' && originalDoc?.status === 'failed'
+  data.status === 'queued' && (originalDoc?.status === 'failed' || originalDoc?.status === 'unconfirmed')
 
-/** A customer may cancel a queued publication, or send a failed one again; nothing else. */
+/**
+ * A customer may cancel a queued publication, send a failed or unconfirmed one again, or say an
+ * unconfirmed one did go out; nothing else.
+ */
 const accountMayOnlyCancelOrRetry: CollectionBeforeChangeHook = ({ data, originalDoc, operation, req }) => {
   if (operation !== 'update' || accountIdOf(req) === null) return data
   const changed = Object.keys(data).filter(
     (key) => !['updatedAt', 'createdAt', 'id'].includes(key) && JSON.stringify(data[key]) !== JSON.stringify(originalDoc[key]),
   )
   const cancelling = data.status === 'cancelled' && originalDoc.status === 'queued'
-  if (!(cancelling || isRetry(data, originalDoc)) || changed.some((key) => key !== 'status')) {
+  const confirming = data.status === 'published' && originalDoc.status === 'unconfirmed'
+  if (!(cancelling || confirming || isRetry(data, originalDoc)) || changed.some((key) => key !== 'status')) {
     throw new AppError('publication.account_change', 403, languageOf(req))
   }
   return data
 }
 
-/** Sending a failed publication again (customer or staff) starts it afresh, due now. */
+/** Sending a publication again (customer or staff) starts it afresh, due now. */
 const restartRetried: CollectionBeforeChangeHook = ({ data, originalDoc, operation }) => {
   if (operation !== 'update' || !isRetry(data, originalDoc)) return data
   const now = new Date()
@@ -108,8 +114,8 @@ export const Publications: CollectionConfig = {
   },
   hooks: {
     beforeValidate: [scopeToProject],
-    beforeChange: [accountMayOnlyCancelOrRetry, restartRetried, checkContent],
-    afterChange: [markContentScheduled, enqueueRetried],
+    beforeChange: [accountMayOnlyCancelOrRetry, decideUnconfirmed, restartRetried, checkContent],
+    afterChange: [markContentScheduled, enqueueRetried, contentFollowsDecision],
   },
   fields: [
     projectField(),
@@ -143,6 +149,19 @@ export const Publications: CollectionConfig = {
       admin: { position: 'sidebar' },
     },
     { name: 'attempts', type: 'number', defaultValue: 0, admin: { position: 'sidebar', readOnly: true } },
+    {
+      name: 'marker',
+      type: 'text',
+      admin: {
+        readOnly: true,
+        description: 'Random, set once before the first call: what a lookup recognises our post by on the platform.',
+      },
+    },
+    {
+      name: 'sentAt',
+      type: 'date',
+      admin: { readOnly: true, description: 'When the first call to the platform started; a lookup accepts only posts made after it.' },
+    },
     { name: 'remoteId', type: 'text', admin: { readOnly: true } },
     { name: 'remoteUrl', type: 'text', admin: { readOnly: true } },
     {

@@ -83,13 +83,16 @@ export async function overdueQueued(payload: Payload, graceMs: number): Promise<
 /**
  * An unconfirmed publication found on the platform by a read-only lookup becomes published with
  * the remote id, atomically: only a row still `unconfirmed` changes (a person may have settled
- * it meanwhile).
+ * it meanwhile), and only with a post no other publication of the connection holds.
  */
 export async function confirmFound(payload: Payload, id: number, found: { remoteId: string; remoteUrl: string | null }, message: string): Promise<boolean> {
   const result = await payload.db.drizzle.execute(sql`
     update publications
        set status = 'published', remote_id = ${found.remoteId}, remote_url = ${found.remoteUrl}, last_error = null, updated_at = now()
      where id = ${id} and status = 'unconfirmed'
+       and not exists (
+         select 1 from publications other
+          where other.connection_id = publications.connection_id and other.id <> ${id} and other.remote_id = ${found.remoteId})
     returning id`)
   if (result.rows.length === 0) return false
   await appendHistory(payload, id, 'published', message)
