@@ -581,6 +581,14 @@ export interface Publication {
   plannedAt: string;
   status: 'queued' | 'publishing' | 'published' | 'failed' | 'unconfirmed' | 'cancelled';
   attempts?: number | null;
+  /**
+   * Random, set once before the first call: what a lookup recognises our post by on the platform.
+   */
+  marker?: string | null;
+  /**
+   * When the first call to the platform started; a lookup accepts only posts made after it.
+   */
+  sentAt?: string | null;
   remoteId?: string | null;
   remoteUrl?: string | null;
   /**
@@ -1088,6 +1096,8 @@ export interface PublicationsSelect<T extends boolean = true> {
   plannedAt?: T;
   status?: T;
   attempts?: T;
+  marker?: T;
+  sentAt?: T;
   remoteId?: T;
   remoteUrl?: T;
   lastError?: T;

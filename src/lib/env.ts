@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   SERVER_URL: z.url().default('http://localhost:3000'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Log lines are appended to this file instead of stdout (tests read their own back).
+  LOG_FILE: z.string().min(1).optional(),
   PAYLOAD_DB_PUSH: booleanFlag,
   MEDIA_DIR: z.string().default('media'),
   ADMIN_EMAIL: z.email().optional(),

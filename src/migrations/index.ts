@@ -2,6 +2,7 @@ import * as migration_20261124_141454_initial from './20261124_141454_initial';
 import * as migration_20261124_143650_ai_runs_prompts from './20261124_143650_ai_runs_prompts';
 import * as migration_20261124_152341_publication_slot_key from './20261124_152341_publication_slot_key';
 import * as migration_20261124_190342_ai_generation from './20261124_190342_ai_generation';
+import * as migration_20261128_155107_publication_marker from './20261128_155107_publication_marker';
 import * as migration_20261128_155245_users_no_lockout from './20261128_155245_users_no_lockout';
 
 export const migrations = [
@@ -24,6 +25,11 @@ export const migrations = [
     up: migration_20261124_190342_ai_generation.up,
     down: migration_20261124_190342_ai_generation.down,
     name: '20261124_190342_ai_generation',
+  },
+  {
+    up: migration_20261128_155107_publication_marker.up,
+    down: migration_20261128_155107_publication_marker.down,
+    name: '20261128_155107_publication_marker',
   },
   {
     up: migration_20261128_155245_users_no_lockout.up,

@@ -48,12 +48,17 @@ export function resetNotifier() {
  * Tells a customer, in their language, about something that needs them. Best effort: a
  * notification that cannot be delivered is logged, never allowed to fail the job that sent it.
  */
-export type NoticeButton = { key: string; data: string }
+/** A button that opens something in the bot (its callback data) or a page (a URL, e.g. the post). */
+export type NoticeButton = { key: string; data: string } | { key: string; url: string }
 
 /** Bot buttons (one per row) with their labels in the customer's language, or none. */
 export function noticeKeyboard(language: string, buttons: NoticeButton[]) {
   return buttons.length > 0
-    ? { inline_keyboard: buttons.map((b) => [{ text: t(language, b.key), callback_data: b.data }]) }
+    ? {
+        inline_keyboard: buttons.map((b) => [
+          'url' in b ? { text: t(language, b.key), url: b.url } : { text: t(language, b.key), callback_data: b.data },
+        ]),
+      }
     : undefined
 }
 

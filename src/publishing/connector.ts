@@ -21,12 +21,27 @@ export type PublishItem = {
   publishAt?: string | null
   link?: string | null
   images: PublishImage[]
-  /** Our publication id, so an unconfirmed call can be looked up later. */
+  /**
+   * The publication's random marker (stored on the row before the first call), so an
+   * unconfirmed call can be looked up later without mistaking another installation's post.
+   */
   marker: string
+  /** When the first call started: a lookup only accepts posts made after it. */
+  sentAt?: string | null
 }
 
 /** The marker token a connector hides in what it posts (a comment, a private note). */
 export const markerToken = (marker: string) => `postforge-publication-${marker}`
+
+/**
+ * How far a platform's clock may run behind ours: posts up to this long before `sentAt` still
+ * count as made after it.
+ */
+export const CLOCK_SKEW_MS = 10 * 60_000
+
+/** The earliest instant (ms) a post found by a lookup may carry. */
+export const lookupSince = (item: Pick<PublishItem, 'sentAt'>): number =>
+  item.sentAt ? new Date(item.sentAt).getTime() - CLOCK_SKEW_MS : 0
 
 /** `warnings`: it went out, but not quite as asked (e.g. a follow-up part failed). */
 export type PublishResult = { remoteId: string; remoteUrl: string | null; warnings?: string[] }
@@ -64,9 +79,10 @@ export interface Connector<C = Record<string, unknown>> {
   validate(item: PublishItem): string[]
   publish(item: PublishItem, credentials: C, context?: PublishContext<C>): Promise<PublishResult>
   /**
-   * Read-only: finds the remote post an unconfirmed call may have made, by our marker. Resolves
-   * to null when there is none (yet). Absent where a platform cannot be searched (Telegram):
-   * those stay unconfirmed for a person to check.
+   * Read-only: the remote posts an unconfirmed call may have made (our marker, or the exact
+   * text where a platform keeps no marker), made after `sentAt`, newest first; empty when there
+   * is none (yet). The caller skips posts another publication already holds. Absent where a
+   * platform cannot be searched (Telegram): those stay unconfirmed for a person to check.
    */
-  lookup?(item: PublishItem, credentials: C, context?: PublishContext<C>): Promise<PublishResult | null>
+  lookup?(item: PublishItem, credentials: C, context?: PublishContext<C>): Promise<PublishResult[]>
 }

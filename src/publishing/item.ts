@@ -42,10 +42,11 @@ const keyword = (k: number | Keyword | null | undefined): Keyword | null => (typ
 export function publishItemFor(
   platform: string,
   content: { article?: Article; post?: Post },
-  publication: Pick<Publication, 'id' | 'plannedAt'>,
+  publication: Pick<Publication, 'id' | 'plannedAt' | 'marker' | 'sentAt'>,
   now = Date.now(),
 ): PublishItem {
-  const marker = String(publication.id)
+  const marker = publication.marker ?? ''
+  const sentAt = publication.sentAt ?? null
   const publishAt = new Date(publication.plannedAt).getTime() > now + 60_000 ? publication.plannedAt : null
   if (content.article) {
     const a = content.article
@@ -71,9 +72,10 @@ export function publishItemFor(
       publishAt,
       images: mediaItems(a.images),
       marker,
+      sentAt,
     }
   }
   const p = content.post!
   const variant = p.variants?.find((v) => v.platform === platform)
-  return { kind: 'post', title: p.title, text: variant?.text ?? '', images: mediaItems(p.media), marker, publishAt }
+  return { kind: 'post', title: p.title, text: variant?.text ?? '', images: mediaItems(p.media), marker, sentAt, publishAt }
 }

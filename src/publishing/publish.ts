@@ -11,7 +11,9 @@ import { PublishError, type FailureKind, type PublishContext, type PublishResult
 import { CONNECTORS } from './connectors'
 import { publishItemFor } from './item'
 import { acquirePublishPermit } from './limits'
+import { stampMarker } from './marker'
 import { claimPublication, settlePublication } from './publications'
+import { notifyUnconfirmed } from './unconfirmed'
 
 /** Retries of a retryable failure, then the publication fails with its reason. */
 export const MAX_PUBLISH_ATTEMPTS = 5
@@ -85,12 +87,16 @@ async function publishClaimed(
   const content = await payload.findByID({ collection, id: idOf(publication.article ?? publication.post)!, depth: 1, overrideAccess: true })
   const fail = async (status: 'failed' | 'unconfirmed', reason: string, kind?: FailureKind): Promise<PublishOutcome> => {
     await settlePublication(payload, publicationId, { status, message: reason })
+    if (status === 'unconfirmed') {
+      await notifyUnconfirmed(payload, publicationId)
+      return { result: status, reason }
+    }
     await notifyAccount(
       payload,
       account.id,
       `notify.publication_${status}`,
       { title: content?.title ?? `#${publicationId}`, connection: connection.displayName, reason },
-      { buttons: fixButtons(status, kind, publicationId, connection, collection, content?.id) },
+      { buttons: fixButtons(kind, publicationId, connection, collection, content?.id) },
     )
     return { result: status, reason }
   }
@@ -106,9 +112,12 @@ async function publishClaimed(
     return fail('failed', `${t(language, 'publish.invalid')} ${problems.map((code) => t(language, code)).join(' ')}`, 'bad_request')
   }
 
+  // The marker is stored before the call, so a lookup can recognise what this call makes.
+  const stamp = await stampMarker(payload, publicationId)
+  if (!stamp) return { result: 'skipped' }
   let result: PublishResult
   try {
-    result = await connector.publish(item, openCredentials(connection), publishContext(payload, connection.id))
+    result = await connector.publish({ ...item, ...stamp }, openCredentials(connection), publishContext(payload, connection.id))
   } catch (error) {
     const failure = error instanceof PublishError ? error : new PublishError('unconfirmed', 'publish.unknown', String(error))
     const reason = failureReason(language, failure)
@@ -148,12 +157,11 @@ export async function markContentPublished(payload: Payload, collection: 'articl
 }
 
 /**
- * What the customer can do about a failed or unconfirmed publication, as bot buttons: reconnect
- * (the connection's card, with its test and fix), edit (the content's card), or send it again
- * (failed only: an unconfirmed one may already be out, so a person checks it first).
+ * What the customer can do about a failed publication, as bot buttons: reconnect (the
+ * connection's card, with its test and fix), edit (the content's card), or send it again.
+ * An unconfirmed one has its own buttons (`notifyUnconfirmed`): it may already be out.
  */
 export function fixButtons(
-  status: 'failed' | 'unconfirmed',
   kind: FailureKind | undefined,
   publicationId: number,
   connection: Pick<Connection, 'id'>,
@@ -163,6 +171,6 @@ export function fixButtons(
   const buttons: NoticeButton[] = []
   if (kind === 'reauth' || kind === 'disconnected') buttons.push({ key: 'fix.reconnect', data: `n:o:${connection.id}` })
   if (kind === 'bad_request' && contentId) buttons.push({ key: 'fix.edit', data: `c:o:${collection === 'articles' ? 'a' : 'p'}:${contentId}` })
-  if (status === 'failed') buttons.push({ key: 'fix.retry', data: `u:r:${publicationId}` })
+  buttons.push({ key: 'fix.retry', data: `u:r:${publicationId}` })
   return buttons
 }

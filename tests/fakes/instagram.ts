@@ -19,7 +19,7 @@ export async function startFakeInstagram(options: { igUserId?: string; token?: s
     /** A container whose media Meta cannot process ends in ERROR. */
     failProcessing: false,
     containers: new Map<string, Container>(),
-    media: [] as { id: string; caption: string; children: string[]; imageUrls: string[] }[],
+    media: [] as { id: string; caption: string; children: string[]; imageUrls: string[]; timestamp: string }[],
   }
   let nextId = 900_000
   const graphError = (status: number, code: number, message: string, subcode?: number): Reply =>
@@ -78,11 +78,20 @@ export async function startFakeInstagram(options: { igUserId?: string; token?: s
             caption: container.caption ?? '',
             children,
             imageUrls: children.length ? children.map((c) => state.containers.get(c)!.imageUrl!) : [container.imageUrl!],
+            timestamp: new Date().toISOString().replace(/\.\d+Z$/, '+0000'),
           })
           return json(200, { id })
         }
-        case 'GET /media':
-          return json(200, { data: [...state.media].reverse().map((m) => ({ id: m.id, caption: m.caption, permalink: permalink(m.id) })), paging: {} })
+        case 'GET /media': {
+          // Newest first, `limit` per page, cursor paging with `after` (here: the offset, base64).
+          const limit = Math.min(Number(call.query.get('limit') ?? 25), 100)
+          const from = Number(Buffer.from(call.query.get('after') ?? '', 'base64').toString() || 0)
+          const all = [...state.media].reverse()
+          const data = all.slice(from, from + limit).map((m) => ({ id: m.id, caption: m.caption, permalink: permalink(m.id), timestamp: m.timestamp }))
+          const after = Buffer.from(String(from + limit)).toString('base64')
+          const more = from + limit < all.length
+          return json(200, { data, paging: { cursors: { before: Buffer.from(String(from)).toString('base64'), after }, ...(more ? { next: `${call.path}?after=${after}` } : {}) } })
+        }
         default:
           return graphError(400, 100, 'Unsupported request', 33)
       }

@@ -4,9 +4,9 @@ import { json, startFakeServer } from './http'
  * Pinterest API v5: Bearer access tokens (401 `{ code: 2, message }` when unknown or expired),
  * POST /v5/oauth/token with Basic client auth for refresh_token grants (rotating the refresh
  * token only when `rotateRefreshToken`), POST /v5/pins with base64 or URL media, GET board
- * pins, the user account and a board. Knob keys: `POST /v5/pins`, `POST /v5/oauth/token`, ...
+ * pins (newest first, `page_size` up to 250, `bookmark` cursor), the user account and a board. Knob keys: `POST /v5/pins`, `POST /v5/oauth/token`, ...
  */
-export type Pin = { id: string; board_id: string; title: string; description: string; link?: string; note?: string; alt_text?: string; imageBytes: number }
+export type Pin = { id: string; board_id: string; title: string; description: string; link?: string; note?: string; alt_text?: string; created_at: string; imageBytes: number }
 
 export async function startFakePinterest(options: { clientId?: string; clientSecret?: string; boardId?: string } = {}) {
   const clientId = options.clientId ?? 'pf-client'
@@ -47,8 +47,14 @@ export async function startFakePinterest(options: { clientId?: string; clientSec
       if (call.method === 'GET' && board) {
         if (board[1] !== boardId) return json(404, { code: 40, message: 'Board not found.' })
         if (!board[2]) return json(200, { id: boardId, name: 'Кофе' })
-        const items = [...state.pins].reverse().slice(0, Number(call.query.get('page_size') ?? 25))
-        return json(200, { items: items.map(({ imageBytes: _b, ...pin }) => pin), bookmark: null })
+        // Newest first; `bookmark` is an opaque cursor (here: the offset of the next page).
+        const size = Number(call.query.get('page_size') ?? 25)
+        if (!Number.isInteger(size) || size < 1 || size > 250) return json(400, { code: 1, message: 'page_size must be between 1 and 250' })
+        const from = Number(Buffer.from(call.query.get('bookmark') ?? '', 'base64url').toString() || 0)
+        const all = [...state.pins].reverse()
+        const items = all.slice(from, from + size)
+        const bookmark = from + size < all.length ? Buffer.from(String(from + size)).toString('base64url') : null
+        return json(200, { items: items.map(({ imageBytes: _b, ...pin }) => pin), bookmark })
       }
       if (call.method === 'POST' && call.path === '/v5/pins') {
         const b = call.body as Record<string, unknown>
@@ -67,10 +73,11 @@ export async function startFakePinterest(options: { clientId?: string; clientSec
           link: b.link as string | undefined,
           note: b.note as string | undefined,
           alt_text: b.alt_text as string | undefined,
+          created_at: new Date().toISOString().slice(0, 19),
           imageBytes: bytes,
         }
         state.pins.push(pin)
-        return json(201, { id: pin.id, board_id: boardId, title: pin.title, description: pin.description, link: pin.link ?? null, created_at: new Date().toISOString() })
+        return json(201, { id: pin.id, board_id: boardId, title: pin.title, description: pin.description, link: pin.link ?? null, created_at: pin.created_at })
       }
       return json(404, { code: 404, message: 'Not found' })
     },

@@ -60,7 +60,9 @@ export async function startFakeVk(options: { groupId?: number; token?: string } 
           return json(200, { response: { post_id: post.id } })
         }
         case 'wall.get': {
-          const items = [...state.posts].reverse().slice(0, Number(p.count ?? 20))
+          if (Number(p.count ?? 20) > 100) return vkError(100, 'One of the parameters specified was missing or invalid: count should be less or equal to 100', p)
+          const offset = Number(p.offset ?? 0)
+          const items = [...state.posts].reverse().slice(offset, offset + Number(p.count ?? 20))
           return json(200, { response: { count: state.posts.length, items: items.map(({ guid: _guid, attachments: _a, ...post }) => post) } })
         }
         default:

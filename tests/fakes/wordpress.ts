@@ -2,10 +2,15 @@ import { json, startFakeServer, type Reply } from './http'
 
 /**
  * A WordPress site's REST API (/wp-json/wp/v2) with application-password Basic auth: users/me,
- * categories and tags (term_exists on duplicates), raw media uploads, posts (create, search in
- * raw content with context=edit) and the posts route's OPTIONS schema listing writable meta
- * (Yoast's or Rank Math's when `seo` says the site exposes them). Errors have WordPress's
- * `{ code, message, data: { status } }` shape. Knob keys: `POST /posts`, `GET /users/me`, ...
+ * categories and tags (term_exists on duplicates), raw media uploads, posts and the posts
+ * route's OPTIONS schema listing writable meta (Yoast's or Rank Math's when `seo` says the site
+ * exposes them). Listing posts follows the REST reference: `search` matches every term as a
+ * case-insensitive substring of the title, excerpt or content; `status` (default publish),
+ * `after`/`before` on the post date (the site runs on UTC), newest first; `per_page` 1-100
+ * (default 10) and `page`, with X-WP-Total/X-WP-TotalPages and `rest_post_invalid_page_number`
+ * past the last page; `context=edit` adds raw title and content; `_fields` trims the answer.
+ * Errors have WordPress's `{ code, message, data: { status } }` shape. Knob keys: `POST /posts`,
+ * `GET /users/me`, ...
  */
 export type WpPost = {
   id: number
@@ -18,7 +23,15 @@ export type WpPost = {
   tags: number[]
   featured_media: number
   meta: Record<string, string>
-  date_gmt?: string
+  /** When it was (or will be) published, UTC without a zone as WordPress writes it. */
+  date_gmt: string
+}
+
+const wpDate = (instant: Date) => instant.toISOString().slice(0, 19)
+
+/** WP_Query's search terms: quoted phrases kept whole, otherwise split on spaces, commas and plus signs. */
+function searchTerms(search: string): string[] {
+  return (search.match(/".*?("|$)|((?<=[\t ",+])|^)[^\t ",+]+/g) ?? []).map((term) => term.replace(/^"|"$/g, '').trim()).filter(Boolean)
 }
 
 export async function startFakeWordpress(options: { username?: string; password?: string; seo?: 'yoast' | 'rankmath' | null } = {}) {
@@ -104,16 +117,44 @@ export async function startFakeWordpress(options: { username?: string; password?
           tags: (b.tags as number[]) ?? [],
           featured_media: Number(b.featured_media ?? 0),
           meta,
-          date_gmt: b.date_gmt as string | undefined,
+          date_gmt: typeof b.date_gmt === 'string' ? b.date_gmt : wpDate(new Date()),
         }
         state.posts.push(post)
         return json(201, { id: post.id, link: `${base}/${post.slug}/`, status: post.status, slug: post.slug })
       }
       if (route === '/posts' && call.method === 'GET') {
-        const search = call.query.get('search') ?? ''
-        const found = state.posts.filter((p) => p.content.includes(search) || p.title.includes(search))
+        const perPage = Number(call.query.get('per_page') ?? 10)
+        const page = Number(call.query.get('page') ?? 1)
+        if (!Number.isInteger(perPage) || perPage < 1 || perPage > 100) return wpError(400, 'rest_invalid_param', 'Invalid parameter(s): per_page', { params: { per_page: 'per_page must be between 1 (inclusive) and 100 (inclusive)' } })
+        if (!Number.isInteger(page) || page < 1) return wpError(400, 'rest_invalid_param', 'Invalid parameter(s): page')
+        const statuses = (call.query.get('status') ?? 'publish').split(',')
+        const terms = searchTerms(call.query.get('search') ?? '').map((term) => term.toLowerCase())
+        const after = call.query.get('after')
+        const before = call.query.get('before')
+        const at = (value: string) => new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`).getTime()
+        const found = state.posts
+          .filter((p) => statuses.includes(p.status) || statuses.includes('any'))
+          .filter((p) => terms.every((term) => [p.title, p.excerpt, p.content].some((field) => field.toLowerCase().includes(term))))
+          .filter((p) => (!after || at(p.date_gmt) > at(after)) && (!before || at(p.date_gmt) < at(before)))
+          .sort((a, b) => at(b.date_gmt) - at(a.date_gmt) || b.id - a.id)
+        const totalPages = Math.ceil(found.length / perPage)
+        if (page > totalPages && found.length > 0) return wpError(400, 'rest_post_invalid_page_number', 'The page number requested is larger than the number of pages available.')
         const edit = call.query.get('context') === 'edit'
-        return json(200, found.map((p) => ({ id: p.id, link: `${base}/${p.slug}/`, content: edit ? { raw: p.content, rendered: p.content } : { rendered: p.content } })))
+        const fields = call.query.get('_fields')?.split(',')
+        const shown = found.slice((page - 1) * perPage, page * perPage).map((p) => {
+          const full: Record<string, unknown> = {
+            id: p.id,
+            date_gmt: p.date_gmt,
+            status: p.status,
+            slug: p.slug,
+            link: `${base}/${p.slug}/`,
+            title: edit ? { raw: p.title, rendered: p.title } : { rendered: p.title },
+            content: edit ? { raw: p.content, rendered: p.content, protected: false } : { rendered: p.content, protected: false },
+            excerpt: edit ? { raw: p.excerpt, rendered: p.excerpt } : { rendered: p.excerpt },
+          }
+          return fields ? Object.fromEntries(Object.entries(full).filter(([key]) => fields.includes(key))) : full
+        })
+        return json(200, shown, { 'X-WP-Total': String(found.length), 'X-WP-TotalPages': String(totalPages) })
       }
       return wpError(404, 'rest_no_route', 'No route was found matching the URL and request method.')
     },

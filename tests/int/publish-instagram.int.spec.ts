@@ -188,6 +188,23 @@ describe('publishing to Instagram', () => {
     expect(published('ig-7')).toHaveLength(1)
   })
 
+  it('the same caption from two publications: a lookup never takes the other one\'s post, and finds its own behind a page of newer ones', async () => {
+    const { publication: first } = await scheduledPost('Зерно недели · ig-9', { media: [(await image()).id] })
+    expect(await publishOne(payload, first.id)).toMatchObject({ result: 'published' })
+    const { publication: second } = await scheduledPost('Зерно недели · ig-9', { media: [(await image()).id] })
+    ig.fail('POST /media_publish', { hang: 'drop' })
+    expect(await publishOne(payload, second.id)).toMatchObject({ result: 'unconfirmed' })
+    expect(await resolveUnconfirmed(payload, second.id)).toBe('not_found')
+
+    const { publication: third } = await scheduledPost('Обжарка недели · ig-10', { media: [(await image()).id] })
+    ig.fail('POST /media_publish', { hang: 'after' })
+    expect(await publishOne(payload, third.id)).toMatchObject({ result: 'unconfirmed' })
+    const [ours] = published('ig-10')
+    for (let i = 0; i < 60; i++) ig.state.media.push({ ...ours, id: `77${i}`, caption: `Другое · ${i}` })
+    expect(await resolveUnconfirmed(payload, third.id)).toBe('found')
+    expect((await publication(third.id)).remoteId).toBe(ours.id)
+  })
+
   it('a PNG fails before any call: the Graph API publishes JPEG only', async () => {
     const { publication: pub } = await scheduledPost('ig-8', { media: [(await image('png')).id] })
     const calls = ig.calls.length

@@ -87,7 +87,7 @@ describe('publishing to Pinterest', () => {
     const { publication: pub } = await scheduledPin('Рецепт идеального капучино · pin-1')
     expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
     const [made] = pinsWith('pin-1')
-    expect(made).toMatchObject({ board_id: pin.boardId, title: 'Капучино Рецепт идеального капучино · pin-1', alt_text: 'Чашка капучино', note: `postforge-publication-${pub.id}` })
+    expect(made).toMatchObject({ board_id: pin.boardId, title: 'Капучино Рецепт идеального капучино · pin-1', alt_text: 'Чашка капучино', note: `postforge-publication-${(await publication(pub.id)).marker}` })
     expect(made.imageBytes).toBeGreaterThan(50)
     expect(pin.callsTo('POST /v5/pins').at(-1)!.headers.authorization).toBe(`Bearer ${ACCESS}`)
     expect(await publication(pub.id)).toMatchObject({ status: 'published', remoteId: made.id, remoteUrl: `https://www.pinterest.com/pin/${made.id}/` })

@@ -83,7 +83,8 @@ describe('publishing to a VK community wall', () => {
     expect(vk.callsTo('photos.saveWallPhoto')[0].body).toMatchObject({ group_id: String(vk.groupId), caption: 'Латте', v: '5.199' })
     const [wall] = wallPosts('vk-1')
     expect(wall.attachments).toEqual([`photo-${vk.groupId}_${vk.state.photos.at(-1)!.id}`])
-    expect(vk.callsTo('wall.post').at(-1)!.body).toMatchObject({ owner_id: `-${vk.groupId}`, from_group: '1', guid: `postforge-publication-${pub.id}` })
+    // The guid (VK drops a repeat within an hour) is the publication's stored random marker.
+    expect(vk.callsTo('wall.post').at(-1)!.body).toMatchObject({ owner_id: `-${vk.groupId}`, from_group: '1', guid: `postforge-publication-${(await publication(pub.id)).marker}` })
 
     const fresh = await publication(pub.id)
     expect(fresh).toMatchObject({ status: 'published', remoteId: `-${vk.groupId}_${wall.id}`, remoteUrl: `https://vk.com/wall-${vk.groupId}_${wall.id}` })
@@ -147,6 +148,24 @@ describe('publishing to a VK community wall', () => {
     expect(await publication(pub.id)).toMatchObject({ status: 'published', remoteId: `-${vk.groupId}_${wall.id}` })
     expect(vk.callsTo('wall.post').filter((c) => String(c.body.message).includes('vk-6'))).toHaveLength(1)
     expect(vk.callsTo('wall.get').length).toBeGreaterThan(0)
+  })
+
+  it('the same text from two publications: a lookup never takes the other one\'s post, nor a post older than its first call', async () => {
+    const { publication: first } = await scheduledPost('Скидка 10% на зерно · vk-9')
+    expect(await publishOne(payload, first.id)).toMatchObject({ result: 'published' })
+    const { publication: second } = await scheduledPost('Скидка 10% на зерно · vk-9')
+    vk.fail('wall.post', { hang: 'drop' })
+    expect(await publishOne(payload, second.id)).toMatchObject({ result: 'unconfirmed' })
+    expect(await resolveUnconfirmed(payload, second.id)).toBe('not_found')
+
+    // A post with our text from a day ago was not made by this call.
+    const [earlier] = wallPosts('vk-9')
+    vk.state.posts.unshift({ ...earlier, id: 1, text: 'Вчерашний анонс · vk-10', date: Math.floor(Date.now() / 1000) - 86_400 })
+    const { publication: third } = await scheduledPost('Вчерашний анонс · vk-10')
+    vk.fail('wall.post', { hang: 'drop' })
+    expect(await publishOne(payload, third.id)).toMatchObject({ result: 'unconfirmed' })
+    expect(await resolveUnconfirmed(payload, third.id)).toBe('not_found')
+    expect((await publication(third.id)).status).toBe('unconfirmed')
   })
 
   it('an unconfirmed post that never reached the wall stays unconfirmed for a person', async () => {

@@ -1,11 +1,16 @@
+import { sql } from '@payloadcms/db-postgres'
 import { Logger, makeWorkerUtils, run, type Runner, type WorkerUtils } from 'graphile-worker'
 import type { Payload } from 'payload'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { buildTaskList } from '../../src/jobs/taskList'
+import { idOf } from '../../src/lib/ids'
 import { reloadEnv } from '../../src/lib/env'
 import { resetNotifier } from '../../src/notify/telegram'
+import { wordpressConnector } from '../../src/publishing/connectors/wordpress'
+import { publishItemFor } from '../../src/publishing/item'
+import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
 import { startFakeTelegram } from '../fakes/telegramBotApi'
@@ -129,7 +134,10 @@ describe('publishing to WordPress', () => {
     const [post] = postsWith('wp-1')
     expect(post).toMatchObject({ status: 'publish', slug: 'kak-vybrat-kofemolku', excerpt: 'Коротко о жерновах.', categories: [5] })
     expect(post.content).toContain('<p>Жернова важнее мотора wp-1.</p>')
-    expect(post.content).toContain(`<!-- postforge-publication-${pub.id} -->`)
+    // The marker is random per publication and stored before the call, never just the database id.
+    const { marker } = await publication(pub.id)
+    expect(marker).toMatch(new RegExp(`^${pub.id}-[0-9a-f]{16}$`))
+    expect(post.content).toContain(`<!-- postforge-publication-${marker} -->`)
     expect(post.meta).toEqual({ _yoast_wpseo_title: 'Кофемолка: как выбрать', _yoast_wpseo_metadesc: 'Жернова, помол и цена: что важно при выборе кофемолки.' })
     expect(wp.state.terms.tags.map((tag) => tag.name)).toContain('кофемолка жерновая')
     expect(post.tags).toEqual([wp.state.terms.tags.find((tag) => tag.name === 'кофемолка жерновая')!.id])
@@ -158,7 +166,11 @@ describe('publishing to WordPress', () => {
     wp.fail('POST /posts', { status: 429, body: { code: 'too_many_requests', message: 'Slow down' }, headers: { 'Retry-After': '300' } })
     const before = Date.now()
     await utils.addJob('publication.publish', { publicationId: pub.id }, { jobKey: `publish:${pub.id}`, maxAttempts: 1 })
-    const [retry] = await waitFor(async () => ((await jobs(`publish:${pub.id}:retry`)).length ? jobs(`publish:${pub.id}:retry`) : undefined))
+    // The retry moves the publication's one job (same key) to the Retry-After instant.
+    const [retry] = await waitFor(async () => {
+      const found = await jobs(`publish:${pub.id}`)
+      return found.some((job) => new Date(job.run_at).getTime() > before + 60_000) ? found : undefined
+    })
     expect(new Date(retry.run_at).getTime()).toBeGreaterThanOrEqual(before + 300_000)
     expect(new Date(retry.run_at).getTime()).toBeLessThan(Date.now() + 310_000)
     const fresh = await publication(pub.id)
@@ -216,6 +228,66 @@ describe('publishing to WordPress', () => {
     expect(postsWith('wp-6')).toHaveLength(1)
     expect(wp.callsTo('POST /posts').filter((c) => String(c.body.title).includes('wp-6'))).toHaveLength(1)
     await waitFor(async () => ((await payload.findByID({ collection: 'articles', id: article.id })).workflowStatus === 'published' ? true : undefined))
+  })
+
+  it('a recreated database (or a staging copy) on the same site does not take the other installation\'s post for its own', async () => {
+    // The old installation published publication N; the database was then recreated, so a new
+    // publication got the same id N, and its call never reached the site.
+    const { publication: before } = await scheduledArticle('wp-9')
+    expect(await publishOne(payload, before.id)).toMatchObject({ result: 'published' })
+    await payload.delete({ collection: 'publications', id: before.id, overrideAccess: true })
+    const { publication: again } = await scheduledArticle('wp-9')
+    await payload.db.drizzle.execute(sql`update publications set id = ${before.id} where id = ${again.id}`)
+    wp.fail('POST /posts', { hang: 'drop' })
+    expect(await publishOne(payload, before.id)).toMatchObject({ result: 'unconfirmed' })
+    expect(postsWith('wp-9')).toHaveLength(1)
+
+    expect(await resolveUnconfirmed(payload, before.id)).toBe('not_found')
+    expect((await publication(before.id)).status).toBe('unconfirmed')
+  })
+
+  it('two installations publishing on one site each find only their own post', async () => {
+    const { article, publication: pub } = await scheduledArticle('wp-10')
+    const item = publishItemFor('wordpress', { article: await payload.findByID({ collection: 'articles', id: article.id, depth: 1 }) }, pub)
+    const credentials = { siteUrl: wp.url, username: wp.username, applicationPassword: wp.password }
+    const staging = { ...item, marker: `${pub.id}-${'a'.repeat(16)}` }
+    const production = { ...item, marker: `${pub.id}-${'b'.repeat(16)}` }
+    const made = await wordpressConnector.publish(staging, credentials)
+    expect(await wordpressConnector.lookup!(production, credentials)).toEqual([])
+    const other = await wordpressConnector.publish(production, credentials)
+    expect(await wordpressConnector.lookup!(staging, credentials)).toEqual([made])
+    expect(await wordpressConnector.lookup!(production, credentials)).toEqual([other])
+  })
+
+  it('finds its post behind more than a page of near matches, and a longer marker containing ours never counts', async () => {
+    const { publication: pub } = await scheduledArticle('wp-11')
+    wp.fail('POST /posts', { hang: 'after' })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'unconfirmed' })
+    const [ours] = postsWith('wp-11')
+    const token = /<!-- (postforge-\S+) -->/.exec(ours.content)![1]
+    // Newer posts whose marker starts with ours (publication 1 vs 12), and one quoting our
+    // marker under another title: the search returns them all, first.
+    for (let i = 0; i < 120; i++) {
+      wp.state.posts.push({ ...ours, id: 10_000 + i, slug: `near-${i}`, content: `<p>x</p>\n<!-- ${token}${i} -->` })
+    }
+    wp.state.posts.push({ ...ours, id: 20_000, slug: 'copy', title: 'Someone else', content: ours.content })
+    expect(await resolveUnconfirmed(payload, pub.id)).toBe('found')
+    expect((await publication(pub.id)).remoteId).toBe(String(ours.id))
+    const searches = wp.callsTo('GET /posts')
+    expect(searches.length).toBeGreaterThanOrEqual(2)
+    expect(searches.at(-1)!.query.get('per_page')).toBe('100')
+  })
+
+  it('a marker that only starts with ours does not confirm', async () => {
+    const { publication: pub } = await scheduledArticle('wp-12')
+    wp.fail('POST /posts', { hang: 'drop' })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'unconfirmed' })
+    const fresh = await publication(pub.id)
+    const item = publishItemFor('wordpress', { article: await payload.findByID({ collection: 'articles', id: idOf(fresh.article)!, depth: 1 }) }, fresh)
+    const longer = { ...item, marker: `${item.marker}2` }
+    await wordpressConnector.publish(longer, { siteUrl: wp.url, username: wp.username, applicationPassword: wp.password })
+    expect(await resolveUnconfirmed(payload, pub.id)).toBe('not_found')
+    expect((await publication(pub.id)).status).toBe('unconfirmed')
   })
 
   it('content WordPress would refuse fails before any call, with a clear reason', async () => {

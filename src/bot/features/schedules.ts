@@ -21,10 +21,12 @@ import {
 import { idOf } from '../../lib/ids'
 import type { Publication, Schedule } from '../../payload-types'
 import { getProject } from '../../projects/service'
+import { markPublishedAs, publishAgainAs, unconfirmedButtons } from '../../publishing/unconfirmed'
 import type { Weekday } from '../../scheduling/slots'
 import { fromLocal, toLocal } from '../../scheduling/zoned'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
+import { plain } from '../errors'
 import { startFlow, type FlowDef, type FlowState, type FlowStep } from '../flows/engine'
 import { addPager, esc, show, truncate } from '../ui'
 import { PLATFORM_ICON } from './connections'
@@ -138,6 +140,59 @@ onButton(schedules, 'u:r', z.tuple([Id]), async (ctx, [id]) => {
   ctx.log.info({ publication: id }, 'publication sent again')
   await ctx.answerCallbackQuery({ text: ctx.t('pub.retried') })
   await ctx.editMessageReplyMarkup({ reply_markup: undefined }).catch(() => undefined)
+})
+
+
+/** An unconfirmed publication is settled once: a later press on an old notice says how it ended. */
+async function unconfirmedOf(ctx: BotContext, id: number): Promise<Publication | null> {
+  const publication = await getPublication(ctx.deps.payload, accountOf(ctx), id)
+  if (publication.status === 'unconfirmed') return publication
+  await ctx.answerCallbackQuery({ text: ctx.t('pub.not_unconfirmed', { status: ctx.t(`pub.status.${publication.status}`) }), show_alert: true })
+  return null
+}
+
+function connectionName(publication: Publication): string {
+  return typeof publication.connection === 'object' ? publication.connection.displayName : ''
+}
+
+/** "It is published" on an unconfirmed notice: the customer says it went out (recorded as theirs). */
+onButton(schedules, 'u:y', z.tuple([Id]), async (ctx, [id]) => {
+  const publication = await unconfirmedOf(ctx, id)
+  if (!publication) return
+  await markPublishedAs(ctx.deps.payload, accountOf(ctx), id)
+  ctx.log.info({ publication: id }, 'unconfirmed publication marked published by the customer')
+  const text = ctx.t('pub.marked_published', { title: publicationTitle(publication) })
+  await ctx.answerCallbackQuery({ text: plain(text) })
+  await show(ctx, text)
+})
+/** "Publish again" on an unconfirmed notice asks first: the first attempt may be out already. */
+onButton(schedules, 'u:a', z.tuple([Id]), async (ctx, [id]) => {
+  const publication = await unconfirmedOf(ctx, id)
+  if (!publication) return
+  const keyboard = new InlineKeyboard().text(ctx.t('pub.again_yes'), cb('u:ay', id)).row().text(ctx.t('pub.again_no'), cb('u:u', id))
+  await show(ctx, ctx.t('pub.again_confirm', { title: publicationTitle(publication), connection: connectionName(publication) }), keyboard)
+})
+onButton(schedules, 'u:ay', z.tuple([Id]), async (ctx, [id]) => {
+  const publication = await unconfirmedOf(ctx, id)
+  if (!publication) return
+  await publishAgainAs(ctx.deps.payload, accountOf(ctx), id)
+  ctx.log.info({ publication: id }, 'unconfirmed publication sent again by the customer')
+  const text = ctx.t('pub.again_queued', { title: publicationTitle(publication) })
+  await ctx.answerCallbackQuery({ text: plain(text) })
+  await show(ctx, text)
+})
+/** Back from the question: the unconfirmed notice with its buttons, as it was. */
+onButton(schedules, 'u:u', z.tuple([Id]), async (ctx, [id]) => {
+  const publication = await unconfirmedOf(ctx, id)
+  if (!publication) return
+  const text = ctx.t('notify.publication_unconfirmed', {
+    title: publicationTitle(publication),
+    connection: connectionName(publication),
+    reason: publication.lastError || ctx.t('publish.unconfirmed'),
+  })
+  const keyboard = new InlineKeyboard()
+  for (const button of unconfirmedButtons(publication)) if ('data' in button) keyboard.text(ctx.t(button.key), button.data).row()
+  await show(ctx, esc(text), keyboard)
 })
 
 onButton(schedules, 'u:c', z.tuple([Id]), async (ctx, [id]) => {

@@ -1,11 +1,14 @@
 import type { Payload, TypedUser } from 'payload'
 import React from 'react'
 
+import { PublicationActions } from './PublicationActions'
+
 type Props = { payload: Payload; user?: TypedUser | null }
 
 /**
- * Under the review queue: publications that need a person (failed or unconfirmed) and
- * connections that need reconnecting, newest first, each linked to the item.
+ * Under the review queue: publications that need a person (failed or unconfirmed, with the
+ * decision at hand for editors) and connections that need reconnecting, newest first, each
+ * linked to the item.
  */
 export async function PublishingAlerts({ payload, user }: Props) {
   if (!user || user.collection !== 'users') return null
@@ -30,6 +33,7 @@ export async function PublishingAlerts({ payload, user }: Props) {
     }),
   ])
   if (publications.totalDocs === 0 && connections.totalDocs === 0) return null
+  const canSettle = (user.roles ?? []).some((role) => role === 'admin' || role === 'editor')
   const title = (value: unknown) => (value && typeof value === 'object' ? String((value as { title?: string; displayName?: string; name?: string }).title ?? (value as { displayName?: string }).displayName ?? (value as { name?: string }).name ?? '') : '')
   return (
     <section className="publishing-alerts" aria-labelledby="publishing-alerts-title" style={{ marginBottom: 'calc(var(--base) * 2)' }}>
@@ -41,6 +45,7 @@ export async function PublishingAlerts({ payload, user }: Props) {
               {p.status === 'failed' ? 'Failed' : 'Unconfirmed'}: {title(p.article) || title(p.post)} → {title(p.connection)}
             </a>
             {p.lastError && <div style={{ opacity: 0.8 }}>{p.lastError}</div>}
+            {canSettle && <PublicationActions id={p.id} status={p.status as 'failed' | 'unconfirmed'} title={title(p.article) || title(p.post)} />}
           </li>
         ))}
         {connections.docs.map((c) => (

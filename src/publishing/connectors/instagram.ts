@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
 
 import { env } from '../../lib/env'
-import type { Connector, PublishItem } from '../connector'
-import { PublishError } from '../connector'
+import type { Connector, PublishItem, PublishResult } from '../connector'
+import { lookupSince, PublishError } from '../connector'
 import type { Credentials } from '../credentials'
 import { httpCall, statusFailure, trimSlash, type HttpAnswer } from '../http'
 import { PLATFORM_TEXT_LIMITS } from '../platforms'
@@ -22,6 +22,13 @@ const GraphError = z.object({
   error: z.object({ message: z.string(), code: z.number().optional(), error_subcode: z.number().optional(), is_transient: z.boolean().optional() }),
 })
 const Created = z.object({ id: z.string() })
+const MediaPage = z.object({
+  data: z.array(z.object({ id: z.string(), caption: z.string().nullish(), permalink: z.string().nullish(), timestamp: z.string().nullish() })),
+  paging: z.object({ cursors: z.object({ after: z.string().optional() }).optional(), next: z.string().optional() }).optional(),
+})
+/** Media pages a lookup reads at most, newest first. */
+const LOOKUP_PAGES = 4
+const LOOKUP_PAGE_SIZE = 50
 
 const base = () => trimSlash(env().INSTAGRAM_GRAPH_BASE)
 
@@ -125,11 +132,22 @@ export const instagramConnector: Connector<InstagramCredentials> = {
   async lookup(item, { accessToken, igUserId }) {
     const caption = captionOf(item)
     // A caption-less post cannot be told apart from others: a person checks it.
-    if (!caption) return null
-    const media = z
-      .object({ data: z.array(z.object({ id: z.string(), caption: z.string().nullish(), permalink: z.string().nullish() })) })
-      .safeParse(await graph(`/${igUserId}/media?fields=id,caption,permalink&limit=25`, accessToken))
-    const found = media.success ? media.data.data.find((m) => (m.caption ?? '').trim() === caption) : undefined
-    return found ? { remoteId: found.id, remoteUrl: found.permalink ?? null } : null
+    if (!caption) return []
+    const since = lookupSince(item)
+    const found: PublishResult[] = []
+    let path: string | null = `/${igUserId}/media?fields=id,caption,permalink,timestamp&limit=${LOOKUP_PAGE_SIZE}`
+    // Newest first, following the `after` cursor until the media are older than the first call.
+    for (let page = 0; path && page < LOOKUP_PAGES; page++) {
+      const media = MediaPage.safeParse(await graph(path, accessToken))
+      if (!media.success) throw new PublishError('retry', 'instagram.unreadable', 'media: unexpected answer')
+      for (const m of media.data.data) {
+        const at = m.timestamp ? Date.parse(m.timestamp) : Number.NaN
+        if ((m.caption ?? '').trim() === caption && !(at < since)) found.push({ remoteId: m.id, remoteUrl: m.permalink ?? null })
+      }
+      const after = media.data.paging?.cursors?.after
+      const older = media.data.data.some((m) => m.timestamp && Date.parse(m.timestamp) < since)
+      path = !older && after && media.data.paging?.next ? `/${igUserId}/media?fields=id,caption,permalink,timestamp&limit=${LOOKUP_PAGE_SIZE}&after=${encodeURIComponent(after)}` : null
+    }
+    return found
   },
 }

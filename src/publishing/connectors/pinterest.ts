@@ -6,8 +6,8 @@ import { z } from 'zod'
 import { env } from '../../lib/env'
 import { logger } from '../../lib/logger'
 import { redis } from '../../lib/redis'
-import type { Connector, PublishContext, PublishItem } from '../connector'
-import { markerToken, PublishError } from '../connector'
+import type { Connector, PublishContext, PublishItem, PublishResult } from '../connector'
+import { lookupSince, markerToken, PublishError } from '../connector'
 import type { Credentials } from '../credentials'
 import { basicAuth, httpCall, statusFailure, trimSlash, type HttpAnswer } from '../http'
 import { PLATFORM_TEXT_LIMITS } from '../platforms'
@@ -27,6 +27,13 @@ const Token = z.object({
   refresh_token: z.string().optional(),
 })
 const Pin = z.object({ id: z.string() })
+const BoardPins = z.object({
+  items: z.array(z.object({ id: z.string(), note: z.string().nullish(), title: z.string().nullish(), created_at: z.string().nullish() })),
+  bookmark: z.string().nullish(),
+})
+/** Board pin pages a lookup reads at most (250 pins each, the API's largest page). */
+const LOOKUP_PAGES = 4
+const LOOKUP_PAGE_SIZE = 250
 
 const base = () => trimSlash(env().PINTEREST_API_BASE)
 const pinUrl = (id: string) => `https://www.pinterest.com/pin/${id}/`
@@ -141,15 +148,30 @@ export const pinterestConnector: Connector<PinterestCredentials> = {
     throw pinterestFailure(answer, 'pins', true)
   },
   async lookup(item, stored, context) {
-    if (!stored.boardId) return null
+    if (!stored.boardId) return []
     const credentials = dueForRefresh(stored) ? await refresh(stored, context) : stored
-    const answer = await httpCall('pinterest', `${base()}/v5/boards/${encodeURIComponent(stored.boardId)}/pins?page_size=50`, {
-      headers: { Authorization: `Bearer ${credentials.accessToken}` },
-    })
-    if (answer.status !== 200) throw pinterestFailure(answer, 'board pins')
-    const pins = z.object({ items: z.array(z.object({ id: z.string(), note: z.string().nullish() })) }).safeParse(answer.json)
     const token = markerToken(item.marker)
-    const found = pins.success ? pins.data.items.find((p) => p.note === token) : undefined
-    return found ? { remoteId: found.id, remoteUrl: pinUrl(found.id) } : null
+    const title = item.title.slice(0, TITLE_LIMIT)
+    const since = lookupSince(item)
+    const found: PublishResult[] = []
+    let bookmark: string | null = null
+    // Newest first, following the bookmark until the pins are older than the first call.
+    for (let page = 0; page < LOOKUP_PAGES; page++) {
+      const query = new URLSearchParams({ page_size: String(LOOKUP_PAGE_SIZE), ...(bookmark ? { bookmark } : {}) })
+      const answer = await httpCall('pinterest', `${base()}/v5/boards/${encodeURIComponent(stored.boardId)}/pins?${query}`, {
+        headers: { Authorization: `Bearer ${credentials.accessToken}` },
+      })
+      if (answer.status !== 200) throw pinterestFailure(answer, 'board pins')
+      const pins = BoardPins.safeParse(answer.json)
+      if (!pins.success) throw new PublishError('retry', 'pinterest.unreadable', 'board pins: unexpected answer')
+      for (const pin of pins.data.items) {
+        const at = pin.created_at ? Date.parse(pin.created_at) : Number.NaN
+        // The private note holds our marker exactly; the title must be ours too.
+        if (pin.note === token && (pin.title ?? '') === title && !(at < since)) found.push({ remoteId: pin.id, remoteUrl: pinUrl(pin.id) })
+      }
+      bookmark = pins.data.bookmark ?? null
+      if (!bookmark || pins.data.items.some((pin) => pin.created_at && Date.parse(pin.created_at) < since)) break
+    }
+    return found
   },
 }

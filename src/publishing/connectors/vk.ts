@@ -3,8 +3,8 @@ import path from 'node:path'
 
 import { z } from 'zod'
 
-import type { Connector, PublishItem } from '../connector'
-import { markerToken, PublishError } from '../connector'
+import type { Connector, PublishItem, PublishResult } from '../connector'
+import { lookupSince, markerToken, PublishError } from '../connector'
 import type { Credentials } from '../credentials'
 import { httpCall, statusFailure } from '../http'
 import { PLATFORM_TEXT_LIMITS } from '../platforms'
@@ -14,14 +14,17 @@ type VkCredentials = Credentials<'vk'>
 
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif']
 const MAX_ATTACHMENTS = 10
-/** wall.get looks this far back for an unconfirmed post; a community posting more is rare. */
-const LOOKUP_DEPTH = 50
+/** wall.get pages (100 posts, its largest) a lookup reads at most. */
+const LOOKUP_PAGES = 5
+const LOOKUP_PAGE_SIZE = 100
 
 const UploadServer = z.object({ upload_url: z.url() })
 const Uploaded = z.object({ server: z.union([z.number(), z.string()]), photo: z.string().min(3), hash: z.string() })
 const SavedPhotos = z.array(z.object({ id: z.number(), owner_id: z.number() })).min(1)
 const Posted = z.object({ post_id: z.number() })
-const Wall = z.object({ items: z.array(z.object({ id: z.number(), text: z.string().optional(), date: z.number().optional() })) })
+const Wall = z.object({
+  items: z.array(z.object({ id: z.number(), text: z.string().optional(), date: z.number().optional(), is_pinned: z.union([z.number(), z.boolean()]).optional() })),
+})
 
 /** The wall text: the post's text, or an article's title and text. */
 function messageOf(item: PublishItem): string {
@@ -100,12 +103,24 @@ export const vkConnector: Connector<VkCredentials> = {
   async lookup(item, credentials) {
     const wanted = normalize(messageOf(item))
     // A photo-only post has no text to recognise it by: a person checks it.
-    if (!wanted) return null
-    const wall = Wall.safeParse(
-      await vkCall('wall.get', { owner_id: -credentials.groupId, count: LOOKUP_DEPTH, filter: 'owner' }, credentials.accessToken),
-    )
-    if (!wall.success) throw vkFailure(1, 'wall.get: unexpected answer')
-    const found = wall.data.items.find((post) => normalize(post.text ?? '') === wanted)
-    return found ? { remoteId: `-${credentials.groupId}_${found.id}`, remoteUrl: wallUrl(credentials.groupId, found.id) } : null
+    if (!wanted) return []
+    const since = lookupSince(item) / 1000
+    const found: PublishResult[] = []
+    // Newest first, page by page, until the posts are older than the first call (a pinned
+    // post comes first whatever its age, so it never ends the search).
+    for (let page = 0; page < LOOKUP_PAGES; page++) {
+      const wall = Wall.safeParse(
+        await vkCall('wall.get', { owner_id: -credentials.groupId, count: LOOKUP_PAGE_SIZE, offset: page * LOOKUP_PAGE_SIZE, filter: 'owner' }, credentials.accessToken),
+      )
+      if (!wall.success) throw vkFailure(1, 'wall.get: unexpected answer')
+      for (const post of wall.data.items) {
+        if (normalize(post.text ?? '') === wanted && (post.date ?? 0) >= since) {
+          found.push({ remoteId: `-${credentials.groupId}_${post.id}`, remoteUrl: wallUrl(credentials.groupId, post.id) })
+        }
+      }
+      const older = wall.data.items.some((post) => !post.is_pinned && (post.date ?? 0) < since)
+      if (older || wall.data.items.length < LOOKUP_PAGE_SIZE) break
+    }
+    return found
   },
 }

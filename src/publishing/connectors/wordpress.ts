@@ -4,7 +4,7 @@ import path from 'node:path'
 import { z } from 'zod'
 
 import type { Connector, PublishItem, PublishResult } from '../connector'
-import { markerToken, PublishError } from '../connector'
+import { lookupSince, markerToken, PublishError } from '../connector'
 import type { Credentials } from '../credentials'
 import { basicAuth, httpCall, statusFailure, trimSlash, type HttpAnswer } from '../http'
 import { paragraphsToHtml } from '../html'
@@ -17,6 +17,17 @@ const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
 const WpError = z.object({ code: z.string(), message: z.string().optional(), data: z.record(z.string(), z.unknown()).nullish() })
 const WpCreated = z.object({ id: z.number(), link: z.string().optional() })
 const WpTerm = z.object({ id: z.number(), name: z.string() })
+const WpFound = z.object({
+  id: z.number(),
+  link: z.string().optional(),
+  title: z.object({ raw: z.string().optional() }).optional(),
+  content: z.object({ raw: z.string().optional() }).optional(),
+})
+/** A lookup reads at most this many pages of search results (WordPress's largest page size). */
+const LOOKUP_PAGES = 10
+const LOOKUP_PAGE_SIZE = 100
+
+const sameText = (text: string) => decodeEntities(text).replace(/\s+/g, ' ').trim()
 
 function api(credentials: WpCredentials) {
   const root = `${trimSlash(credentials.siteUrl)}/wp-json/wp/v2`
@@ -201,13 +212,39 @@ export const wordpressConnector: Connector<WpCredentials> = {
     if (answer.status < 300) throw new PublishError('unconfirmed', 'wordpress.unreadable', `posts: HTTP ${answer.status}`)
     throw wpFailure(answer, 'posts', true)
   },
-  async lookup(item, credentials): Promise<PublishResult | null> {
+  async lookup(item, credentials): Promise<PublishResult[]> {
     const token = markerToken(item.marker)
-    const query = new URLSearchParams({ search: token, status: 'publish,future,draft,pending,private', context: 'edit', _fields: 'id,link,content' })
-    const answer = await api(credentials).call(`/posts?${query}`)
-    if (answer.status !== 200) throw wpFailure(answer, 'posts search')
-    const posts = z.array(z.object({ id: z.number(), link: z.string().optional(), content: z.object({ raw: z.string().optional() }).optional() })).safeParse(answer.json)
-    const found = posts.success ? posts.data.find((p) => p.content?.raw?.includes(`<!-- ${token} -->`)) : undefined
-    return found ? { remoteId: String(found.id), remoteUrl: found.link ?? null } : null
+    const comment = `<!-- ${token} -->`
+    const wanted = sameText(item.title)
+    const found: PublishResult[] = []
+    // Search matches substrings and pages hold at most 100: read every page, newest first,
+    // only posts dated after the first call (a scheduled post carries its future date).
+    for (let page = 1; page <= LOOKUP_PAGES; page++) {
+      const query = new URLSearchParams({
+        search: token,
+        status: 'publish,future,draft,pending,private',
+        context: 'edit',
+        per_page: String(LOOKUP_PAGE_SIZE),
+        page: String(page),
+        orderby: 'date',
+        order: 'desc',
+        after: new Date(lookupSince(item)).toISOString(),
+        _fields: 'id,link,title,content',
+      })
+      const answer = await api(credentials).call(`/posts?${query}`)
+      if (answer.status === 400 && WpError.safeParse(answer.json).data?.code === 'rest_post_invalid_page_number') break
+      if (answer.status !== 200) throw wpFailure(answer, 'posts search')
+      const posts = z.array(WpFound).safeParse(answer.json)
+      if (!posts.success) throw new PublishError('retry', 'wordpress.unreadable', 'posts search: unexpected answer')
+      for (const post of posts.data) {
+        // Our exact comment (a marker that merely starts with ours is another one) under our title.
+        if (post.content?.raw?.includes(comment) && sameText(post.title?.raw ?? '') === wanted) {
+          found.push({ remoteId: String(post.id), remoteUrl: post.link ?? null })
+        }
+      }
+      const pages = Number(answer.headers.get('x-wp-totalpages'))
+      if (posts.data.length < LOOKUP_PAGE_SIZE || (Number.isFinite(pages) && page >= pages)) break
+    }
+    return found
   },
 }

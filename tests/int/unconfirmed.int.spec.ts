@@ -1,0 +1,211 @@
+import { sql } from '@payloadcms/db-postgres'
+import { Logger, run, type Runner } from 'graphile-worker'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { t } from '../../src/i18n'
+import { buildTaskList } from '../../src/jobs/taskList'
+import { reloadEnv } from '../../src/lib/env'
+import { resetNotifier } from '../../src/notify/telegram'
+import type { Account, User } from '../../src/payload-types'
+import { resolveUnconfirmed } from '../../src/publishing/lookup'
+import { claimPublication } from '../../src/publishing/publications'
+import { publishOne } from '../../src/publishing/publish'
+import { publishAgainAs } from '../../src/publishing/unconfirmed'
+import { startFakeWordpress } from '../fakes/wordpress'
+import { createStaff, lexical } from '../helpers/fixtures'
+import { startHarness, TOKEN, verifiedUser, type Harness, type TestUser } from './bot-harness'
+
+// Migrated by the global set-up (see tests/helpers/workerSchemas.ts).
+const SCHEMA = 'pf_test_unconfirmed'
+let h: Harness
+let wp: Awaited<ReturnType<typeof startFakeWordpress>>
+let runner: Runner
+let user: TestUser
+let account: Account
+let editor: User
+let projectId: number
+let blogId: number
+const savedEnv = { ...process.env }
+
+beforeAll(async () => {
+  h = await startHarness('unconfirmed')
+  wp = await startFakeWordpress()
+  Object.assign(process.env, {
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_API_ROOT: h.fake.url,
+    PUBLISH_HTTP_TIMEOUT_MS: '800',
+    FETCH_ALLOW_PRIVATE: 'true',
+    GRAPHILE_WORKER_SCHEMA: SCHEMA,
+  })
+  reloadEnv()
+  resetNotifier()
+  ;({ user, account } = await verifiedUser(h))
+  editor = (await createStaff(h.payload, ['editor'])).user
+  const project = await h.payload.create({ collection: 'projects', data: { name: 'Blog', account: account.id } as never })
+  projectId = project.id
+  const blog = await h.payload.create({
+    collection: 'connections',
+    data: { displayName: 'Coffee blog', platform: 'wordpress', project: projectId, credentials: { siteUrl: wp.url, username: wp.username, applicationPassword: wp.password } } as never,
+  })
+  blogId = blog.id
+  runner = await run({
+    connectionString: process.env.DATABASE_URL,
+    schema: SCHEMA,
+    concurrency: 2,
+    taskList: buildTaskList(async () => h.payload),
+    noHandleSignals: true,
+    preset: { worker: { pollInterval: 100 } },
+    logger: new Logger(() => () => {}),
+  })
+})
+
+afterAll(async () => {
+  await runner?.stop()
+  await wp?.close()
+  process.env = savedEnv
+  reloadEnv()
+  resetNotifier()
+  await h?.close()
+})
+
+async function approvedArticle(title: string) {
+  const article = await h.payload.create({
+    collection: 'articles',
+    data: { title, project: projectId, workflowStatus: 'in_review', body: lexical(`Текст ${title}.`) } as never,
+  })
+  await h.payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, user: editor, overrideAccess: false })
+  const publication = await h.payload.create({
+    collection: 'publications',
+    data: { project: projectId, connection: blogId, article: article.id, plannedAt: new Date().toISOString() } as never,
+  })
+  return { article, publication }
+}
+
+/** A publication whose call never reached the site: unconfirmed, and the customer told. */
+async function unconfirmed(title: string, knob: 'drop' | 'after' = 'drop') {
+  const made = await approvedArticle(title)
+  wp.fail('POST /posts', { hang: knob })
+  expect(await publishOne(h.payload, made.publication.id)).toMatchObject({ result: 'unconfirmed' })
+  return made
+}
+
+const publication = (id: number) => h.payload.findByID({ collection: 'publications', id, overrideAccess: true })
+const article = (id: number) => h.payload.findByID({ collection: 'articles', id, overrideAccess: true })
+const postsTitled = (title: string) => wp.state.posts.filter((p) => p.title === title)
+
+/** The last message sent to the customer that mentions every one of `texts`, with its buttons. */
+function noticeWith(...texts: string[]) {
+  const call = h.fake.callsTo('sendMessage', user.id).filter((c) => texts.every((text) => String(c.params.text).includes(text))).at(-1)
+  return call && { text: String(call.params.text), buttons: (call.params.reply_markup?.inline_keyboard ?? []).flat() as Array<{ text: string; callback_data?: string; url?: string }> }
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    const value = await fn()
+    if (value !== undefined) return value
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error('timed out')
+}
+
+describe('unconfirmed publications: the customer and staff settle them', () => {
+  it('the notice carries "It is published", "Publish again" and "Open"; "It is published" settles it as the customer\'s decision', async () => {
+    const { article: a, publication: pub } = await unconfirmed('Эспрессо дома · u-1')
+    const notice = noticeWith('❓', 'u-1')!
+    expect(notice.text).toContain(t('en', 'publish.unconfirmed'))
+    expect(notice.buttons).toEqual([
+      { text: t('en', 'fix.is_published'), callback_data: `u:y:${pub.id}` },
+      { text: t('en', 'fix.publish_again'), callback_data: `u:a:${pub.id}` },
+      { text: t('en', 'fix.open'), callback_data: `c:o:a:${a.id}` },
+    ])
+
+    await user.press(`u:y:${pub.id}`)
+    const fresh = await publication(pub.id)
+    expect(fresh.status).toBe('published')
+    expect(fresh.lastError).toBeNull()
+    expect(fresh.history?.at(-1)).toMatchObject({ status: 'published', message: expect.stringContaining(`customer (account ${account.id})`) })
+    expect((await article(a.id)).workflowStatus).toBe('published')
+    expect(user.lastText()).toContain('is published')
+    // An old notice pressed again says how it ended instead of changing anything.
+    await user.press(`u:a:${pub.id}`)
+    expect(user.alerts().at(-1)).toContain('already been settled (published)')
+    expect((await publication(pub.id)).status).toBe('published')
+  })
+
+  it('"Publish again" first says a second copy may appear; confirmed, it goes back to the queue and out, recorded as the customer\'s decision', async () => {
+    const { publication: pub } = await unconfirmed('Фильтр-кофе · u-2')
+    await user.press(`u:a:${pub.id}`)
+    expect(user.lastText()).toContain('a second copy')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual([`u:ay:${pub.id}`, `u:u:${pub.id}`])
+    expect((await publication(pub.id)).status).toBe('unconfirmed')
+    // "No" brings the notice back with its buttons.
+    await user.press(`u:u:${pub.id}`)
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual([`u:y:${pub.id}`, `u:a:${pub.id}`, expect.stringMatching(/^c:o:a:/)])
+
+    await user.press(`u:a:${pub.id}`)
+    await user.press(`u:ay:${pub.id}`)
+    expect(user.lastText()).toContain('queued again')
+    const again = (await publication(pub.id)).history!.find((entry) => entry.status === 'queued' && entry.message?.includes('second copy'))
+    expect(again?.message).toContain(`customer (account ${account.id})`)
+    const published = await waitFor(async () => {
+      const fresh = await publication(pub.id)
+      return fresh.status === 'published' ? fresh : undefined
+    })
+    expect(published.remoteId).toBe(String(postsTitled('Фильтр-кофе · u-2')[0].id))
+    expect(postsTitled('Фильтр-кофе · u-2')).toHaveLength(1)
+  })
+
+  it('a lookup that finds it later tells the customer, with the link', async () => {
+    const { publication: pub } = await unconfirmed('Капучино · u-3', 'after')
+    expect(await resolveUnconfirmed(h.payload, pub.id)).toBe('found')
+    const fresh = await publication(pub.id)
+    expect(fresh.status).toBe('published')
+    const found = await waitFor(() => noticeWith('Found it'))
+    expect(found.text).toContain('Капучино · u-3')
+    expect(found.text).toContain(fresh.remoteUrl!)
+    expect(found.buttons).toEqual([{ text: t('en', 'fix.open_post'), url: fresh.remoteUrl }])
+  })
+
+  it('a row the sweeper finds abandoned mid-call gets a reason staff can read and the customer\'s notice with its buttons', async () => {
+    const { publication: pub } = await approvedArticle('Раф · u-4')
+    expect(await claimPublication(h.payload, pub.id)).toBe(true)
+    await h.payload.db.drizzle.execute(sql`update publications set updated_at = now() - interval '20 minutes' where id = ${pub.id}`)
+    await runner.addJob('publications.sweep', {})
+    const fresh = await waitFor(async () => {
+      const row = await publication(pub.id)
+      return row.status === 'unconfirmed' ? row : undefined
+    })
+    expect(fresh.lastError).toBeTruthy()
+    const notice = await waitFor(() => noticeWith('❓', 'u-4'))
+    expect(notice.text).toContain(t('en', 'publish.worker_died'))
+    expect(notice.buttons.map((b) => b.callback_data)).toEqual([`u:y:${pub.id}`, `u:a:${pub.id}`, expect.stringMatching(/^c:o:a:/)])
+  })
+
+  it('staff settle it too, named in the history; a customer cannot mark a failed or queued one published', async () => {
+    const { publication: pub } = await unconfirmed('Латте · u-5')
+    await h.payload.update({ collection: 'publications', id: pub.id, data: { status: 'published' }, user: editor, overrideAccess: false })
+    expect((await publication(pub.id)).history?.at(-1)?.message).toContain(`staff ${editor.email}`)
+
+    const { publication: queued } = await approvedArticle('Мокко · u-6')
+    await expect(
+      h.payload.update({ collection: 'publications', id: queued.id, data: { status: 'published' }, user: { ...account, collection: 'accounts' }, overrideAccess: false }),
+    ).rejects.toMatchObject({ status: 403 })
+  })
+
+  it('"publish again" never undoes a lookup that confirmed it a moment earlier', async () => {
+    for (let i = 0; i < 4; i++) {
+      const { publication: pub } = await unconfirmed(`Гляссе ${i} · u-7`, 'after')
+      const [again, looked] = await Promise.allSettled([publishAgainAs(h.payload, account, pub.id), resolveUnconfirmed(h.payload, pub.id)])
+      const fresh = await publication(pub.id)
+      if (looked.status === 'fulfilled' && looked.value === 'found') {
+        // The lookup won: the customer's late press is refused, nothing goes out twice.
+        expect(again.status).toBe('rejected')
+        expect(fresh.status).toBe('published')
+      } else {
+        expect(again.status).toBe('fulfilled')
+        expect(fresh.status).not.toBe('unconfirmed')
+      }
+    }
+  })
+})
