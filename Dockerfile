@@ -38,4 +38,6 @@ COPY --chown=node:node package.json tsconfig.json ./
 COPY --chown=node:node src ./src
 RUN mkdir -p /data/media && chown -R node:node /data
 USER node
-CMD ["node_modules/.bin/tsx", "src/jobs/worker.ts"]
+# tsx as a loader, not as a parent process: `docker stop` must reach the worker itself (the tsx
+# CLI relays SIGTERM and SIGKILLs a child that is busy for 30 ms, turning a graceful stop into a crash).
+CMD ["node", "--import", "tsx", "src/jobs/worker.ts"]

@@ -641,7 +641,7 @@ export interface AiRun {
   task: string;
   model: string;
   promptVariant?: string | null;
-  outcome: 'ok' | 'error' | 'timeout' | 'invalid_output';
+  outcome: 'running' | 'ok' | 'error' | 'timeout' | 'invalid_output';
   inputTokens?: number | null;
   outputTokens?: number | null;
   costUsd?: number | null;

@@ -145,149 +145,161 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
   const language = article.language ?? project.language
   const target = LENGTH_TARGETS[article.lengthPreset ?? input.lengthPreset]
   const revisionNote = article.generation?.revisionNote ?? ''
-  await (revision
-    ? chat.status('ai.article.revision', { title: article.title, note: revisionNote })
-    : chat.status('ai.article.started', { keyword: keyword.phrase }))
-
-  let generation: Generation = { ...article.generation }
-  if (!generation.brief) {
-    const secondary = await secondaryPhrases(payload, project, article, input)
-    const competitors = await summariseCompetitors((project.competitorUrls ?? []).map((c) => c.url), ctx.log)
-    const brief = [
-      project.description ? `About the business: ${project.description}` : '',
-      project.audience ? `Audience: ${project.audience}` : '',
-      secondary.length > 0 ? `Secondary keywords to cover naturally: ${secondary.join(', ')}` : '',
-      surveyText(project) ? `Owner's answers:\n${surveyText(project)}` : '',
-      competitors ? `Competitor pages:\n${competitors}` : 'Competitor pages: none given.',
-    ]
-      .filter(Boolean)
-      .join('\n\n')
-      .slice(0, 8000)
-    generation = { ...generation, brief }
-    article = await save(payload, article.id, { generation })
-  }
-
-  if ((article.outline ?? []).length === 0 || generation.state === 'outline') {
-    const messages = await preparePrompt(payload, 'article.outline', language, {
-      project: projectVars(project),
-      keyword: keyword.phrase,
-      brief: generation.brief,
-      lengthWords: target.words,
-      sectionsMin: target.sections[0],
-      sectionsMax: target.sections[1],
-      revisionNote,
-    })
-    const answer = await generateJson('article.outline', ctx, messages, OutlineAnswer)
-    generation = { ...generation, state: 'sections', sections: [] }
-    article = await save(payload, article.id, {
-      title: clampWords(answer.title, 200),
-      outline: answer.outline.slice(0, target.sections[1] + 4).map((o) => ({ level: o.level, heading: o.heading, notes: o.notes?.slice(0, 1000) })),
-      generation,
-    })
-  }
-  const outline = article.outline ?? []
-  await chat.status('ai.article.outline_ready', { count: outline.length })
-
-  const saved: SavedSection[] = [...(generation.sections ?? [])]
+  const resumedAt = article.generation?.sections?.length ?? 0
+  await (resumedAt > 0
+    ? chat.status('ai.article.resumed', { title: article.title, done: resumedAt, total: article.outline?.length ?? resumedAt })
+    : revision
+      ? chat.status('ai.article.revision', { title: article.title, note: revisionNote })
+      : chat.status('ai.article.started', { keyword: keyword.phrase }))
+  const saved: SavedSection[] = []
   let written = 0
-  const sectionWords = Math.max(120, Math.round(target.words / Math.max(1, outline.length)))
-  for (const [index, item] of outline.entries()) {
-    if (saved.some((s) => s.index === index)) continue
-    await assertWithinDailySpend(payload, input.accountId)
-    await chat.status('ai.article.section', { index: index + 1, total: outline.length, heading: item.heading })
-    const previous = saved.find((s) => s.index === index - 1)?.markdown.slice(-400) ?? ''
-    const messages = await preparePrompt(payload, 'article.section', language, {
-      project: projectVars(project),
-      keyword: keyword.phrase,
-      title: article.title,
-      outline: outlineText(outline),
-      section: { heading: item.heading, notes: item.notes ?? '', index: index + 1, total: outline.length },
-      sectionWords,
-      previous,
-      revisionNote,
-    })
-    const draft = chat.draft(`📄 ${item.heading}\n\n`)
-    const text = await streamPlainText(
-      'article.section',
-      { ...ctx, scope: { ...ctx.scope, jobKey: `${run.jobKey}#section-${index + 1}` } },
-      messages,
-      (soFar) => draft.update(soFar),
+  try {
+
+    let generation: Generation = { ...article.generation }
+    if (!generation.brief) {
+      const secondary = await secondaryPhrases(payload, project, article, input)
+      const competitors = await summariseCompetitors((project.competitorUrls ?? []).map((c) => c.url), ctx.log)
+      const brief = [
+        project.description ? `About the business: ${project.description}` : '',
+        project.audience ? `Audience: ${project.audience}` : '',
+        secondary.length > 0 ? `Secondary keywords to cover naturally: ${secondary.join(', ')}` : '',
+        surveyText(project) ? `Owner's answers:\n${surveyText(project)}` : '',
+        competitors ? `Competitor pages:\n${competitors}` : 'Competitor pages: none given.',
+      ]
+        .filter(Boolean)
+        .join('\n\n')
+        .slice(0, 8000)
+      generation = { ...generation, brief }
+      article = await save(payload, article.id, { generation })
+    }
+
+    if ((article.outline ?? []).length === 0 || generation.state === 'outline') {
+      const messages = await preparePrompt(payload, 'article.outline', language, {
+        project: projectVars(project),
+        keyword: keyword.phrase,
+        brief: generation.brief,
+        lengthWords: target.words,
+        sectionsMin: target.sections[0],
+        sectionsMax: target.sections[1],
+        revisionNote,
+      })
+      const answer = await generateJson('article.outline', ctx, messages, OutlineAnswer)
+      generation = { ...generation, state: 'sections', sections: [] }
+      article = await save(payload, article.id, {
+        title: clampWords(answer.title, 200),
+        outline: answer.outline.slice(0, target.sections[1] + 4).map((o) => ({ level: o.level, heading: o.heading, notes: o.notes?.slice(0, 1000) })),
+        generation,
+      })
+    }
+    const outline = article.outline ?? []
+    await chat.status('ai.article.outline_ready', { count: outline.length })
+
+    saved.push(...(generation.sections ?? []))
+    const sectionWords = Math.max(120, Math.round(target.words / Math.max(1, outline.length)))
+    for (const [index, item] of outline.entries()) {
+      if (saved.some((s) => s.index === index)) continue
+      await assertWithinDailySpend(payload, input.accountId)
+      await chat.status('ai.article.section', { index: index + 1, total: outline.length, heading: item.heading })
+      const previous = saved.find((s) => s.index === index - 1)?.markdown.slice(-400) ?? ''
+      const messages = await preparePrompt(payload, 'article.section', language, {
+        project: projectVars(project),
+        keyword: keyword.phrase,
+        title: article.title,
+        outline: outlineText(outline),
+        section: { heading: item.heading, notes: item.notes ?? '', index: index + 1, total: outline.length },
+        sectionWords,
+        previous,
+        revisionNote,
+      })
+      const draft = chat.draft(`📄 ${item.heading}\n\n`)
+      const text = await streamPlainText(
+        'article.section',
+        { ...ctx, scope: { ...ctx.scope, jobKey: `${run.jobKey}#section-${index + 1}` } },
+        messages,
+        (soFar) => draft.update(soFar),
+      )
+      const markdown = cleanSection(text, item.heading)
+      saved.push({ index, heading: item.heading, markdown })
+      generation = { ...generation, state: 'sections', sections: saved }
+      article = await save(payload, article.id, { generation, body: bodyOf(article, saved) })
+      written += 1
+      await draft.finish(markdown)
+    }
+
+    await chat.status('ai.article.finishing')
+    generation = { ...generation, state: 'finishing' }
+    const plain = lexicalToPlainText(bodyOf(article, saved))
+    const meta = await generateJson(
+      'article.meta',
+      ctx,
+      await preparePrompt(payload, 'article.meta', language, { keyword: keyword.phrase, title: article.title, outline: outlineText(outline), opening: plain.slice(0, 1200) }),
+      MetaAnswer,
     )
-    const markdown = cleanSection(text, item.heading)
-    saved.push({ index, heading: item.heading, markdown })
-    generation = { ...generation, state: 'sections', sections: saved }
-    article = await save(payload, article.id, { generation, body: bodyOf(article, saved) })
-    written += 1
-    await draft.finish(markdown)
-  }
+    const faq = await generateJson(
+      'article.faq',
+      ctx,
+      await preparePrompt(payload, 'article.faq', language, { keyword: keyword.phrase, title: meta.title, outline: outlineText(outline) }),
+      FaqAnswer,
+    )
+    const faqItems = faq.items.map((i) => ({ question: clampWords(i.question, 300), answer: clampWords(i.answer, 2000) }))
+    const related = await relatedArticles(payload, project, article, `${keyword.phrase} ${meta.title}`)
+    const body = bodyOf(article, saved, related)
+    const text = lexicalToPlainText(body)
+    const ordered = [...saved].sort((a, b) => a.index - b.index)
+    const firstParagraph = ordered[0] ? lexicalToPlainText({ root: { children: markdownBlocks(ordered[0].markdown).slice(0, 1) } }) : ''
+    const quality = {
+      ...qualitySignals({
+        title: meta.title,
+        h2s: outline.filter((o) => o.level !== 'h3').map((o) => o.heading),
+        paragraphs: [firstParagraph],
+        text,
+        keyword: keyword.phrase,
+        language: language === 'en' ? 'en' : 'ru',
+      }),
+      ...(await mostSimilar(payload, project.id, article.id, text)),
+    }
+    let images = (article.images ?? []).map((m) => Number(idOf(m)))
+    let imageError: string | null = null
+    if (input.withImage && images.length === 0) {
+      const alt = clampWords(meta.imageAlt ?? meta.title, 300)
+      const image = await generateIllustration(payload, ctx, project, { subject: meta.title, alt })
+      if ('mediaId' in image) images = [image.mediaId]
+      else imageError = `image: ${image.skipped}`
+    }
 
-  await chat.status('ai.article.finishing')
-  generation = { ...generation, state: 'finishing' }
-  const plain = lexicalToPlainText(bodyOf(article, saved))
-  const meta = await generateJson(
-    'article.meta',
-    ctx,
-    await preparePrompt(payload, 'article.meta', language, { keyword: keyword.phrase, title: article.title, outline: outlineText(outline), opening: plain.slice(0, 1200) }),
-    MetaAnswer,
-  )
-  const faq = await generateJson(
-    'article.faq',
-    ctx,
-    await preparePrompt(payload, 'article.faq', language, { keyword: keyword.phrase, title: meta.title, outline: outlineText(outline) }),
-    FaqAnswer,
-  )
-  const faqItems = faq.items.map((i) => ({ question: clampWords(i.question, 300), answer: clampWords(i.answer, 2000) }))
-  const related = await relatedArticles(payload, project, article, `${keyword.phrase} ${meta.title}`)
-  const body = bodyOf(article, saved, related)
-  const text = lexicalToPlainText(body)
-  const ordered = [...saved].sort((a, b) => a.index - b.index)
-  const firstParagraph = ordered[0] ? lexicalToPlainText({ root: { children: markdownBlocks(ordered[0].markdown).slice(0, 1) } }) : ''
-  const quality = {
-    ...qualitySignals({
-      title: meta.title,
-      h2s: outline.filter((o) => o.level !== 'h3').map((o) => o.heading),
-      paragraphs: [firstParagraph],
-      text,
-      keyword: keyword.phrase,
-      language: language === 'en' ? 'en' : 'ru',
-    }),
-    ...(await mostSimilar(payload, project.id, article.id, text)),
+    article = await save(payload, article.id, {
+      title: clampWords(meta.title, 200),
+      slug: slugify(meta.slug || meta.title) || slugify(keyword.phrase),
+      metaTitle: clampWords(meta.metaTitle, 60),
+      metaDescription: clampWords(meta.metaDescription, 160),
+      excerpt: meta.excerpt ? clampWords(meta.excerpt, 500) : undefined,
+      faq: faqItems,
+      faqJsonLd: faqJsonLd(faqItems),
+      internalLinks: related,
+      body,
+      images,
+      quality,
+      generation: { ...generation, state: 'done', error: imageError },
+      workflowStatus: 'in_review',
+    })
+    if (keyword.status === 'new' || keyword.status === 'planned') {
+      await payload.update({ collection: 'keywords', id: keyword.id, data: { status: 'used' }, depth: 0 })
+    }
+    await chat.say('ai.article.done', {
+      title: article.title,
+      words: article.wordCount ?? 0,
+      sections: saved.length,
+      readability: quality.readability,
+      occurrences: quality.keywordOccurrences,
+      status: t(chat.language, `status.${article.workflowStatus}`),
+    }, [{ key: 'ai.open_article', data: `c:o:a:${article.id}` }])
+  } catch (error) {
+    // A shutdown stops the job mid-article: the customer hears it is paused, not a dead draft.
+    if (run.signal?.aborted) {
+      await chat.say('ai.article.paused', { title: article.title, done: saved.length, total: article.outline?.length ?? saved.length })
+    }
+    throw error
   }
-  let images = (article.images ?? []).map((m) => Number(idOf(m)))
-  let imageError: string | null = null
-  if (input.withImage && images.length === 0) {
-    const alt = clampWords(meta.imageAlt ?? meta.title, 300)
-    const image = await generateIllustration(payload, ctx, project, { subject: meta.title, alt })
-    if ('mediaId' in image) images = [image.mediaId]
-    else imageError = `image: ${image.skipped}`
-  }
-
-  article = await save(payload, article.id, {
-    title: clampWords(meta.title, 200),
-    slug: slugify(meta.slug || meta.title) || slugify(keyword.phrase),
-    metaTitle: clampWords(meta.metaTitle, 60),
-    metaDescription: clampWords(meta.metaDescription, 160),
-    excerpt: meta.excerpt ? clampWords(meta.excerpt, 500) : undefined,
-    faq: faqItems,
-    faqJsonLd: faqJsonLd(faqItems),
-    internalLinks: related,
-    body,
-    images,
-    quality,
-    generation: { ...generation, state: 'done', error: imageError },
-    workflowStatus: 'in_review',
-  })
-  if (keyword.status === 'new' || keyword.status === 'planned') {
-    await payload.update({ collection: 'keywords', id: keyword.id, data: { status: 'used' }, depth: 0 })
-  }
-  await chat.say('ai.article.done', {
-    title: article.title,
-    words: article.wordCount ?? 0,
-    sections: saved.length,
-    readability: quality.readability,
-    occurrences: quality.keywordOccurrences,
-    status: t(chat.language, `status.${article.workflowStatus}`),
-  }, [{ key: 'ai.open_article', data: `c:o:a:${article.id}` }])
   run.log.info({ articleId: article.id, written, status: article.workflowStatus }, 'article generated')
   return { articleId: article.id, sectionsWritten: written, status: article.workflowStatus }
 }

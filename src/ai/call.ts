@@ -7,7 +7,7 @@ import { env } from '../lib/env'
 import { costOf, modelChain } from './config'
 import { parseModelJson } from './json'
 import { aiProvider, chatModel, isOpenRouter } from './provider'
-import { recordRun, type RunScope } from './runs'
+import { finishRun, startRun, updateRunningRun, type RunScope } from './runs'
 import type { AiTask } from './tasks'
 import { trimSlash } from '../lib/text'
 
@@ -72,28 +72,59 @@ function describe(error: unknown): string {
   return `${status ? `HTTP ${status}: ` : ''}${error.message}`.slice(0, 300)
 }
 
+/** Reports output tokens seen so far while a call streams. */
+type Progress = (outputTokens: number) => void
+
+/** How often a streaming call's row is brought up to date with the tokens seen so far. */
+const RUN_PROGRESS_MS = 2_000
+
+/**
+ * Tokens a text will cost before the provider tells us: about 3 characters a token, between
+ * English (~4) and Russian (~2.5), so a crashed call is neither free nor charged double.
+ */
+export const estimateTokens = (chars: number) => Math.ceil(chars / 3)
+
 /**
  * Tries the task's models in order, each with its own time limit and few retries, recording
- * every call (success or failure) in ai-runs. The next model is tried on an error, a timeout
- * or unusable output; when all fail the error says why for each.
+ * every call (success or failure) in ai-runs. The row is opened as `running` with the prompt's
+ * estimate before the call and refreshed while tokens stream, so a call the process never returns
+ * from is still charged. The next model is tried on an error, a timeout or unusable output; when
+ * all fail the error says why for each.
  */
 async function runChain<T>(
   task: AiTask,
   ctx: CallContext,
-  promptRef: PromptRef | undefined,
-  attempt: (model: string, rest: string[], signal: AbortSignal) => Promise<Attempt<T>>,
+  request: { promptRef?: PromptRef; promptChars: number; images?: number },
+  attempt: (model: string, rest: string[], signal: AbortSignal, progress: Progress) => Promise<Attempt<T>>,
 ): Promise<T> {
   const chain = modelChain(task)
   const failures: string[] = []
   let unusable = 0
+  const promptRef = request.promptRef
+  const promptTokens = estimateTokens(request.promptChars)
   for (const [index, model] of chain.entries()) {
     ctx.signal?.throwIfAborted()
+    const estimate = (outputTokens: number) => costOf(model, { inputTokens: promptTokens, outputTokens, images: request.images }, undefined)
+    const runId = await startRun(ctx.payload, ctx.scope, { task, model, inputTokens: promptTokens, costUsd: estimate(0), prompt: promptRef })
     const timeout = AbortSignal.timeout(env().AI_TIMEOUT_MS)
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout
     const started = performance.now()
+    let streamed = 0
+    let lastWrite = 0
+    let writing = Promise.resolve()
+    const progress: Progress = (outputTokens) => {
+      streamed = outputTokens
+      const now = performance.now()
+      if (now - lastWrite < RUN_PROGRESS_MS) return
+      lastWrite = now
+      writing = writing
+        .then(() => updateRunningRun(ctx.payload, runId, { outputTokens, costUsd: estimate(outputTokens), latencyMs: now - started }))
+        .catch((error: Error) => ctx.log.warn({ task, err: error.message }, 'running AI call not updated'))
+    }
     try {
-      const result = await attempt(model, chain.slice(index + 1), signal)
-      await recordRun(ctx.payload, ctx.scope, {
+      const result = await attempt(model, chain.slice(index + 1), signal, progress)
+      await writing
+      await finishRun(ctx.payload, runId, {
         task,
         model: result.model,
         outcome: 'ok',
@@ -105,17 +136,25 @@ async function runChain<T>(
       })
       return result.value
     } catch (error) {
+      await writing
       const latencyMs = performance.now() - started
       const invalid = error instanceof InvalidOutput
       const outcome = invalid ? 'invalid_output' : timeout.aborted ? 'timeout' : 'error'
       const message = ctx.signal?.aborted ? 'stopped: the worker is shutting down' : describe(error)
-      await recordRun(ctx.payload, ctx.scope, {
+      // A call we cut short (shutdown, time limit) or that broke mid-answer was billed for what
+      // the provider read and wrote: the estimate stays. One the provider refused costs nothing.
+      const charged = invalid ? null : signal.aborted || streamed > 0 ? { inputTokens: promptTokens, outputTokens: streamed } : { inputTokens: 0, outputTokens: 0 }
+      await finishRun(ctx.payload, runId, {
         task,
         model: invalid ? error.spent.model : model,
         outcome,
-        inputTokens: invalid ? error.spent.inputTokens : 0,
-        outputTokens: invalid ? error.spent.outputTokens : 0,
-        costUsd: invalid ? costOf(error.spent.model, error.spent, error.spent.reportedCost) : undefined,
+        inputTokens: invalid ? error.spent.inputTokens : charged!.inputTokens,
+        outputTokens: invalid ? error.spent.outputTokens : charged!.outputTokens,
+        costUsd: invalid
+          ? costOf(error.spent.model, error.spent, error.spent.reportedCost)
+          : charged!.inputTokens > 0
+            ? estimate(charged!.outputTokens)
+            : undefined,
         latencyMs,
         error: message,
         prompt: promptRef,
@@ -128,6 +167,8 @@ async function runChain<T>(
   }
   throw unusable === chain.length ? new AiOutputError(task, failures) : new AiUnavailableError(task, failures)
 }
+
+const requestOf = (messages: Messages) => ({ promptRef: messages.promptRef, promptChars: messages.system.length + messages.prompt.length })
 
 const callOptions = (task: AiTask, signal: AbortSignal) => ({
   maxRetries: env().AI_MAX_RETRIES,
@@ -143,7 +184,7 @@ export function generateJson<S extends z.ZodType>(
   messages: Messages,
   schema: S,
 ): Promise<z.infer<S>> {
-  return runChain(task, ctx, messages.promptRef, async (model, rest, signal) => {
+  return runChain(task, ctx, requestOf(messages), async (model, rest, signal) => {
     const result = await generateText({
       model: chatModel(model, rest),
       system: messages.system,
@@ -162,7 +203,7 @@ export function generateJson<S extends z.ZodType>(
 
 /** Plain text (e.g. an image prompt). */
 export function generatePlainText(task: AiTask, ctx: CallContext, messages: Messages): Promise<string> {
-  return runChain(task, ctx, messages.promptRef, async (model, rest, signal) => {
+  return runChain(task, ctx, requestOf(messages), async (model, rest, signal) => {
     const result = await generateText({
       model: chatModel(model, rest),
       system: messages.system,
@@ -188,7 +229,7 @@ export function streamPlainText(
   onRestart: () => void = () => {},
 ): Promise<string> {
   let attempts = 0
-  return runChain(task, ctx, messages.promptRef, async (model, rest, signal) => {
+  return runChain(task, ctx, requestOf(messages), async (model, rest, signal, progress) => {
     if (attempts++ > 0) onRestart()
     const result = streamText({
       model: chatModel(model, rest),
@@ -205,6 +246,7 @@ export function streamPlainText(
       if (part.type === 'text-delta') {
         text += part.text
         onText(text)
+        progress(estimateTokens(text.length))
       } else if (part.type === 'error') {
         throw part.error instanceof Error ? part.error : new Error(String(part.error))
       } else if (part.type === 'abort') {
@@ -257,7 +299,7 @@ async function openAiCompatibleImage(model: string, prompt: string, signal: Abor
 
 /** One image from the image model chain. */
 export function generateImageFile(ctx: CallContext, prompt: string): Promise<GeneratedImage> {
-  return runChain('image', ctx, undefined, async (model, _rest, signal) => {
+  return runChain('image', ctx, { promptChars: prompt.length, images: 1 }, async (model, _rest, signal) => {
     if (!isOpenRouter()) return openAiCompatibleImage(model, prompt, signal)
     const result = await generateImage({
       model: aiProvider().imageModel(model),

@@ -23,7 +23,9 @@ export const AiRuns: CollectionConfig = {
       required: true,
       index: true,
       enumName: 'enum_ai_runs_outcome',
-      options: ['ok', 'error', 'timeout', 'invalid_output'].map((value) => ({ label: value, value })),
+      // `running` is written before the call with the prompt's estimated tokens and cost, updated
+      // while the answer streams and settled after: a call cut short by a crash is still charged.
+      options: ['running', 'ok', 'error', 'timeout', 'invalid_output'].map((value) => ({ label: value, value })),
     },
     { name: 'inputTokens', type: 'number', defaultValue: 0 },
     { name: 'outputTokens', type: 'number', defaultValue: 0 },

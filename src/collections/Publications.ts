@@ -7,6 +7,7 @@ import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
 import { workerUtils } from '../jobs/inspect'
+import { PUBLISH_TASK, publishJobSpec } from '../jobs/publishJob'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { scopeToProject } from './hooks/scopeToProject'
 import { contentFollowsDecision, decideUnconfirmed } from './hooks/unconfirmedDecision'
@@ -86,12 +87,7 @@ const restartRetried: CollectionBeforeChangeHook = ({ data, originalDoc, operati
 const enqueueRetried: CollectionAfterChangeHook = async ({ doc, previousDoc, operation }) => {
   if (operation !== 'update' || !isRetry(doc, previousDoc)) return doc
   const utils = await workerUtils()
-  await utils.addJob('publication.publish', { publicationId: doc.id }, {
-    runAt: new Date(Math.max(Date.now() + 1_000, new Date(doc.plannedAt).getTime())),
-    jobKey: `publish:${doc.id}:again`,
-    jobKeyMode: 'replace',
-    maxAttempts: 1,
-  })
+  await utils.addJob(PUBLISH_TASK, { publicationId: doc.id }, publishJobSpec(doc.id, new Date(Math.max(Date.now() + 1_000, new Date(doc.plannedAt).getTime()))))
   return doc
 }
 

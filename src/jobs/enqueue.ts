@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
 import { LENGTH_PRESETS } from '../ai/lengths'
+import { env } from '../lib/env'
 import { workerUtils } from './inspect'
 
 const id = z.number().int().positive()
@@ -36,7 +37,9 @@ export type Enqueued = { jobId: string; alreadyQueued: boolean }
 
 /**
  * Adds a job through the process's shared WorkerUtils pool. With a `jobKey`, a job that is still
- * waiting or running under that key is left alone and reported (a double tap enqueues once).
+ * waiting or running under that key is left alone and reported (a double tap enqueues once); a
+ * job under the key that failed for good no longer counts: it gives up the key (it stays in the
+ * jobs view with its error) and the customer's retry queues a fresh job.
  */
 export async function enqueue<N extends JobName>(
   name: N,
@@ -48,6 +51,7 @@ export async function enqueue<N extends JobName>(
   if (options.jobKey) {
     const existing = await queuedJobId(options.jobKey)
     if (existing) return { jobId: existing, alreadyQueued: true }
+    await releaseFailedKey(options.jobKey)
   }
   const job = await utils.addJob(name as string, parsed, {
     jobKey: options.jobKey,
@@ -59,13 +63,28 @@ export async function enqueue<N extends JobName>(
   return { jobId: String(job.id), alreadyQueued: false }
 }
 
-/** The id of the job waiting or running under `jobKey`, if there is one. */
+const jobsTable = (name: 'jobs' | '_private_jobs') => `"${env().GRAPHILE_WORKER_SCHEMA}".${name}`
+
+/**
+ * The id of the job waiting or running under `jobKey`, if there is one. A job that used up its
+ * attempts is not waiting for anything. (One held by a dead worker is released by the crash
+ * recovery within a minute and then runs again, so it counts as waiting.)
+ */
 export async function queuedJobId(jobKey: string): Promise<string | null> {
   const utils = await workerUtils()
   const result = await utils.withPgClient((client) =>
-    client.query<{ id: string }>('select id::text from graphile_worker.jobs where key = $1', [
-      jobKey,
-    ]),
+    client.query<{ id: string }>(
+      `select id::text from ${jobsTable('jobs')} where key = $1 and (locked_at is not null or attempts < max_attempts)`,
+      [jobKey],
+    ),
   )
   return result.rows[0]?.id ?? null
+}
+
+/** A job that failed for good gives up its key (keeping its row and error for staff). */
+async function releaseFailedKey(jobKey: string) {
+  const utils = await workerUtils()
+  await utils.withPgClient((client) =>
+    client.query(`update ${jobsTable('_private_jobs')} set key = null where key = $1 and locked_at is null and attempts >= max_attempts`, [jobKey]),
+  )
 }

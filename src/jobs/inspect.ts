@@ -4,7 +4,7 @@ import type { Payload } from 'payload'
 
 import { env } from '../lib/env'
 
-export const JOB_STATES = ['queued', 'running', 'failed'] as const
+export const JOB_STATES = ['queued', 'running', 'stuck', 'failed'] as const
 export type JobState = (typeof JOB_STATES)[number]
 
 export type JobRow = {
@@ -18,12 +18,26 @@ export type JobRow = {
   runAt: string
   lastError: string | null
   updatedAt: string
+  lockedBy: string | null
+  lockedAt: string | null
 }
 
-const STATE_FILTER: Record<JobState, ReturnType<typeof sql>> = {
-  queued: sql`locked_at is null and attempts < max_attempts and last_error is null`,
-  running: sql`locked_at is not null`,
-  failed: sql`locked_at is null and last_error is not null`,
+const jobs = () => sql.raw(`"${env().GRAPHILE_WORKER_SCHEMA}".jobs`)
+/** Locked by a pool no live worker process reports: crashed, killed, or never registered. */
+const lockedByDead = () => sql`locked_at is not null and not exists (
+  select 1 from postforge.worker_processes w
+   where locked_by = any(w.pool_ids) and w.seen_at >= now() - make_interval(secs => ${env().WORKER_DEAD_AFTER_MS / 1000}))`
+
+/**
+ * Waiting (a retry with its last error included), running on a live worker, stuck (held by a
+ * worker that is gone: crash recovery releases these within a minute; older ones mean no worker
+ * runs the recovery) and failed for good (attempts used up).
+ */
+const STATE_FILTER: Record<JobState, () => ReturnType<typeof sql>> = {
+  queued: () => sql`locked_at is null and attempts < max_attempts`,
+  running: () => sql`locked_at is not null and not (${lockedByDead()})`,
+  stuck: lockedByDead,
+  failed: () => sql`locked_at is null and attempts >= max_attempts`,
 }
 
 /** Jobs as staff need to see them: waiting, running, or failed with the error (newest first). */
@@ -31,8 +45,8 @@ export async function listJobs(payload: Payload, state: JobState, limit = 100): 
   await workerUtils()
   const result = await payload.db.drizzle.execute(sql`
     select id::text, task_identifier as task, queue_name as queue, key, attempts, max_attempts,
-           run_at, last_error, updated_at, locked_at
-    from graphile_worker.jobs where ${STATE_FILTER[state]}
+           run_at, last_error, updated_at, locked_at, locked_by
+    from ${jobs()} where ${STATE_FILTER[state]()}
     order by updated_at desc limit ${limit}`)
   return (result.rows as Record<string, unknown>[]).map((row) => ({
     id: String(row.id),
@@ -45,6 +59,8 @@ export async function listJobs(payload: Payload, state: JobState, limit = 100): 
     runAt: new Date(row.run_at as string).toISOString(),
     lastError: (row.last_error as string | null) ?? null,
     updatedAt: new Date(row.updated_at as string).toISOString(),
+    lockedBy: (row.locked_by as string | null) ?? null,
+    lockedAt: row.locked_at ? new Date(row.locked_at as string).toISOString() : null,
   }))
 }
 
@@ -53,7 +69,7 @@ export async function countJobs(payload: Payload): Promise<Record<JobState, numb
   const entries = await Promise.all(
     JOB_STATES.map(async (state) => {
       const result = await payload.db.drizzle.execute(
-        sql`select count(*)::int as n from graphile_worker.jobs where ${STATE_FILTER[state]}`,
+        sql`select count(*)::int as n from ${jobs()} where ${STATE_FILTER[state]()}`,
       )
       return [state, Number((result.rows[0] as { n: number }).n)] as const
     }),
@@ -65,7 +81,7 @@ let utils: Promise<WorkerUtils> | undefined
 
 /** Shared WorkerUtils; the first call also installs graphile-worker's schema if it is missing. */
 export function workerUtils(): Promise<WorkerUtils> {
-  utils ??= makeWorkerUtils({ connectionString: env().DATABASE_URL }).then(async (u) => {
+  utils ??= makeWorkerUtils({ connectionString: env().DATABASE_URL, schema: env().GRAPHILE_WORKER_SCHEMA }).then(async (u) => {
     await u.migrate()
     return u
   })
@@ -77,3 +93,4 @@ export async function retryJob(id: string): Promise<boolean> {
   const jobs = await (await workerUtils()).rescheduleJobs([id], { runAt: new Date(), attempts: 0, maxAttempts: 5 })
   return jobs.length === 1
 }
+

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Payload } from 'payload'
 import { z } from 'zod'
 
+import { env } from '../lib/env'
 import { logger } from '../lib/logger'
 
 export type TaskContext = { payload: Payload; log: Logger; helpers: JobHelpers }
@@ -40,6 +41,9 @@ export function defineTask<S extends z.ZodType>(
         if (error instanceof PermanentJobError) {
           log.error({ err: error.message }, 'job failed permanently')
           await stopRetries(helpers)
+        } else if (helpers.abortSignal?.aborted) {
+          log.warn({ err: error instanceof Error ? error.message : String(error) }, 'job stopped by the worker shutting down; released to resume')
+          await giveBackAttempt(helpers)
         } else {
           log.warn({ err: error instanceof Error ? error.message : String(error) }, 'job failed, will retry')
         }
@@ -49,9 +53,18 @@ export function defineTask<S extends z.ZodType>(
   ]
 }
 
+const privateJobs = () => `"${env().GRAPHILE_WORKER_SCHEMA}"._private_jobs`
+
 /** Makes this the job's last attempt, so the failure is recorded once and stays visible. */
 async function stopRetries(helpers: JobHelpers) {
-  await helpers.withPgClient((client) =>
-    client.query('update graphile_worker._private_jobs set max_attempts = attempts where id = $1', [helpers.job.id]),
-  )
+  await helpers.withPgClient((client) => client.query(`update ${privateJobs()} set max_attempts = attempts where id = $1`, [helpers.job.id]))
+}
+
+/**
+ * A job cut short by a shutdown did nothing wrong: the attempt it was fetched with is given back,
+ * so graphile-worker releases it to run again within a second or two (its backoff grows with the
+ * attempts) and the shutdowns of a busy week never use up its retries.
+ */
+async function giveBackAttempt(helpers: JobHelpers) {
+  await helpers.withPgClient((client) => client.query(`update ${privateJobs()} set attempts = greatest(attempts - 1, 0) where id = $1`, [helpers.job.id]))
 }

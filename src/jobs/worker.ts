@@ -1,22 +1,29 @@
 import { Logger as GraphileLogger, parseCronItems, run } from 'graphile-worker'
-import { getPayload, type Payload } from 'payload'
+import { getPayload } from 'payload'
 
-import { bootOrExit } from '../lib/boot'
+import { bootOrExit, surviveDatabaseRestarts } from '../lib/boot'
 import { logger } from '../lib/logger'
 import { closeRedis } from '../lib/redis'
 import { seedPrompts } from '../ai/prompts'
+import { WorkerRegistration } from './liveness'
+import { startRecoveryLoop } from './recovery'
+import { SupervisedRunner } from './supervisor'
 import { buildAiTaskList, buildTaskList, cronItems } from './taskList'
 
 /**
  * `npm run worker`: graphile-worker in its own process, with Payload's Local API for data.
- * SIGTERM/SIGINT finish running jobs before exit (graphile-worker's graceful shutdown).
+ *
+ * Crash-safe by design: every pool is entered in the worker registry before it takes a job and
+ * the process reports every few seconds; any worker that sees another fall silent releases its
+ * jobs and publish slots and settles its in-flight publications (src/jobs/recovery.ts). Runners
+ * that stop by themselves (PostgreSQL restarting) are started again, and lost connections are
+ * survived. SIGTERM/SIGINT: no new jobs, publish calls in flight finish, AI calls are aborted
+ * after a short grace and their jobs released at once to resume elsewhere; a second signal
+ * stops at once.
  */
 const settings = bootOrExit()
 const { default: config } = await import('@payload-config')
 const log = logger().child({ process: 'worker' })
-
-let payloadPromise: Promise<Payload> | undefined
-const sharedPayload = () => (payloadPromise ??= getPayload({ config }))
 
 const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
   const child = log.child({ scope: { label: scope.label, task: scope.taskIdentifier, job: scope.jobId } })
@@ -25,35 +32,75 @@ const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
   else child.debug(meta ?? {}, message)
 })
 
-const runner = await run({
+const payload = await getPayload({ config })
+surviveDatabaseRestarts(payload.db.pool, log, 'payload')
+const sharedPayload = async () => payload
+const registration = new WorkerRegistration()
+const recovery = startRecoveryLoop(payload, registration, log)
+
+const common = {
   connectionString: settings.DATABASE_URL,
-  concurrency: settings.WORKER_CONCURRENCY,
-  maxPoolSize: settings.WORKER_CONCURRENCY + 2,
-  taskList: buildTaskList(sharedPayload),
-  parsedCronItems: parseCronItems(cronItems()),
+  schema: settings.GRAPHILE_WORKER_SCHEMA,
   logger: graphileLogger,
-  preset: { worker: { localQueue: { size: settings.WORKER_CONCURRENCY * 4 }, completeJobBatchDelay: 0, pollInterval: 1000 } },
-})
+  // Signals are ours (below): graphile-worker's handler re-kills the process before our
+  // registry entry and connections are closed.
+  noHandleSignals: true,
+}
+// Publishing, schedules and sweeps. No local queue: pre-fetched jobs would sit locked in a
+// process that may die, for no gain at a few publications a second.
+const runner = new SupervisedRunner(
+  'jobs',
+  (registry) =>
+    run({
+      ...common,
+      concurrency: settings.WORKER_CONCURRENCY,
+      maxPoolSize: settings.WORKER_CONCURRENCY + 2,
+      taskList: buildTaskList(sharedPayload),
+      parsedCronItems: parseCronItems(cronItems()),
+      preset: { plugins: [registry], worker: { completeJobBatchDelay: 0, pollInterval: 1000 } },
+    }),
+  registration,
+  log,
+)
 // AI generation in a pool of its own: an article takes minutes and must not hold up a publication
-// due now. On SIGTERM graphile-worker stops both pools; 5 s later a model call still running is
-// aborted and its job retried later, resuming after the sections already saved.
-const aiRunner = await run({
-  connectionString: settings.DATABASE_URL,
-  concurrency: settings.WORKER_AI_CONCURRENCY,
-  maxPoolSize: settings.WORKER_AI_CONCURRENCY + 2,
-  taskList: buildAiTaskList(sharedPayload),
-  logger: graphileLogger,
-  preset: { worker: { completeJobBatchDelay: 0, pollInterval: 1000 } },
-})
-await sharedPayload()
-await seedPrompts(await sharedPayload()).then(
+// due now. On shutdown its model calls are aborted after 2 s; the job is released and resumes
+// after the sections already saved.
+const aiRunner = new SupervisedRunner(
+  'ai',
+  (registry) =>
+    run({
+      ...common,
+      concurrency: settings.WORKER_AI_CONCURRENCY,
+      maxPoolSize: settings.WORKER_AI_CONCURRENCY + 2,
+      taskList: buildAiTaskList(sharedPayload),
+      preset: { plugins: [registry], worker: { completeJobBatchDelay: 0, pollInterval: 1000, gracefulShutdownAbortTimeout: 2_000 } },
+    }),
+  registration,
+  log,
+)
+
+let stopping = false
+const shutdown = async (signal: NodeJS.Signals) => {
+  if (stopping) {
+    log.warn({ signal }, 'second signal: stopping now, running jobs are failed and released')
+    await Promise.allSettled([runner.kill(), aiRunner.kill()])
+    await registration.deregister().catch(() => undefined)
+    process.exit(1)
+  }
+  stopping = true
+  log.info({ signal }, 'stopping: finishing running jobs')
+  await Promise.allSettled([runner.stop(), aiRunner.stop()])
+  await recovery.stop()
+  await registration.deregister().catch((error: Error) => log.warn({ err: error.message }, 'registry entry left for the others to clear'))
+  await closeRedis().catch(() => undefined)
+  await payload.destroy().catch(() => undefined)
+  log.info('worker stopped')
+  process.exit(0)
+}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s))
+
+await seedPrompts(payload).then(
   (created) => created > 0 && log.info({ created }, 'prompt templates seeded'),
   (error: Error) => log.error({ err: error.message }, 'prompt templates not seeded'),
 )
 log.info({ concurrency: settings.WORKER_CONCURRENCY, aiConcurrency: settings.WORKER_AI_CONCURRENCY }, 'worker started')
-
-await Promise.all([runner.promise, aiRunner.promise])
-await closeRedis()
-await (await sharedPayload()).destroy()
-log.info('worker stopped')
-process.exit(0)

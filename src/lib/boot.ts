@@ -1,3 +1,7 @@
+import type { EventEmitter } from 'node:events'
+
+import type { Logger } from 'pino'
+
 import { ConfigError, env, type Env } from './env'
 
 /**
@@ -15,4 +19,17 @@ export function bootOrExit(): Env {
     }
     throw error
   }
+}
+
+/**
+ * A `pg` pool emits 'error' when an idle client's connection dies (PostgreSQL restarting: 57P01,
+ * a terminated backend, a dropped network); with no listener Node turns that into an uncaught
+ * exception and the process dies. The pool has already discarded the client and opens a new
+ * one on the next query, so logging is all that is needed.
+ */
+export function surviveDatabaseRestarts(pool: EventEmitter | undefined, log: Logger, name: string) {
+  if (!pool || pool.listenerCount('error') > 0) return
+  pool.on('error', (error: Error & { code?: string }) => {
+    log.warn({ pool: name, code: error.code, err: error.message }, 'database connection lost; the pool reconnects on the next query')
+  })
 }

@@ -94,6 +94,10 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   // AI generation jobs run in their own pool of this size, apart from publishing.
   WORKER_AI_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
+  // A worker process silent this long is dead: its jobs and publish slots are released.
+  WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(3_000).max(600_000).default(30_000),
+  // graphile-worker's schema (its own variable name); one database can host separate queues.
+  GRAPHILE_WORKER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('graphile_worker'),
 })
 
 export type Env = z.infer<typeof EnvSchema>

@@ -4,6 +4,7 @@ import * as migration_20261124_152341_publication_slot_key from './20261124_1523
 import * as migration_20261124_190342_ai_generation from './20261124_190342_ai_generation';
 import * as migration_20261128_155107_publication_marker from './20261128_155107_publication_marker';
 import * as migration_20261128_155245_users_no_lockout from './20261128_155245_users_no_lockout';
+import * as migration_20261128_161500_worker_liveness from './20261128_161500_worker_liveness';
 
 export const migrations = [
   {
@@ -35,5 +36,10 @@ export const migrations = [
     up: migration_20261128_155245_users_no_lockout.up,
     down: migration_20261128_155245_users_no_lockout.down,
     name: '20261128_155245_users_no_lockout',
+  },
+  {
+    up: migration_20261128_161500_worker_liveness.up,
+    down: migration_20261128_161500_worker_liveness.down,
+    name: '20261128_161500_worker_liveness',
   },
 ];

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto'
 
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
+import { PROCESS_ID } from '../lib/processId'
 import { databaseScope, evalScript, redis } from '../lib/redis'
 import { takeToken } from '../lib/tokenBucket'
-import type { Platform } from './platforms'
+import { PLATFORMS, type Platform } from './platforms'
 
 /**
  * Publish calls per minute per connection (also the burst). Platforms limit each account or
@@ -20,7 +21,10 @@ export const RATE_PER_MINUTE: Record<Platform, number> = {
   instagram: 10,
 }
 
-/** A publish call that holds a slot longer than this has died; its slot frees itself. */
+/**
+ * The backstop for a slot whose holder vanished without the registry noticing; normally a dead
+ * worker's slots are released within a minute by the crash recovery (`releaseLeasesOf`).
+ */
 const LEASE_MS = 10 * 60_000
 /** How long a job waits when its platform is at its concurrency cap; jittered by the caller. */
 const BUSY_WAIT_MS = 5_000
@@ -36,6 +40,8 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 return 1
 `
 
+const slotsKey = (platform: Platform) => `pf:${databaseScope()}:publish:slots:${platform}`
+
 export type Permit = { release: () => Promise<void> }
 export type PermitAnswer = { ok: true; permit: Permit } | { ok: false; reason: 'rate' | 'concurrency'; retryAfterMs: number }
 
@@ -49,9 +55,10 @@ const NO_OP: Permit = { release: async () => undefined }
  */
 export async function acquirePublishPermit(platform: Platform, connectionId: number): Promise<PermitAnswer> {
   const ns = databaseScope()
-  const slots = `pf:${ns}:publish:slots:${platform}`
+  const slots = slotsKey(platform)
   const bucket = `pf:${ns}:publish:bucket:${connectionId}`
-  const lease = randomUUID()
+  // The holder's process id leads the lease, so the leases of a dead worker can be found.
+  const lease = `${PROCESS_ID}/${randomUUID()}`
   const { PUBLISH_CONNECTION_RATE_PER_MIN, PUBLISH_PLATFORM_CONCURRENCY } = env()
   try {
     const slot = await evalScript(redis(), TAKE_SLOT, [slots], [PUBLISH_PLATFORM_CONCURRENCY, lease, LEASE_MS])
@@ -72,4 +79,31 @@ export async function acquirePublishPermit(platform: Platform, connectionId: num
     logger().warn({ platform, connectionId, err: error instanceof Error ? error.message : String(error) }, 'publish limits unavailable, going ahead')
     return { ok: true, permit: NO_OP }
   }
+}
+
+/** Slots held under each platform's cap, with the process holding each (staff view). */
+export async function heldLeases(): Promise<{ platform: Platform; holder: string; expiresAt: string }[]> {
+  const held = await Promise.all(
+    PLATFORMS.map(async (platform) => {
+      const entries = await redis().zrange(slotsKey(platform), '0', '-1', 'WITHSCORES')
+      const leases: { platform: Platform; holder: string; expiresAt: string }[] = []
+      for (let i = 0; i < entries.length; i += 2) {
+        leases.push({ platform, holder: entries[i].split('/')[0], expiresAt: new Date(Number(entries[i + 1])).toISOString() })
+      }
+      return leases
+    }),
+  )
+  return held.flat()
+}
+
+/** Frees the slots that dead worker processes held, so the platforms' caps are not filled by ghosts. */
+export async function releaseLeasesOf(processIds: string[]): Promise<number> {
+  if (processIds.length === 0) return 0
+  let released = 0
+  for (const platform of PLATFORMS) {
+    const members = await redis().zrange(slotsKey(platform), '0', '-1')
+    const dead = members.filter((member) => processIds.includes(member.split('/')[0]))
+    if (dead.length > 0) released += await redis().zrem(slotsKey(platform), ...dead)
+  }
+  return released
 }

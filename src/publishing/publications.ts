@@ -1,6 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
+import { env } from '../lib/env'
 import type { Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 
@@ -58,26 +59,50 @@ async function appendHistory(payload: Payload, id: number, status: Status, messa
 }
 
 /**
- * Publications left `publishing` longer than `staleMs` belong to a worker that died mid-call:
- * their outcome is unknown, so they become `unconfirmed` (never re-queued blindly).
+ * Publications left `publishing` longer than `staleMs` (or exactly `only`, which the crash
+ * recovery knows to be abandoned) belong to a worker that died mid-call: their outcome is
+ * unknown, so they become `unconfirmed` with the reason for staff (never re-queued blindly).
  */
-export async function markStuckUnconfirmed(payload: Payload, staleMs: number, message: string): Promise<number[]> {
+export async function markStuckUnconfirmed(payload: Payload, staleMs: number, message: string, only?: number[]): Promise<number[]> {
+  if (only?.length === 0) return []
   const result = await payload.db.drizzle.execute(sql`
-    update publications set status = 'unconfirmed', updated_at = now()
-     where status = 'publishing' and updated_at < now() - make_interval(secs => ${staleMs / 1000})
+    update publications set status = 'unconfirmed', last_error = ${message}, updated_at = now()
+     where status = 'publishing' and updated_at <= now() - make_interval(secs => ${staleMs / 1000})
+       ${only ? sql`and id in (${sql.join(only.map((id) => sql`${id}`), sql`, `)})` : sql``}
     returning id`)
   const ids = (result.rows as { id: number }[]).map((r) => Number(r.id))
   for (const id of ids) await appendHistory(payload, id, 'unconfirmed', message)
   return ids
 }
 
-/** Queued publications whose instant passed long ago with no job to run them. */
+/**
+ * Queued publications whose instant passed long ago with no job that can still run them (none
+ * under their key, or only one that used up its attempts). A job waiting for a retry instant is
+ * one that can run: its publication is not touched.
+ */
 export async function overdueQueued(payload: Payload, graceMs: number): Promise<number[]> {
+  const jobs = sql.raw(`"${env().GRAPHILE_WORKER_SCHEMA}".jobs`)
   const result = await payload.db.drizzle.execute(sql`
     select p.id from publications p
      where p.status = 'queued' and p.planned_at < now() - make_interval(secs => ${graceMs / 1000})
-       and not exists (select 1 from graphile_worker.jobs j where j.key = 'publish:' || p.id)`)
+       and not exists (
+         select 1 from ${jobs} j
+          where j.key = 'publish:' || p.id and (j.attempts < j.max_attempts or j.locked_at is not null))`)
   return (result.rows as { id: number }[]).map((r) => Number(r.id))
+}
+
+/** Queued publications whose instant passed more than `graceMs` ago: the staff view of late work. */
+export async function pastDue(payload: Payload, graceMs: number, limit = 50): Promise<{ id: number; plannedAt: string; status: string; lastError: string | null }[]> {
+  const result = await payload.db.drizzle.execute(sql`
+    select id, planned_at, status, last_error from publications
+     where status in ('queued', 'publishing') and planned_at < now() - make_interval(secs => ${graceMs / 1000})
+     order by planned_at limit ${limit}`)
+  return (result.rows as { id: number; planned_at: string; status: string; last_error: string | null }[]).map((r) => ({
+    id: Number(r.id),
+    plannedAt: new Date(r.planned_at).toISOString(),
+    status: r.status,
+    lastError: r.last_error ?? null,
+  }))
 }
 
 /**

@@ -1,12 +1,14 @@
+import type { TaskSpec } from 'graphile-worker'
 import type { Payload } from 'payload'
 
+import { PUBLISH_TASK, publishJobSpec } from '../jobs/publishJob'
 import { logger } from '../lib/logger'
 import { idOf } from '../lib/ids'
 import type { Connection, Schedule } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { slotInstants, type Cadence } from './slots'
 
-export type Enqueue = (task: string, payload: Record<string, unknown>, spec: { runAt: Date; jobKey: string; maxAttempts?: number }) => Promise<unknown>
+export type Enqueue = (task: string, payload: Record<string, unknown>, spec: TaskSpec) => Promise<unknown>
 
 type Candidate = { collection: 'articles' | 'posts'; id: number; order: string }
 
@@ -151,7 +153,7 @@ export async function materializeSchedules(
               status: 'queued',
             },
           })
-          await enqueue('publication.publish', { publicationId: publication.id }, { runAt: new Date(instant), jobKey: `publish:${publication.id}`, maxAttempts: 1 })
+          await enqueue(PUBLISH_TASK, { publicationId: publication.id }, publishJobSpec(publication.id, new Date(instant)))
           created += 1
         } catch (error) {
           if (!isUniqueViolation(error)) throw error

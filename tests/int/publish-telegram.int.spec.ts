@@ -159,7 +159,7 @@ describe('publishing to a Telegram channel', () => {
     const again = await payload.findByID({ collection: 'publications', id: publication.id })
     expect(again).toMatchObject({ status: 'queued', attempts: 0 })
     const { rows } = await (await workerUtils()).withPgClient((c) =>
-      c.query<{ n: number }>('select count(*)::int as n from graphile_worker.jobs where key = $1', [`publish:${publication.id}:again`]),
+      c.query<{ n: number }>('select count(*)::int as n from graphile_worker.jobs where key = $1', [`publish:${publication.id}`]),
     )
     expect(rows[0].n).toBe(1)
     expect((await publishOne(payload, publication.id)).result).toBe('published')

@@ -3,10 +3,16 @@ import { z } from 'zod'
 import { t } from '../../i18n'
 import { CONNECTORS } from '../../publishing/connectors'
 import { resolveUnconfirmed, type LookupOutcome } from '../../publishing/lookup'
+import { notifyUnconfirmed } from '../../publishing/unconfirmed'
 import { markStuckUnconfirmed, overdueQueued, recentUnconfirmed } from '../../publishing/publications'
+import { PUBLISH_TASK, publishJobSpec } from '../publishJob'
 import { defineTask } from '../task'
 
-/** A publish call that has not reported back in this long is taken to have died mid-call. */
+/**
+ * A publish call that has not reported back in this long is taken to have died mid-call. The
+ * crash recovery (`reapDeadWorkers`) settles calls of dead workers within a minute; this is the
+ * backstop for what it cannot see (e.g. a worker that lost its row's final write).
+ */
 export const STUCK_AFTER_MS = 10 * 60_000
 const OVERDUE_AFTER_MS = 5 * 60_000
 /** Unconfirmed publications are looked up for two days; after that a person has to decide. */
@@ -17,7 +23,8 @@ const LOOKUP_BATCH = 50
  * Every five minutes: nothing stays silently stuck. Abandoned publishing calls become
  * unconfirmed; unconfirmed ones are looked up read-only on their platform (found: published
  * with the remote id; otherwise left for a person, never re-sent); queued publications whose
- * job went missing get a publish job again. `publicationIds` narrows a run to the lookup of
+ * job went missing (or used up its attempts) get their job again; one that waits for a retry
+ * instant under the publication's key is left alone. `publicationIds` narrows a run to the lookup of
  * those (the publish job asks for one shortly after a timeout).
  */
 export const sweepPublicationsTask = defineTask(
@@ -33,12 +40,13 @@ export const sweepPublicationsTask = defineTask(
       log.info({ looked }, 'unconfirmed publications looked up')
       return
     }
-    const stuck = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publish.unconfirmed'))
+    const stuck = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publish.worker_died'))
+    for (const id of stuck) await notifyUnconfirmed(payload, id, 'publish.worker_died')
     const searchable = Object.values(CONNECTORS).flatMap((c) => (c?.lookup ? [c.platform] : []))
     await lookUp(await recentUnconfirmed(payload, LOOKUP_WITHIN_MS, LOOKUP_BATCH, searchable))
     const overdue = await overdueQueued(payload, OVERDUE_AFTER_MS)
     for (const id of overdue) {
-      await helpers.addJob('publication.publish', { publicationId: id }, { jobKey: `publish:${id}`, maxAttempts: 1 })
+      await helpers.addJob(PUBLISH_TASK, { publicationId: id }, publishJobSpec(id))
     }
     if (stuck.length || overdue.length || looked.found?.length) log.warn({ stuck, overdue, found: looked.found ?? [] }, 'publications swept')
   },

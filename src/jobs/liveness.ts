@@ -1,0 +1,151 @@
+import { hostname } from 'node:os'
+
+import type { PoolClient } from 'pg'
+
+import { env } from '../lib/env'
+import { PROCESS_ID } from '../lib/processId'
+import { workerUtils } from './inspect'
+
+/** How often a worker says it is alive: several reports fit in the window that declares it dead. */
+export const beatEveryMs = () => Math.max(500, Math.floor(env().WORKER_DEAD_AFTER_MS / 6))
+
+/** graphile-worker's schema, quoted for SQL (validated as an identifier by env). */
+export const jobsSchema = () => `"${env().GRAPHILE_WORKER_SCHEMA}"`
+
+async function withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  return (await workerUtils()).withPgClient(fn)
+}
+
+/**
+ * This process's entry in the registry: the graphile-worker pools it runs (a pool id is what
+ * graphile-worker writes into `locked_by` of every job the pool takes). Kept fresh by `beat()`.
+ */
+export class WorkerRegistration {
+  private readonly pools = new Set<string>()
+
+  addPool(poolId: string) {
+    this.pools.add(poolId)
+  }
+
+  /** A pool that stopped: its jobs are released by `releasePool`, so it leaves the entry. */
+  removePool(poolId: string) {
+    this.pools.delete(poolId)
+  }
+
+  async beat() {
+    await withClient((client) =>
+      client.query(
+        `insert into postforge.worker_processes (id, host, pid, jobs_schema, pool_ids, seen_at)
+         values ($1, $2, $3, $4, $5, now())
+         on conflict (id) do update set pool_ids = excluded.pool_ids, seen_at = now()`,
+        [PROCESS_ID, hostname(), process.pid, env().GRAPHILE_WORKER_SCHEMA, [...this.pools]],
+      ),
+    )
+  }
+
+  async deregister() {
+    await withClient((client) => client.query('delete from postforge.worker_processes where id = $1', [PROCESS_ID]))
+  }
+}
+
+export type Reaped = {
+  processes: string[]
+  pools: string[]
+  /** Jobs the dead pools held, now free for any worker. */
+  jobs: number
+  /** Publications a dead worker had claimed: mid-call, outcome unknown. */
+  inFlightPublications: number[]
+}
+
+/** Released jobs carry this note, so staff see why a job ran again. */
+export const DEAD_WORKER_NOTE = 'the worker running this job stopped (crash or kill); released for another worker'
+
+/**
+ * Releases whatever these pools held: their jobs go back to the queue (locks cleared, the attempt
+ * spent) and the publish jobs among them are reported, so their publications can be settled.
+ */
+async function releasePools(client: PoolClient, pools: string[]): Promise<{ jobs: number; publications: number[] }> {
+  const s = jobsSchema()
+  const inFlight = await client.query<{ id: number }>(
+    `select distinct (j.payload->>'publicationId')::int as id
+       from ${s}._private_jobs j join ${s}._private_tasks t on t.id = j.task_id
+      where t.identifier = 'publication.publish' and j.locked_by = any($1::text[])
+        and j.payload->>'publicationId' ~ '^[0-9]+$'`,
+    [pools],
+  )
+  const released = await client.query(
+    `update ${s}._private_jobs set locked_at = null, locked_by = null, last_error = $2, updated_at = now()
+      where locked_by = any($1::text[])`,
+    [pools, DEAD_WORKER_NOTE],
+  )
+  await client.query(`update ${s}._private_job_queues set locked_at = null, locked_by = null where locked_by = any($1::text[])`, [pools])
+  return { jobs: released.rowCount ?? 0, publications: inFlight.rows.map((r) => Number(r.id)) }
+}
+
+/**
+ * Finds worker processes that stopped reporting (killed, crashed, host gone) and releases what
+ * they held, in one transaction: `skip locked` lets every live worker run this at once, each dead
+ * entry handled by exactly one of them. Only entries of this queue's schema are touched.
+ */
+export async function reapDeadWorkers(deadAfterMs = env().WORKER_DEAD_AFTER_MS): Promise<Reaped> {
+  return withClient(async (client) => {
+    await client.query('begin')
+    try {
+      const dead = await client.query<{ id: string; pool_ids: string[] }>(
+        `select id, pool_ids from postforge.worker_processes
+          where jobs_schema = $1 and seen_at < now() - make_interval(secs => $2)
+          for update skip locked`,
+        [env().GRAPHILE_WORKER_SCHEMA, deadAfterMs / 1000],
+      )
+      const processes = dead.rows.map((r) => r.id)
+      const pools = dead.rows.flatMap((r) => r.pool_ids)
+      const released = pools.length > 0 ? await releasePools(client, pools) : { jobs: 0, publications: [] }
+      if (processes.length > 0) await client.query('delete from postforge.worker_processes where id = any($1::text[])', [processes])
+      await client.query('commit')
+      return { processes, pools, jobs: released.jobs, inFlightPublications: released.publications }
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined)
+      throw error
+    }
+  })
+}
+
+/**
+ * A pool of this (live) process that stopped by itself, e.g. when PostgreSQL went away under it:
+ * the supervisor starts a new pool and releases the old one's jobs at once.
+ */
+export async function releasePool(poolId: string): Promise<{ jobs: number; publications: number[] }> {
+  return withClient(async (client) => {
+    await client.query('begin')
+    try {
+      const released = await releasePools(client, [poolId])
+      await client.query('commit')
+      return released
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined)
+      throw error
+    }
+  })
+}
+
+export type WorkerProcess = { id: string; host: string; pid: number; poolIds: string[]; startedAt: string; seenAt: string; alive: boolean }
+
+/** The registry as staff see it: every worker process of this queue, live or presumed dead. */
+export async function listWorkerProcesses(): Promise<WorkerProcess[]> {
+  const result = await withClient((client) =>
+    client.query<{ id: string; host: string; pid: number; pool_ids: string[]; started_at: Date; seen_at: Date; alive: boolean }>(
+      `select id, host, pid, pool_ids, started_at, seen_at, seen_at >= now() - make_interval(secs => $2) as alive
+         from postforge.worker_processes where jobs_schema = $1 order by started_at`,
+      [env().GRAPHILE_WORKER_SCHEMA, env().WORKER_DEAD_AFTER_MS / 1000],
+    ),
+  )
+  return result.rows.map((r) => ({
+    id: r.id,
+    host: r.host,
+    pid: r.pid,
+    poolIds: r.pool_ids,
+    startedAt: r.started_at.toISOString(),
+    seenAt: r.seen_at.toISOString(),
+    alive: r.alive,
+  }))
+}

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+
+/**
+ * The real worker (`src/jobs/worker.ts`) in a child process of its own, for tests that kill it,
+ * started as production starts it (`node --import tsx`, one process). `PGAPPNAME` tags every
+ * PostgreSQL connection it opens, so a test can terminate exactly its backends.
+ */
+export type WorkerProcess = {
+  child: ChildProcess
+  appName: string
+  exited: Promise<number | null>
+  /** kill -9 of the whole group, as a crash or an OOM kill would. */
+  kill9: () => Promise<void>
+  /** A graceful stop (docker stop, systemd), waiting for the exit. */
+  term: () => Promise<number | null>
+}
+
+let started = 0
+
+export function startWorker(env: Record<string, string>): WorkerProcess {
+  const appName = `pf-test-worker-${process.pid}-${++started}`
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/jobs/worker.ts'], {
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env, PGAPPNAME: appName },
+    stdio: 'ignore',
+    detached: true,
+  })
+  const exited = new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))))
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name)
+    } catch {
+      // already gone
+    }
+  }
+  return {
+    child,
+    appName,
+    exited,
+    kill9: async () => {
+      signal('SIGKILL')
+      await exited
+    },
+    term: async () => {
+      signal('SIGTERM')
+      return exited
+    },
+  }
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 30_000, step = 150): Promise<T> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    const value = await fn()
+    if (value) return value
+    await new Promise((r) => setTimeout(r, step))
+  }
+  throw new Error(`timed out after ${ms} ms`)
+}
