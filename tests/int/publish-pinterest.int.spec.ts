@@ -160,6 +160,21 @@ describe('publishing to Pinterest', () => {
     expect(pin.callsTo('POST /v5/pins').filter((c) => String(c.body.description).includes('pin-7'))).toHaveLength(1)
   })
 
+  it('a pin another installation made for a publication with the same id is not ours, nor one older than our first call', async () => {
+    const { publication: pub } = await scheduledPin('pin-9')
+    pin.fail('POST /v5/pins', { hang: 'drop' })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'unconfirmed' })
+    const other = { id: '9990001', board_id: pin.boardId, title: 'Капучино pin-9', description: 'pin-9', imageBytes: 10 }
+    // Same id, same title: what a staging copy or a recreated database on this board would post.
+    pin.state.pins.push({ ...other, note: `postforge-publication-${pub.id}`, created_at: new Date().toISOString().slice(0, 19) })
+    expect(await resolveUnconfirmed(payload, pub.id)).toBe('not_found')
+    // Our own marker on a pin dated a day before the call is not this call's pin either.
+    const { marker } = await publication(pub.id)
+    pin.state.pins.unshift({ ...other, id: '9990002', note: `postforge-publication-${marker}`, created_at: new Date(Date.now() - 86_400_000).toISOString().slice(0, 19) })
+    expect(await resolveUnconfirmed(payload, pub.id)).toBe('not_found')
+    expect((await publication(pub.id)).status).toBe('unconfirmed')
+  })
+
   it('a post without an image fails before any call: a pin needs one', async () => {
     const { publication: pub } = await scheduledPin('pin-8', { media: [] })
     const calls = pin.calls.length
