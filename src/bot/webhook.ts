@@ -62,11 +62,9 @@ export function createWebhookHandler(
     (callback ??= options
       .bot()
       .then((bot) =>
-        webhookCallback(bot, 'std/http', {
-          secretToken: options.secret,
-          onTimeout: 'return',
-          timeoutMilliseconds: options.timeoutMs ?? 8_000,
-        }),
+        // The timeout is ours (below): grammY's leaves a late failure as an unhandled rejection,
+        // which Node prints with the context, token included.
+        webhookCallback(bot, 'std/http', { secretToken: options.secret, timeoutMilliseconds: Infinity }),
       )
       .catch((error: unknown) => {
         // Start-up failed (database down, Bot API unreachable): try again on the next update.
@@ -123,12 +121,27 @@ export function createWebhookHandler(
       await release()
       return unavailable()
     }
+    const handling = run(new Request(request.url, { method: 'POST', headers: request.headers, body }))
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), options.timeoutMs ?? 8_000)
+    })
     try {
-      const response = await run(new Request(request.url, { method: 'POST', headers: request.headers, body }))
+      const response = await Promise.race([handling, late])
+      if (response === 'late') {
+        // Telegram re-sends what it waits too long for, so the update is acknowledged while it
+        // finishes (a reply waiting out a 429, say); how it ends is still logged.
+        log.warn('update still running at the webhook timeout: acknowledged, finishing in the background')
+        handling.then(remember, async (thrown: unknown) => {
+          log.error({ err: unwrap(thrown) }, 'update failed after it was acknowledged')
+          await remember()
+        })
+        return Response.json({ ok: true })
+      }
       await remember()
       return response
     } catch (thrown) {
-      const error = thrown instanceof BotError ? thrown.error : thrown
+      const error = unwrap(thrown)
       if (isOutage(error)) {
         log.warn({ err: error }, 'update not handled: database or Redis unavailable, Telegram will deliver it again')
         await release()
@@ -137,6 +150,11 @@ export function createWebhookHandler(
       log.error({ err: error }, 'update failed and is acknowledged, so Telegram does not re-send it')
       await remember()
       return Response.json({ ok: true })
+    } finally {
+      clearTimeout(timer)
     }
   }
 }
+
+/** grammY wraps what a middleware threw with the context (and the token): keep only the cause. */
+const unwrap = (thrown: unknown) => (thrown instanceof BotError ? thrown.error : thrown)

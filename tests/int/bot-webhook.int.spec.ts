@@ -4,9 +4,11 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/telegram/route'
+import { createBot } from '../../src/bot/bot'
+import { createWebhookHandler } from '../../src/bot/webhook'
 import { reloadEnv } from '../../src/lib/env'
 import { closeRedis, databaseScope, redis } from '../../src/lib/redis'
-import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
+import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { testPayload } from '../helpers/payload'
 import { nextUpdateId, TOKEN } from './bot-harness'
 
@@ -180,6 +182,39 @@ describe('POST /api/telegram', () => {
     expect(logged()).not.toContain(TOKEN)
     expect(logged()).not.toContain(TOKEN.split(':')[1])
     expect(logged()).not.toContain(SECRET)
+  })
+
+  it('acknowledges an update still running at the webhook timeout, and keeps its id once it ends', async () => {
+    const slow = await startFakeTelegram()
+    const payload = await testPayload()
+    const keyPrefix = `test:webhook-late:${process.pid}:`
+    const handler = createWebhookHandler({
+      secret: SECRET,
+      redis: redis(),
+      keyPrefix,
+      timeoutMs: 300,
+      bot: async () => createBot({ token: TOKEN, payload, redis: redis(), apiRoot: slow.url, botInfo: FAKE_BOT, keyPrefix }),
+    })
+    slow.fail('sendMessage', 'hang')
+    const update = startUpdate()
+    const started = performance.now()
+    const response = await handler(
+      new Request('http://localhost:3000/api/telegram', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET },
+        body: JSON.stringify(update),
+      }),
+    )
+    expect(response.status).toBe(200)
+    expect(performance.now() - started).toBeLessThan(2_000)
+    // The Bot API gives up on the hanging call: the update ends in the background, and its id
+    // is then kept for the day like any handled update.
+    await slow.close()
+    const key = `${keyPrefix}update:${update.update_id}`
+    for (let i = 0; i < 50 && (await redis().ttl(key)) < 23 * 60 * 60; i++) await new Promise((r) => setTimeout(r, 100))
+    expect(await redis().ttl(key)).toBeGreaterThan(23 * 60 * 60)
+    const keys = await redis().keys(`${keyPrefix}*`)
+    if (keys.length > 0) await redis().del(...keys)
   })
 
   it('answers 400 to a body that is not an update', async () => {
