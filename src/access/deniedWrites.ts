@@ -29,25 +29,26 @@ function refuseLoudly(name: string, operation: 'create' | 'update', access: Fiel
   }
 }
 
-/** Applies `refuseLoudly` to every field with create/update access, nested ones included. */
-export function refuseDeniedWrites(fields: Field[]): Field[] {
-  return fields.map((field) => {
-    const next = { ...field } as Field & Record<string, any>
-    if ('name' in next && next.access) {
-      const defaultValue = typeof next.defaultValue === 'function' ? undefined : next.defaultValue
-      next.access = { ...next.access }
+const wrapped = new WeakSet<FieldAccess>()
+
+/**
+ * Applies `refuseLoudly` to every field with create/update access, nested ones included, in the
+ * sanitized config: the fields Payload adds itself (the API key of an auth collection) are there too.
+ */
+export function refuseDeniedWrites(fields: Field[]): void {
+  for (const field of fields as (Field & Record<string, any>)[]) {
+    if ('name' in field && field.access) {
+      const defaultValue = typeof field.defaultValue === 'function' ? undefined : field.defaultValue
       for (const operation of ['create', 'update'] as const) {
-        const access = next.access[operation]
-        if (access) next.access[operation] = refuseLoudly(next.name, operation, access, defaultValue)
+        const access = field.access[operation] as FieldAccess | undefined
+        if (!access || wrapped.has(access)) continue
+        const loud = refuseLoudly(field.name, operation, access, defaultValue)
+        wrapped.add(loud)
+        field.access[operation] = loud
       }
     }
-    if (Array.isArray(next.fields)) next.fields = refuseDeniedWrites(next.fields)
-    if (Array.isArray(next.tabs)) next.tabs = next.tabs.map((tab: { fields: Field[] }) => ({ ...tab, fields: refuseDeniedWrites(tab.fields) }))
-    if (Array.isArray(next.blocks)) {
-      next.blocks = next.blocks.map((block: unknown) =>
-        typeof block === 'string' ? block : { ...(block as object), fields: refuseDeniedWrites((block as { fields: Field[] }).fields) },
-      )
-    }
-    return next as Field
-  })
+    if (Array.isArray(field.fields)) refuseDeniedWrites(field.fields)
+    if (Array.isArray(field.tabs)) for (const tab of field.tabs) refuseDeniedWrites(tab.fields)
+    if (Array.isArray(field.blocks)) for (const block of field.blocks) if (typeof block !== 'string') refuseDeniedWrites(block.fields)
+  }
 }

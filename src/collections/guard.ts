@@ -9,8 +9,8 @@ import { sortWithinDocument } from './hooks/sortWithinDocument'
  * Tenant isolation applied to every collection from the config itself, so a collection or field
  * added later is guarded without anyone remembering to: the ownership check on every
  * relationship and upload value (run last among the beforeValidate hooks, after the tenant hooks
- * have settled the document's project and account), no sorting through relationships, loud
- * refusals of denied field writes, and no versions without their own read rule.
+ * have settled the document's project and account), no sorting through relationships, and no
+ * versions without their own read rule.
  */
 export function guardTenancy(collections: CollectionConfig[]): CollectionConfig[] {
   return collections.map((collection) => {
@@ -19,7 +19,6 @@ export function guardTenancy(collections: CollectionConfig[]): CollectionConfig[
     }
     return {
       ...collection,
-      fields: refuseDeniedWrites(collection.fields),
       hooks: {
         ...collection.hooks,
         beforeOperation: [...(collection.hooks?.beforeOperation ?? []), sortWithinDocument],
@@ -30,12 +29,15 @@ export function guardTenancy(collections: CollectionConfig[]): CollectionConfig[
 }
 
 /**
- * Payload adds its own collections while sanitizing the config. Document locks would let any
- * signed-in account read which documents staff are editing and lock (point at) another tenant's
- * documents; accounts never use the admin, so locks are staff-only.
+ * What only exists once Payload has sanitized the config: its own collections and fields. Denied
+ * field writes are refused out loud everywhere, the API-key fields Payload adds to auth
+ * collections included. Document locks would let any signed-in account read which documents
+ * staff are editing and lock (point at) another tenant's documents; accounts never use the
+ * admin, so locks are staff-only.
  */
 export async function guardPayloadCollections(config: Promise<SanitizedConfig>): Promise<SanitizedConfig> {
   const sanitized = await config
+  for (const collection of sanitized.collections) refuseDeniedWrites(collection.fields)
   const locks = sanitized.collections.find((c) => c.slug === 'payload-locked-documents')
   if (locks) {
     const staff: Access = ({ req }) => isStaff(req)

@@ -354,3 +354,51 @@ describe.each(FOREIGN_SOURCES.map((r) => [relationName(r), r] as const))('%s (no
     for (const doc of list.json.docs) for (const id of idsAt(doc[r.path])) expect(theirIds).not.toContain(id)
   })
 })
+
+type AccessField = { collection: string; name: string; type: string; options?: unknown[]; relationTo?: unknown }
+
+/**
+ * Top-level fields whose create or update access may deny, found in the config (Payload's own
+ * API-key fields included). Hidden fields are not part of the API: Payload derives
+ * `apiKeyIndex` from `apiKey` and drops whatever a client sends for it.
+ */
+const PROTECTED = collections
+  .filter((c) => ownerKey(c) !== null)
+  .flatMap((c) =>
+    c.flattenedFields
+      .filter((f) => 'access' in f && f.access && (f.access.update || f.access.create) && !('hidden' in f && f.hidden))
+      .map((f) => ({ collection: c.slug, name: f.name, type: f.type, options: (f as { options?: unknown[] }).options, relationTo: (f as { relationTo?: unknown }).relationTo })),
+  )
+
+async function differentValue(field: AccessField, current: unknown): Promise<unknown> {
+  switch (field.type) {
+    case 'select': {
+      const values = (field.options ?? []).map((o) => (typeof o === 'string' ? o : (o as { value: string }).value))
+      return values.find((v) => v !== current)
+    }
+    case 'number':
+      return Number(current ?? 0) + 1
+    case 'checkbox':
+      return !current
+    case 'date':
+      return '2001-01-01T00:00:00.000Z'
+    case 'relationship':
+    case 'upload':
+      return firstOf(String(field.relationTo), b)
+    case 'json':
+      return { changed: true }
+    default:
+      return `${String(current ?? '')}changed`
+  }
+}
+
+describe.each(PROTECTED.map((f) => [`${f.collection}.${f.name}`, f] as const))('%s (field with its own access)', (_name, field) => {
+  it('a customer writing another value gets a 403 naming the field, never a silent 200', async () => {
+    const own = await firstOf(field.collection, a)
+    const before = (await payload.findByID({ collection: field.collection as never, id: own, depth: 0 })) as Record<string, unknown>
+    const res = await rest('PATCH', `/${field.collection}/${own}`, { auth: a.auth, body: { [field.name]: await differentValue(field, before[field.name]) } })
+    expect(res.status, JSON.stringify(res.json)).toBe(403)
+    const after = await payload.findByID({ collection: field.collection as never, id: own, depth: 0 })
+    expect(after).toEqual(before)
+  })
+})
