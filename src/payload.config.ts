@@ -25,6 +25,7 @@ import { WorkflowEvents } from './collections/WorkflowEvents'
 import { guardPayloadCollections, guardTenancy } from './collections/guard'
 import { botConsoleEndpoints } from './bot/console/endpoints'
 import { jobEndpoints } from './jobs/endpoints'
+import { surviveDatabaseRestarts } from './lib/boot'
 import { env } from './lib/env'
 import { logger } from './lib/logger'
 import { migrations } from './migrations'
@@ -37,6 +38,8 @@ export default guardPayloadCollections(buildConfig({
   secret: config.PAYLOAD_SECRET,
   telemetry: false,
   logger: logger(),
+  // Web, bot and worker share Payload's pool: a PostgreSQL restart must not kill any of them.
+  onInit: (payload) => surviveDatabaseRestarts(payload.db.pool, logger(), 'payload'),
   admin: {
     user: Users.slug,
     avatar: 'default',
@@ -70,7 +73,9 @@ export default guardPayloadCollections(buildConfig({
   endpoints: [...jobEndpoints, ...botConsoleEndpoints],
   editor: lexicalEditor(),
   db: postgresAdapter({
-    pool: { connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX },
+    // A PostgreSQL that does not answer (a cut link) fails a query within seconds, as one that
+    // refuses does, instead of holding the request until the caller gives up.
+    pool: { connectionString: config.DATABASE_URL, max: config.DB_POOL_MAX, connectionTimeoutMillis: 3_000 },
     push: config.PAYLOAD_DB_PUSH,
     migrationDir: path.resolve(dirname, 'migrations'),
     prodMigrations: migrations,
