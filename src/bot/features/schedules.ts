@@ -155,16 +155,6 @@ function connectionName(publication: Publication): string {
   return typeof publication.connection === 'object' ? publication.connection.displayName : ''
 }
 
-/** "It is published" on an unconfirmed notice: the customer says it went out (recorded as theirs). */
-onButton(schedules, 'u:y', z.tuple([Id]), async (ctx, [id]) => {
-  const publication = await unconfirmedOf(ctx, id)
-  if (!publication) return
-  await markPublishedAs(ctx.deps.payload, accountOf(ctx), id)
-  ctx.log.info({ publication: id }, 'unconfirmed publication marked published by the customer')
-  const text = ctx.t('pub.marked_published', { title: publicationTitle(publication) })
-  await ctx.answerCallbackQuery({ text: plain(text) })
-  await show(ctx, text)
-})
 /** "Publish again" on an unconfirmed notice asks first: the first attempt may be out already. */
 onButton(schedules, 'u:a', z.tuple([Id]), async (ctx, [id]) => {
   const publication = await unconfirmedOf(ctx, id)
@@ -172,15 +162,24 @@ onButton(schedules, 'u:a', z.tuple([Id]), async (ctx, [id]) => {
   const keyboard = new InlineKeyboard().text(ctx.t('pub.again_yes'), cb('u:ay', id)).row().text(ctx.t('pub.again_no'), cb('u:u', id))
   await show(ctx, ctx.t('pub.again_confirm', { title: publicationTitle(publication), connection: connectionName(publication) }), keyboard)
 })
-onButton(schedules, 'u:ay', z.tuple([Id]), async (ctx, [id]) => {
-  const publication = await unconfirmedOf(ctx, id)
-  if (!publication) return
-  await publishAgainAs(ctx.deps.payload, accountOf(ctx), id)
-  ctx.log.info({ publication: id }, 'unconfirmed publication sent again by the customer')
-  const text = ctx.t('pub.again_queued', { title: publicationTitle(publication) })
-  await ctx.answerCallbackQuery({ text: plain(text) })
-  await show(ctx, text)
-})
+/**
+ * The customer's decision on an unconfirmed publication: "It is published" (it went out), or
+ * "Yes, publish again" after the question. Recorded as theirs by the collection's hooks.
+ */
+for (const [route, decide, textKey] of [
+  ['u:y', markPublishedAs, 'pub.marked_published'],
+  ['u:ay', publishAgainAs, 'pub.again_queued'],
+] as const) {
+  onButton(schedules, route, z.tuple([Id]), async (ctx, [id]) => {
+    const publication = await unconfirmedOf(ctx, id)
+    if (!publication) return
+    await decide(ctx.deps.payload, accountOf(ctx), id)
+    ctx.log.info({ publication: id, decision: route }, 'unconfirmed publication settled by the customer')
+    const text = ctx.t(textKey, { title: publicationTitle(publication) })
+    await ctx.answerCallbackQuery({ text: plain(text) })
+    await show(ctx, text)
+  })
+}
 /** Back from the question: the unconfirmed notice with its buttons, as it was. */
 onButton(schedules, 'u:u', z.tuple([Id]), async (ctx, [id]) => {
   const publication = await unconfirmedOf(ctx, id)
