@@ -12,6 +12,7 @@ import { botKeyPrefix, createBot } from '../../src/bot/bot'
 import { handleUntilDelivered } from '../../src/bot/delivery'
 import { tr } from '../../src/bot/i18n'
 import { reloadEnv } from '../../src/lib/env'
+import { isOutage } from '../../src/lib/outage'
 import { closeRedis, redis } from '../../src/lib/redis'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { ADMIN_DATABASE_URL } from '../helpers/database'
@@ -182,6 +183,39 @@ afterAll(async () => {
   await stopPostgres()
   process.env = savedEnv
   reloadEnv()
+})
+
+describe('what counts as an outage', () => {
+  it('is PostgreSQL or Redis unreachable, ending or too slow, however wrapped; never a fault of the update or the Bot API', async () => {
+    const coded = (message: string, code: string) => Object.assign(new Error(message), { code })
+    const wrapped = (cause: Error) => new Error('Failed query: select 1', { cause })
+    const outages = [
+      coded('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
+      coded('terminating connection due to administrator command', '57P01'),
+      coded('the database system is starting up', '57P03'),
+      coded('sorry, too many clients already', '53300'),
+      wrapped(new Error('Connection terminated unexpectedly')),
+      wrapped(new Error('timeout exceeded when trying to connect')),
+      new Error('Command timed out'),
+      new Error("Stream isn't writeable and enableOfflineQueue options is false"),
+      Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' }),
+      new AggregateError([coded('connect ECONNREFUSED ::1:6379', 'ECONNREFUSED')]),
+    ]
+    for (const error of outages) expect(isOutage(error), error.message).toBe(true)
+
+    const faults = [
+      new TypeError("Cannot read properties of undefined (reading 'id')"),
+      wrapped(coded('invalid input syntax for type numeric: "undefined"', '22P02')),
+      coded('duplicate key value violates unique constraint', '23505'),
+      Object.assign(new Error("Network request for 'sendMessage' failed!"), {
+        name: 'HttpError',
+        error: coded('request to https://api.telegram.org failed', 'ECONNREFUSED'),
+      }),
+      null,
+      'ECONNREFUSED',
+    ]
+    for (const error of faults) expect(isOutage(error), String(error)).toBe(false)
+  })
 })
 
 describe('Redis unavailable', () => {
