@@ -27,6 +27,7 @@ import { botConsoleEndpoints } from './bot/console/endpoints'
 import { jobEndpoints } from './jobs/endpoints'
 import { surviveDatabaseRestarts } from './lib/boot'
 import { env } from './lib/env'
+import { answerInputErrorsWith4xx } from './lib/errors'
 import { logger } from './lib/logger'
 import { migrations } from './migrations'
 
@@ -38,6 +39,9 @@ export default guardPayloadCollections(buildConfig({
   secret: config.PAYLOAD_SECRET,
   telemetry: false,
   logger: logger(),
+  hooks: { afterError: [answerInputErrorsWith4xx] },
+  // Refusals (4xx) are the caller's doing: one info line with the message, no stack.
+  loggingLevels: { AppError: 'info', QueryError: 'info', AuthenticationError: 'info', UnauthorizedError: 'info' },
   // Web, bot and worker share Payload's pool: a PostgreSQL restart must not kill any of them.
   onInit: (payload) => surviveDatabaseRestarts(payload.db.pool, logger(), 'payload'),
   admin: {

@@ -1,6 +1,7 @@
-import { APIError } from 'payload'
+import { APIError, type AfterErrorHook } from 'payload'
 
 import { t } from '../i18n'
+import { languageOf } from '../i18n/request'
 import { logger } from './logger'
 
 /**
@@ -29,4 +30,30 @@ export function errorResponse(error: AppError, headers: HeadersInit = {}): Respo
     { errors: [{ name: error.name, data: error.data, message: error.message }] },
     { status: error.status, headers },
   )
+}
+
+/** PostgreSQL's data exceptions (class 22) and operator/type mismatches: the input was wrong. */
+const INPUT_SQLSTATE = /^(22...|42804|42883)$/
+
+function sqlState(error: unknown): string | undefined {
+  let current = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined
+  for (let depth = 0; current && depth < 6; depth++) {
+    if (typeof current.code === 'string' && /^[0-9A-Z]{5}$/.test(current.code)) return current.code
+    current = (current.cause ?? current.originalError) as typeof current
+  }
+  return undefined
+}
+
+/**
+ * The last net behind the HTTP guard (src/lib/http): a value that PostgreSQL rejects as data is
+ * the caller's mistake, so it is a 400 with a message, not a 500.
+ */
+export const answerInputErrorsWith4xx: AfterErrorHook = ({ error, req, graphqlResult }) => {
+  const state = sqlState(error)
+  if (!state || !INPUT_SQLSTATE.test(state)) return
+  const refusal = new AppError('request.invalid', 400, languageOf(req), { details: 'a value does not fit its field' })
+  if (graphqlResult) {
+    return { graphqlResult: { ...graphqlResult, message: refusal.message, extensions: { ...graphqlResult.extensions, statusCode: 400 } } }
+  }
+  return { response: { errors: [{ name: refusal.name, data: refusal.data, message: refusal.message }] }, status: 400 }
 }

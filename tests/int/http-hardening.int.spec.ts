@@ -120,6 +120,13 @@ const hostile = (): Case[] => {
       code: 'request.invalid_param',
     },
     { method: 'POST', path: '/graphql', body: JSON.stringify({ query: '{ Projects(where: { name: { equals: "a\\u0000" } }) { docs { id } } }' }), headers: json, status: 400, code: 'request.nul' },
+    { method: 'GET', path: '/projects?where[account][equals]=abc', status: 400, code: 'request.invalid_id' },
+    { method: 'GET', path: '/projects?where[id][in]=1,abc', status: 400, code: 'request.invalid_id' },
+    { method: 'GET', path: '/projects?where[id][equals]=99999999999', status: 400, code: 'request.invalid_id' },
+    { method: 'GET', path: '/projects?where[id][within]=1', status: 400, code: 'request.invalid' },
+    { method: 'GET', path: '/toString', status: 404, code: 'request.not_found' },
+    { method: 'GET', path: '/payload-migrations', status: 404, code: 'request.not_found' },
+    { method: 'POST', path: '/keywords', status: 422, code: 'tenant.project_required' },
   ]
   for (const id of ['abc', '1.5', '2147483648', '12345678901234567890', '0', '-1']) {
     cases.push({ method: 'GET', path: `/projects/${id}`, status: 400, code: 'request.invalid_id' })
@@ -151,6 +158,25 @@ describe('hostile but harmless input is a 4xx with a clear message (#10)', () =>
       expect(JSON.stringify(refusal)).not.toContain('stack')
     })
   }
+
+  it('a value PostgreSQL rejects as data past the guard is a 400 (GraphQL where on a relationship)', async () => {
+    const res = await sendJson({
+      method: 'POST',
+      path: '/graphql',
+      body: JSON.stringify({ query: '{ Projects(where: { account: { equals: "99999999999" } }) { docs { id } } }' }),
+      headers: { ...json, ...staff },
+    })
+    expect(res.status).toBe(200)
+    expect(res.json.errors[0].extensions.statusCode).toBe(400)
+    expect(res.json.errors[0].message).toBe('The request is not valid: a value does not fit its field')
+  })
+
+  it('a missing upload file is a 404, and admin preferences are for staff only', async () => {
+    const file = await sendJson({ method: 'GET', path: '/media/file/nope.png', headers: staff })
+    expect(file.status).toBe(404)
+    const preference = await sendJson({ method: 'DELETE', path: '/payload-preferences/nav', headers: customer })
+    expect(preference.status).toBe(403)
+  })
 
   it('a job id of 20 digits is a 422 for staff, not a database error', async () => {
     const res = await sendJson({ method: 'POST', path: '/jobs/12345678901234567890/retry', headers: staff })

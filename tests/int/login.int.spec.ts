@@ -77,6 +77,21 @@ describe('sign-in (#9)', () => {
     for (let attempt = 0; attempt < 6; attempt++) gql.push((await gqlLogin(victim.email, 'nope', other)).status)
     expect(gql.at(-1)).toBe(429)
 
+    // The API docs' OAuth password flow (payload-oapi) signs in too, and is limited the same way.
+    const docs = address()
+    const viaDocs: number[] = []
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const res = await sendJson({
+        method: 'POST',
+        path: '/openapi-auth',
+        body: new URLSearchParams({ username: victim.email, password: 'nope' }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': docs },
+      })
+      viaDocs.push(res.status)
+    }
+    expect(viaDocs.slice(0, 5).every((status) => status === 401)).toBe(true)
+    expect(viaDocs[5]).toBe(429)
+
     // Spraying many emails from one address is limited too.
     const sprayer = address()
     const spray: number[] = []

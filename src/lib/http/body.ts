@@ -22,7 +22,8 @@ export const tooLarge = (limit: number, language: string) =>
  */
 export async function readLimitedBody(request: Request, limit: number, language: string): Promise<Uint8Array> {
   const declared = request.headers.get('content-length')
-  if (declared !== null && (!/^\d+$/.test(declared) || Number(declared) > limit)) {
+  if (declared !== null && !/^\d+$/.test(declared)) throw new AppError('request.invalid', 400, language, { details: 'Content-Length' })
+  if (declared !== null && Number(declared) > limit) {
     await request.body?.cancel().catch(() => undefined)
     throw tooLarge(limit, language)
   }

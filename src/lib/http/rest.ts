@@ -1,4 +1,7 @@
-import { getPayload, type Endpoint, type Payload, type SanitizedConfig } from 'payload'
+import { stat } from 'node:fs/promises'
+import path from 'node:path'
+
+import { getPayload, type Endpoint, type Payload, type SanitizedCollectionConfig, type SanitizedConfig } from 'payload'
 
 import { languageOf } from '../../i18n/request'
 import { AppError, errorResponse } from '../errors'
@@ -13,6 +16,7 @@ type RestHandler = (request: Request, args: RouteArgs) => Promise<Response>
 
 const WITH_BODY = new Set(['POST', 'PATCH', 'PUT'])
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+const EMPTY_OBJECT = new TextEncoder().encode('{}')
 
 /**
  * Wraps one of Payload's REST handlers (src/app/(payload)/api/[...slug]/route.ts) with what
@@ -28,19 +32,35 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       const payload = await getPayload({ config })
       const url = new URL(request.url)
       const segments = await pathSegments(url, args, language)
-      checkQuery(url.search.slice(1), payload, language)
       const override = request.method === 'POST' && isGetOverride(request)
       const method = override ? 'GET' : request.method
+      // Payload looks collections up with `collections[slug]`: `/api/toString` found a function.
+      if (segments[0] && segments[0] in Object.prototype) throw new AppError('request.not_found', 404, language)
       const collection = payload.collections[segments[0] ?? '']?.config
+      // Internal collections (migrations) have no REST endpoints; Payload would answer 501.
+      if (collection && collection.endpoints === false) throw new AppError('request.not_found', 404, language)
+      checkQuery(url.search.slice(1), payload, language, collection)
+      // Preferences belong to the admin's own users; Payload fails in SQL for anyone else.
+      if (collection?.slug === 'payload-preferences' && (await payload.auth({ headers: request.headers })).user?.collection !== payload.config.admin.user) {
+        throw new AppError('auth.staff_only', 403, language)
+      }
       if (collection) checkRouteParams(payload, collection.slug, collection.endpoints, segments.slice(1), method, language)
 
-      if (!WITH_BODY.has(request.method)) return secureSetCookies(request, await handler(request, args))
-      const body = await checkBody(request, Boolean(collection?.upload), override, payload, language)
+      if (!WITH_BODY.has(request.method)) {
+        const response = await handler(request, args)
+        if (collection?.upload && segments[1] === 'file' && response.status === 500 && !(await fileExists(collection, segments[2]))) {
+          // Payload answers a 500 for an upload file that is not on disk (after its access check).
+          throw new AppError('request.not_found', 404, language)
+        }
+        return secureSetCookies(request, response)
+      }
+      const body = await checkBody(request, collection, override, payload, language)
       const forwarded = withBody(request, body.bytes, body.contentType)
 
       const login = collection?.auth && method === 'POST' && segments.length === 2 && segments[1] === 'login'
-      if (!login) return secureSetCookies(request, await handler(forwarded, args))
-      await takeLoginAttempt(clientAddress(request), body.json?.email ?? body.json?.username, language)
+      const swaggerLogin = !collection && request.method === 'POST' && segments.join('/') === OPENAPI_AUTH
+      if (!login && !swaggerLogin) return secureSetCookies(request, await handler(forwarded, args))
+      await takeLoginAttempt(clientAddress(request), swaggerLogin ? passwordForm(body, language) : (body.json?.email ?? body.json?.username), language)
       const response = await handler(forwarded, args)
       if (!response.ok) await padFailedLogin(startedAt)
       return secureSetCookies(request, response)
@@ -62,7 +82,9 @@ async function pathSegments(url: URL, args: RouteArgs | undefined, language: str
   return segments.filter((segment) => segment !== '')
 }
 
-function checkQuery(search: string, payload: Payload, language: string) {
+const GEO_OPERATOR = /\[([^\]]*)\]\[(near|within|intersects)\]$/
+
+function checkQuery(search: string, payload: Payload, language: string, collection?: SanitizedCollectionConfig) {
   if (!search) return
   for (const pair of search.split('&')) {
     const [rawKey, ...rest] = pair.split('=')
@@ -71,11 +93,42 @@ function checkQuery(search: string, payload: Payload, language: string) {
     assertNoNul(key, language)
     assertNoNul(value, language)
     if (key === 'page' || key === 'limit' || key === 'depth') assertPaging(key, value, language, payload.config.maxDepth)
+    if (collection && key.startsWith('where[')) checkIdComparison(payload, collection, key, value, language)
+    // Geometry operators reach PostGIS functions that fail in SQL on anything but a point field.
+    const geo = key.match(GEO_OPERATOR)
+    if (geo && !collection?.flattenedFields.some((field) => field.type === 'point' && field.name === geo[1].split('.').at(-1))) {
+      throw new AppError('request.invalid', 400, language, { details: `${geo[2]} works on point fields only` })
+    }
   }
 }
 
 const isGetOverride = (request: Request) =>
   request.headers.get('x-payload-http-method-override') === 'GET' || request.headers.get('x-http-method-override') === 'GET'
+
+const COMPARISON = /\[([^[\]]+)\]\[(equals|not_equals|in|not_in|all|greater_than|greater_than_equal|less_than|less_than_equal)\](\[\d*\])?$/
+
+const numericIds = (payload: Payload, slug: string) =>
+  (payload.collections[slug]?.customIDType ?? payload.db.defaultIDType) === 'number'
+
+/**
+ * A `where` on the id or on a relationship to collections with serial ids compares with an
+ * integer column: anything else fails in SQL (`where[account][equals]=abc` was a 500).
+ */
+function checkIdComparison(payload: Payload, collection: SanitizedCollectionConfig, key: string, value: string, language: string) {
+  const match = key.match(COMPARISON)
+  if (!match) return
+  const [, fieldName] = match
+  let numeric = false
+  if (fieldName === 'id') numeric = numericIds(payload, collection.slug)
+  else {
+    const field = collection.flattenedFields.find((candidate) => candidate.name === fieldName)
+    if (field && (field.type === 'relationship' || field.type === 'upload') && typeof field.relationTo === 'string') {
+      numeric = numericIds(payload, field.relationTo)
+    }
+  }
+  if (!numeric) return
+  for (const item of value.split(',')) if (item !== '' && item !== 'null' && item !== '0') assertSerialId(item.trim(), language)
+}
 
 /** Matches a collection endpoint path (`/:id`, `/versions/:id`, `/access/:id?`) as Payload does. */
 function matchEndpoint(pattern: string, path: string[]): Record<string, string> | null {
@@ -120,13 +173,32 @@ function checkRouteParams(
   }
 }
 
+/** payload-oapi's OAuth password flow for the API docs: a sign-in like any other. */
+const OPENAPI_AUTH = 'openapi-auth'
+
+/** The docs' sign-in form must carry a username and a password (the plugin reads them blindly). */
+function passwordForm(body: CheckedBody, language: string): string {
+  const form = body.contentType === 'application/x-www-form-urlencoded' ? new URLSearchParams(new TextDecoder().decode(body.bytes)) : null
+  const username = form?.get('username')
+  if (!username || !form?.get('password')) throw new AppError('request.invalid', 400, language, { details: 'username, password' })
+  return username
+}
+
 type CheckedBody = { bytes: Uint8Array; contentType?: string; json?: Record<string, unknown> }
 
-async function checkBody(request: Request, upload: boolean, override: boolean, payload: Payload, language: string): Promise<CheckedBody> {
+async function checkBody(
+  request: Request,
+  collection: SanitizedCollectionConfig | undefined,
+  override: boolean,
+  payload: Payload,
+  language: string,
+): Promise<CheckedBody> {
+  const upload = Boolean(collection?.upload)
   const contentType = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase()
   const multipart = contentType === 'multipart/form-data'
   const bytes = await readLimitedBody(request, multipart && upload ? BODY_LIMITS.upload : BODY_LIMITS.json, language)
-  if (bytes.byteLength === 0) return { bytes }
+  // Without a body Payload hands `undefined` to the operation as its data (a create then fails in SQL).
+  if (bytes.byteLength === 0) return { bytes: EMPTY_OBJECT, contentType: 'application/json', json: {} }
   if (contentType === 'application/json') {
     const json = parseJsonObject(decodeUtf8(bytes, language), language)
     return { bytes, contentType: 'application/json', json }
@@ -135,8 +207,8 @@ async function checkBody(request: Request, upload: boolean, override: boolean, p
     await checkMultipart(request, bytes, language)
     return { bytes }
   }
-  if (override && contentType === 'application/x-www-form-urlencoded') {
-    checkQuery(decodeUtf8(bytes, language), payload, language)
+  if (contentType === 'application/x-www-form-urlencoded' && (override || !collection)) {
+    checkQuery(decodeUtf8(bytes, language), payload, language, collection)
     return { bytes, contentType: 'application/x-www-form-urlencoded' }
   }
   throw new AppError('request.unsupported_type', 415, language)
@@ -162,4 +234,13 @@ async function checkMultipart(request: Request, bytes: Uint8Array, language: str
   if (data === null) return
   if (typeof data !== 'string') throw new AppError('request.bad_json', 400, language, { details: '_payload' })
   parseJsonObject(data, language)
+}
+
+async function fileExists(collection: SanitizedCollectionConfig, filename: string | undefined): Promise<boolean> {
+  if (!filename) return false
+  const directory = path.resolve(collection.upload.staticDir || collection.slug)
+  return stat(path.resolve(directory, filename)).then(
+    (stats) => stats.isFile(),
+    () => false,
+  )
 }
