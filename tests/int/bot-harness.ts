@@ -208,3 +208,14 @@ export async function expectAlerts(h: Harness, user: TestUser, data: string[], t
     expect(user.alerts().join(' '), item).toContain(text)
   }
 }
+
+/** A webhook call as Telegram makes it: JSON (or a raw body) and, when given, the secret token. */
+export function webhookRequest(body: unknown, secret?: string): Request {
+  const headers = new Headers({ 'content-type': 'application/json' })
+  if (secret !== undefined) headers.set('X-Telegram-Bot-Api-Secret-Token', secret)
+  return new Request('http://localhost:3000/api/telegram', {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}

@@ -10,7 +10,7 @@ import { reloadEnv } from '../../src/lib/env'
 import { closeRedis, databaseScope, redis } from '../../src/lib/redis'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { testPayload } from '../helpers/payload'
-import { nextUpdateId, TOKEN } from './bot-harness'
+import { nextUpdateId, TOKEN, webhookRequest } from './bot-harness'
 
 // Everything this file logs goes to a file of its own, read back by the tests.
 const logFile = vi.hoisted(() => {
@@ -53,15 +53,7 @@ function startUpdate() {
 }
 
 function post(body: unknown, secret?: string) {
-  const headers = new Headers({ 'content-type': 'application/json' })
-  if (secret !== undefined) headers.set('X-Telegram-Bot-Api-Secret-Token', secret)
-  return POST(
-    new Request('http://localhost:3000/api/telegram', {
-      method: 'POST',
-      headers,
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    }),
-  )
+  return POST(webhookRequest(body, secret))
 }
 
 async function accounts() {
@@ -198,13 +190,7 @@ describe('POST /api/telegram', () => {
     slow.fail('sendMessage', 'hang')
     const update = startUpdate()
     const started = performance.now()
-    const response = await handler(
-      new Request('http://localhost:3000/api/telegram', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET },
-        body: JSON.stringify(update),
-      }),
-    )
+    const response = await handler(webhookRequest(update, SECRET))
     expect(response.status).toBe(200)
     expect(performance.now() - started).toBeLessThan(2_000)
     // The Bot API gives up on the hanging call: the update ends in the background, and its id

@@ -17,7 +17,7 @@ import { closeRedis, redis } from '../../src/lib/redis'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { ADMIN_DATABASE_URL } from '../helpers/database'
 import { testPayload } from '../helpers/payload'
-import { nextUpdateId, TOKEN } from './bot-harness'
+import { nextUpdateId, TOKEN, webhookRequest } from './bot-harness'
 
 /**
  * Real outages, for this process only: a Redis server of its own that the tests stop and start,
@@ -112,13 +112,7 @@ function update(user: number, text: string) {
 
 async function post(body: unknown): Promise<{ status: number; ms: number; body: any }> {
   const started = performance.now()
-  const response = await POST(
-    new Request('http://localhost:3000/api/telegram', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET },
-      body: JSON.stringify(body),
-    }),
-  )
+  const response = await POST(webhookRequest(body, SECRET))
   const ms = performance.now() - started
   const text = await response.text()
   return { status: response.status, ms, body: text ? JSON.parse(text) : null }

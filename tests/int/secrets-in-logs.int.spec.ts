@@ -19,6 +19,7 @@ import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { rest } from '../helpers/rest'
+import { webhookRequest } from './bot-harness'
 
 /**
  * Known secrets are configured, then the bot (webhook), REST (sign-in, API keys, connections with
@@ -149,13 +150,7 @@ describe('what the product logs', () => {
     const chat = { id: user, type: 'private', first_name: 'Log' }
     let updateId = randomInt(1_000_000, 1_000_000_000)
     const send = (extra: Record<string, unknown>, secret = secrets.TELEGRAM_WEBHOOK_SECRET) =>
-      webhook(
-        new Request('http://localhost:3000/api/telegram', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': secret },
-          body: JSON.stringify({ update_id: ++updateId, ...extra }),
-        }),
-      )
+      webhook(webhookRequest({ update_id: ++updateId, ...extra }, secret))
     const message = (text: string, withSender = true) => ({
       message: {
         message_id: updateId,
