@@ -111,15 +111,21 @@ export async function pastDue(payload: Payload, graceMs: number, limit = 50): Pr
  * it meanwhile), and only with a post no other publication of the connection holds.
  */
 export async function confirmFound(payload: Payload, id: number, found: { remoteId: string; remoteUrl: string | null }, message: string): Promise<boolean> {
-  const result = await payload.db.drizzle.execute(sql`
-    update publications
-       set status = 'published', remote_id = ${found.remoteId}, remote_url = ${found.remoteUrl}, last_error = null, updated_at = now()
-     where id = ${id} and status = 'unconfirmed'
-       and not exists (
-         select 1 from publications other
-          where other.connection_id = publications.connection_id and other.id <> ${id} and other.remote_id = ${found.remoteId})
-    returning id`)
-  if (result.rows.length === 0) return false
+  // Two lookups may find the same post for two publications at once: the lock on the remote id
+  // makes the second one's check see the first one's committed claim.
+  const rows = await payload.db.drizzle.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext('publication-remote:' || ${found.remoteId}))`)
+    const result = await tx.execute(sql`
+      update publications
+         set status = 'published', remote_id = ${found.remoteId}, remote_url = ${found.remoteUrl}, last_error = null, updated_at = now()
+       where id = ${id} and status = 'unconfirmed'
+         and not exists (
+           select 1 from publications other
+            where other.connection_id = publications.connection_id and other.id <> ${id} and other.remote_id = ${found.remoteId})
+      returning id`)
+    return result.rows
+  })
+  if (rows.length === 0) return false
   await appendHistory(payload, id, 'published', message)
   return true
 }

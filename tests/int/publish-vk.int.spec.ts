@@ -168,6 +168,21 @@ describe('publishing to a VK community wall', () => {
     expect((await publication(third.id)).status).toBe('unconfirmed')
   })
 
+  it('two lookups at once for two publications with the same text: one post goes to exactly one of them', async () => {
+    for (let round = 0; round < 3; round++) {
+      const text = `Открытие веранды ${round} · vk-11`
+      const { publication: made } = await scheduledPost(text)
+      vk.fail('wall.post', { hang: 'after' })
+      expect(await publishOne(payload, made.id)).toMatchObject({ result: 'unconfirmed' })
+      const { publication: lost } = await scheduledPost(text)
+      vk.fail('wall.post', { hang: 'drop' })
+      expect(await publishOne(payload, lost.id)).toMatchObject({ result: 'unconfirmed' })
+      const outcomes = await Promise.all([resolveUnconfirmed(payload, made.id), resolveUnconfirmed(payload, lost.id)])
+      expect(outcomes.filter((o) => o === 'found')).toHaveLength(1)
+      expect(wallPosts(`${round} · vk-11`)).toHaveLength(1)
+    }
+  })
+
   it('an unconfirmed post that never reached the wall stays unconfirmed for a person', async () => {
     const { publication: pub } = await scheduledPost('vk-7')
     vk.fail('wall.post', { hang: 'drop' })
