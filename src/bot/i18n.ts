@@ -230,6 +230,8 @@ const ru: Dictionary = {
   'pub.status.cancelled': 'отменено',
   'pub.cancelled': 'Публикация отменена.',
   'pub.not_unconfirmed': 'С этой публикацией уже всё решено ({status}).',
+  'pub.unconfirmed_title': '<b>Не подтверждены ({total})</b>: неизвестно, вышли ли они. Решите, что с ними:',
+  'pub.settle': '❓ Решить №{n}',
   'pub.marked_published': '✅ Отмечено: «{title}» опубликована.',
   'pub.again_confirm':
     '🔁 Опубликовать «{title}» в «{connection}» ещё раз?\n\n⚠️ Мы не знаем, вышла ли первая попытка. Если вышла, появится <b>вторая копия</b>. Сначала загляните на сайт или в канал.',
@@ -589,6 +591,8 @@ const en: Dictionary = {
   'pub.status.cancelled': 'cancelled',
   'pub.cancelled': 'Publication cancelled.',
   'pub.not_unconfirmed': 'This publication has already been settled ({status}).',
+  'pub.unconfirmed_title': '<b>Unconfirmed ({total})</b>: we don\'t know whether these went out. Decide what to do:',
+  'pub.settle': '❓ Decide #{n}',
   'pub.marked_published': '✅ Noted: “{title}” is published.',
   'pub.again_confirm':
     '🔁 Publish “{title}” to “{connection}” again?\n\n⚠️ We don\'t know whether the first attempt went out. If it did, there will be <b>a second copy</b>. Check the site or channel first.',

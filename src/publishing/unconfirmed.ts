@@ -69,3 +69,19 @@ export async function markPublishedAs(payload: Payload, account: Account, id: nu
 export async function publishAgainAs(payload: Payload, account: Account, id: number): Promise<Publication> {
   return payload.update({ collection: 'publications', id, data: { status: 'queued' }, depth: 0, ...actingAs(account) })
 }
+
+/** How many unconfirmed publications the bot lists for a project (newest first). */
+const LISTED = 10
+
+/** A project's publications waiting for the customer's decision, as the customer sees them. */
+export async function listUnconfirmedAs(payload: Payload, account: Account, projectId: number): Promise<Publication[]> {
+  const result = await payload.find({
+    collection: 'publications',
+    where: { project: { equals: projectId }, status: { equals: 'unconfirmed' } },
+    sort: '-updatedAt',
+    limit: LISTED,
+    depth: 1,
+    ...actingAs(account),
+  })
+  return result.docs
+}

@@ -156,6 +156,18 @@ describe('unconfirmed publications: the customer and staff settle them', () => {
     expect(postsTitled('Фильтр-кофе · u-2')).toHaveLength(1)
   })
 
+  it('the publications list shows unconfirmed ones first, each with a way to decide', async () => {
+    const { publication: pub } = await unconfirmed('Какао · u-8')
+    await user.press(`u:l:${projectId}:1`)
+    expect(user.lastText()).toContain('Unconfirmed')
+    expect(user.lastText()).toContain('Какао · u-8')
+    const settle = user.lastButtons().find((b) => b.callback_data === `u:u:${pub.id}`)
+    expect(settle).toBeDefined()
+    await user.press(settle!.callback_data)
+    expect(user.lastText()).toContain('Какао · u-8')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual([`u:y:${pub.id}`, `u:a:${pub.id}`, expect.stringMatching(/^c:o:a:/)])
+  })
+
   it('a lookup that finds it later tells the customer, with the link', async () => {
     const { publication: pub } = await unconfirmed('Капучино · u-3', 'after')
     expect(await resolveUnconfirmed(h.payload, pub.id)).toBe('found')

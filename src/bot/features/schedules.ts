@@ -21,7 +21,7 @@ import {
 import { idOf } from '../../lib/ids'
 import type { Publication, Schedule } from '../../payload-types'
 import { getProject } from '../../projects/service'
-import { markPublishedAs, publishAgainAs, unconfirmedButtons } from '../../publishing/unconfirmed'
+import { listUnconfirmedAs, markPublishedAs, publishAgainAs, unconfirmedButtons } from '../../publishing/unconfirmed'
 import type { Weekday } from '../../scheduling/slots'
 import { fromLocal, toLocal } from '../../scheduling/zoned'
 import { cb, Id, onButton, Page } from '../callbacks'
@@ -86,6 +86,10 @@ function publicationTitle(publication: Publication): string {
   return typeof content === 'object' && content ? content.title : `#${idOf(content)}`
 }
 
+function connectionName(publication: Publication): string {
+  return typeof publication.connection === 'object' ? publication.connection.displayName : ''
+}
+
 async function showUpcoming(ctx: BotContext, projectId: number, page: number, intro?: string) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
   const result = await listUpcoming(ctx.deps.payload, accountOf(ctx), project, {
@@ -93,7 +97,16 @@ async function showUpcoming(ctx: BotContext, projectId: number, page: number, in
     limit: PAGE_SIZE,
   })
   const keyboard = new InlineKeyboard()
-  const lines = [ctx.t('pub.title', { project: project.name, total: result.totalDocs })]
+  const lines: string[] = []
+  // Publications whose outcome is unknown come first: they wait for the customer's decision.
+  const unconfirmed = await listUnconfirmedAs(ctx.deps.payload, accountOf(ctx), project.id)
+  if (unconfirmed.length > 0) lines.push(ctx.t('pub.unconfirmed_title', { total: unconfirmed.length }))
+  unconfirmed.forEach((publication, index) => {
+    lines.push(`❓ ${index + 1}. ${esc(truncate(publicationTitle(publication), 80))} · ${esc(connectionName(publication))}`)
+    keyboard.text(ctx.t('pub.settle', { n: index + 1 }), cb('u:u', publication.id)).row()
+  })
+  if (unconfirmed.length > 0) lines.push('')
+  lines.push(ctx.t('pub.title', { project: project.name, total: result.totalDocs }))
   if (result.totalDocs === 0) lines.push('', ctx.t('pub.empty'))
   result.docs.forEach((publication, index) => {
     const connection =
@@ -149,10 +162,6 @@ async function unconfirmedOf(ctx: BotContext, id: number): Promise<Publication |
   if (publication.status === 'unconfirmed') return publication
   await ctx.answerCallbackQuery({ text: ctx.t('pub.not_unconfirmed', { status: ctx.t(`pub.status.${publication.status}`) }), show_alert: true })
   return null
-}
-
-function connectionName(publication: Publication): string {
-  return typeof publication.connection === 'object' ? publication.connection.displayName : ''
 }
 
 /** "Publish again" on an unconfirmed notice asks first: the first attempt may be out already. */
