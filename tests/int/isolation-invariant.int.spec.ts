@@ -313,6 +313,9 @@ describe.each(RELATIONS.map((r) => [relationName(r), r] as const))('%s', (_name,
       else expect([400, 403]).toContain(res.status)
       const sorted = await rest('GET', `/${r.collection}?sort=${r.path}.createdAt&depth=0`, { auth: a.auth })
       expect([400, 403]).toContain(sorted.status)
+      const distinct = await rest('GET', `/${r.collection}/distinct?field=${r.path}.createdAt`, { auth: a.auth })
+      if (distinct.status === 200) expect(JSON.stringify(distinct.json)).not.toContain(target.createdAt)
+      else expect([400, 403, 404]).toContain(distinct.status)
     } finally {
       await payload.db.updateOne({ collection: r.collection as never, id: own, data: { [r.path]: before[r.path] ?? null }, req: {} as never })
     }
