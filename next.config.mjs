@@ -1,5 +1,7 @@
 import { withPayload } from '@payloadcms/next/withPayload'
 
+import { API_CSP, HTTPS_HEADERS, STATIC_HEADERS } from './src/lib/http/securityHeaders.mjs'
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   output: 'standalone',
@@ -8,6 +10,20 @@ const nextConfig = {
   // Types are checked once for the whole repo by `npm run typecheck` (a step of `npm test`),
   // not again inside every build.
   typescript: { ignoreBuildErrors: true },
+  // No "X-Powered-By: Next.js, Payload" announcing the stack (withPayload adds it otherwise).
+  poweredByHeader: false,
+  experimental: {
+    // The page proxy (src/proxy.ts) makes Next copy request bodies of the routes it matches
+    // (admin pages and their server actions): copy no more than a server action may carry.
+    proxyClientMaxBodySize: '1mb',
+  },
+  async headers() {
+    return [
+      { source: '/:path*', headers: STATIC_HEADERS },
+      { source: '/:path*', has: [{ type: 'header', key: 'x-forwarded-proto', value: 'https' }], headers: HTTPS_HEADERS },
+      { source: '/api/:path*', headers: [{ key: 'Content-Security-Policy', value: API_CSP }] },
+    ]
+  },
 }
 
 export default withPayload(nextConfig, { devBundleServerPackages: false })
