@@ -107,22 +107,26 @@ export function createSecretScrubber(): (line: string) => string {
   }
 }
 
+/** Keys whose values are secret wherever they sit in an error (a client's request config, say). */
+const SECRET_KEY = /authorization|cookie|password|secret|token|credentials|api-?key/i
+
 /**
  * Errors as pino's standard serializer writes them, minus what must never be printed: grammY's
- * BotError carries the whole context (`ctx`, whose `api` holds the token).
+ * BotError carries the whole context (`ctx`, whose `api` holds the token), and HTTP clients'
+ * errors can carry the request's headers; secret-named keys are censored at any depth.
  */
 function serializeError(error: unknown): unknown {
   const serialized = pino.stdSerializers.err(error as Error) as unknown
-  return withoutContexts(serialized, 0)
+  return withoutSecrets(serialized, 0)
 }
 
-function withoutContexts(value: unknown, depth: number): unknown {
+function withoutSecrets(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object' || depth > 6) return value
-  if (Array.isArray(value)) return value.map((item) => withoutContexts(item, depth + 1))
+  if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, depth + 1))
   const out: Record<string, unknown> = {}
   for (const [key, item] of Object.entries(value)) {
     if (key === 'ctx' || key === 'api') continue
-    out[key] = withoutContexts(item, depth + 1)
+    out[key] = SECRET_KEY.test(key) ? CENSOR : withoutSecrets(item, depth + 1)
   }
   return out
 }

@@ -127,6 +127,18 @@ describe('the logger', () => {
     }
   })
 
+  it('censors secret-named fields at any depth of a logged error (an HTTP client\'s request, say)', () => {
+    const { log, text } = capture()
+    const error = Object.assign(new Error('401 from the site'), {
+      response: { status: 401, config: { headers: { Authorization: 'Basic d3A6c2VjcmV0LXBhc3M=', 'X-Api-Key': 'k-123456789' } } },
+      request: { body: { credentials: { applicationPassword: 'abcd efgh ijkl mnop' }, refresh_token: 'r-123456789' } },
+    })
+    log.error({ err: error }, 'publish failed')
+    expect(text()).toContain('401 from the site')
+    expect(text()).toContain('"status":401')
+    for (const value of ['d3A6c2VjcmV0LXBhc3M=', 'k-123456789', 'abcd efgh ijkl mnop', 'r-123456789']) expect(text()).not.toContain(value)
+  })
+
   it('never writes a grammY context: a BotError is logged without ctx and its api', () => {
     const { log, text } = capture()
     const bot = createBot({ token: secrets.TELEGRAM_BOT_TOKEN, payload, redis: redis(), botInfo: FAKE_BOT })
