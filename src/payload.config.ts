@@ -41,7 +41,8 @@ export default guardPayloadCollections(buildConfig({
   logger: logger(),
   hooks: { afterError: [answerInputErrorsWith4xx] },
   // Refusals (4xx) are the caller's doing: one info line with the message, no stack.
-  loggingLevels: { AppError: 'info', QueryError: 'info', AuthenticationError: 'info', UnauthorizedError: 'info' },
+  // Payload types the keys as its own error names; ours (AppError) are looked up the same way.
+  loggingLevels: { AppError: 'info', QueryError: 'info', AuthenticationError: 'info', UnauthorizedError: 'info' } as Record<string, 'info'>,
   // Web, bot and worker share Payload's pool: a PostgreSQL restart must not kill any of them.
   onInit: (payload) => surviveDatabaseRestarts(payload.db.pool, logger(), 'payload'),
   admin: {

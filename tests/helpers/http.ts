@@ -36,7 +36,7 @@ export async function send({ method, path, body, headers = {} }: RawRequest): Pr
   const request = new Request(url, init)
   if (url.pathname === '/api/graphql') {
     if (method === 'POST') return graphqlRoute.POST(request)
-    if (method === 'OPTIONS') return graphqlRoute.OPTIONS(request)
+    if (method === 'OPTIONS') return graphqlRoute.OPTIONS(request, { params: Promise.resolve({ slug: ['graphql'] }) })
     return new Response(null, { status: 405 })
   }
   const upper = method.toUpperCase() as (typeof REST_METHODS)[number]

@@ -20,7 +20,7 @@ export const tooLarge = (limit: number, language: string) =>
  * cancelled at the first byte over, so a hostile client never makes the process hold more than
  * the limit.
  */
-export async function readLimitedBody(request: Request, limit: number, language: string): Promise<Uint8Array> {
+export async function readLimitedBody(request: Request, limit: number, language: string): Promise<Uint8Array<ArrayBuffer>> {
   const declared = request.headers.get('content-length')
   if (declared !== null && !/^\d+$/.test(declared)) throw new AppError('request.invalid', 400, language, { details: 'Content-Length' })
   if (declared !== null && Number(declared) > limit) {
@@ -51,7 +51,7 @@ export async function readLimitedBody(request: Request, limit: number, language:
 }
 
 /** The same request with its body already read (handlers downstream read it again). */
-export function withBody(request: Request, body: Uint8Array, contentType?: string): Request {
+export function withBody(request: Request, body: Uint8Array<ArrayBuffer>, contentType?: string): Request {
   const headers = new Headers(request.headers)
   headers.delete('content-length')
   headers.delete('transfer-encoding')

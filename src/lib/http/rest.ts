@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
 
-import { getPayload, type Endpoint, type Payload, type SanitizedCollectionConfig, type SanitizedConfig } from 'payload'
+import { getPayload, type Collection, type Endpoint, type Payload, type SanitizedCollectionConfig, type SanitizedConfig } from 'payload'
 
 import { languageOf } from '../../i18n/request'
 import { AppError, errorResponse } from '../errors'
@@ -36,7 +36,7 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       const method = override ? 'GET' : request.method
       // Payload looks collections up with `collections[slug]`: `/api/toString` found a function.
       if (segments[0] && segments[0] in Object.prototype) throw new AppError('request.not_found', 404, language)
-      const collection = payload.collections[segments[0] ?? '']?.config
+      const collection = collectionOf(payload, segments[0])?.config
       // Internal collections (migrations) have no REST endpoints; Payload would answer 501.
       if (collection && collection.endpoints === false) throw new AppError('request.not_found', 404, language)
       checkQuery(url.search.slice(1), payload, language, collection)
@@ -107,8 +107,12 @@ const isGetOverride = (request: Request) =>
 
 const COMPARISON = /\[([^[\]]+)\]\[(equals|not_equals|in|not_in|all|greater_than|greater_than_equal|less_than|less_than_equal)\](\[\d*\])?$/
 
+/** Request paths are any string, not one of the generated slugs. */
+const collectionOf = (payload: Payload, slug: string | undefined): Collection | undefined =>
+  slug ? (payload.collections as Record<string, Collection | undefined>)[slug] : undefined
+
 const numericIds = (payload: Payload, slug: string) =>
-  (payload.collections[slug]?.customIDType ?? payload.db.defaultIDType) === 'number'
+  (collectionOf(payload, slug)?.customIDType ?? payload.db.defaultIDType) === 'number'
 
 /**
  * A `where` on the id or on a relationship to collections with serial ids compares with an
@@ -165,9 +169,9 @@ function checkRouteParams(
     if (!params) continue
     const versions = endpoint.path.startsWith('/versions')
     // Payload registers the versions endpoints on every collection and fails in SQL without them.
-    if (versions && !payload.collections[slug].config.versions) throw new AppError('request.no_versions', 404, language, { collection: slug })
+    if (versions && !collectionOf(payload, slug)?.config.versions) throw new AppError('request.no_versions', 404, language, { collection: slug })
     if (params.id === undefined) return
-    const numeric = versions || (payload.collections[slug].customIDType ?? payload.db.defaultIDType) === 'number'
+    const numeric = versions || numericIds(payload, slug)
     if (numeric) assertSerialId(params.id, language)
     return
   }
@@ -184,7 +188,7 @@ function passwordForm(body: CheckedBody, language: string): string {
   return username
 }
 
-type CheckedBody = { bytes: Uint8Array; contentType?: string; json?: Record<string, unknown> }
+type CheckedBody = { bytes: Uint8Array<ArrayBuffer>; contentType?: string; json?: Record<string, unknown> }
 
 async function checkBody(
   request: Request,
@@ -214,7 +218,7 @@ async function checkBody(
   throw new AppError('request.unsupported_type', 415, language)
 }
 
-function decodeUtf8(bytes: Uint8Array, language: string): string {
+function decodeUtf8(bytes: Uint8Array<ArrayBuffer>, language: string): string {
   try {
     return utf8.decode(bytes)
   } catch {
@@ -223,7 +227,7 @@ function decodeUtf8(bytes: Uint8Array, language: string): string {
 }
 
 /** Payload parses the admin's `_payload` field with a bare JSON.parse: check it here. */
-async function checkMultipart(request: Request, bytes: Uint8Array, language: string) {
+async function checkMultipart(request: Request, bytes: Uint8Array<ArrayBuffer>, language: string) {
   let form: FormData
   try {
     form = await new Request(request.url, { method: 'POST', headers: { 'content-type': request.headers.get('content-type')! }, body: bytes }).formData()
