@@ -9,11 +9,11 @@ import {
 } from 'graphql'
 
 import { languageOf } from '../../i18n/request'
-import { AppError, errorResponse } from '../errors'
+import { AppError } from '../errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { assertNoNul, assertPaging, parseJsonObject } from './input'
-import { LoginThrottled, padFailedLogin, takeLoginAttempt } from './loginLimit'
+import { padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
 
 type GraphQLHandler = (request: Request) => Promise<Response>
 
@@ -53,9 +53,7 @@ export function guardGraphQL(handler: GraphQLHandler): GraphQLHandler {
       return new Response(text, { status: response.status, headers: response.headers })
     } catch (error) {
       if (!(error instanceof AppError)) throw error
-      if (error instanceof LoginThrottled) await padFailedLogin(startedAt)
-      const headers: Record<string, string> = error instanceof LoginThrottled ? { 'Retry-After': String(error.retryAfterSeconds) } : {}
-      return errorResponse(error, headers)
+      return refusal(error, startedAt)
     }
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 
-import { AppError } from '../errors'
+import { AppError, errorResponse } from '../errors'
 import { databaseScope, redis } from '../redis'
 import { takeToken, type Bucket } from '../tokenBucket'
 
@@ -38,7 +38,7 @@ export async function takeLoginAttempt(address: string, email: unknown, language
   }
 }
 
-export class LoginThrottled extends AppError {
+class LoginThrottled extends AppError {
   constructor(
     public readonly retryAfterSeconds: number,
     language: string,
@@ -51,4 +51,11 @@ export class LoginThrottled extends AppError {
 export async function padFailedLogin(startedAt: number) {
   const rest = FAILED_LOGIN_FLOOR_MS - (performance.now() - startedAt)
   if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+}
+
+/** The answer to a refused request; a throttled sign-in also waits out the floor and says when to retry. */
+export async function refusal(error: AppError, startedAt: number): Promise<Response> {
+  if (!(error instanceof LoginThrottled)) return errorResponse(error)
+  await padFailedLogin(startedAt)
+  return errorResponse(error, { 'Retry-After': String(error.retryAfterSeconds) })
 }

@@ -4,12 +4,12 @@ import path from 'node:path'
 import { getPayload, type Collection, type Endpoint, type Payload, type SanitizedCollectionConfig, type SanitizedConfig } from 'payload'
 
 import { languageOf } from '../../i18n/request'
-import { AppError, errorResponse } from '../errors'
+import { AppError } from '../errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, assertSerialId, decodeStrict, parseJsonObject } from './input'
-import { LoginThrottled, padFailedLogin, takeLoginAttempt } from './loginLimit'
+import { padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
 
 type RouteArgs = { params: Promise<{ slug: string[] }> }
 type RestHandler = (request: Request, args: RouteArgs) => Promise<Response>
@@ -66,9 +66,7 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       return secureSetCookies(request, response)
     } catch (error) {
       if (!(error instanceof AppError)) throw error
-      if (error instanceof LoginThrottled) await padFailedLogin(startedAt)
-      const headers: Record<string, string> = error instanceof LoginThrottled ? { 'Retry-After': String(error.retryAfterSeconds) } : {}
-      return errorResponse(error, headers)
+      return refusal(error, startedAt)
     }
   }
 }
