@@ -2,7 +2,7 @@ import configPromise from '@payload-config'
 import { formatNames, toWords, type Field, type Payload, type SanitizedCollectionConfig, type Where } from 'payload'
 import { beforeAll, describe, expect, it } from 'vitest'
 
-import { createStaff } from '../helpers/fixtures'
+import { createStaff, lexical } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { gql, rest, type Auth } from '../helpers/rest'
 import { createWorld, type World } from '../helpers/tenantWorld'
@@ -403,5 +403,45 @@ describe.each(PROTECTED.map((f) => [`${f.collection}.${f.name}`, f] as const))('
     expect(res.status, JSON.stringify(res.json)).toBe(403)
     const after = await payload.findByID({ collection: field.collection as never, id: own, depth: 0 })
     expect(after).toEqual(before)
+  })
+})
+
+/** Rich-text fields of tenant collections: an upload or relationship node inside the text is a link too. */
+function richTextPaths(fields: Field[], prefix = '', wrap = (v: Record<string, unknown>) => v): { path: string; build: (v: unknown) => Record<string, unknown> }[] {
+  return fields.flatMap((field) => {
+    if (field.type === 'row' || field.type === 'collapsible') return richTextPaths(field.fields, prefix, wrap)
+    if (field.type === 'tabs') {
+      return field.tabs.flatMap((tab) =>
+        'name' in tab && tab.name ? richTextPaths(tab.fields, `${prefix}${tab.name}.`, (v) => wrap({ [tab.name!]: v })) : richTextPaths(tab.fields, prefix, wrap),
+      )
+    }
+    if (field.type === 'group' && 'name' in field && field.name) return richTextPaths(field.fields, `${prefix}${field.name}.`, (v) => wrap({ [field.name]: v }))
+    if (field.type === 'array') return richTextPaths(field.fields, `${prefix}${field.name}.`, (v) => wrap({ [field.name]: [v] }))
+    if (field.type === 'richText') return [{ path: `${prefix}${field.name}`, build: (v: unknown) => wrap({ [field.name]: v }) }]
+    return []
+  })
+}
+
+const RICH_TEXT_LINKS = collections
+  .filter((c) => ownerKey(c) !== null)
+  .flatMap((c) => richTextPaths(c.fields).map((p) => ({ collection: c.slug, ...p })))
+  .flatMap((p) =>
+    collections
+      .filter((target) => ownerKey(target) !== null)
+      .map((target) => ({ ...p, target: target.slug, node: target.upload ? 'upload' : 'relationship' })),
+  )
+
+describe.each(RICH_TEXT_LINKS.map((l) => [`${l.collection}.${l.path} ⇢ ${l.node} of ${l.target}`, l] as const))('%s', (_name, link) => {
+  it('an own document cannot embed B document in its text', async () => {
+    const own = await firstOf(link.collection, a)
+    const theirs = await firstOf(link.target, b)
+    const text = lexical('Intro')
+    text.root.children.push({ type: link.node, relationTo: link.target, value: theirs, fields: null, format: '', version: 3 } as never)
+    const res = await rest('PATCH', `/${link.collection}/${own}`, { auth: a.auth, body: link.build(text) })
+    expect([403, 404], JSON.stringify(res.json)).toContain(res.status)
+    const system = await payload
+      .update({ collection: link.collection as never, id: own, data: link.build(text) as never, depth: 0 })
+      .then(() => null, (error: { status?: number }) => error)
+    expect(system?.status).toBe(403)
   })
 })
