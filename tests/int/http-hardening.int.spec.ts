@@ -214,5 +214,14 @@ describe('session cookie (#8)', () => {
     expect(https.headers.getSetCookie().find((c) => c.startsWith('payload-token='))).toMatch(/;\s*Secure/i)
     const http = await login({})
     expect(http.headers.getSetCookie().find((c) => c.startsWith('payload-token='))).not.toMatch(/;\s*Secure/i)
+
+    const graphql = await sendJson({
+      method: 'POST',
+      path: '/graphql',
+      body: JSON.stringify({ query: 'mutation($e: String!, $p: String!) { loginUser(email: $e, password: $p) { token } }', variables: { e: user.email, p: 'correct horse battery staple' } }),
+      headers: { ...json, 'x-forwarded-proto': 'https', 'x-forwarded-for': '192.0.2.77' },
+    })
+    expect(graphql.json.data.loginUser.token).toEqual(expect.any(String))
+    expect(graphql.headers.getSetCookie().find((c) => c.startsWith('payload-token='))).toMatch(/;\s*Secure/i)
   })
 })

@@ -12,6 +12,7 @@ import { languageOf } from '../../i18n/request'
 import { AppError } from '../errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
+import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, parseJsonObject } from './input'
 import { padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
 
@@ -45,12 +46,12 @@ export function guardGraphQL(handler: GraphQLHandler): GraphQLHandler {
       const logins = checkArguments(document, vars, language)
 
       const forwarded = withBody(request, bytes, 'application/json')
-      if (logins.length === 0) return await handler(forwarded)
+      if (logins.length === 0) return secureSetCookies(request, await handler(forwarded))
       for (const email of logins) await takeLoginAttempt(clientAddress(request), email, language)
       const response = await handler(forwarded)
       const text = await response.text()
       if (!response.ok || (JSON.parse(text) as { errors?: unknown[] }).errors?.length) await padFailedLogin(startedAt)
-      return new Response(text, { status: response.status, headers: response.headers })
+      return secureSetCookies(request, new Response(text, { status: response.status, headers: response.headers }))
     } catch (error) {
       if (!(error instanceof AppError)) throw error
       return refusal(error, startedAt)
