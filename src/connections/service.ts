@@ -250,6 +250,26 @@ async function connectionsForChannel(
   return docs
 }
 
+/** This account's connections (any project, not disconnected) to one Telegram channel. */
+export async function channelConnectionsOf(
+  payload: Payload,
+  account: Account,
+  chat: { id: number; username?: string },
+): Promise<Connection[]> {
+  const { docs } = await payload.find({
+    collection: 'connections',
+    where: {
+      platform: { equals: 'telegram' },
+      status: { not_equals: 'disabled' },
+      credentialsHint: { in: channelHints(chat) },
+    },
+    limit: 20,
+    depth: 0,
+    ...actingAs(account),
+  })
+  return docs
+}
+
 /**
  * The bot was removed from a channel or lost its admin rights (a `my_chat_member` update). No
  * customer is acting here, so this is a system write: every active connection to that channel

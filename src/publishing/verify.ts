@@ -65,10 +65,9 @@ async function verifyWordpress({ siteUrl, username, applicationPassword }: Crede
   const error = WpError.safeParse(answer.json)
   if (answer.status === 401 || answer.status === 403) {
     if (!error.success) return fail('verify.wordpress.not_wordpress', `HTTP ${answer.status} without a WordPress error`)
-    // WordPress answers rest_not_logged_in when no Authorization header reached PHP at all: a
-    // security plugin or the web server stripped it. A wrong password gets its own codes.
-    if (error.data.code === 'rest_not_logged_in') return fail('verify.wordpress.auth_stripped', error.data.code)
-    if (error.data.code === 'application_passwords_disabled') return fail('verify.wordpress.app_passwords_disabled', error.data.code)
+    if (error.data.code === 'rest_not_logged_in') return notLoggedIn(siteUrl)
+    if (error.data.code.startsWith('application_passwords_disabled')) return fail('verify.wordpress.app_passwords_disabled', error.data.code)
+    // incorrect_password, invalid_username, invalid_email: the credentials reached WordPress.
     return fail('verify.wordpress.wrong_password', error.data.code)
   }
   const busy = overloaded(answer)
@@ -79,6 +78,23 @@ async function verifyWordpress({ siteUrl, username, applicationPassword }: Crede
     return fail('verify.wordpress.cannot_publish', `user ${user.data.name} lacks publish_posts`)
   }
   return { ok: true, displayName: `${new URL(siteUrl).host} (${user.data.name})` }
+}
+
+/**
+ * WordPress ignored the credentials (rest_not_logged_in). It does so in three cases
+ * (wp_validate_application_password, wp_authenticate_application_password): application passwords
+ * are unavailable on the site (no HTTPS, or a plugin turned them off), which the REST index shows
+ * by leaving them out of `authentication`; nobody on the site has created an application password
+ * yet, so the customer typed the login password; or the Authorization header never reached PHP.
+ * The last two look the same from outside, so the customer hears both, the likelier first.
+ */
+async function notLoggedIn(siteUrl: string): Promise<VerifyResult> {
+  const index = await get('wordpress', `${trimSlash(siteUrl)}/wp-json/`)
+  const authentication = z.object({ authentication: z.record(z.string(), z.unknown()) }).safeParse(index.json)
+  if (index.status === 200 && authentication.success && !('application-passwords' in authentication.data.authentication)) {
+    return fail('verify.wordpress.app_passwords_unavailable', 'the REST index lists no application-passwords authentication')
+  }
+  return fail('verify.wordpress.not_logged_in', 'rest_not_logged_in with credentials sent')
 }
 
 const VkGroup = z.object({ id: z.number(), name: z.string(), screen_name: z.string().optional() })

@@ -41,6 +41,13 @@ export async function startFakeWordpress(options: { username?: string; password?
     seo: options.seo ?? null,
     /** A security plugin that strips the Authorization header before WordPress sees it. */
     stripAuth: false,
+    /**
+     * Whether anyone on the site ever created an application password (WordPress's
+     * `using_application_passwords` option): until then WordPress ignores Basic credentials.
+     */
+    appPasswordsInUse: true,
+    /** wp_is_application_passwords_available(): HTTPS or a local site, and no plugin disabling them. */
+    appPasswordsAvailable: true,
     posts: [] as WpPost[],
     media: [] as { id: number; filename: string; type: string; size: number; alt: string }[],
     terms: { categories: [] as { id: number; name: string }[], tags: [] as { id: number; name: string }[] },
@@ -52,6 +59,11 @@ export async function startFakeWordpress(options: { username?: string; password?
   const fake = await startFakeServer({
     key: (call) => `${call.method} ${call.path.replace(/^\/wp-json\/wp\/v2/, '').replace(/\/\d+$/, '/:id')}`,
     handle(call, base) {
+      // The REST index lists application passwords under `authentication` only where they are available.
+      if (/^\/wp-json\/?$/.test(call.path) && call.method === 'GET') {
+        const authentication = state.appPasswordsAvailable ? { 'application-passwords': { endpoints: { authorization: `${base}/wp-admin/authorize-application.php` } } } : {}
+        return json(200, { name: 'Fake site', url: base, namespaces: ['oembed/1.0', 'wp/v2'], authentication })
+      }
       if (!call.path.startsWith('/wp-json/wp/v2/')) return { status: 404, text: '<html>Not Found</html>' }
       const route = call.path.replace('/wp-json/wp/v2', '')
       if (call.method === 'OPTIONS' && route === '/posts') {
@@ -63,7 +75,10 @@ export async function startFakeWordpress(options: { username?: string; password?
               : {}
         return json(200, { namespace: 'wp/v2', methods: ['GET', 'POST'], schema: { title: 'post', type: 'object', properties: { meta: { type: 'object', properties: meta } } } })
       }
-      const header = state.stripAuth ? undefined : call.headers.authorization
+      // wp_validate_application_password() and wp_authenticate_application_password(): Basic
+      // credentials are looked at only when they reach PHP, application passwords are available
+      // and at least one exists on the site; otherwise the request is simply not logged in.
+      const header = state.stripAuth || !state.appPasswordsAvailable || !state.appPasswordsInUse ? undefined : call.headers.authorization
       if (!header) return wpError(401, 'rest_not_logged_in', 'You are not currently logged in.')
       const [user, pass] = Buffer.from(header.replace(/^Basic /, ''), 'base64').toString().split(/:(.*)/s)
       if (user !== username) return wpError(401, 'invalid_username', 'Unknown username.')

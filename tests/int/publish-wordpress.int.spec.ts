@@ -320,7 +320,7 @@ describe('publishing to WordPress', () => {
     expect(await verifyConnection('wordpress', good)).toEqual({ ok: true, displayName: `${new URL(wp.url).host} (Editor)` })
     expect(await verifyConnection('wordpress', { ...good, applicationPassword: 'nope nope nope' })).toMatchObject({ ok: false, code: 'verify.wordpress.wrong_password' })
     wp.state.stripAuth = true
-    expect(await verifyConnection('wordpress', good)).toMatchObject({ ok: false, code: 'verify.wordpress.auth_stripped' })
+    expect(await verifyConnection('wordpress', good)).toMatchObject({ ok: false, code: 'verify.wordpress.not_logged_in' })
     wp.state.stripAuth = false
     expect(await verifyConnection('wordpress', { ...good, siteUrl: `${wp.url}/not-wp` })).toMatchObject({ ok: false, code: 'verify.wordpress.not_wordpress' })
   })

@@ -1,8 +1,10 @@
 import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
+import { cachedAccountByTelegramId } from '../../accounts/cache'
 import { ChannelRef } from '../../connections/telegram'
 import {
+  channelConnectionsOf,
   connectPlatform,
   disconnectConnection,
   getConnection,
@@ -21,10 +23,11 @@ import { createTicket, OAUTH_PLATFORMS, type OAuthPlatform } from '../../oauth/s
 import type { Connection } from '../../payload-types'
 import { CredentialSchemas } from '../../publishing/credentials'
 import type { Platform } from '../../publishing/platforms'
-import { getProject } from '../../projects/service'
+import { getProject, listProjects } from '../../projects/service'
 import { cb, Id, onButton } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { startFlow, type FlowDef, type FlowState, type FlowStep } from '../flows/engine'
+import { tr } from '../i18n'
 import { esc, show, truncate } from '../ui'
 
 export const PLATFORM_ICON: Record<Platform, string> = {
@@ -90,7 +93,8 @@ const FIELD_TO_FIX: Record<string, string> = {
   'verify.wordpress.wrong_password': 'applicationPassword',
   'verify.wordpress.app_passwords_disabled': 'applicationPassword',
   'verify.wordpress.not_wordpress': 'siteUrl',
-  'verify.wordpress.auth_stripped': 'siteUrl',
+  'verify.wordpress.not_logged_in': 'applicationPassword',
+  'verify.wordpress.app_passwords_unavailable': 'siteUrl',
   'verify.wordpress.cannot_publish': 'username',
   'verify.vk.token_invalid': 'accessToken',
   'verify.vk.no_access': 'accessToken',
@@ -340,6 +344,51 @@ onButton(connections, 'n:dy', z.tuple([Id]), async (ctx, [id]) => {
 })
 
 const LOST = new Set(['left', 'kicked', 'member', 'restricted'])
+const ChannelId = z.coerce.number().int().min(-1e15).max(-1)
+
+/**
+ * The customer who made the bot an administrator of a channel is asked at once which project it
+ * is for (one button each), instead of having to find "Connect" and type the channel's name.
+ * Nobody else is messaged: a stranger, a blocked or unverified account, or a channel one of the
+ * customer's projects already has.
+ */
+async function offerChannel(
+  ctx: BotContext,
+  userId: number,
+  chat: { id: number; username?: string; title: string },
+) {
+  const { payload, redis } = ctx.deps
+  const account = await cachedAccountByTelegramId(payload, redis, userId)
+  if (!account || account.status === 'blocked' || !account.verifiedHumanAt) return
+  if ((await channelConnectionsOf(payload, account, chat)).length > 0) return
+  const projects = await listProjects(payload, account, { page: 1, limit: 8 })
+  const lang = account.language
+  const keyboard = new InlineKeyboard()
+  for (const project of projects.docs)
+    keyboard.text(`📁 ${truncate(project.name, 40)}`, cb('n:ch', project.id, chat.id)).row()
+  if (projects.totalDocs === 0) keyboard.text(tr(lang, 'menu.new_project'), 'p:new').row()
+  const key = projects.totalDocs === 0 ? 'conn.channel_offer_no_project' : 'conn.channel_offer'
+  await ctx.api.sendMessage(userId, tr(lang, key, { channel: chat.title }), {
+    parse_mode: 'HTML',
+    reply_markup: keyboard,
+  })
+  ctx.log.info({ chat: chat.id, account: account.id }, 'offered to connect a channel')
+}
+
+/** "Connect to this project" under the offer: the same check and save as typing the channel in. */
+onButton(connections, 'n:ch', z.tuple([Id, ChannelId]), async (ctx, [projectId, chatId]) => {
+  await ctx.answerCallbackQuery({ text: ctx.t('conn.testing') })
+  const result = await connectPlatform(ctx.deps.payload, accountOf(ctx), projectId, 'telegram', {
+    chatId: String(chatId),
+  })
+  if (!result.ok) {
+    ctx.log.info({ code: result.code, chat: chatId }, 'offered channel refused')
+    const keyboard = new InlineKeyboard().text(ctx.t('conn.list'), cb('n:l', projectId))
+    return show(ctx, `⚠️ ${ctx.t(result.code)}`, keyboard)
+  }
+  ctx.log.info({ connection: result.connection.id }, 'offered channel connected')
+  await showConnection(ctx, result.connection.id, ctx.t('conn.saved', { name: result.connection.displayName }))
+})
 
 /**
  * The bot's own membership in a channel or group changed. Removed or demoted: the connections
@@ -363,6 +412,9 @@ channelMembership.on('my_chat_member', async (ctx) => {
     } else if (status === 'administrator' || status === 'creator') {
       const restored = await markChannelRestored(ctx.deps.payload, chat)
       ctx.log.info({ chat: chat.id, connections: restored.length }, 'bot admin in a channel again')
+      if (restored.length === 0 && update.chat.type === 'channel' && !update.from.is_bot) {
+        await offerChannel(ctx, update.from.id, { ...chat, title: update.chat.title })
+      }
     }
   } catch (error) {
     ctx.log.error({ err: error, chat: chat.id, status }, 'channel membership change not recorded')
