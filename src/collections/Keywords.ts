@@ -3,7 +3,7 @@ import type { CollectionBeforeValidateHook, CollectionConfig } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { normalizePhrase } from '../lib/text'
-import { reviewUsersOnChange } from '../workflow/hooks'
+import { reviewUsersOnChange, reviewUsersOnDelete } from '../workflow/hooks'
 import { scopeToProject } from './hooks/scopeToProject'
 
 const normalize: CollectionBeforeValidateHook = ({ data }) => {
@@ -27,8 +27,13 @@ export const Keywords: CollectionConfig = {
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin', 'editor'),
   },
-  // The phrase becomes tags and SEO text of approved content; its status is bookkeeping.
-  hooks: { beforeValidate: [scopeToProject, normalize], afterChange: [reviewUsersOnChange(['phrase'])] },
+  // The phrase becomes tags and SEO text of approved content (so does its deletion); its status is
+  // bookkeeping.
+  hooks: {
+    beforeValidate: [scopeToProject, normalize],
+    afterChange: [reviewUsersOnChange(['phrase'])],
+    beforeDelete: [reviewUsersOnDelete],
+  },
   indexes: [{ fields: ['project', 'normalizedPhrase'], unique: true }],
   fields: [
     { name: 'phrase', type: 'text', required: true, minLength: 2, maxLength: 200 },

@@ -5,7 +5,7 @@ import type { CollectionConfig } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { env } from '../lib/env'
-import { reviewUsersOnChange } from '../workflow/hooks'
+import { reviewUsersOnChange, reviewUsersOnDelete } from '../workflow/hooks'
 import { scopeToProject } from './hooks/scopeToProject'
 
 export const Media: CollectionConfig = {
@@ -17,9 +17,11 @@ export const Media: CollectionConfig = {
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin', 'editor'),
   },
-  // A new file (any of its stored properties) or alt text changes what approved content publishes.
+  // A new file (any of its stored properties), its alt text or its deletion changes what approved
+  // content publishes.
   hooks: {
     beforeValidate: [scopeToProject],
+    beforeDelete: [reviewUsersOnDelete],
     afterChange: [reviewUsersOnChange(['filename', 'filesize', 'mimeType', 'width', 'height', 'focalX', 'focalY', 'alt'])],
   },
   upload: {

@@ -1,6 +1,7 @@
 import type {
   CollectionAfterChangeHook,
   CollectionBeforeChangeHook,
+  CollectionBeforeDeleteHook,
   PayloadRequest,
 } from 'payload'
 
@@ -150,39 +151,47 @@ const WORKFLOW_COLLECTIONS: WorkflowCollection[] = ['articles', 'posts']
 
 /**
  * Whatever is published must be what was approved, including what approved content points at:
- * when a document's published parts (`fields`: a media file or its alt text, a keyword phrase)
- * change, every approved or scheduled article and post that uses it goes back to review, unless
- * its project's policy is automatic. The using fields are found in the config, so a new upload or
- * relationship field on content is covered too.
+ * every approved or scheduled article and post that uses the document goes back to review,
+ * unless its project's policy is automatic. The using fields are found in the config, so a new
+ * upload or relationship field on content is covered too.
  */
+async function sendUsersBackToReview(req: PayloadRequest, slug: string, id: number | string) {
+  const language = languageOf(req)
+  for (const user of WORKFLOW_COLLECTIONS) {
+    const using = req.payload.collections[user].config.flattenedFields
+      .filter((f) => (f.type === 'upload' || f.type === 'relationship') && f.relationTo === slug)
+      .map((f) => ({ [f.name]: { in: [id] } }))
+    if (using.length === 0) continue
+    const { docs } = await req.payload.find({
+      collection: user,
+      where: { and: [{ workflowStatus: { in: LOCKED_STATUSES } }, { or: using }] },
+      depth: 0,
+      pagination: false,
+      overrideAccess: true,
+      req,
+    })
+    for (const content of docs) {
+      const project = await req.payload.findByID({ collection: 'projects', id: idOf(content.project)!, depth: 0, req, overrideAccess: true })
+      if (project.reviewPolicy === 'automatic') continue
+      req.context[reasonKey(user, content.id)] = t(language, 'workflow.dependency_changed', { what: `${slug} #${id}` })
+      await req.payload.update({ collection: user, id: content.id, data: { workflowStatus: 'in_review' }, depth: 0, req, overrideAccess: true })
+    }
+  }
+}
+
+/** A used document's published parts (`fields`: a media file or its alt text, a keyword phrase) changed. */
 export function reviewUsersOnChange(fields: string[]): CollectionAfterChangeHook {
   return async ({ collection, doc, previousDoc, operation, req }) => {
     if (operation !== 'update') return doc
     const changed = fields.some((f) => JSON.stringify(doc[f] ?? null) !== JSON.stringify(previousDoc?.[f] ?? null))
-    if (!changed) return doc
-    const language = languageOf(req)
-    for (const user of WORKFLOW_COLLECTIONS) {
-      const using = req.payload.collections[user].config.flattenedFields
-        .filter((f) => (f.type === 'upload' || f.type === 'relationship') && f.relationTo === collection.slug)
-        .map((f) => ({ [f.name]: { in: [doc.id] } }))
-      if (using.length === 0) continue
-      const { docs } = await req.payload.find({
-        collection: user,
-        where: { and: [{ workflowStatus: { in: LOCKED_STATUSES } }, { or: using }] },
-        depth: 0,
-        pagination: false,
-        overrideAccess: true,
-        req,
-      })
-      for (const content of docs) {
-        const project = await req.payload.findByID({ collection: 'projects', id: idOf(content.project)!, depth: 0, req, overrideAccess: true })
-        if (project.reviewPolicy === 'automatic') continue
-        req.context[reasonKey(user, content.id)] = t(language, 'workflow.dependency_changed', { what: `${collection.slug} #${doc.id}` })
-        await req.payload.update({ collection: user, id: content.id, data: { workflowStatus: 'in_review' }, depth: 0, req, overrideAccess: true })
-      }
-    }
+    if (changed) await sendUsersBackToReview(req, collection.slug, doc.id)
     return doc
   }
+}
+
+/** A used document is deleted: approved content would silently lose an image or keyword. */
+export const reviewUsersOnDelete: CollectionBeforeDeleteHook = async ({ collection, id, req }) => {
+  await sendUsersBackToReview(req, collection.slug, id)
 }
 
 /** Writes who moved what, when, from where to where and why, in the same transaction. */

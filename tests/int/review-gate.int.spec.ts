@@ -187,6 +187,17 @@ describe('what approved content uses cannot change under the reviewer', () => {
     expect(await statusOf('articles', second.article.id)).toBe('in_review')
   })
 
+  it('deleting a used image or keyword sends the content back to review before it loses them', async () => {
+    const { media, article, post } = await approvedWith('scheduled')
+    const res = await rest('DELETE', `/media/${media.id}`, { auth: tenant.auth })
+    expect(res.status).toBe(200)
+    expect(await statusOf('articles', article.id)).toBe('in_review')
+    expect(await statusOf('posts', post.id)).toBe('in_review')
+    const other = await approvedWith()
+    await rest('DELETE', `/keywords/${other.keyword.id}`, { auth: tenant.auth })
+    expect(await statusOf('articles', other.article.id)).toBe('in_review')
+  })
+
   it('changes that do not alter what is published (keyword status) leave approved content alone', async () => {
     const { keyword, article } = await approvedWith()
     await payload.update({ collection: 'keywords', id: keyword.id, data: { status: 'used' } })
