@@ -126,6 +126,9 @@ const ru: Dictionary = {
   'kw.no_clusters':
     'Кластеров пока нет: они появятся, когда я разберу ключевые слова. Начните с опроса.',
   'kw.clusters_title': '<b>Кластеры</b> ({total}). Рядом: оставлено / всего.',
+  'kw.no_clusters_after_survey':
+    'Кластеров пока нет, хотя ключевые слова уже есть ({count}). Если я написал, что сгруппировать не получилось, запустите ещё раз — или откройте ключевые слова и заказывайте статьи по ним.',
+  'kw.cluster_again': '🧭 Сгруппировать в кластеры',
   'kw.keep': '✅ Оставить',
   'kw.discard': '🗑 Убрать',
   'kw.restore': '↩️ Вернуть',
@@ -488,6 +491,9 @@ const en: Dictionary = {
   'kw.empty': 'No keywords yet. Take the survey — or send your own list.',
   'kw.no_clusters': 'No clusters yet: they appear once I sort the keywords. Start with the survey.',
   'kw.clusters_title': '<b>Clusters</b> ({total}). Next to each: kept / total.',
+  'kw.no_clusters_after_survey':
+    'No clusters yet, although the keywords are here ({count}). If I said grouping them failed, run it again, or open the keywords and order articles from them.',
+  'kw.cluster_again': '🧭 Group into clusters',
   'kw.keep': '✅ Keep',
   'kw.discard': '🗑 Discard',
   'kw.restore': '↩️ Restore',

@@ -176,3 +176,32 @@ describe('item 14: adding the bot to a channel offers to connect it at once', ()
     expect(h.fake.callsTo('sendMessage')).toEqual([])
   })
 })
+
+describe('item 6: no clusters after the survey is not "start with the survey"', () => {
+  it('says the survey is done, offers to sort the keywords again and to open them', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'ru' })
+    const project = await newProject(account, {
+      surveyAnswers: [{ question: 'Что вы продаёте?', answer: 'кофе в зёрнах' }],
+    })
+    for (const phrase of ['кофе в зёрнах', 'купить кофе'])
+      await h.payload.create({
+        collection: 'keywords',
+        data: { phrase, project: project.id, source: 'survey', status: 'new' } as never,
+        overrideAccess: true,
+      })
+    await user.press(`k:cl:${project.id}:1`)
+    const text = user.lastText()
+    expect(text).not.toContain('Начните с опроса')
+    expect(text).toContain(tr('ru', 'kw.no_clusters_after_survey', { count: 2 }))
+    expect(user.lastButtons().map((b) => b.callback_data)).toContain(`k:l:${project.id}:1`)
+    await user.press(button(user, tr('ru', 'kw.cluster_again')))
+    expect([tr('ru', 'cluster.queued'), tr('ru', 'cluster.already')]).toContain(user.lastText())
+  })
+
+  it('a project with neither survey nor keywords still starts with the survey', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'ru' })
+    const project = await newProject(account)
+    await user.press(`k:cl:${project.id}:1`)
+    expect(user.lastText()).toBe(tr('ru', 'kw.no_clusters'))
+  })
+})

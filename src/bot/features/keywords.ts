@@ -9,6 +9,7 @@ import {
   getKeyword,
   listClusters,
   listKeywords,
+  requestClustering,
   setKeywordStatus,
   type ImportResult,
 } from '../../keywords/service'
@@ -207,16 +208,31 @@ async function showKeyword(ctx: BotContext, id: number, intro?: string) {
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
 }
 
+/**
+ * No clusters yet. Before the survey that is where to start; after it (or an import) the keywords
+ * are there and clustering has not produced anything, often because it failed: say so, and offer
+ * to run it again and to open the keywords meanwhile.
+ */
+async function showNoClusters(ctx: BotContext, projectId: number) {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
+  const { totalDocs } = await listKeywords(ctx.deps.payload, accountOf(ctx), projectId, { limit: 1 })
+  const keyboard = new InlineKeyboard()
+  if (totalDocs === 0 && (project.surveyAnswers ?? []).length === 0) {
+    keyboard.text(ctx.t('kw.survey'), cb('k:sv', projectId)).row().text(ctx.t('back'), cb('p:o', projectId))
+    return show(ctx, ctx.t('kw.no_clusters'), keyboard)
+  }
+  keyboard
+    .text(ctx.t('kw.cluster_again'), cb('k:rc', projectId))
+    .row()
+    .text(ctx.t('kw.list'), cb('k:l', projectId, 1))
+    .text(ctx.t('back'), cb('p:o', projectId))
+  await show(ctx, ctx.t('kw.no_clusters_after_survey', { count: totalDocs }), keyboard)
+}
+
 async function showClusters(ctx: BotContext, projectId: number, page: number) {
   const clusters = await listClusters(ctx.deps.payload, accountOf(ctx), projectId)
   const keyboard = new InlineKeyboard()
-  if (clusters.length === 0) {
-    keyboard
-      .text(ctx.t('kw.survey'), cb('k:sv', projectId))
-      .row()
-      .text(ctx.t('back'), cb('p:o', projectId))
-    return show(ctx, ctx.t('kw.no_clusters'), keyboard)
-  }
+  if (clusters.length === 0) return showNoClusters(ctx, projectId)
   const totalPages = Math.ceil(clusters.length / CLUSTER_PAGE_SIZE)
   const current = Math.min(page, totalPages)
   clusters
@@ -261,6 +277,13 @@ onButton(
     await showKeywords(ctx, projectId, page, { index, name: cluster.name })
   },
 )
+onButton(keywords, 'k:rc', z.tuple([Id]), async (ctx, [projectId]) => {
+  await getProject(ctx.deps.payload, accountOf(ctx), projectId)
+  const job = await requestClustering(accountOf(ctx), projectId)
+  ctx.log.info({ project: projectId, job: job.jobId, already: job.alreadyQueued }, 'clustering requested')
+  await ctx.answerCallbackQuery()
+  await say(ctx, ctx.t(job.alreadyQueued ? 'cluster.already' : 'cluster.queued'))
+})
 onButton(keywords, 'k:sv', z.tuple([Id]), async (ctx, [projectId]) => {
   await getProject(ctx.deps.payload, accountOf(ctx), projectId)
   await ctx.answerCallbackQuery()
