@@ -8,6 +8,7 @@ import { releaseLeasesOf } from '../publishing/limits'
 import { notifyUnconfirmed } from '../publishing/unconfirmed'
 import { markStuckUnconfirmed } from '../publishing/publications'
 import { LOOKUP_AFTER_MS } from './tasks/publish'
+import { renewHeartbeat } from './heartbeat'
 import { workerUtils } from './inspect'
 import { beatEveryMs, reapDeadWorkers, type WorkerRegistration } from './liveness'
 
@@ -49,16 +50,24 @@ export async function recoverDeadWorkers(payload: Payload): Promise<Recovered> {
 }
 
 /**
- * The worker's own heartbeat and recovery rounds, every sixth of WORKER_DEAD_AFTER_MS. Errors
+ * The worker's own heartbeat (the registry, and the health key while `running()` says its job
+ * runners are up) and recovery rounds, every sixth of WORKER_DEAD_AFTER_MS. Errors
  * (the database restarting) are logged and the next round tries again; nothing here may stop
  * the process.
  */
-export function startRecoveryLoop(payload: Payload, registration: WorkerRegistration, log: Logger): { stop: () => Promise<void> } {
+export function startRecoveryLoop(
+  payload: Payload,
+  registration: WorkerRegistration,
+  log: Logger,
+  running: () => boolean,
+): { stop: () => Promise<void> } {
   let stopped = false
   let round: Promise<void> = Promise.resolve()
   const tick = async () => {
     try {
       await registration.beat()
+      // Health's view of the worker lives only while its job runners do.
+      if (running()) await renewHeartbeat().catch((error: Error) => log.warn({ err: error.message }, 'health heartbeat not renewed'))
       const recovered = await recoverDeadWorkers(payload)
       if (recovered.processes.length > 0 || recovered.aiRuns > 0) log.warn(recovered, 'recovered the work of dead workers')
     } catch (error) {

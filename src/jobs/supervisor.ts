@@ -81,6 +81,11 @@ export class SupervisedRunner {
     }
   }
 
+  /** A runner is started and not stopping: its pool takes jobs. */
+  get running(): boolean {
+    return this.current !== undefined && !this.stopping
+  }
+
   /** Graceful: no new jobs; running ones finish (AI calls are aborted after a short grace). */
   async stop() {
     this.stopping = true

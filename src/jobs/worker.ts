@@ -21,6 +21,13 @@ import { buildAiTaskList, buildTaskList, cronItems } from './taskList'
  * after a short grace and their jobs released at once to resume elsewhere; a second signal
  * stops at once.
  */
+// Signals are handled from the first moment: a stop while booting holds nothing and exits at once.
+let stopping = false
+let shutdown = async (_signal: NodeJS.Signals) => {
+  process.exit(0)
+}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s))
+
 const settings = bootOrExit()
 const { default: config } = await import('@payload-config')
 const log = logger().child({ process: 'worker' })
@@ -36,7 +43,6 @@ const payload = await getPayload({ config })
 surviveDatabaseRestarts(payload.db.pool, log, 'payload')
 const sharedPayload = async () => payload
 const registration = new WorkerRegistration()
-const recovery = startRecoveryLoop(payload, registration, log)
 
 const common = {
   connectionString: settings.DATABASE_URL,
@@ -79,8 +85,9 @@ const aiRunner = new SupervisedRunner(
   log,
 )
 
-let stopping = false
-const shutdown = async (signal: NodeJS.Signals) => {
+const recovery = startRecoveryLoop(payload, registration, log, () => runner.running && aiRunner.running)
+
+shutdown = async (signal: NodeJS.Signals) => {
   if (stopping) {
     log.warn({ signal }, 'second signal: stopping now, running jobs are failed and released')
     await Promise.allSettled([runner.kill(), aiRunner.kill()])
@@ -97,7 +104,6 @@ const shutdown = async (signal: NodeJS.Signals) => {
   log.info('worker stopped')
   process.exit(0)
 }
-for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s))
 
 await seedPrompts(payload).then(
   (created) => created > 0 && log.info({ created }, 'prompt templates seeded'),
