@@ -8,13 +8,15 @@ import {
   type ValueNode,
 } from 'graphql'
 
+import { getPayload, type Payload, type SanitizedConfig } from 'payload'
+
 import { languageOf } from '../../i18n/request'
 import { AppError } from '../errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, parseJsonObject } from './input'
-import { padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
+import { equalizeUnknownEmail, padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
 
 type GraphQLHandler = (request: Request) => Promise<Response>
 
@@ -26,7 +28,7 @@ const MAX_TOKENS = 5000
  * cycles (Payload's complexity rule recurses on them until the stack overflows), no NUL in
  * strings, pagination arguments in range, and the sign-in limiter for `login<User>` mutations.
  */
-export function guardGraphQL(handler: GraphQLHandler): GraphQLHandler {
+export function guardGraphQL(config: Promise<SanitizedConfig>, handler: GraphQLHandler): GraphQLHandler {
   return async (request) => {
     const language = languageOf({ headers: request.headers })
     const startedAt = performance.now()
@@ -47,10 +49,17 @@ export function guardGraphQL(handler: GraphQLHandler): GraphQLHandler {
 
       const forwarded = withBody(request, bytes, 'application/json')
       if (logins.length === 0) return secureSetCookies(request, await handler(forwarded))
-      for (const email of logins) await takeLoginAttempt(clientAddress(request), email, language)
+      for (const login of logins) await takeLoginAttempt(clientAddress(request), login.email, language)
       const response = await handler(forwarded)
       const text = await response.text()
-      if (!response.ok || (JSON.parse(text) as { errors?: unknown[] }).errors?.length) await padFailedLogin(startedAt)
+      if (!response.ok || (JSON.parse(text) as { errors?: unknown[] }).errors?.length) {
+        const payload = await getPayload({ config })
+        for (const login of logins) {
+          const collection = authCollectionOf(payload, login.mutation)
+          if (collection) await equalizeUnknownEmail(payload, collection, login.email)
+        }
+        await padFailedLogin(startedAt)
+      }
       return secureSetCookies(request, new Response(text, { status: response.status, headers: response.headers }))
     } catch (error) {
       if (!(error instanceof AppError)) throw error
@@ -101,8 +110,15 @@ const valueOf = (node: ValueNode, variables: Record<string, unknown>): unknown =
  * Strings without NUL, `page`/`limit` arguments in range, and the emails of login mutations
  * (Payload names them `login<Singular>`).
  */
-function checkArguments(document: DocumentNode, variables: Record<string, unknown>, language: string): unknown[] {
-  const logins: unknown[] = []
+type LoginMutation = { mutation: string; email: unknown }
+
+/** The auth collection behind a `login<Singular>` mutation (Payload names its GraphQL type so). */
+function authCollectionOf(payload: Payload, mutation: string): string | undefined {
+  return Object.entries(payload.collections).find(([, collection]) => collection.config.auth && `login${collection.graphQL?.type.name}` === mutation)?.[0]
+}
+
+function checkArguments(document: DocumentNode, variables: Record<string, unknown>, language: string): LoginMutation[] {
+  const logins: LoginMutation[] = []
   let inMutation = false
   visit(document, {
     OperationDefinition: {
@@ -119,7 +135,7 @@ function checkArguments(document: DocumentNode, variables: Record<string, unknow
       }
       if (inMutation && /^login[A-Z]/.test(node.name.value)) {
         const email = node.arguments?.find((argument) => argument.name.value === 'email' || argument.name.value === 'username')
-        logins.push(email ? valueOf(email.value, variables) : undefined)
+        logins.push({ mutation: node.name.value, email: email ? valueOf(email.value, variables) : undefined })
       }
     },
   })

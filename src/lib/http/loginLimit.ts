@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto'
+import { createHash, pbkdf2, randomBytes } from 'node:crypto'
+
+import type { CollectionSlug, Payload } from 'payload'
 
 import { AppError, errorResponse } from '../errors'
 import { databaseScope, redis } from '../redis'
@@ -18,8 +20,28 @@ export const LOGIN_BUCKETS = {
   email: { capacity: 50, perSecond: 60 / 3600 },
 } satisfies Record<string, Bucket>
 
-/** Failed sign-ins answer no sooner than this, so an unknown email (no hash to check) looks the same. */
+/** Failed sign-ins answer no sooner than this, smoothing what is left of the timing. */
 export const FAILED_LOGIN_FLOOR_MS = 400
+
+/** Payload 3.90's password hash (generatePasswordSaltHash.js): PBKDF2-SHA256, 600,000 rounds, 32 bytes. */
+const PAYLOAD_HASH = { iterations: 600_000, keyLength: 32 }
+const DUMMY_SALT = randomBytes(32).toString('hex')
+
+/**
+ * Payload checks a password only for an email it knows, which made unknown emails answer
+ * hundreds of milliseconds sooner. After a failed sign-in the same hash is computed for an
+ * unknown email, and the lookup is made for both, so the two cost the same work.
+ */
+export async function equalizeUnknownEmail(payload: Payload, collection: string, email: unknown): Promise<void> {
+  if (typeof email !== 'string' || email === '') return
+  const { totalDocs } = await payload.count({
+    collection: collection as CollectionSlug,
+    where: { email: { equals: email.trim().toLowerCase() } },
+    overrideAccess: true,
+  })
+  if (totalDocs > 0) return
+  await new Promise<void>((resolve) => pbkdf2(email, DUMMY_SALT, PAYLOAD_HASH.iterations, PAYLOAD_HASH.keyLength, 'sha256', () => resolve()))
+}
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32)
 

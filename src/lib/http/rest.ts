@@ -9,7 +9,7 @@ import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, assertSerialId, decodeStrict, parseJsonObject } from './input'
-import { padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
+import { equalizeUnknownEmail, padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
 
 type RouteArgs = { params: Promise<{ slug: string[] }> }
 type RestHandler = (request: Request, args: RouteArgs) => Promise<Response>
@@ -60,9 +60,13 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       const login = collection?.auth && method === 'POST' && segments.length === 2 && segments[1] === 'login'
       const swaggerLogin = !collection && request.method === 'POST' && segments.join('/') === OPENAPI_AUTH
       if (!login && !swaggerLogin) return secureSetCookies(request, await handler(forwarded, args))
-      await takeLoginAttempt(clientAddress(request), swaggerLogin ? passwordForm(body, language) : (body.json?.email ?? body.json?.username), language)
+      const email = swaggerLogin ? passwordForm(body, language) : (body.json?.email ?? body.json?.username)
+      await takeLoginAttempt(clientAddress(request), email, language)
       const response = await handler(forwarded, args)
-      if (!response.ok) await padFailedLogin(startedAt)
+      if (!response.ok) {
+        await equalizeUnknownEmail(payload, collection?.slug ?? payload.config.admin.user, email)
+        await padFailedLogin(startedAt)
+      }
       return secureSetCookies(request, response)
     } catch (error) {
       if (!(error instanceof AppError)) throw error

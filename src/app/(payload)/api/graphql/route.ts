@@ -4,5 +4,5 @@ import { GRAPHQL_POST, REST_OPTIONS } from '@payloadcms/next/routes'
 
 import { guardGraphQL } from '@/lib/http/graphql'
 
-export const POST = guardGraphQL(GRAPHQL_POST(config))
+export const POST = guardGraphQL(config, GRAPHQL_POST(config))
 export const OPTIONS = REST_OPTIONS(config)
