@@ -13,6 +13,8 @@ export type WorkerProcess = {
   kill9: () => Promise<void>
   /** A graceful stop (docker stop, systemd), waiting for the exit. */
   term: () => Promise<number | null>
+  /** The last lines it wrote (its log, at LOG_LEVEL), for a failure message. */
+  output: () => string
 }
 
 let started = 0
@@ -21,9 +23,15 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
   const appName = `pf-test-worker-${process.pid}-${++started}`
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/jobs/worker.ts'], {
     env: { ...process.env, LOG_LEVEL: 'silent', ...env, PGAPPNAME: appName },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })
+  let tail = ''
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-8_000)
+  }
+  child.stdout!.on('data', keep)
+  child.stderr!.on('data', keep)
   const exited = new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))))
   const signal = (name: NodeJS.Signals) => {
     try {
@@ -44,6 +52,7 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
       signal('SIGTERM')
       return exited
     },
+    output: () => tail,
   }
 }
 
