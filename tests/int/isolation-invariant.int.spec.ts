@@ -268,7 +268,7 @@ describe.each(RELATIONS.map((r) => [relationName(r), r] as const))('%s', (_name,
     }
   })
 
-  it('nobody points an own document at B (system Local API, staff REST, A over REST and GraphQL)', async () => {
+  it('nobody points an own document at B (system and account Local API, staff REST, A over REST and GraphQL)', async () => {
     const own = await firstOf(r.collection, a)
     const theirs = await firstOf(r.target, b)
     const before = await payload.findByID({ collection: r.collection as never, id: own, depth: 0 })
@@ -279,6 +279,12 @@ describe.each(RELATIONS.map((r) => [relationName(r), r] as const))('%s', (_name,
       .then(() => null, (error: { status?: number; data?: { code?: string } }) => error)
     expect(system?.status, `system wrote ${relationName(r)}`).toBe(403)
     expect(system?.data?.code).toBe('tenant.foreign_reference')
+
+    // The bot's services: the Local API as the account, with access enforced.
+    const asAccount = await payload
+      .update({ collection: r.collection as never, id: own, data: valueFor(r, theirs) as never, depth: 0, user: { ...a.account, collection: 'accounts' }, overrideAccess: false })
+      .then(() => null, (error: { status?: number }) => error)
+    expect([403, 404]).toContain(asAccount?.status)
 
     const staff = await rest('PATCH', `/${r.collection}/${own}`, { auth: editorAuth, body: valueFor(r, theirs) })
     expect([403], `staff: ${JSON.stringify(staff.json)}`).toContain(staff.status)
