@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { Account, Project, Publication, Schedule } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
-import { slotInstants, WEEKDAY_NAMES, type Cadence, type Weekday } from '../scheduling/slots'
+import { slotInstants, WEEKDAY_NAMES, type Cadence } from '../scheduling/slots'
 
 /** A project's schedules; the project as the caller already read it as this account. */
 export async function listSchedules(
@@ -51,6 +51,22 @@ export async function setScheduleActive(
     depth: 0,
     ...actingAs(account),
   })
+}
+
+/** Whether the project has active schedules and approved content: why its queue may be empty. */
+export async function queueReadiness(
+  payload: Payload,
+  account: Account,
+  project: Project,
+): Promise<{ activeSchedules: number; approved: number }> {
+  const scope = { project: { equals: project.id } }
+  const approved = { ...scope, workflowStatus: { equals: 'approved' } }
+  const [schedules, articles, posts] = await Promise.all([
+    payload.count({ collection: 'schedules', where: { ...scope, active: { equals: true } }, ...actingAs(account) }),
+    payload.count({ collection: 'articles', where: approved, ...actingAs(account) }),
+    payload.count({ collection: 'posts', where: approved, ...actingAs(account) }),
+  ])
+  return { activeSchedules: schedules.totalDocs, approved: articles.totalDocs + posts.totalDocs }
 }
 
 /** Publications still waiting to go out, soonest first, with their connection and content. */
@@ -117,106 +133,6 @@ export async function retryPublication(
     depth: 0,
     ...actingAs(account),
   })
-}
-
-/** Weekday words a customer may type, Russian and English, short and long. */
-const WEEKDAY_WORDS: Record<string, Weekday[]> = {
-  пн: ['mon'],
-  понедельник: ['mon'],
-  mon: ['mon'],
-  monday: ['mon'],
-  вт: ['tue'],
-  вторник: ['tue'],
-  tue: ['tue'],
-  tuesday: ['tue'],
-  ср: ['wed'],
-  среда: ['wed'],
-  wed: ['wed'],
-  wednesday: ['wed'],
-  чт: ['thu'],
-  четверг: ['thu'],
-  thu: ['thu'],
-  thursday: ['thu'],
-  пт: ['fri'],
-  пятница: ['fri'],
-  fri: ['fri'],
-  friday: ['fri'],
-  сб: ['sat'],
-  суббота: ['sat'],
-  sat: ['sat'],
-  saturday: ['sat'],
-  вс: ['sun'],
-  воскресенье: ['sun'],
-  sun: ['sun'],
-  sunday: ['sun'],
-  будни: ['mon', 'tue', 'wed', 'thu', 'fri'],
-  weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'],
-  выходные: ['sat', 'sun'],
-  weekends: ['sat', 'sun'],
-  ежедневно: [...WEEKDAY_NAMES],
-  daily: [...WEEKDAY_NAMES],
-}
-
-export type Slot = { weekday: Weekday; time: string }
-export type SlotsParse = { ok: true; slots: Slot[] } | { ok: false; error: string; token?: string }
-
-function weekdaysOf(word: string): Weekday[] | null {
-  const range = word.match(/^([^-–]+)[-–]([^-–]+)$/)
-  if (range) {
-    const from = WEEKDAY_WORDS[range[1]]
-    const to = WEEKDAY_WORDS[range[2]]
-    if (from?.length !== 1 || to?.length !== 1) return null
-    const start = WEEKDAY_NAMES.indexOf(from[0])
-    const end = WEEKDAY_NAMES.indexOf(to[0])
-    const days: Weekday[] = []
-    for (let i = start; ; i = (i + 1) % 7) {
-      days.push(WEEKDAY_NAMES[i])
-      if (i === end) break
-    }
-    return days
-  }
-  return WEEKDAY_WORDS[word] ?? null
-}
-
-/**
- * Weekly slots as a customer types them: "пн ср пт 10:00, 18:30", "mon-fri 9:00",
- * "будни 10:00; сб 12:00". Groups are separated by ";" or new lines; a group without weekdays
- * means every day. Times are wall-clock HH:MM in the project's zone.
- */
-export function parseSlotsText(text: string): SlotsParse {
-  const slots = new Map<string, Slot>()
-  const groups = text
-    .toLowerCase()
-    .split(/[;\n]+/)
-    .map((group) => group.trim())
-    .filter(Boolean)
-  if (groups.length === 0) return { ok: false, error: 'slots_empty' }
-  for (const group of groups) {
-    const days = new Set<Weekday>()
-    const times: string[] = []
-    for (const token of group.split(/[\s,]+/).filter(Boolean)) {
-      const time = token.match(/^(\d{1,2})[:.](\d{2})$/)
-      if (time) {
-        const [hour, minute] = [Number(time[1]), Number(time[2])]
-        if (hour > 23 || minute > 59) return { ok: false, error: 'slots_time', token }
-        times.push(`${String(hour).padStart(2, '0')}:${time[2]}`)
-        continue
-      }
-      if (/^\d/.test(token)) return { ok: false, error: 'slots_time', token }
-      const found = weekdaysOf(token.replace(/\.$/, ''))
-      if (!found) return { ok: false, error: 'slots_weekday', token }
-      found.forEach((day) => days.add(day))
-    }
-    if (times.length === 0) return { ok: false, error: 'slots_no_time' }
-    for (const day of days.size > 0 ? days : new Set(WEEKDAY_NAMES))
-      for (const time of times) slots.set(`${day} ${time}`, { weekday: day, time })
-  }
-  if (slots.size > 100) return { ok: false, error: 'slots_too_many' }
-  const order = (s: Slot) => `${WEEKDAY_NAMES.indexOf(s.weekday)} ${s.time}`
-  return {
-    ok: true,
-    slots: [...slots.values()].sort((a, b) => order(a).localeCompare(order(b))),
-  }
 }
 
 const ScheduleFields = z.object({

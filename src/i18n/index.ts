@@ -110,6 +110,12 @@ const ru: Dictionary = {
   'verify.rate_limited': 'Площадка просит подождать: слишком много запросов. Попробуйте через минуту.',
   'verify.reauth': 'Доступ больше не действует: подключите аккаунт заново.',
   'verify.wordpress.not_wordpress': 'По этому адресу не отвечает WordPress REST API. Проверьте адрес сайта (например, https://example.com) и что REST API не отключён.',
+  // Platforms as customers call them, in the bot, notices and errors alike.
+  'platform.wordpress': 'WordPress',
+  'platform.telegram': 'Telegram-канал',
+  'platform.vk': 'ВКонтакте',
+  'platform.pinterest': 'Pinterest',
+  'platform.instagram': 'Instagram',
   'verify.wordpress.not_logged_in': 'WordPress не принял вход. Чаще всего это обычный пароль от входа вместо пароля приложения: откройте WordPress → Пользователи → Профиль → «Пароли приложений», создайте пароль и вставьте его целиком. Если вы вставили именно пароль приложения, сайт не получает заголовок Authorization — его отрезает плагин безопасности или сервер: разрешите его (например, в .htaccess).',
   'verify.wordpress.app_passwords_unavailable': 'На этом сайте пароли приложений недоступны: WordPress включает их только на сайтах с HTTPS, или их отключил плагин. Переведите сайт на https:// (и укажите адрес с https) или уберите плагин, который их отключает.',
   'verify.wordpress.app_passwords_disabled': 'На сайте отключены пароли приложений. Включите их (Пользователи → Профиль → Пароли приложений) или уберите плагин, который их отключает.',
@@ -290,6 +296,11 @@ const en: Dictionary = {
   'verify.rate_limited': 'The platform asks us to slow down: too many requests. Try again in a minute.',
   'verify.reauth': 'The access no longer works: connect the account again.',
   'verify.wordpress.not_wordpress': 'No WordPress REST API answers at this address. Check the site address (e.g. https://example.com) and that the REST API is not disabled.',
+  'platform.wordpress': 'WordPress',
+  'platform.telegram': 'Telegram channel',
+  'platform.vk': 'VK',
+  'platform.pinterest': 'Pinterest',
+  'platform.instagram': 'Instagram',
   'verify.wordpress.not_logged_in': 'WordPress did not accept the sign-in. Most often this is the usual login password instead of an application password: open WordPress → Users → Profile → Application Passwords, create one and paste it whole. If you did paste an application password, the site never receives the Authorization header: a security plugin or the server strips it; allow it (e.g. in .htaccess).',
   'verify.wordpress.app_passwords_unavailable': 'Application passwords are not available on this site: WordPress offers them only over HTTPS, or a plugin turned them off. Move the site to https:// (and enter the https address) or remove the plugin that disables them.',
   'verify.wordpress.app_passwords_disabled': 'Application passwords are disabled on the site. Enable them (Users → Profile → Application Passwords) or remove the plugin that disables them.',
@@ -340,10 +351,10 @@ const en: Dictionary = {
   'instagram.no_permission': 'Postforge may not publish to this account.',
   'instagram.media_failed': 'Instagram could not process the image: check its format and aspect ratio (4:5 to 1.91:1).',
   'ai.cluster.started': '🧭 Finding and grouping keywords for “{project}”…',
-  'ai.cluster.done': '✅ Clusters are ready: {added} new phrases in {clusters} clusters. Already in the project and not duplicated: {duplicates}.',
+  'ai.cluster.done': '✅ Clusters are ready: {added, plural, one {# new phrase} other {# new phrases}} in {clusters, plural, one {# cluster} other {# clusters}}. Already in the project and not duplicated: {duplicates}.',
   'ai.article.started': '✍️ Writing an article for “{keyword}”: building the brief…',
   'ai.article.revision': '✍️ Rewriting “{title}” to address the note: “{note}”',
-  'ai.article.outline_ready': '🗂 Outline ready: {count} sections. Writing…',
+  'ai.article.outline_ready': '🗂 Outline ready: {count, plural, one {# section} other {# sections}}. Writing…',
   'ai.article.section': '✍️ Section {index} of {total}: {heading}',
   'ai.article.finishing': '🔎 Title, meta tags, FAQ and quality checks…',
   'ai.article.paused': '⏸ Work on “{title}” is paused: the server is restarting. {done} of {total} sections are done; I will carry on from there within a minute, nothing is lost.',
@@ -377,7 +388,32 @@ export function isLanguage(value: unknown): value is Language {
 }
 
 export function t(language: string | undefined | null, key: string, params: Params = {}): string {
-  const dict = dictionaries[isLanguage(language) ? language : 'ru']
-  const template = dict[key] ?? en[key] ?? key
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''))
+  const lang = isLanguage(language) ? language : 'ru'
+  const template = dictionaries[lang][key] ?? en[key] ?? key
+  return formatMessage(lang, template, params)
+}
+
+/** `{count, plural, one {# слот} few {# слота} many {# слотов} other {# слота}}`: ICU's plural subset. */
+const PLURAL = /\{(\w+), plural,((?:\s*(?:=\d+|zero|one|two|few|many|other) \{[^{}]*\})+)\s*\}/g
+
+/**
+ * Fills a template: plural forms chosen by `Intl.PluralRules` for the language (Russian has one,
+ * few and many: 1 слот, 21 слот, 3 слота, 54 слота, 11 слотов), `#` being the number, then
+ * `{name}` parameters, passed through `escape` (the bot's HTML escaping).
+ */
+export function formatMessage(
+  language: Language,
+  template: string,
+  params: Params = {},
+  escape: (value: string) => string = (value) => value,
+): string {
+  return template
+    .replace(PLURAL, (_, name: string, cases: string) => {
+      const count = Number(params[name] ?? 0)
+      const forms = new Map([...cases.matchAll(/(=\d+|\w+) \{([^{}]*)\}/g)].map((m) => [m[1], m[2]]))
+      const form =
+        forms.get(`=${count}`) ?? forms.get(new Intl.PluralRules(language).select(count)) ?? forms.get('other') ?? ''
+      return form.replace(/#/g, String(count))
+    })
+    .replace(/\{(\w+)\}/g, (_, name: string) => escape(String(params[name] ?? '')))
 }

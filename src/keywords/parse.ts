@@ -7,7 +7,32 @@ export const MAX_IMPORT_BYTES = 256 * 1024
 
 export const Phrase = z.string().trim().min(2).max(200)
 
-export type ParsedList = { phrases: string[]; invalid: string[]; repeated: number }
+export type ParsedList = { phrases: string[]; invalid: string[]; urls: string[]; repeated: number }
+
+/**
+ * A site address is not a keyword: "https://…", "www.…", or one word ending in a domain
+ * ("zerno.ru", "домашнийуют.рф/blog"). Brand names with a dot ("Яндекс.Маркет") are kept.
+ */
+export function looksLikeUrl(phrase: string): boolean {
+  const value = phrase.trim().toLowerCase()
+  if (/^(https?:\/\/|www\.)/.test(value) || value.includes('://')) return true
+  return /^[^\s/]+\.(?:[a-z]{2,6}|рф|рус|москва|онлайн|сайт|бел|укр|қаз)(?:[/?#:]\S*)?$/.test(value)
+}
+
+/**
+ * The text of an uploaded list, whatever Excel or Notepad saved it as: a byte-order mark says
+ * UTF-8 or UTF-16; otherwise valid UTF-8 is UTF-8, and anything else is taken as Windows-1251,
+ * the default of Russian Windows and Excel's "CSV" export.
+ */
+export function decodeTextFile(bytes: Uint8Array): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes)
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes)
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    return new TextDecoder('windows-1251').decode(bytes)
+  }
+}
 
 /**
  * A keyword list as people send it: one phrase a line, or separated by ';'. For a CSV the first
@@ -27,10 +52,15 @@ export function parseKeywordList(text: string, format: 'text' | 'csv' = 'text'):
   const seen = new Set<string>()
   const phrases: string[] = []
   const invalid: string[] = []
+  const urls: string[] = []
   let repeated = 0
   for (const raw of cells) {
     const cell = raw.trim().replace(/^[-•*\d.)\s]+(?=\D)/, '')
     if (cell === '') continue
+    if (looksLikeUrl(cell)) {
+      urls.push(cell.slice(0, 60))
+      continue
+    }
     const parsed = Phrase.safeParse(cell)
     if (!parsed.success) {
       invalid.push(cell.slice(0, 60))
@@ -44,7 +74,7 @@ export function parseKeywordList(text: string, format: 'text' | 'csv' = 'text'):
     seen.add(key)
     phrases.push(parsed.data)
   }
-  return { phrases, invalid, repeated }
+  return { phrases, invalid, urls, repeated }
 }
 
 function firstCsvCell(line: string): string {

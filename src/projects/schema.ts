@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-import { isValidTimeZone } from '../lib/timezone'
+import { resolveTimeZone } from '../scheduling/zones'
 
 const optionalText = (max: number) => z.string().trim().max(max)
 
@@ -10,23 +10,31 @@ const optionalText = (max: number) => z.string().trim().max(max)
  */
 export const ProjectFields = {
   name: z.string().trim().min(1).max(120),
+  // "домашнийуют.рф" or "example.com/blog" typed without a scheme: https is assumed, the host
+  // is stored in punycode (xn--...), which is what HTTP clients and WordPress expect.
   siteUrl: z
     .string()
     .trim()
     .max(500)
-    .refine((value) => value === '' || isHttpUrl(value), { message: 'url' }),
+    .transform((value, issue) => {
+      if (value === '') return ''
+      const address = siteAddress(value)
+      if (address === null) issue.addIssue({ code: 'custom', message: 'url' })
+      return address ?? z.NEVER
+    }),
   niche: optionalText(200),
   description: optionalText(4000),
   audience: optionalText(2000),
   toneOfVoice: optionalText(1000),
+  // A city ("Новосибирск"), a UTC offset or an IANA name; stored as the IANA zone.
   timezone: z
     .string()
     .trim()
-    .refine((value) => isValidTimeZone(value), { message: 'timezone' })
-    // People type "europe/moscow"; store the zone's canonical spelling.
-    .transform(
-      (value) => new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone,
-    ),
+    .transform((value, issue) => {
+      const zone = resolveTimeZone(value)
+      if (zone === null) issue.addIssue({ code: 'custom', message: 'timezone' })
+      return zone ?? z.NEVER
+    }),
   language: z.enum(['ru', 'en']),
 }
 
@@ -55,11 +63,21 @@ export type ProjectInput = z.input<typeof ProjectInput>
 export const ProjectPatch = ProjectInput.partial()
 export type ProjectPatch = z.input<typeof ProjectPatch>
 
-function isHttpUrl(value: string): boolean {
+/**
+ * A site's address as people type it, normalised: scheme added when missing (https), host in
+ * punycode, no trailing slash. Null for anything that is not an http(s) address with a dotted host.
+ */
+export function siteAddress(input: string): string | null {
+  const value = input.trim()
+  if (value === '' || /\s/.test(value)) return null
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `https://${value}`
   try {
-    const url = new URL(value)
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.includes('.')
+    const url = new URL(withScheme)
+    const host = url.hostname
+    if (!['http:', 'https:'].includes(url.protocol) || !host.includes('.') || host.endsWith('.')) return null
+    if (url.username || url.password) return null
+    return url.href.replace(/\/+$/, '')
   } catch {
-    return false
+    return null
   }
 }

@@ -118,7 +118,7 @@ describe('connecting WordPress', () => {
     expect(user.lastText()).toContain(tr('en', 'conn.ask.siteUrl'))
 
     await user.send('not a url')
-    expect(user.lastText()).toContain(tr('en', 'v.url'))
+    expect(user.lastText()).toContain(tr('en', 'v.url', { value: 'not a url' }))
     await user.send(`${wp.url}/`)
     await user.send('editor')
     const checksBefore = wp.callsTo('GET /users/me').length

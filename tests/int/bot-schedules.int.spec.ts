@@ -109,7 +109,7 @@ describe('creating a schedule in the bot', () => {
     await user.press(button(user, tr('en', 'sched.all_connections')))
     await user.press(button(user, tr('en', 'sched.kind.posts')))
     await user.press(button(user, tr('en', 'sched.cadence.slots')))
-    expect(user.lastText()).toContain('Europe/Moscow')
+    expect(user.lastText()).toContain('Moscow (UTC+3)')
 
     await user.send('mon someday 10:00')
     expect(user.lastText()).toContain('could not read a weekday')
@@ -120,7 +120,7 @@ describe('creating a schedule in the bot', () => {
     await user.send('пн ср пт 10:00, 18:30')
     await user.press(button(user, tr('en', 'flow.skip')))
     const preview = user.lastText()
-    expect(preview).toContain(tr('en', 'sched.preview', { zone: 'Europe/Moscow' }))
+    expect(preview).toContain(tr('en', 'sched.preview', { zone: 'Moscow (UTC+3)' }))
     const expected = expectedMoscowSlots([1, 3, 5], ['10:00', '18:30'], 3)
     for (const line of expected) expect(preview).toContain(`• ${line}`)
     expect(preview).toContain('Mon Wed Fri 10:00, 18:30')

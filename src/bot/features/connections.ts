@@ -23,6 +23,7 @@ import { createTicket, OAUTH_PLATFORMS, type OAuthPlatform } from '../../oauth/s
 import type { Connection } from '../../payload-types'
 import { CredentialSchemas } from '../../publishing/credentials'
 import type { Platform } from '../../publishing/platforms'
+import { siteAddress } from '../../projects/schema'
 import { getProject, listProjects } from '../../projects/service'
 import { cb, Id, onButton } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
@@ -75,12 +76,13 @@ const VkGroupId = z
 
 const wp = CredentialSchemas.wordpress.shape
 const FIELD_SCHEMAS: Record<string, z.ZodType<string>> = {
+  // Typed as people type it (no scheme, a Cyrillic domain): normalised like a project's site.
   siteUrl: z
     .string()
     .trim()
     .max(300)
-    .refine((value) => wp.siteUrl.safeParse(value).success, 'url')
-    .transform((value) => value.replace(/\/+$/, '')),
+    .transform((value) => siteAddress(value) ?? '')
+    .refine((value) => wp.siteUrl.safeParse(value).success, 'url'),
   username: z.string().trim().min(1).max(100),
   applicationPassword: z.string().trim().min(8).max(200),
   chatId: ChannelRef,

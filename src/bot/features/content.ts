@@ -139,6 +139,7 @@ async function showList(ctx: BotContext, kind: Kind, projectId: number, page: nu
 async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string) {
   const account = accountOf(ctx)
   const item = await getContent(ctx.deps.payload, account, COLLECTION[kind], id)
+  const project = await getProject(ctx.deps.payload, account, Number(idOf(item.project)))
   const moves = await reviewMovesFor(ctx.deps.payload, account, item)
   const keyboard = new InlineKeyboard().text(ctx.t('content.read'), cb('c:r', kind, id)).row()
   for (const move of moves) {
@@ -174,6 +175,9 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
   }
   if (item.reviewNote && item.workflowStatus === 'changes_requested')
     lines.push(`${ctx.t('content.note')}: ${esc(item.reviewNote)}`)
+  // Who decides and what follows, so a card without buttons is never a dead end.
+  const next = `review.next.${project.reviewPolicy}.${item.workflowStatus}`
+  if (ctx.t(next) !== next) lines.push('', ctx.t(next))
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
 }
 

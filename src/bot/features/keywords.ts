@@ -114,6 +114,11 @@ export const importFlow: FlowDef = {
     )
     const lines = [importSummary(ctx, result)]
     if (parsed.repeated > 0) lines.push(ctx.t('import.repeated', { count: parsed.repeated }))
+    if (parsed.urls.length > 0) {
+      lines.push(
+        ctx.t('import.urls', { count: parsed.urls.length, examples: parsed.urls.slice(0, 3).join('; ') }),
+      )
+    }
     if (parsed.invalid.length > 0) {
       lines.push(
         ctx.t('import.invalid', {

@@ -3,6 +3,7 @@ import { z } from 'zod'
 
 import type { Project } from '../../payload-types'
 import { ProjectFields, type ProjectField } from '../../projects/schema'
+import { zoneLabel } from '../../scheduling/zones'
 import {
   createProject,
   deleteProject,
@@ -54,7 +55,7 @@ function fieldStep(field: ProjectField, mode: 'create' | 'edit'): FlowStep {
     optional: optional ? (mode === 'create' ? 'skip' : 'clear') : undefined,
     choices:
       field === 'timezone'
-        ? () => SUGGESTED_ZONES.map((zone) => ({ label: zone, value: zone }))
+        ? (ctx) => SUGGESTED_ZONES.map((zone) => ({ label: zoneLabel(zone, ctx.lang), value: zone }))
         : field === 'toneOfVoice'
           ? (ctx) =>
               TONES.map((tone) => ({
@@ -113,7 +114,7 @@ function projectLines(ctx: BotContext, project: Project): string {
     `${ctx.t('field.niche')}: ${esc(project.niche ?? none)}`,
     `${ctx.t('field.audience')}: ${esc(truncate(project.audience ?? none, 300))}`,
     `${ctx.t('field.toneOfVoice')}: ${esc(truncate(project.toneOfVoice ?? none, 200))}`,
-    `${ctx.t('field.timezone')}: ${esc(project.timezone)}`,
+    `${ctx.t('field.timezone')}: ${esc(zoneLabel(project.timezone, ctx.lang))}`,
     `${ctx.t('field.language')}: ${ctx.t(`lang.${project.language}`)}`,
   ].join('\n')
 }

@@ -11,7 +11,7 @@ import {
   getSchedule,
   listSchedules,
   listUpcoming,
-  parseSlotsText,
+  queueReadiness,
   setScheduleActive,
   updateScheduleCadence,
   upcomingInstants,
@@ -19,23 +19,31 @@ import {
   type ScheduleInput,
 } from '../../content/schedules'
 import { idOf } from '../../lib/ids'
-import type { Publication, Schedule } from '../../payload-types'
+import type { Project, Publication, Schedule } from '../../payload-types'
 import { getProject } from '../../projects/service'
 import { listUnconfirmedAs, markPublishedAs, publishAgainAs, unconfirmedButtons } from '../../publishing/unconfirmed'
+import { parseSlotsText } from '../../scheduling/parse'
 import type { Weekday } from '../../scheduling/slots'
 import { fromLocal, toLocal } from '../../scheduling/zoned'
+import { zoneLabel } from '../../scheduling/zones'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { plain } from '../errors'
 import { startFlow, type FlowDef, type FlowState, type FlowStep } from '../flows/engine'
-import { addPager, esc, show, truncate } from '../ui'
+import { addPager, esc, say, show, truncate } from '../ui'
 import { PLATFORM_ICON } from './connections'
 
 const PAGE_SIZE = 5
 
+/** "каждый день", "каждые 3 часа", "every 2 days": whole days when it is, hours otherwise. */
+function intervalText(ctx: BotContext, minutes: number): string {
+  return minutes % 1440 === 0
+    ? ctx.t('sched.every_days', { days: minutes / 1440 })
+    : ctx.t('sched.every_hours', { hours: Math.round(minutes / 60) })
+}
+
 function cadenceText(ctx: BotContext, schedule: Schedule): string {
-  if (schedule.cadence === 'interval')
-    return ctx.t('sched.every', { minutes: schedule.intervalMinutes ?? 0 })
+  if (schedule.cadence === 'interval') return intervalText(ctx, schedule.intervalMinutes ?? 60)
   const slots = (schedule.slots ?? []).map(
     (slot) => `${ctx.t(`weekday.${slot.weekday}`)} ${slot.time}`,
   )
@@ -53,7 +61,7 @@ async function showSchedules(ctx: BotContext, projectId: number, intro?: string)
     lines.push(
       '',
       `🗓 <b>${esc(schedule.name)}</b> · ${state}`,
-      `${esc(cadenceText(ctx, schedule))} (${esc(project.timezone)})`,
+      `${esc(cadenceText(ctx, schedule))} (${esc(zoneLabel(project.timezone, ctx.lang))})`,
     )
     keyboard
       .text(
@@ -107,7 +115,7 @@ async function showUpcoming(ctx: BotContext, projectId: number, page: number, in
   })
   if (unconfirmed.length > 0) lines.push('')
   lines.push(ctx.t('pub.title', { project: project.name, total: result.totalDocs }))
-  if (result.totalDocs === 0) lines.push('', ctx.t('pub.empty'))
+  if (result.totalDocs === 0) lines.push('', await emptyQueueReason(ctx, project))
   result.docs.forEach((publication, index) => {
     const connection =
       typeof publication.connection === 'object' ? publication.connection.displayName : ''
@@ -122,6 +130,14 @@ async function showUpcoming(ctx: BotContext, projectId: number, page: number, in
   addPager(keyboard, result.page ?? page, result.totalPages, (p) => cb('u:l', projectId, p))
   keyboard.text(ctx.t('back'), cb('p:o', projectId))
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
+}
+
+/** Why nothing is queued: no schedule running, nothing approved (and who approves), or not yet. */
+async function emptyQueueReason(ctx: BotContext, project: Project): Promise<string> {
+  const { activeSchedules, approved } = await queueReadiness(ctx.deps.payload, accountOf(ctx), project)
+  if (activeSchedules === 0) return ctx.t('pub.empty_no_schedule')
+  if (approved === 0) return ctx.t(`pub.empty_nothing_approved.${project.reviewPolicy}`)
+  return ctx.t('pub.empty')
 }
 
 /** Schedules (read, pause, resume) and the publications waiting to go out (cancel). */
@@ -257,8 +273,7 @@ function cadenceOf(flow: FlowState): CadencePatch {
 }
 
 function cadenceSummary(ctx: BotContext, cadence: CadencePatch): string {
-  if (cadence.cadence === 'interval')
-    return ctx.t('sched.every_hours', { hours: (cadence.intervalMinutes ?? 0) / 60 })
+  if (cadence.cadence === 'interval') return intervalText(ctx, cadence.intervalMinutes ?? 60)
   const byTime = new Map<string, Weekday[]>()
   for (const slot of cadence.slots ?? [])
     byTime.set(slot.time, [...(byTime.get(slot.time) ?? []), slot.weekday])
@@ -278,7 +293,7 @@ function previewText(ctx: BotContext, flow: FlowState): string {
     instants.length > 0
       ? instants.map((instant) => `• ${formatSlot(ctx, instant, timeZone)}`).join('\n')
       : ctx.t('sched.preview_none')
-  return ctx.t('sched.preview', { zone: timeZone }) + `\n${esc(next)}`
+  return ctx.t('sched.preview', { zone: zoneLabel(timeZone, ctx.lang) }) + `\n${esc(next)}`
 }
 
 const SlotsAnswer = z
@@ -346,7 +361,7 @@ const cadenceSteps = (flow: FlowState): FlowStep[] => [
     ? { key: 'hours', prompt: (ctx) => ctx.t('sched.ask.hours'), schema: HoursAnswer }
     : {
         key: 'slots',
-        prompt: (ctx, f) => ctx.t('sched.ask.slots', { zone: f.data.tz }),
+        prompt: (ctx, f) => ctx.t('sched.ask.slots', { zone: zoneLabel(f.data.tz, ctx.lang) }),
         schema: SlotsAnswer,
       },
 ]
@@ -477,6 +492,9 @@ onButton(schedules, 's:n', z.tuple([Id]), async (ctx, [projectId]) => {
     platform: connection.platform,
   }))
   await ctx.answerCallbackQuery()
+  // A schedule fills its slots with approved content only: say so before it is set up for nothing.
+  const { approved } = await queueReadiness(ctx.deps.payload, accountOf(ctx), project)
+  if (approved === 0) await say(ctx, ctx.t(`sched.nothing_approved.${project.reviewPolicy}`))
   await startFlow(ctx, scheduleCreateFlow, {
     ref: project.id,
     data: { tz: project.timezone, options: JSON.stringify(options) },

@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
+import { decodeTextFile } from '../../keywords/parse'
 import { cb, onButton } from '../callbacks'
 import type { BotContext } from '../context'
 import { describeKnownError } from '../errors'
@@ -145,8 +146,9 @@ async function downloadText(
   if (!response.ok) return { error: ctx.t('file.unreadable') }
   if (bytes.length > limits.maxBytes)
     return { error: ctx.t('file.too_big', { max: Math.round(limits.maxBytes / 1024) }) }
-  if (bytes.includes(0)) return { error: ctx.t('file.not_text') }
-  return { text: bytes.toString('utf8') }
+  const text = decodeTextFile(bytes)
+  if (text.includes('\u0000')) return { error: ctx.t('file.not_text') }
+  return { text }
 }
 
 const StepIndex = z.coerce.number().int().min(0).max(50)
