@@ -464,3 +464,14 @@ describe.each(RICH_TEXT_LINKS.map((l) => [`${l.collection}.${l.path} ⇢ ${l.nod
     expect(system?.status).toBe(403)
   })
 })
+
+describe.each(RELATIONS.filter((r) => !r.polymorphic).map((r) => [relationName(r), r] as const))('%s (hostile ids)', (_name, r) => {
+  it('an id that is no document number is a 4xx that names the field, never a 5xx', async () => {
+    const own = await firstOf(r.collection, a)
+    for (const id of ['abc', 1.5, 2147483648, '9'.repeat(20), -1]) {
+      const res = await rest('PATCH', `/${r.collection}/${own}`, { auth: editorAuth, body: valueFor(r, id) })
+      expect(res.status, `${JSON.stringify(id)}: ${JSON.stringify(res.json)}`).toBeGreaterThanOrEqual(400)
+      expect(res.status).toBeLessThan(500)
+    }
+  })
+})
