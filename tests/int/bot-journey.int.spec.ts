@@ -116,11 +116,12 @@ function addedToChannel(
   chat: { id: number; title: string; username?: string },
   by: number,
   status = 'administrator',
+  canPost = true,
 ): Update {
   const member = (value: string) => ({
     user: FAKE_BOT,
     status: value,
-    ...(value === 'administrator' ? { can_post_messages: true, can_be_edited: false, is_anonymous: false } : {}),
+    ...(value === 'administrator' ? { can_post_messages: canPost, can_be_edited: false, is_anonymous: false } : {}),
   })
   return {
     update_id: nextUpdateId(),
@@ -161,6 +162,16 @@ describe('item 14: adding the bot to a channel offers to connect it at once', ()
     h.fake.clear()
     await h.bot.handleUpdate(addedToChannel(channel, user.id))
     expect(user.texts()).toEqual([])
+  })
+
+  it('made administrator without the right to post: asked to grant it, no buttons that would fail', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'ru' })
+    await newProject(account)
+    const channel = { id: -1004455667788, title: 'Без прав' }
+    h.fake.clear()
+    await h.bot.handleUpdate(addedToChannel(channel, user.id, 'administrator', false))
+    expect(user.lastText()).toBe(tr('ru', 'conn.channel_offer_no_rights', { channel: channel.title }))
+    expect(user.lastButtons()).toEqual([])
   })
 
   it('a customer with no project is offered to create one; a stranger hears nothing', async () => {

@@ -350,7 +350,8 @@ const ChannelId = z.coerce.number().int().min(-1e15).max(-1)
 
 /**
  * The customer who made the bot an administrator of a channel is asked at once which project it
- * is for (one button each), instead of having to find "Connect" and type the channel's name.
+ * is for (one button each), instead of having to find "Connect" and type the channel's name;
+ * without the right to post, they are asked to grant it first.
  * Nobody else is messaged: a stranger, a blocked or unverified account, or a channel one of the
  * customer's projects already has.
  */
@@ -358,13 +359,19 @@ async function offerChannel(
   ctx: BotContext,
   userId: number,
   chat: { id: number; username?: string; title: string },
+  canPost: boolean,
 ) {
   const { payload, redis } = ctx.deps
   const account = await cachedAccountByTelegramId(payload, redis, userId)
   if (!account || account.status === 'blocked' || !account.verifiedHumanAt) return
   if ((await channelConnectionsOf(payload, account, chat)).length > 0) return
-  const projects = await listProjects(payload, account, { page: 1, limit: 8 })
   const lang = account.language
+  if (!canPost) {
+    // Connecting would fail its check: ask for the right first; the next promotion offers again.
+    await ctx.api.sendMessage(userId, tr(lang, 'conn.channel_offer_no_rights', { channel: chat.title }), { parse_mode: 'HTML' })
+    return
+  }
+  const projects = await listProjects(payload, account, { page: 1, limit: 8 })
   const keyboard = new InlineKeyboard()
   for (const project of projects.docs)
     keyboard.text(`📁 ${truncate(project.name, 40)}`, cb('n:ch', project.id, chat.id)).row()
@@ -415,7 +422,9 @@ channelMembership.on('my_chat_member', async (ctx) => {
       const restored = await markChannelRestored(ctx.deps.payload, chat)
       ctx.log.info({ chat: chat.id, connections: restored.length }, 'bot admin in a channel again')
       if (restored.length === 0 && update.chat.type === 'channel' && !update.from.is_bot) {
-        await offerChannel(ctx, update.from.id, { ...chat, title: update.chat.title })
+        const member = update.new_chat_member
+        const canPost = member.status === 'creator' || member.can_post_messages === true
+        await offerChannel(ctx, update.from.id, { ...chat, title: update.chat.title }, canPost)
       }
     }
   } catch (error) {
