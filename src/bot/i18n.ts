@@ -157,7 +157,7 @@ const ru: Dictionary = {
     'Пришлите список фраз сообщением (по одной на строку) или файлом .txt/.csv до {kb} КБ. За раз — до {max} фраз.',
   'import.created': 'Добавлено новых фраз: {count}.',
   'import.duplicates': 'Уже были в проекте ({count}), пропустил: {examples}',
-  'import.too_many': 'Ещё {count} не вошли: за раз — до {max} фраз. Пришлите их следующим списком.',
+  'import.too_many': '{count, plural, one {Ещё # фраза не вошла} few {Ещё # фразы не вошли} many {Ещё # фраз не вошли} other {Ещё # фразы не вошли}}: за раз — до {max} фраз. Пришлите их следующим списком.',
   'import.repeated': 'Повторы внутри списка: {count}, учтены один раз.',
   'import.invalid': 'Не подошли ({count}; нужно от 2 до 200 символов): {examples}',
   'import.urls': 'Адреса сайтов — не ключевые слова, пропустил ({count}): {examples}. Напишите, что люди ищут, например «купить диван в Казани».',
@@ -535,7 +535,7 @@ const en: Dictionary = {
   'import.created': 'New phrases added: {count}.',
   'import.duplicates': 'Already in the project ({count}), skipped: {examples}',
   'import.too_many':
-    '{count} more were left out: up to {max} phrases at a time. Send them as another list.',
+    '{count, plural, one {# more was} other {# more were}} left out: up to {max} phrases at a time. Send them as another list.',
   'import.repeated': 'Repeated inside the list: {count}, counted once.',
   'import.invalid': 'Not accepted ({count}; 2 to 200 characters each): {examples}',
   'import.urls': 'Site addresses are not keywords, skipped ({count}): {examples}. Write what people search for, e.g. "buy a sofa in Kazan".',
