@@ -247,6 +247,12 @@ describe('item 7: under staff review the customer knows who reviews and what hap
     await user.press(`c:o:a:${changes.id}`)
     expect(user.lastText()).toContain(note)
     expect(user.lastText()).toContain(tr('ru', 'review.next.staff.changes_requested'))
+
+    // Rewritten and back in review: the request is still there, whole, next to what follows.
+    await h.payload.update({ collection: 'articles', id: changes.id, data: { workflowStatus: 'in_review' }, overrideAccess: true, context: {} })
+    await user.press(`c:o:a:${changes.id}`)
+    expect(user.lastText()).toContain(`${tr('ru', 'content.last_note')}: ${note}`)
+    expect(user.lastText()).toContain(tr('ru', 'review.next.staff.in_review'))
   })
 
   it('a new schedule with nothing approved warns; an empty queue says why it is empty', async () => {
@@ -454,5 +460,32 @@ describe('item 15: plural forms in the shared texts', () => {
     expect(done('en', 54)).toContain('appears 54 times.')
     expect(tr('ru', 'import.too_many', { count: 21, max: 500 })).toMatch(/^Ещё 21 фраза не вошла/)
     expect(tr('ru', 'import.too_many', { count: 3, max: 500 })).toMatch(/^Ещё 3 фразы не вошли/)
+  })
+})
+
+describe('item 15: times in the project time zone, said which', () => {
+  it('upcoming publications show their time in the project zone and name the zone', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'ru' })
+    const project = await newProject(account, { timezone: 'Asia/Novosibirsk', reviewPolicy: 'automatic' })
+    const channel = await h.payload.create({
+      collection: 'connections',
+      data: { displayName: 'Кофе-канал', platform: 'telegram', project: project.id, credentials: { chatId: -1001000000079 } } as never,
+      overrideAccess: true,
+    })
+    const post = await h.payload.create({
+      collection: 'posts',
+      data: { title: 'Утренний кофе', project: project.id, workflowStatus: 'in_review', variants: [{ platform: 'telegram', text: 'Кофе' }] } as never,
+      overrideAccess: true,
+    })
+    const plannedAt = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000 + 86_400_000)
+    await h.payload.create({
+      collection: 'publications',
+      data: { project: project.id, connection: channel.id, post: post.id, plannedAt: plannedAt.toISOString() } as never,
+      overrideAccess: true,
+    })
+    await user.press(`u:l:${project.id}:1`)
+    const local = new Intl.DateTimeFormat('ru-RU', { timeZone: 'Asia/Novosibirsk', hour: '2-digit', minute: '2-digit' }).format(plannedAt)
+    expect(user.lastText()).toContain(local)
+    expect(user.lastText()).toContain(tr('ru', 'pub.zone', { zone: 'Новосибирск (UTC+7)' }))
   })
 })

@@ -175,6 +175,9 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
   }
   if (item.reviewNote && item.workflowStatus === 'changes_requested')
     lines.push(`${ctx.t('content.note')}: ${esc(item.reviewNote)}`)
+  // Back in review after a rewrite: what was asked stays in view, whole, to check it was done.
+  if (item.reviewNote && item.workflowStatus === 'in_review')
+    lines.push(`${ctx.t('content.last_note')}: ${esc(item.reviewNote)}`)
   // Who decides and what follows, so a card without buttons is never a dead end.
   const next = `review.next.${project.reviewPolicy}.${item.workflowStatus}`
   if (ctx.t(next) !== next) lines.push('', ctx.t(next))

@@ -115,6 +115,7 @@ async function showUpcoming(ctx: BotContext, projectId: number, page: number, in
   })
   if (unconfirmed.length > 0) lines.push('')
   lines.push(ctx.t('pub.title', { project: project.name, total: result.totalDocs }))
+  if (result.totalDocs > 0) lines.push(ctx.t('pub.zone', { zone: zoneLabel(project.timezone, ctx.lang) }))
   if (result.totalDocs === 0) lines.push('', await emptyQueueReason(ctx, project))
   result.docs.forEach((publication, index) => {
     const connection =
