@@ -38,7 +38,8 @@ const gqlLogin = (email: string, password: string, from: string) =>
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
-describe('sign-in (#9)', () => {
+// Every failed attempt answers no sooner than 600 ms: these tests make dozens.
+describe('sign-in (#9)', { timeout: 120_000 }, () => {
   it('wrong passwords from outsiders never lock the staff member out', async () => {
     // Three outsiders, each until refused: more failures than the old lockout (10) allowed.
     let failures = 0
