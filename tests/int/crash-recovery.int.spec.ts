@@ -165,7 +165,11 @@ describe('crash recovery with real worker processes', () => {
     const recoveredIn = Date.now() - killedAt
     expect(recoveredIn).toBeLessThan(60_000)
     expect((await heldLeases()).filter((l) => l.holder === dead.id)).toEqual([])
-    const notices = ownerMessages().filter((m) => String(m.params.text).includes(text('en', 'publish.worker_died')))
+    // The customer is told of each, right after the rows are settled.
+    const notices = await waitFor(async () => {
+      const told = ownerMessages().filter((m) => String(m.params.text).includes(text('en', 'publish.worker_died')))
+      return told.length >= 3 ? told : undefined
+    }, 15_000)
     expect(notices).toHaveLength(3)
     // Never sent twice: the claim, not the job's attempts, decides.
     for (const marker of ['cr-hang-1', 'cr-hang-2', 'cr-hang-3', 'cr-after-kill']) expect(channelPosts(marker)).toHaveLength(1)

@@ -127,9 +127,9 @@ async function registeredPids(): Promise<number[]> {
 describe('fault suite: 100 due publications, workers killed at random', () => {
   it('settles every publication exactly once or with a reason and a notice, none stuck, none duplicated', async () => {
     const due = await duePublications()
-    // Slow platforms, so kills land in the middle of calls.
-    wp.fail('POST /posts', { delayMs: 400 }, 1_000)
-    vk.fail('wall.post', { delayMs: 300 }, 1_000)
+    // Slow platforms, so publishing lasts through the faults and kills land in the middle of calls.
+    wp.fail('POST /posts', { delayMs: 2_000 }, 1_000)
+    vk.fail('wall.post', { delayMs: 1_500 }, 1_000)
     const live = [spawnWorker(), spawnWorker()]
     const started = Date.now()
     await utils.addJobs(due.map((d) => ({ identifier: PUBLISH_TASK, payload: { publicationId: d.id }, ...publishJobSpec(d.id) })) as never)
