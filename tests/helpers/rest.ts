@@ -1,23 +1,18 @@
-import config from '@payload-config'
-import {
-  GRAPHQL_POST,
-  REST_DELETE,
-  REST_GET,
-  REST_PATCH,
-  REST_POST,
-} from '@payloadcms/next/routes'
+import * as restRoute from '../../src/app/(payload)/api/[...slug]/route'
+import * as graphqlRoute from '../../src/app/(payload)/api/graphql/route'
 
 /**
- * Calls the very route handlers Next mounts under /api (src/app/(payload)/api), in-process,
- * so REST and GraphQL are tested through Payload's real HTTP layer without a running server.
+ * Calls the very route handlers Next mounts under /api (src/app/(payload)/api: Payload's
+ * handlers behind our guard), in-process, so REST and GraphQL are tested through the real HTTP
+ * layer without a running server.
  */
 const handlers = {
-  GET: REST_GET(config),
-  POST: REST_POST(config),
-  PATCH: REST_PATCH(config),
-  DELETE: REST_DELETE(config),
+  GET: restRoute.GET,
+  POST: restRoute.POST,
+  PATCH: restRoute.PATCH,
+  DELETE: restRoute.DELETE,
 }
-const graphql = GRAPHQL_POST(config)
+const graphql = graphqlRoute.POST
 
 export type Auth = { apiKey?: { collection: 'accounts' | 'users'; key: string }; token?: string }
 
