@@ -116,6 +116,6 @@ export async function clusterKeywords(
   }
   const outcome = { added, duplicates, clusters: touched.size }
   run.log.info({ projectId: project.id, ...outcome }, 'keywords clustered')
-  await chat.say('ai.cluster.done', outcome)
+  await chat.say('ai.cluster.done', outcome, [{ key: 'ai.open_clusters', data: `k:cl:${project.id}:1` }])
   return outcome
 }

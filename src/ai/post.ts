@@ -151,7 +151,7 @@ export async function generatePost(payload: Payload, input: PostJobInput, run: J
   })) as Post
   await payload.update({ collection: 'ai-runs', where: { jobKey: { equals: run.jobKey }, post: { exists: false } }, data: { post: post.id } })
   const status = t(chat.language, `status.${post.workflowStatus}`)
-  await chat.say('ai.post.done', { platforms: platforms.join(', '), status }, [{ key: 'ai.open_post', data: `c:o:p:${post.id}` }])
+  await chat.say('ai.post.done', { platforms: platforms.map((p) => t(chat.language, `platform.${p}`)).join(', '), status }, [{ key: 'ai.open_post', data: `c:o:p:${post.id}` }])
   if (imageNote) await chat.say('ai.post.no_image', { reason: imageNote })
   run.log.info({ postId: post.id, platforms, image: media.length > 0 }, 'post generated')
   return { postId: post.id, platforms, image: media.length > 0 }

@@ -49,5 +49,9 @@ describe('keyword clustering', () => {
     const texts = bot.calls.filter((c) => c.params.chat_id === t.account.telegramId).map((c) => String(c.params.text))
     expect(texts[0]).toContain('Подбираю и группирую ключевые слова')
     expect(texts.at(-1)).toBe('✅ Кластеры готовы: добавлено новых фраз — 3, кластеров — 2. Уже были в проекте и не задублированы: 2.')
+    // The notice opens the clusters it announces.
+    const done = bot.calls.filter((c) => c.params.chat_id === t.account.telegramId).at(-1)!
+    const buttons = (done.params.reply_markup as { inline_keyboard: { text: string; callback_data: string }[][] }).inline_keyboard.flat()
+    expect(buttons).toEqual([{ text: '🗂 Открыть кластеры', callback_data: `k:cl:${t.project.id}:1` }])
   })
 })

@@ -1,37 +1,24 @@
 import type { Payload } from 'payload'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 import { fitToLimit, generatePost, PostJob } from '../../src/ai/post'
-import { reloadEnv } from '../../src/lib/env'
 import { idOf } from '../../src/lib/ids'
 import { logger } from '../../src/lib/logger'
 import type { Post } from '../../src/payload-types'
-import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
+import type { FakeOpenAI } from '../fakes/openai'
+import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant, lexical, type Tenant } from '../helpers/fixtures'
-import { testPayload } from '../helpers/payload'
 
+const world = useFakeAiWorld()
 let payload: Payload
 let ai: FakeOpenAI
 let t: Tenant
-const savedEnv = { ...process.env }
 const LIMITS = { telegram: 4096, vk: 16384, pinterest: 500, instagram: 2200 } as const
 
 beforeAll(async () => {
-  ai = await startFakeOpenAI()
-  Object.assign(process.env, fakeAiEnv(ai))
-  delete process.env.TELEGRAM_BOT_TOKEN
-  reloadEnv()
-  payload = await testPayload()
+  ;({ payload, ai } = world)
   t = await createTenant(payload)
 })
-
-afterAll(async () => {
-  await ai?.close()
-  process.env = savedEnv
-  reloadEnv()
-})
-
-beforeEach(() => ai.reset())
 
 async function keyword(phrase: string) {
   return payload.create({ collection: 'keywords', data: { phrase, project: t.project.id } as never })
@@ -63,6 +50,9 @@ describe('social posts', () => {
     expect(media.generatedFrom).toContain('coffee')
     const runs = await payload.find({ collection: 'ai-runs', where: { post: { equals: post.id } }, depth: 0 })
     expect(runs.docs.map((r) => r.task).sort()).toEqual(['image', 'image.prompt', 'post.variant'])
+    // The customer reads platform names as people write them, not our ids.
+    const said = world.bot.calls.filter((c) => c.params.chat_id === t.account.telegramId).map((c) => String(c.params.text))
+    expect(said.at(-1)).toBe('✅ Post ready for: Telegram channel, VK, Pinterest, Instagram. Status: in review.')
   })
 
   it('posts without an image, saying why, when the provider cannot draw; Telegram then gets its full 4,096', async () => {

@@ -206,7 +206,9 @@ describe('publishing to Instagram', () => {
   })
 
   it('a PNG fails before any call: the Graph API publishes JPEG only', async () => {
-    const { publication: pub } = await scheduledPost('ig-8', { media: [(await image('png')).id] })
+    // A connection of its own: the file's main one has used up Instagram's 10 calls a minute.
+    const fresh = await connection('Instagram @png', ig.token)
+    const { publication: pub } = await scheduledPost('ig-8', { media: [(await image('png')).id], connectionId: fresh.id })
     const calls = ig.calls.length
     expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
     expect((await publication(pub.id)).lastError).toBe('The content does not fit this platform: Instagram publishes only JPEG images through its API.')

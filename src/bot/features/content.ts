@@ -15,7 +15,6 @@ import {
 } from '../../content/library'
 import { moveContent, reviewMovesFor, type ReviewMove } from '../../content/review'
 import { idOf } from '../../lib/ids'
-import { databaseScope } from '../../lib/redis'
 import { slugify } from '../../lib/text'
 import type { Article } from '../../payload-types'
 import { getProject } from '../../projects/service'
@@ -193,7 +192,7 @@ function generationQuota(ctx: BotContext) {
       await takeToken(
         ctx.deps.redis,
         // Account ids repeat across databases sharing one Redis: scope the bucket.
-        `${ctx.deps.keyPrefix}gen:${databaseScope()}:${account.id}`,
+        `${ctx.deps.keyPrefix}gen:${account.id}`,
         ctx.deps.limits.generation[plan],
       )
     ).allowed
