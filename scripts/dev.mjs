@@ -54,7 +54,8 @@ for (const [name, entry] of [
     log('no TELEGRAM_BOT_TOKEN: the bot runs only in the admin bot console')
     continue
   }
-  children.push(start('tsx', [entry]))
+  // tsx as a loader, not a parent process: a stop signal reaches the worker and the bot themselves.
+  children.push(start('node', ['--import', 'tsx', entry]))
 }
 log(`admin: http://localhost:${port}/admin`)
 for (const child of children) child.on('exit', (code) => !stopping && void shutdown(code ?? 1))
