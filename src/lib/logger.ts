@@ -1,4 +1,6 @@
-import pino, { type Logger } from 'pino'
+import { formatWithOptions } from 'node:util'
+
+import pino, { type LogFn, type Logger } from 'pino'
 
 /**
  * The one structured logger. Every process (web, worker, bot) uses it; handlers take a child
@@ -137,6 +139,29 @@ function defaultDestination(): pino.DestinationStream | undefined {
   return file ? pino.destination({ dest: file, append: true, mkdir: true, sync: true }) : undefined
 }
 
+/** The HTTP status an error carries (Payload's errors, ours, and GraphQL's wrapper of either). */
+function statusOf(error: unknown): number | undefined {
+  const candidate = error as { status?: unknown; originalError?: { status?: unknown } } | undefined
+  const status = candidate?.status ?? candidate?.originalError?.status
+  return typeof status === 'number' ? status : undefined
+}
+
+/**
+ * A refusal (an error with a 4xx status) is the caller's doing: one info line with its message
+ * and status, no stack, at whatever level it was logged. Decided by status, not by class name:
+ * `next build` minifies class names, so Payload's `loggingLevels` (keyed by them) missed them all.
+ */
+function refusalsAtInfo(this: Logger, args: Parameters<LogFn>, method: LogFn, level: number) {
+  const [first] = args
+  const error = first && typeof first === 'object' ? (first as { err?: unknown }).err : undefined
+  const status = statusOf(error)
+  if (level > 30 && status !== undefined && status >= 400 && status < 500) {
+    const message = error instanceof Error ? error.message : typeof args[1] === 'string' ? args[1] : 'refused'
+    return this.info({ status }, message)
+  }
+  return method.apply(this, args)
+}
+
 export function createLogger(
   options: { level?: string; name?: string; destination?: pino.DestinationStream } = {},
 ): Logger {
@@ -147,10 +172,28 @@ export function createLogger(
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACT_PATHS, censor: CENSOR },
       serializers: { err: serializeError, error: serializeError },
-      hooks: { streamWrite: scrub },
+      hooks: { streamWrite: scrub, logMethod: refusalsAtInfo },
     },
     options.destination ?? defaultDestination(),
   )
+}
+
+const SCRUBBED = Symbol.for('postforge.console.scrubbed')
+
+/**
+ * Next and libraries print through the console (a route error Next reports itself, a warning);
+ * the web process sends those lines through the same scrubber, so a secret cannot leave by that
+ * door either. Installed once per console.
+ */
+export function scrubConsole(target: Console = console): void {
+  const marked = target as Console & { [SCRUBBED]?: true }
+  if (marked[SCRUBBED]) return
+  marked[SCRUBBED] = true
+  const scrub = createSecretScrubber()
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+    const original = target[method].bind(target)
+    target[method] = (...args: unknown[]) => original(scrub(formatWithOptions({ depth: 6 }, ...args)))
+  }
 }
 
 let root: Logger | undefined

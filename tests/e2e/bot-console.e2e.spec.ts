@@ -67,7 +67,7 @@ test('staff creates a project and orders an article through the bot console', as
     [/Describe the project/, () => say(page, 'A small roastery with a cafe')],
     [/audience/, () => say(page, 'Home baristas and office coffee lovers')],
     [/tone/, () => tap(page, 'Friendly')],
-    [/time zone/, () => tap(page, 'Europe/Moscow')],
+    [/time zone/, () => tap(page, /^Moscow \(UTC\+3\)$/)],
     [/language should content/, () => tap(page, 'English')],
   ]
   for (let step = 0; step < 12; step++) {

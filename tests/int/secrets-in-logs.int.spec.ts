@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto'
+import { Console } from 'node:console'
 import { readFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 
@@ -10,7 +11,7 @@ import { GET as metrics } from '../../src/app/api/metrics/route'
 import { POST as webhook } from '../../src/app/api/telegram/route'
 import { createBot } from '../../src/bot/bot'
 import { reloadEnv } from '../../src/lib/env'
-import { createLogger } from '../../src/lib/logger'
+import { createLogger, scrubConsole } from '../../src/lib/logger'
 import { closeRedis, redis } from '../../src/lib/redis'
 import { resetNotifier } from '../../src/notify/telegram'
 import { publishOne } from '../../src/publishing/publish'
@@ -148,6 +149,23 @@ describe('the logger', () => {
     expect(text()).toContain('boom')
     expect(text()).not.toContain('"raw"')
     expectNoSecret(text())
+  })
+
+  it('what Next prints through the console (a route error with a grammY context) is scrubbed too', async () => {
+    const printed: string[] = []
+    const target = new Console({
+      stdout: new Writable({ write: (chunk, _e, done) => (printed.push(String(chunk)), done()) }),
+      stderr: new Writable({ write: (chunk, _e, done) => (printed.push(String(chunk)), done()) }),
+    })
+    // What the web process runs at start (src/instrumentation.ts), on a console of our own.
+    scrubConsole(target)
+    const bot = createBot({ token: secrets.TELEGRAM_BOT_TOKEN, payload, redis: redis(), botInfo: FAKE_BOT })
+    const ctx = new Context({ update_id: 1 }, bot.api, FAKE_BOT)
+    target.error('⨯ unhandled error in route', new BotError(new Error('boom'), ctx))
+    target.warn({ settings: { PAYLOAD_SECRET: secrets.PAYLOAD_SECRET } })
+    target.log(`connecting with ${secrets.CREDENTIALS_ENCRYPTION_KEY}`)
+    expect(printed.join('')).toContain('boom')
+    expectNoSecret(printed.join(''))
   })
 })
 
