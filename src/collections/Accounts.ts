@@ -1,4 +1,4 @@
-import type { Access, CollectionConfig } from 'payload'
+import type { Access, CollectionConfig, Field, FieldAccess } from 'payload'
 
 import { accountIdOf, isStaff } from '../access/actors'
 import { secureCookies } from '../lib/http/cookies'
@@ -11,6 +11,18 @@ const self: Access = ({ req }) => {
   const accountId = accountIdOf(req)
   return accountId === null ? false : { id: { equals: accountId } }
 }
+
+/**
+ * An API key is a credential: whoever sets it can act as the customer. Payload lets anyone with
+ * admin-panel access set it (support included), so only admins may; these merge into the fields
+ * Payload adds for `useAPIKey` (its hooks and read rules stay).
+ */
+const adminOnly: FieldAccess = ({ req }) => isStaff(req, 'admin')
+const credentialFields: Field[] = [
+  { name: 'enableAPIKey', type: 'checkbox', access: { create: adminOnly, update: adminOnly } },
+  { name: 'apiKey', type: 'text', access: { create: adminOnly, update: adminOnly } },
+  { name: 'apiKeyIndex', type: 'text', access: { create: adminOnly, update: adminOnly } },
+]
 
 /**
  * End customers, one per Telegram user. They authenticate with an API key over REST/GraphQL and
@@ -37,6 +49,7 @@ export const Accounts: CollectionConfig = {
     delete: ({ req }) => isStaff(req, 'admin'),
   },
   fields: [
+    ...credentialFields,
     { name: 'telegramId', type: 'number', required: true, unique: true, index: true, access: { update: () => false } },
     { name: 'username', type: 'text' },
     { name: 'displayName', type: 'text' },

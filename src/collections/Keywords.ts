@@ -27,11 +27,11 @@ export const Keywords: CollectionConfig = {
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin', 'editor'),
   },
-  // The phrase becomes tags and SEO text of approved content (so does its deletion); its status is
-  // bookkeeping.
+  // The phrase becomes tags and SEO text of approved content, the cluster its blog category (and
+  // so on for any field added later); status and priority are planning bookkeeping.
   hooks: {
     beforeValidate: [scopeToProject, normalize],
-    afterChange: [reviewUsersOnChange(['phrase'])],
+    afterChange: [reviewUsersOnChange(['status', 'priority'])],
     beforeDelete: [reviewUsersOnDelete],
   },
   indexes: [{ fields: ['project', 'normalizedPhrase'], unique: true }],

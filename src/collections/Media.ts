@@ -17,12 +17,12 @@ export const Media: CollectionConfig = {
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin', 'editor'),
   },
-  // A new file (any of its stored properties), its alt text or its deletion changes what approved
-  // content publishes.
+  // A new file (any of its stored properties), its alt text, any field added later, or its
+  // deletion changes what approved content publishes.
   hooks: {
     beforeValidate: [scopeToProject],
     beforeDelete: [reviewUsersOnDelete],
-    afterChange: [reviewUsersOnChange(['filename', 'filesize', 'mimeType', 'width', 'height', 'focalX', 'focalY', 'alt'])],
+    afterChange: [reviewUsersOnChange()],
   },
   upload: {
     staticDir: path.resolve(/*turbopackIgnore: true*/ process.cwd(), env().MEDIA_DIR),

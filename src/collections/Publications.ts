@@ -8,7 +8,9 @@ import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
 import { workerUtils } from '../jobs/inspect'
 import { PUBLISH_TASK, publishJobSpec } from '../jobs/publishJob'
+import { t } from '../i18n'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
+import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
 import { scopeToProject } from './hooks/scopeToProject'
 import { contentFollowsDecision, decideUnconfirmed } from './hooks/unconfirmedDecision'
 
@@ -16,7 +18,15 @@ export const PUBLICATION_STATUSES = ['queued', 'publishing', 'published', 'faile
 
 const PUBLISHABLE = ['approved', 'scheduled']
 
-/** Exactly one content item, approved, and a dedupe key so an item goes to a connection once. */
+/** Sent again: a failed one, or an unconfirmed one whose customer accepts a possible second copy. */
+const isRetry = (data: { status?: unknown }, originalDoc?: { status?: unknown }) =>
+  data.status === 'queued' && (originalDoc?.status === 'failed' || originalDoc?.status === 'unconfirmed')
+
+/**
+ * Exactly one content item, approved, and a dedupe key so an item goes to a connection once.
+ * Sending one again ("Publish again") sends the content as it is now, so it must still be what
+ * was approved: content edited back into review waits for its approval.
+ */
 const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, operation, req }) => {
   const language = languageOf(req)
   const article = idOf(data.article ?? originalDoc?.article)
@@ -39,12 +49,18 @@ const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, ope
     }
     if (!PUBLISHABLE.includes(content.workflowStatus)) throw new AppError('publication.not_approved', 409, language)
   }
+  if (operation === 'update' && isRetry(data, originalDoc)) {
+    const content = await req.payload.findByID({ collection: article !== null ? 'articles' : 'posts', id: (article ?? post) as number, depth: 0, req, overrideAccess: true })
+    if (!PUBLISHABLE_STATUSES.includes(content.workflowStatus)) {
+      throw new AppError('publication.back_in_review', 409, language, { status: t(language, `status.${content.workflowStatus}`) })
+    }
+  }
   return data
 }
 
-/** Planning a publication for approved content marks the content scheduled. */
-const markContentScheduled: CollectionAfterChangeHook = async ({ doc, operation, req }) => {
-  if (operation !== 'create') return doc
+/** Planning a publication for approved content (or sending one again) marks the content scheduled. */
+const markContentScheduled: CollectionAfterChangeHook = async ({ doc, previousDoc, operation, req }) => {
+  if (operation !== 'create' && !isRetry(doc, previousDoc)) return doc
   const collection = doc.article ? 'articles' : 'posts'
   const id = idOf(doc.article ?? doc.post)
   const content = await req.payload.findByID({ collection, id: id!, depth: 0, req, overrideAccess: true })
@@ -53,10 +69,6 @@ const markContentScheduled: CollectionAfterChangeHook = async ({ doc, operation,
   }
   return doc
 }
-
-/** Sent again: a failed one, or an unconfirmed one whose customer accepts a possible second copy. */
-const isRetry = (data: { status?: unknown }, originalDoc?: { status?: unknown }) =>
-  data.status === 'queued' && (originalDoc?.status === 'failed' || originalDoc?.status === 'unconfirmed')
 
 /**
  * A customer may cancel a queued publication, send a failed or unconfirmed one again, or say an

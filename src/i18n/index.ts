@@ -40,6 +40,10 @@ const ru: Dictionary = {
   'schedule.dates': 'Дата окончания должна быть позже даты начала.',
   'publication.one_content': 'Публикация относится ровно к одной статье или одному посту.',
   'publication.not_approved': 'Публиковать можно только одобренные материалы.',
+  'publication.back_in_review':
+    'Материал сейчас в статусе «{status}», поэтому не отправлен: публикуется только одобренное. Отправьте снова, когда его одобрят.',
+  'tenant.used_elsewhere':
+    'Документ используется в других материалах ({users}), поэтому его нельзя перенести в другой проект. Сначала уберите его оттуда.',
   'publication.account_change': 'Вы можете только отменить запланированную публикацию.',
   'publication.already_settled': 'С этой публикацией уже всё решено: сейчас она «{status}».',
   'publication.marked_published': 'Отмечена опубликованной: так решил {who}.',
@@ -227,6 +231,8 @@ const en: Dictionary = {
   'schedule.dates': 'The end date must be after the start date.',
   'publication.one_content': 'A publication is for exactly one article or one post.',
   'publication.not_approved': 'Only approved content can be published.',
+  'publication.back_in_review': 'The content is "{status}" now, so it was not sent: only approved content is published. Send it again once it is approved.',
+  'tenant.used_elsewhere': 'This document is used by other content ({users}), so it cannot move to another project. Remove it there first.',
   'publication.account_change': 'You can only cancel a planned publication.',
   'publication.already_settled': 'This publication has already been settled: it is now {status}.',
   'publication.marked_published': 'Marked published: decided by {who}.',

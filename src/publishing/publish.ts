@@ -7,6 +7,7 @@ import { logger } from '../lib/logger'
 import { notifyAccount, type NoticeButton } from '../notify/telegram'
 import type { Article, Connection, Post, Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
+import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
 import { PublishError, type FailureKind, type PublishContext, type PublishResult } from './connector'
 import { CONNECTORS } from './connectors'
 import { publishItemFor } from './item'
@@ -102,7 +103,10 @@ async function publishClaimed(
   }
 
   if (connection.status !== 'active') return fail('failed', t(language, 'publish.connection_inactive', { name: connection.displayName }), 'reauth')
-  if (!['approved', 'scheduled', 'published'].includes(content.workflowStatus)) return fail('failed', t(language, 'publication.not_approved'), 'bad_request')
+  // Published content counts: any edit of it went back to review, so it is still what was approved.
+  if (!PUBLISHABLE_STATUSES.includes(content.workflowStatus)) {
+    return fail('failed', t(language, 'publication.back_in_review', { status: t(language, `status.${content.workflowStatus}`) }), 'bad_request')
+  }
 
   const connector = CONNECTORS[connection.platform]
   if (!connector) return fail('failed', t(language, 'publish.platform_unavailable', { platform: connection.platform }))

@@ -46,7 +46,7 @@ function workflowActor(req: PayloadRequest, projectAccount: unknown): WorkflowAc
 }
 
 function comparable(value: unknown, relation: boolean): unknown {
-  if (relation) return Array.isArray(value) ? value.map((v) => String(idOf(v))) : String(idOf(value))
+  if (relation) return Array.isArray(value) ? value.map((v) => String(idOf(v))) : String(idOf(value) ?? null)
   if (Array.isArray(value)) return value.map((v) => comparable(v, false))
   if (value && typeof value === 'object') {
     return Object.fromEntries(
@@ -76,8 +76,8 @@ function reasonKey(collection: string, id: unknown) {
 }
 
 /**
- * Enforces the transition table on every write, whatever the face, and sends edited approved
- * content back to review. The moves it allowed are recorded by `recordWorkflowEvents`.
+ * Enforces the transition table on every write, whatever the face, and sends edited approved,
+ * scheduled or published content back to review (unless the project approves automatically). The moves it allowed are recorded by `recordWorkflowEvents`.
  */
 export function enforceWorkflow(collection: WorkflowCollection, fields: ContentField[]): CollectionBeforeChangeHook {
   return async ({ data, originalDoc, operation, req }) => {
@@ -151,7 +151,7 @@ const WORKFLOW_COLLECTIONS: WorkflowCollection[] = ['articles', 'posts']
 
 /**
  * Whatever is published must be what was approved, including what approved content points at:
- * every approved or scheduled article and post that uses the document goes back to review,
+ * every approved, scheduled or published article and post that uses the document goes back to review,
  * unless its project's policy is automatic. The using fields are found in the config, so a new
  * upload or relationship field on content is covered too.
  */
@@ -179,11 +179,21 @@ async function sendUsersBackToReview(req: PayloadRequest, slug: string, id: numb
   }
 }
 
-/** A used document's published parts (`fields`: a media file or its alt text, a keyword phrase) changed. */
-export function reviewUsersOnChange(fields: string[]): CollectionAfterChangeHook {
+/**
+ * A used document changed in anything that can reach a publication. Every field of the collection
+ * counts (a keyword's cluster becomes the blog category, an image's alt text its caption), read
+ * from the config so a field added later counts too; only `neutral` bookkeeping fields, which
+ * nothing publishes, do not.
+ */
+export function reviewUsersOnChange(neutral: string[] = []): CollectionAfterChangeHook {
   return async ({ collection, doc, previousDoc, operation, req }) => {
     if (operation !== 'update') return doc
-    const changed = fields.some((f) => JSON.stringify(doc[f] ?? null) !== JSON.stringify(previousDoc?.[f] ?? null))
+    const ignored = new Set([...neutral, 'id', 'createdAt', 'updatedAt'])
+    const fields = collection.flattenedFields.filter((f) => !ignored.has(f.name))
+    const changed = fields.some((f) => {
+      const relation = f.type === 'relationship' || f.type === 'upload'
+      return JSON.stringify(comparable(doc[f.name], relation)) !== JSON.stringify(comparable(previousDoc?.[f.name], relation))
+    })
     if (changed) await sendUsersBackToReview(req, collection.slug, doc.id)
     return doc
   }

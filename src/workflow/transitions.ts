@@ -45,6 +45,7 @@ export const TRANSITIONS: ReadonlyArray<{ from: WorkflowStatus; to: WorkflowStat
   { from: 'scheduled', to: 'in_review', by: AUTHORS },
   { from: 'scheduled', to: 'published', by: ['system'] },
   { from: 'scheduled', to: 'failed', by: ['system'] },
+  { from: 'published', to: 'in_review', by: AUTHORS },
   { from: 'failed', to: 'scheduled', by: AUTHORS },
   { from: 'failed', to: 'in_review', by: ['editor', 'owner'] },
   { from: 'draft', to: 'archived', by: ['editor', 'owner'] },
@@ -58,8 +59,15 @@ export const TRANSITIONS: ReadonlyArray<{ from: WorkflowStatus; to: WorkflowStat
 /** Statuses a new item may be created in; `in_review` counts as a move from `draft`. */
 export const CREATE_STATUSES: WorkflowStatus[] = ['draft', 'in_review']
 
-/** Statuses in which an edit of the content itself sends it back to review. */
-export const LOCKED_STATUSES: WorkflowStatus[] = ['approved', 'scheduled']
+/**
+ * Statuses in which an edit of the content itself sends it back to review. Published content is
+ * locked too: it may still have publications waiting on other channels, and a later "publish
+ * again" sends what is stored now, so it must be what was approved.
+ */
+export const LOCKED_STATUSES: WorkflowStatus[] = ['approved', 'scheduled', 'published']
+
+/** Statuses whose stored content is exactly what was last approved: the only ones ever sent. */
+export const PUBLISHABLE_STATUSES: WorkflowStatus[] = LOCKED_STATUSES
 
 function partyMatches(party: Party, actor: WorkflowActor, policy: ReviewPolicy): boolean {
   switch (party) {

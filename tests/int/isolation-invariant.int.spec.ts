@@ -441,27 +441,60 @@ function richTextPaths(fields: Field[], prefix = '', wrap = (v: Record<string, u
   })
 }
 
-const RICH_TEXT_LINKS = collections
+const RICH_TEXT_FIELDS = collections
   .filter((c) => ownerKey(c) !== null)
   .flatMap((c) => richTextPaths(c.fields).map((p) => ({ collection: c.slug, ...p })))
-  .flatMap((p) =>
-    collections
-      .filter((target) => ownerKey(target) !== null)
-      .map((target) => ({ ...p, target: target.slug, node: target.upload ? 'upload' : 'relationship' })),
-  )
+
+/** The nodes that point at a document: an embedded upload or relationship, and an internal link. */
+function linkNode(node: 'upload' | 'relationship' | 'link', relationTo: string, value: unknown) {
+  if (node !== 'link') return { type: node, relationTo, value, fields: null, format: '', version: 3 }
+  return {
+    type: 'link',
+    fields: { linkType: 'internal', newTab: false, doc: { relationTo, value } },
+    children: [{ type: 'text', text: 'see', format: 0, detail: 0, mode: 'normal', style: '', version: 1 }],
+    direction: 'ltr',
+    format: '',
+    indent: 0,
+    version: 3,
+  }
+}
+
+function withNode(node: Record<string, unknown>) {
+  const text = lexical('Intro')
+  const paragraph = text.root.children[0] as { children: unknown[] }
+  if (node.type === 'link') paragraph.children.push(node)
+  else text.root.children.push(node as never)
+  return text
+}
+
+const RICH_TEXT_LINKS = RICH_TEXT_FIELDS.flatMap((p) =>
+  collections
+    .filter((target) => ownerKey(target) !== null)
+    .flatMap((target) => [target.upload ? ('upload' as const) : ('relationship' as const), 'link' as const].map((node) => ({ ...p, target: target.slug, node }))),
+)
 
 describe.each(RICH_TEXT_LINKS.map((l) => [`${l.collection}.${l.path} ⇢ ${l.node} of ${l.target}`, l] as const))('%s', (_name, link) => {
-  it('an own document cannot embed B document in its text', async () => {
+  it('an own document cannot embed or link B document in its text', async () => {
     const own = await firstOf(link.collection, a)
     const theirs = await firstOf(link.target, b)
-    const text = lexical('Intro')
-    text.root.children.push({ type: link.node, relationTo: link.target, value: theirs, fields: null, format: '', version: 3 } as never)
+    const text = withNode(linkNode(link.node, link.target, theirs))
     const res = await rest('PATCH', `/${link.collection}/${own}`, { auth: a.auth, body: link.build(text) })
     expect([403, 404], JSON.stringify(res.json)).toContain(res.status)
     const system = await payload
       .update({ collection: link.collection as never, id: own, data: link.build(text) as never, depth: 0 })
       .then(() => null, (error: { status?: number }) => error)
     expect(system?.status).toBe(403)
+  })
+})
+
+describe.each(RICH_TEXT_FIELDS.map((f) => [`${f.collection}.${f.path}`, f] as const))('%s (links to what is no tenant document)', (_name, field) => {
+  it.each(['users', 'prompts', 'toString', '__proto__', 'no-such-collection'])('a link or embed pointing at %s is a 4xx, never a 5xx', async (relationTo) => {
+    const own = await firstOf(field.collection, a)
+    for (const node of ['link', 'relationship'] as const) {
+      const res = await rest('PATCH', `/${field.collection}/${own}`, { auth: a.auth, body: field.build(withNode(linkNode(node, relationTo, 1))) })
+      expect(res.status, `${node}: ${JSON.stringify(res.json)}`).toBeGreaterThanOrEqual(400)
+      expect(res.status).toBeLessThan(500)
+    }
   })
 })
 

@@ -1,6 +1,9 @@
 import type { Payload } from 'payload'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { reloadEnv } from '../../src/lib/env'
+import { publishOne } from '../../src/publishing/publish'
+import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { gql, rest, type Auth } from '../helpers/rest'
@@ -213,5 +216,156 @@ describe('what approved content uses cannot change under the reviewer', () => {
     } finally {
       await payload.update({ collection: 'projects', id: tenant.project.id, data: { reviewPolicy: 'staff' } })
     }
+  })
+})
+
+describe('what the publisher sends is what was approved, also after the first publication', () => {
+  let fake: Awaited<ReturnType<typeof startFakeTelegram>>
+  const savedEnv = { ...process.env }
+  let channels: number[]
+
+  beforeAll(async () => {
+    fake = await startFakeTelegram()
+    Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'A'.repeat(35)}`, TELEGRAM_API_ROOT: fake.url, PUBLISH_HTTP_TIMEOUT_MS: '1000' })
+    reloadEnv()
+    channels = []
+    for (const chatId of ['@pf_gate_one', '@pf_gate_two']) {
+      const connection = await payload.create({
+        collection: 'connections',
+        data: { displayName: chatId, platform: 'telegram', project: tenant.project.id, credentials: { chatId } } as never,
+      })
+      channels.push(connection.id)
+    }
+  })
+
+  afterAll(async () => {
+    await fake?.close()
+    process.env = savedEnv
+    reloadEnv()
+  })
+
+  /** An approved post planned on both channels, the first publication already out. */
+  async function publishedOnce(text: string) {
+    const post = await payload.create({
+      collection: 'posts',
+      data: { title: 'Twice', project: tenant.project.id, variants: [{ platform: 'telegram', text }], workflowStatus: 'in_review' } as never,
+    })
+    await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'approved' }, ...asEditor() })
+    const [first, second] = channels.map((connection) => ({ project: tenant.project.id, connection, post: post.id, plannedAt: new Date().toISOString() }))
+    const pub1 = await payload.create({ collection: 'publications', data: first as never })
+    const pub2 = await payload.create({ collection: 'publications', data: second as never })
+    expect((await publishOne(payload, pub1.id)).result).toBe('published')
+    expect((await payload.findByID({ collection: 'posts', id: post.id })).workflowStatus).toBe('published')
+    return { post, pub2 }
+  }
+
+  const sent = (text: string) => fake.calls.filter((c) => c.method === 'sendMessage' && String(c.params.text ?? '').includes(text))
+
+  it('unchanged published content still goes out on its other channel', async () => {
+    const { pub2 } = await publishedOnce('Approved marker-g1')
+    expect((await publishOne(payload, pub2.id)).result).toBe('published')
+    expect(sent('Approved marker-g1')).toHaveLength(2)
+  })
+
+  it('a customer edit of published content sends it back to review; the pending publication is not sent; "Publish again" waits for approval', async () => {
+    const { post, pub2 } = await publishedOnce('Approved marker-g2')
+    const res = await rest('PATCH', `/posts/${post.id}`, { auth: tenant.auth, body: { variants: [{ platform: 'telegram', text: 'Unreviewed marker-g2' }] } })
+    expect(res.status).toBe(200)
+    expect(res.json.doc.workflowStatus).toBe('in_review')
+    const { docs } = await payload.find({ collection: 'workflow-events', where: { 'document.value': { equals: post.id }, from: { equals: 'published' } }, depth: 0 })
+    expect(docs.map((e) => e.to)).toEqual(['in_review'])
+
+    const outcome = await publishOne(payload, pub2.id)
+    expect(outcome.result).toBe('failed')
+    expect(sent('Unreviewed marker-g2')).toHaveLength(0)
+    const failed = await payload.findByID({ collection: 'publications', id: pub2.id })
+    expect(failed.lastError).toMatch(/review|провер/i)
+
+    const again = await rest('PATCH', `/publications/${pub2.id}`, { auth: tenant.auth, body: { status: 'queued' }, lang: 'en' })
+    expect(again.status).toBe(409)
+    expect(again.json.errors[0].message).toMatch(/review/i)
+    expect((await payload.findByID({ collection: 'publications', id: pub2.id })).status).toBe('failed')
+
+    await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'approved' }, ...asEditor() })
+    const approved = await rest('PATCH', `/publications/${pub2.id}`, { auth: tenant.auth, body: { status: 'queued' } })
+    expect(approved.status).toBe(200)
+    expect((await publishOne(payload, pub2.id)).result).toBe('published')
+    expect(sent('Unreviewed marker-g2')).toHaveLength(1)
+  })
+
+  it('an editor edit of published content goes back to review as well; the automatic policy keeps it published', async () => {
+    const { post } = await publishedOnce('Approved marker-g3')
+    const byEditor = await rest('PATCH', `/posts/${post.id}`, { auth: editor.auth, body: { variants: [{ platform: 'telegram', text: 'Edited marker-g3' }] } })
+    expect(byEditor.json.doc.workflowStatus).toBe('in_review')
+    const auto = await publishedOnce('Approved marker-g4')
+    await payload.update({ collection: 'projects', id: tenant.project.id, data: { reviewPolicy: 'automatic' } })
+    try {
+      const res = await rest('PATCH', `/posts/${auto.post.id}`, { auth: tenant.auth, body: { variants: [{ platform: 'telegram', text: 'Auto marker-g4' }] } })
+      expect(res.json.doc.workflowStatus).toBe('published')
+    } finally {
+      await payload.update({ collection: 'projects', id: tenant.project.id, data: { reviewPolicy: 'staff' } })
+    }
+  })
+})
+
+describe('everything of a keyword or image that is published counts', () => {
+  it('changing the cluster of a keyword (the WordPress category) sends approved content back to review', async () => {
+    const keyword = await payload.create({ collection: 'keywords', data: { phrase: `cluster phrase ${Math.random()}`, cluster: 'Coffee', project: tenant.project.id } as never })
+    const article = await payload.create({
+      collection: 'articles',
+      data: { title: 'Clustered', project: tenant.project.id, body: lexical('Text'), mainKeyword: keyword.id, workflowStatus: 'in_review' } as never,
+    })
+    await payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, ...asEditor() })
+    const res = await rest('PATCH', `/keywords/${keyword.id}`, { auth: tenant.auth, body: { cluster: 'Casino' } })
+    expect(res.status).toBe(200)
+    expect((await payload.findByID({ collection: 'articles', id: article.id })).workflowStatus).toBe('in_review')
+  })
+
+  it('a used keyword or image cannot move to another project (409 in the caller\'s language); an unused one can', async () => {
+    const second = await payload.create({ collection: 'projects', data: { name: 'Second', account: tenant.account.id, timezone: 'UTC', language: 'ru' } as never })
+    const media = await payload.create({
+      collection: 'media',
+      data: { alt: 'Used picture', project: tenant.project.id } as never,
+      file: { data: PNG, mimetype: 'image/png', name: 'used.png', size: PNG.length },
+    })
+    const keyword = await payload.create({ collection: 'keywords', data: { phrase: `used phrase ${Math.random()}`, project: tenant.project.id } as never })
+    await payload.create({
+      collection: 'posts',
+      data: { title: 'User', project: tenant.project.id, variants: [{ platform: 'telegram', text: 'Hi' }], media: [media.id], keyword: keyword.id } as never,
+    })
+    for (const [collection, id] of [['keywords', keyword.id], ['media', media.id]] as const) {
+      const res = await rest('PATCH', `/${collection}/${id}`, { auth: tenant.auth, body: { project: second.id }, lang: 'en' })
+      expect(res.status, JSON.stringify(res.json)).toBe(409)
+      expect(res.json.errors[0].message).toMatch(/used by/)
+      const ru = await rest('PATCH', `/${collection}/${id}`, { auth: editor.auth, body: { project: second.id }, lang: 'ru' })
+      expect(ru.status).toBe(409)
+      expect(ru.json.errors[0].message).toMatch(/использу/)
+      expect(Number((await payload.findByID({ collection, id, depth: 0 })).project)).toBe(tenant.project.id)
+    }
+    const unused = await payload.create({ collection: 'keywords', data: { phrase: `unused phrase ${Math.random()}`, project: tenant.project.id } as never })
+    const moved = await rest('PATCH', `/keywords/${unused.id}`, { auth: tenant.auth, body: { project: second.id } })
+    expect(moved.status).toBe(200)
+  })
+})
+
+describe('API keys are admin business', () => {
+  it('support cannot set a customer\'s API key or switch it; the account\'s own key keeps working; support still blocks and unblocks', async () => {
+    const support = await createStaff(payload, ['support'])
+    const victim = await createTenant(payload, { name: 'Keyed' })
+    for (const body of [{ apiKey: 'support-chosen-key-0123456789' }, { enableAPIKey: false }]) {
+      const res = await rest('PATCH', `/accounts/${victim.account.id}`, { auth: support.auth, body })
+      expect(res.status, JSON.stringify(res.json)).toBe(403)
+      expect(res.json.errors[0].message).toContain(Object.keys(body)[0])
+    }
+    const gqlRes = await gql(`mutation { updateAccount(id: ${victim.account.id}, data: { apiKey: "support-chosen-key-0123456789" }) { id } }`, { auth: support.auth })
+    expect(gqlRes.json.errors?.[0]?.message).toMatch(/apiKey/)
+    const asSupportKey = await rest('GET', `/accounts/${victim.account.id}`, { auth: { apiKey: { collection: 'accounts', key: 'support-chosen-key-0123456789' } } })
+    expect(asSupportKey.status).not.toBe(200)
+    expect((await rest('GET', `/accounts/${victim.account.id}`, { auth: victim.auth })).status).toBe(200)
+    const block = await rest('PATCH', `/accounts/${victim.account.id}`, { auth: support.auth, body: { status: 'blocked' } })
+    expect(block.status).toBe(200)
+    const byAdmin = await rest('PATCH', `/accounts/${victim.account.id}`, { auth: admin.auth, body: { status: 'active', apiKey: 'admin-rotated-key-0123456789' } })
+    expect(byAdmin.status).toBe(200)
+    expect((await rest('GET', `/accounts/${victim.account.id}`, { auth: { apiKey: { collection: 'accounts', key: 'admin-rotated-key-0123456789' } } })).status).toBe(200)
   })
 })

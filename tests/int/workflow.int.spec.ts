@@ -35,8 +35,8 @@ async function events(id: number) {
 }
 
 describe('the transition table', () => {
-  it('has no move into draft except from review and archive, and none out of published but archive', () => {
-    expect(TRANSITIONS.filter((t) => t.from === 'published').map((t) => t.to)).toEqual(['archived'])
+  it('has no move into draft except from review and archive, and none out of published but archive and (an edit) review', () => {
+    expect(TRANSITIONS.filter((t) => t.from === 'published').map((t) => t.to)).toEqual(['in_review', 'archived'])
     expect(TRANSITIONS.filter((t) => t.to === 'published').map((t) => [t.from, t.by])).toEqual([['scheduled', ['system']]])
   })
 

@@ -5,6 +5,7 @@ import type {
   FlattenedField,
   PayloadRequest,
   SanitizedCollectionConfig,
+  Where,
 } from 'payload'
 
 import { languageOf } from '../../i18n/request'
@@ -12,7 +13,7 @@ import { AppError } from '../../lib/errors'
 import { idOf, sameId } from '../../lib/ids'
 
 type Id = number | string
-type Reference = { path: string; relationTo: CollectionSlug; id: unknown }
+type Reference = { path: string; relationTo: CollectionSlug; id: unknown; inText?: boolean }
 type Owner = { project: Id | null; account: Id | null }
 
 const MAX_ID = 2_147_483_647
@@ -53,13 +54,17 @@ function blocksOf(field: Extract<FlattenedField, { type: 'blocks' }>, req: Paylo
   return [...field.blocks, ...refs].filter((b): b is FlattenedBlock => Boolean(b))
 }
 
-/** Upload and relationship nodes inside a Lexical document (images or links dropped into the text). */
+/**
+ * Whatever points at a document inside a Lexical document: an upload or relationship node
+ * (`relationTo`, `value`) and an internal link (`fields.doc`, the same shape), found by that
+ * shape anywhere in the tree, so a node type added later (or a link inside a block) is covered.
+ */
 function richTextReferences(node: unknown, path: string, out: Reference[]) {
   if (Array.isArray(node)) return node.forEach((child) => richTextReferences(child, path, out))
   if (!node || typeof node !== 'object') return
   const n = node as Record<string, unknown>
-  if ((n.type === 'upload' || n.type === 'relationship') && typeof n.relationTo === 'string') {
-    out.push({ path, relationTo: n.relationTo as CollectionSlug, id: n.value })
+  if ('relationTo' in n && 'value' in n) {
+    out.push({ path, relationTo: String(n.relationTo) as CollectionSlug, id: n.value, inText: true })
   }
   for (const value of Object.values(n)) if (value && typeof value === 'object') richTextReferences(value, path, out)
 }
@@ -131,7 +136,7 @@ function validId(id: unknown): id is Id {
  * data whoever made it: publishing would send one customer's image or keyword to another's channel.
  * Unknown ids are refused with the same answer as foreign ones, so the check is no existence oracle.
  */
-export const ownedReferences: CollectionBeforeValidateHook = async ({ collection, data, originalDoc, req }) => {
+export const ownedReferences: CollectionBeforeValidateHook = async ({ collection, data, operation, originalDoc, req }) => {
   if (!data) return data
   const merged = { ...originalDoc, ...data }
   const anchor = ownerOf(collection, merged, originalDoc?.id)
@@ -140,7 +145,12 @@ export const ownedReferences: CollectionBeforeValidateHook = async ({ collection
 
   const byTarget = new Map<CollectionSlug, { path: string; id: Id }[]>()
   for (const ref of referencesIn(collection.flattenedFields, merged, req)) {
-    const target = req.payload.collections[ref.relationTo]?.config
+    const target = Object.hasOwn(req.payload.collections, ref.relationTo) ? req.payload.collections[ref.relationTo].config : undefined
+    // Text may only point at this tenant's own documents: staff data, Payload's own collections
+    // and unknown names are refused like a foreign document (no oracle of what exists).
+    if (ref.inText && (!target || !isTenantData(target))) {
+      throw new AppError('tenant.foreign_reference', 403, language, { field: ref.path })
+    }
     if (!target || !isTenantData(target)) continue
     const id = idOf(ref.id)
     if (id === null) continue
@@ -172,5 +182,64 @@ export const ownedReferences: CollectionBeforeValidateHook = async ({ collection
       if (foreign) throw new AppError('tenant.foreign_reference', 403, language, { field: ref.path })
     }
   }
+  const moving =
+    operation === 'update' && validId(originalDoc?.id) && tenancyOf(collection).project && data.project !== undefined && !sameId(idOf(data.project), idOf(originalDoc?.project))
+  if (moving) {
+    await refuseMovingUsed(req, collection.slug, originalDoc.id)
+  }
   return data
+}
+
+type UsingPath = { collection: CollectionSlug; path: string; polymorphic: boolean }
+
+/** Every relationship and upload field (nested in groups, tabs, arrays and blocks too) that can point at `slug`. */
+function usingPaths(fields: FlattenedField[], slug: CollectionSlug, req: PayloadRequest, prefix = ''): Omit<UsingPath, 'collection'>[] {
+  return fields.flatMap((field): Omit<UsingPath, 'collection'>[] => {
+    const path = `${prefix}${field.name}`
+    switch (field.type) {
+      case 'relationship':
+      case 'upload': {
+        const targets = Array.isArray(field.relationTo) ? field.relationTo : [field.relationTo]
+        return targets.includes(slug) ? [{ path, polymorphic: Array.isArray(field.relationTo) }] : []
+      }
+      case 'group':
+      case 'tab':
+      case 'array':
+        return usingPaths(field.flattenedFields, slug, req, `${path}.`)
+      case 'blocks':
+        return blocksOf(field, req).flatMap((block) => usingPaths(block.flattenedFields, slug, req, `${path}.`))
+      default:
+        return []
+    }
+  })
+}
+
+/**
+ * A document other tenant data points at stays in its project: moved, it would leave that
+ * content pointing across projects (its next edit refused, its publication sending another
+ * project's image or keyword). The users are found from the config, so a new field counts too.
+ */
+async function refuseMovingUsed(req: PayloadRequest, slug: CollectionSlug, id: Id) {
+  const users: string[] = []
+  for (const source of req.payload.config.collections) {
+    if (!isTenantData(source)) continue
+    const paths = usingPaths(source.flattenedFields, slug, req)
+    if (paths.length === 0) continue
+    const using: Where = {
+      or: paths.map(({ path, polymorphic }) =>
+        polymorphic ? { and: [{ [`${path}.relationTo`]: { equals: slug } }, { [`${path}.value`]: { equals: id } }] } : { [path]: { equals: id } },
+      ),
+    }
+    const { docs } = await req.payload.find({
+      collection: source.slug,
+      where: source.slug === slug ? { and: [using, { id: { not_equals: id } }] } : using,
+      depth: 0,
+      limit: 3,
+      pagination: false,
+      overrideAccess: true,
+      req,
+    })
+    users.push(...docs.map((doc) => `${source.slug} #${doc.id}`))
+  }
+  if (users.length > 0) throw new AppError('tenant.used_elsewhere', 409, languageOf(req), { users: users.join(', ') })
 }
