@@ -56,12 +56,3 @@ export function startWorker(env: Record<string, string>): WorkerProcess {
   }
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 30_000, step = 150): Promise<T> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    const value = await fn()
-    if (value) return value
-    await new Promise((r) => setTimeout(r, step))
-  }
-  throw new Error(`timed out after ${ms} ms`)
-}

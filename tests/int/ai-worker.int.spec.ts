@@ -11,6 +11,7 @@ import type { FakeTelegram } from '../fakes/telegramBotApi'
 import type { FakeOpenAI } from '../fakes/openai'
 import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant } from '../helpers/fixtures'
+import { waitFor } from '../helpers/wait'
 
 const world = useFakeAiWorld()
 let payload: Payload
@@ -20,16 +21,6 @@ const silent = new Logger(() => () => {})
 beforeAll(() => {
   ;({ payload, ai, bot } = world)
 })
-
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    const value = await fn()
-    if (value) return value
-    await new Promise((r) => setTimeout(r, 150))
-  }
-  throw new Error('timed out')
-}
 
 async function jobRow(id: string) {
   const { rows } = await (await workerUtils()).withPgClient((c) =>

@@ -17,7 +17,8 @@ import type { FakeOpenAI } from '../fakes/openai'
 import type { FakeTelegram } from '../fakes/telegramBotApi'
 import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
-import { startWorker, waitFor, type WorkerProcess } from '../helpers/workerProcess'
+import { waitFor } from '../helpers/wait'
+import { startWorker, type WorkerProcess } from '../helpers/workerProcess'
 
 // Migrated by the global set-up (tests/helpers/workerSchemas.ts): this file's workers see only
 // this file's jobs.

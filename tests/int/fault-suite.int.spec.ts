@@ -11,7 +11,8 @@ import { startFakeVk } from '../fakes/vk'
 import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
-import { startWorker, waitFor, type WorkerProcess } from '../helpers/workerProcess'
+import { waitFor } from '../helpers/wait'
+import { startWorker, type WorkerProcess } from '../helpers/workerProcess'
 
 /**
  * The fault suite: real PostgreSQL and Redis, the real worker in child processes, fake

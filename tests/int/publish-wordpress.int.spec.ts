@@ -17,6 +17,7 @@ import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
+import { waitFor } from '../helpers/wait'
 
 // Migrated by the global set-up (see tests/helpers/workerSchemas.ts).
 const SCHEMA = 'pf_test_publish_wordpress'
@@ -98,16 +99,6 @@ async function scheduledArticle(marker: string, extra: Record<string, unknown> =
 
 const postsWith = (marker: string) => wp.state.posts.filter((p) => p.title.includes(marker))
 const publication = (id: number) => payload.findByID({ collection: 'publications', id, overrideAccess: true })
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    const value = await fn()
-    if (value !== undefined) return value
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('timed out')
-}
 
 async function jobs(key: string): Promise<{ key: string; run_at: Date; payload: unknown; attempts: number }[]> {
   const { rows } = await utils.withPgClient((c) => c.query(`select key, run_at, payload, attempts from ${SCHEMA}._private_jobs where key = $1`, [key]))

@@ -14,6 +14,7 @@ import { publishAgainAs } from '../../src/publishing/unconfirmed'
 import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, lexical } from '../helpers/fixtures'
 import { startHarness, TOKEN, verifiedUser, type Harness, type TestUser } from './bot-harness'
+import { waitFor } from '../helpers/wait'
 
 // Migrated by the global set-up (see tests/helpers/workerSchemas.ts).
 const SCHEMA = 'pf_test_unconfirmed'
@@ -97,16 +98,6 @@ const postsTitled = (title: string) => wp.state.posts.filter((p) => p.title === 
 function noticeWith(...texts: string[]) {
   const call = h.fake.callsTo('sendMessage', user.id).filter((c) => texts.every((text) => String(c.params.text).includes(text))).at(-1)
   return call && { text: String(call.params.text), buttons: (call.params.reply_markup?.inline_keyboard ?? []).flat() as Array<{ text: string; callback_data?: string; url?: string }> }
-}
-
-async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    const value = await fn()
-    if (value !== undefined) return value
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('timed out')
 }
 
 describe('unconfirmed publications: the customer and staff settle them', () => {

@@ -10,6 +10,7 @@ import { redis } from '../../src/lib/redis'
 import { createStaff, createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { rest } from '../helpers/rest'
+import { waitFor } from '../helpers/wait'
 
 let runner: Runner
 let utils: WorkerUtils
@@ -43,16 +44,6 @@ afterAll(async () => {
   await runner?.stop()
   await utils?.release()
 })
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms
-  while (Date.now() < deadline) {
-    const value = await fn()
-    if (value !== undefined) return value
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error('timed out')
-}
 
 describe('worker', () => {
   it('runs a job with a valid payload', async () => {
