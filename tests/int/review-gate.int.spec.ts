@@ -207,6 +207,14 @@ describe('what approved content uses cannot change under the reviewer', () => {
     expect(await statusOf('articles', article.id)).toBe('approved')
   })
 
+  it('a write that changes nothing (the same alt text, the same phrase) leaves approved content alone', async () => {
+    const { media, keyword, article, post } = await approvedWith()
+    expect((await rest('PATCH', `/media/${media.id}`, { auth: tenant.auth, body: { alt: 'Original picture' } })).status).toBe(200)
+    expect((await rest('PATCH', `/keywords/${keyword.id}`, { auth: tenant.auth, body: { phrase: keyword.phrase, priority: 5 } })).status).toBe(200)
+    expect(await statusOf('articles', article.id)).toBe('approved')
+    expect(await statusOf('posts', post.id)).toBe('approved')
+  })
+
   it('under the automatic policy nothing goes back', async () => {
     await payload.update({ collection: 'projects', id: tenant.project.id, data: { reviewPolicy: 'automatic' } })
     try {
