@@ -40,9 +40,8 @@ export default guardPayloadCollections(buildConfig({
   telemetry: false,
   logger: logger(),
   hooks: { afterError: [answerInputErrorsWith4xx] },
-  // Refusals (4xx) are the caller's doing: one info line with the message, no stack.
-  // Payload types the keys as its own error names; ours (AppError) are looked up the same way.
-  loggingLevels: { AppError: 'info', QueryError: 'info', AuthenticationError: 'info', UnauthorizedError: 'info' } as Record<string, 'info'>,
+  // Refusals (4xx) are logged at info without a stack by the logger itself, by status
+  // (src/lib/logger.ts): Payload's loggingLevels key on class names, which `next build` minifies.
   // Web, bot and worker share Payload's pool: a PostgreSQL restart must not kill any of them.
   onInit: (payload) => surviveDatabaseRestarts(payload.db.pool, logger(), 'payload'),
   admin: {

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql'
 import type { Payload } from 'payload'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
@@ -129,6 +130,31 @@ const hostile = (): Case[] => {
     { method: 'GET', path: '/toString', status: 404, code: 'request.not_found' },
     { method: 'GET', path: '/payload-migrations', status: 404, code: 'request.not_found' },
     { method: 'POST', path: '/keywords', status: 422, code: 'tenant.project_required' },
+    { method: 'GET', path: '/articles?where=abc', status: 400, code: 'request.bad_json' },
+    { method: 'GET', path: '/articles?where=[1]', status: 400, code: 'request.bad_json' },
+    { method: 'GET', path: '/workflow-events?where[document][equals]=4', status: 400, code: 'request.invalid' },
+    { method: 'GET', path: '/workflow-events?where[document][in]=articles', status: 400, code: 'request.invalid' },
+    { method: 'GET', path: '/workflow-events?where[document][exists]=true', status: 400, code: 'request.invalid' },
+    { method: 'GET', path: '/workflow-events?where[or][0][document][not_equals]=4', status: 400, code: 'request.invalid' },
+    { method: 'GET', path: `/workflow-events?where=${encodeURIComponent('{"document":{"in":[4]}}')}`, status: 400, code: 'request.invalid' },
+    { method: 'GET', path: '/articles?where[secondaryKeywords][all]=5,6', status: 400, code: 'request.invalid' },
+    { method: 'GET', path: '/articles?where[and][0][title][all][0]=x', status: 400, code: 'request.invalid' },
+    {
+      method: 'POST',
+      path: '/graphql',
+      body: JSON.stringify({ query: '{ Articles(where: { secondaryKeywords: { all: [5, 6] } }) { docs { id } } }' }),
+      headers: json,
+      status: 400,
+      code: 'request.invalid',
+    },
+    {
+      method: 'POST',
+      path: '/graphql',
+      body: JSON.stringify({ query: 'query($w: Article_where) { Articles(where: $w) { docs { id } } }', variables: { w: { or: [{ secondaryKeywords: { all: [5] } }] } } }),
+      headers: json,
+      status: 400,
+      code: 'request.invalid',
+    },
   ]
   for (const id of ['abc', '1.5', '2147483648', '12345678901234567890', '0', '-1']) {
     cases.push({ method: 'GET', path: `/projects/${id}`, status: 400, code: 'request.invalid_id' })
@@ -154,7 +180,9 @@ describe('hostile but harmless input is a 4xx with a clear message (#10)', () =>
         }
       }
       expect(failures).toEqual([])
-      expect(errors).not.toHaveBeenCalled()
+      // Payload logs its route errors with `error`; the logger writes a 4xx at info (F7 below).
+      const faults = errors.mock.calls.filter(([fields]) => !((fields as { err?: { status?: number } })?.err?.status! < 500))
+      expect(faults).toEqual([])
       const refusal = infos.mock.calls.find(([fields]) => (fields as { code?: string }).code === 'request.invalid_id')
       expect(refusal).toBeDefined()
       expect(JSON.stringify(refusal)).not.toContain('stack')
@@ -217,6 +245,101 @@ describe('hostile but harmless input is a 4xx with a clear message (#10)', () =>
     const gql = await sendJson({ method: 'POST', path: '/graphql', body: JSON.stringify({ query: 'query($l: Int) { Projects(limit: $l, page: 1) { docs { id } } }', variables: { l: 5 } }), headers: { ...json, ...customer } })
     expect(gql.status).toBe(200)
     expect(gql.json.data.Projects.docs.length).toBeGreaterThan(0)
+  })
+})
+
+describe('GraphQL documents are sized before they run (F2)', () => {
+  const gql = (query: string, headers: Record<string, string>) =>
+    sendJson({ method: 'POST', path: '/graphql', body: JSON.stringify({ query }), headers: { ...json, ...headers } })
+  const aliases = (count: number, field: string) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: ${field}`).join(' ')} }`
+
+  it('refuses 480 aliases of one list query, anonymously, in milliseconds and before any query runs', async () => {
+    const query = aliases(480, 'Articles { totalDocs }')
+    expect(query.length).toBeGreaterThan(9000)
+    const queries = vi.spyOn(payload.db, 'find')
+    const started = performance.now()
+    const res = await gql(query, { 'accept-language': 'en' })
+    const took = performance.now() - started
+    console.info(`480-alias GraphQL query: ${res.status} in ${took.toFixed(1)} ms`)
+    expect(res.status).toBe(400)
+    expect(res.json.errors[0].data.code).toBe('request.graphql_invalid')
+    expect(res.json.errors[0].message).toMatch(/root fields/)
+    expect(took).toBeLessThan(250)
+    expect(queries).not.toHaveBeenCalled()
+  })
+
+  it('refuses 250 aliases of a 100-row page with a key, and counts a list by its limit', async () => {
+    const many = await gql(aliases(250, 'Articles(limit: 100) { docs { id } }'), customer)
+    expect(many.status).toBe(400)
+    // Few root fields, but each asks for 1000 rows of many fields.
+    const heavy = await gql(aliases(8, 'Articles(limit: 1000) { docs { id title slug createdAt updatedAt } }'), customer)
+    expect(heavy.status).toBe(400)
+    expect(heavy.json.errors[0].message).toMatch(/complexity/)
+  })
+
+  it('refuses a document with thousands of selections spread through fragments', async () => {
+    const fields = Array.from({ length: 40 }, () => 'id').join(' ')
+    const fragments = Array.from({ length: 6 }, (_, i) => `fragment F${i} on Article { ${fields} ${i > 0 ? `...F${i - 1} ...F${i - 1}` : ''} }`).join(' ')
+    const res = await gql(`${fragments} query { Articles(limit: 1) { docs { ...F5 } } }`, customer)
+    expect(res.status).toBe(400)
+  })
+
+  it('an admin-sized query still runs', async () => {
+    const query = `{
+      Articles(limit: 100, sort: "-createdAt") { totalDocs docs { id title createdAt project { id name } } }
+      Projects(limit: 50) { docs { id name } }
+      recent: Articles(limit: 10) { docs { id } }
+      me: meUser { user { id email } }
+    }`
+    const res = await gql(query, staff)
+    expect(res.status).toBe(200)
+    expect(res.json.errors).toBeUndefined()
+    expect(res.json.data.Articles.docs).toEqual(expect.any(Array))
+  })
+})
+
+describe('where filters Payload cannot run are a 400, not a 500 (F6)', () => {
+  it('anonymous: a where that is not JSON is a 400 with the parser\'s reason', async () => {
+    const res = await sendJson({ method: 'GET', path: '/articles?where=abc', headers: { 'accept-language': 'en' } })
+    expect(res.status).toBe(400)
+    expect(res.json.errors[0].message).toMatch(/^The request body must be a JSON object|^The request is not valid/)
+  })
+
+  it('filters Payload can run still pass: polymorphic by value and relationTo, hasMany by in', async () => {
+    for (const path of [
+      '/workflow-events?where[document.value][equals]=4',
+      '/workflow-events?where[document.relationTo][equals]=articles',
+      `/workflow-events?where=${encodeURIComponent('{"document":{"equals":{"relationTo":"articles","value":4}}}')}`,
+      '/articles?where[secondaryKeywords][in]=5,6',
+      `/articles?where=${encodeURIComponent('{"title":{"like":"x"}}')}`,
+    ]) {
+      const res = await sendJson({ method: 'GET', path, headers: staff })
+      expect([path, res.status]).toEqual([path, 200])
+    }
+  })
+})
+
+describe('refusals are logged by status, not by error class name (F7)', () => {
+  it('a minified 4xx class logs at info without a stack; a 5xx stays an error with its stack', async () => {
+    const { APIError, logError } = await import('payload')
+    const { createLogger } = await import('../../src/lib/logger')
+    const lines: Array<Record<string, unknown>> = []
+    const log = createLogger({ level: 'info', destination: { write: (line: string) => void lines.push(JSON.parse(line)) } })
+    // What `next build` leaves of Payload's Forbidden and of a server fault: one-letter names.
+    class k extends APIError {}
+    class s extends APIError {}
+    const refused = new k('You are not allowed to perform this action.', 403)
+    const broken = new s('database went away', 500)
+    expect(refused.name).toBe('k')
+    logError({ err: refused, payload: { ...payload, logger: log, config: payload.config } as Payload })
+    logError({ err: broken, payload: { ...payload, logger: log, config: payload.config } as Payload })
+    const graphql = new GraphQLError('Not allowed', { originalError: new k('Not allowed', 401) })
+    logError({ err: graphql, payload: { ...payload, logger: log, config: payload.config } as Payload })
+    expect(lines.map((line) => line.level)).toEqual([30, 50, 30])
+    expect(lines[0]).toMatchObject({ msg: 'You are not allowed to perform this action.', status: 403 })
+    expect(JSON.stringify(lines[0])).not.toContain('stack')
+    expect(JSON.stringify(lines[2])).not.toContain('stack')
+    expect(JSON.stringify(lines[1])).toContain('stack')
   })
 })
 

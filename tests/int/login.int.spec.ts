@@ -4,6 +4,7 @@ import type { Payload } from 'payload'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 import type { User } from '../../src/payload-types'
+import { FORGOT_PASSWORD_FLOOR_MS } from '../../src/lib/http/loginLimit'
 import { createStaff } from '../helpers/fixtures'
 import { sendJson } from '../helpers/http'
 import { testPayload } from '../helpers/payload'
@@ -121,5 +122,64 @@ describe('sign-in (#9)', { timeout: 120_000 }, () => {
     const difference = Math.abs(median(unknown) - median(known))
     console.info(`sign-in timing: unknown email median ${median(unknown).toFixed(0)} ms, wrong password ${median(known).toFixed(0)} ms`)
     expect(difference).toBeLessThan(25)
+  })
+})
+
+const forgot = (path: '/users' | '/accounts', email: string, from: string) =>
+  sendJson({
+    method: 'POST',
+    path: `${path}/forgot-password`,
+    body: JSON.stringify({ email }),
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': from, 'accept-language': 'en' },
+  })
+
+describe('forgot password (F8)', { timeout: 120_000 }, () => {
+  it('is limited like sign-in: per address and email, REST and GraphQL, users and accounts', async () => {
+    for (const path of ['/users', '/accounts'] as const) {
+      const from = address()
+      const statuses: number[] = []
+      for (let attempt = 0; attempt < 7; attempt++) statuses.push((await forgot(path, victim.email, from)).status)
+      expect([path, statuses.slice(5)]).toEqual([path, [429, 429]])
+      expect(statuses.slice(0, 5).every((status) => status !== 429)).toBe(true)
+    }
+    for (const mutation of ['forgotPasswordUser', 'forgotPasswordAccount']) {
+      const from = address()
+      const statuses: number[] = []
+      for (let attempt = 0; attempt < 7; attempt++) {
+        const res = await sendJson({
+          method: 'POST',
+          path: '/graphql',
+          body: JSON.stringify({ query: `mutation($e: String!) { ${mutation}(email: $e) }`, variables: { e: victim.email } }),
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': from, 'accept-language': 'en' },
+        })
+        statuses.push(res.status)
+      }
+      expect([mutation, statuses.at(-1)]).toEqual([mutation, 429])
+    }
+  })
+
+  it('known and unknown emails answer alike in about the same time', async () => {
+    // A colleague of their own: the victim's email bucket is spent by the tests above.
+    const colleague = (await createStaff(payload, ['admin'])).user
+    const unknown: number[] = []
+    const known: number[] = []
+    let unknownBody = ''
+    let knownBody = ''
+    for (let round = 0; round < 7; round++) {
+      let started = performance.now()
+      const a = await forgot('/users', `ghost-${round}@staff.test`, address())
+      unknown.push(performance.now() - started)
+      started = performance.now()
+      const b = await forgot('/users', colleague.email, address())
+      known.push(performance.now() - started)
+      expect([a.status, b.status]).toEqual([200, 200])
+      unknownBody = JSON.stringify(a.json)
+      knownBody = JSON.stringify(b.json)
+    }
+    expect(unknownBody).toBe(knownBody)
+    console.info(`forgot-password timing: unknown email median ${median(unknown).toFixed(1)} ms, known ${median(known).toFixed(1)} ms`)
+    // Every answer waits out the floor, which is far above the work either kind of email costs.
+    expect(Math.min(...unknown, ...known)).toBeGreaterThanOrEqual(FORGOT_PASSWORD_FLOOR_MS)
+    expect(Math.abs(median(unknown) - median(known))).toBeLessThan(5)
   })
 })

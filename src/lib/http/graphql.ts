@@ -5,6 +5,7 @@ import {
   visit,
   type DocumentNode,
   type FragmentDefinitionNode,
+  type SelectionSetNode,
   type ValueNode,
 } from 'graphql'
 
@@ -16,12 +17,34 @@ import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, parseJsonObject } from './input'
-import { equalizeUnknownEmail, padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
+import { refuseOperator, unsupportedOperators } from './where'
+import { equalizeUnknownEmail, FORGOT_PASSWORD_FLOOR_MS, padFailedLogin, padTo, refusal, takeLoginAttempt } from './loginLimit'
 
 type GraphQLHandler = (request: Request) => Promise<Response>
 
 /** Far above any document the admin or a partner sends; bounds parsing work per request. */
 const MAX_TOKENS = 5000
+
+/**
+ * What one operation may ask for. Every root field is a database query of its own (aliases of one
+ * field too: 480 aliases of `Articles { totalDocs }` held the server for 8.5 s), and a list returns
+ * up to its `limit` rows of its selection, so the document is measured before anything runs.
+ */
+export const GRAPHQL_LIMITS = {
+  rootFields: 20,
+  /** Field selections once fragments are expanded. */
+  selections: 1000,
+  /** Fields weighted by rows: a field with a `limit` counts its selection once per row. */
+  cost: 5000,
+  /** Requests of one client running at once; the rest wait their turn elsewhere, not in our pool. */
+  concurrent: 4,
+}
+
+/** Payload's page size when a list query gives no `limit` (and `limit: 0` means every row). */
+const DEFAULT_LIMIT = 10
+const ALL_ROWS = 1000
+
+const running = new Map<string, number>()
 
 /**
  * Wraps Payload's GraphQL handler: body size, JSON shape, a document that parses, no fragment
@@ -45,14 +68,18 @@ export function guardGraphQL(config: Promise<SanitizedConfig>, handler: GraphQLH
       const vars = (variables ?? {}) as Record<string, unknown>
       const document = parseDocument(query, language)
       checkFragmentCycles(document, language)
-      const logins = checkArguments(document, vars, language)
+      const attempts = checkArguments(document, vars, unsupportedOperators(await getPayload({ config })), language)
+      checkSize(document, vars, language)
+      const logins = attempts.filter((attempt) => attempt.mutation.startsWith('login'))
 
       const forwarded = withBody(request, bytes, 'application/json')
-      if (logins.length === 0) return secureSetCookies(request, await handler(forwarded))
-      for (const login of logins) await takeLoginAttempt(clientAddress(request), login.email, language)
+      if (attempts.length === 0) return secureSetCookies(request, await oneOfFew(clientAddress(request), language, () => handler(forwarded)))
+      // Password resets are limited like sign-ins and take as long for unknown emails as for known.
+      for (const attempt of attempts) await takeLoginAttempt(clientAddress(request), attempt.email, language)
       const response = await handler(forwarded)
       const text = await response.text()
-      if (!response.ok || (JSON.parse(text) as { errors?: unknown[] }).errors?.length) {
+      if (attempts.length > logins.length) await padTo(startedAt, FORGOT_PASSWORD_FLOOR_MS)
+      if (logins.length > 0 && (!response.ok || (JSON.parse(text) as { errors?: unknown[] }).errors?.length)) {
         const payload = await getPayload({ config })
         for (const login of logins) {
           const collection = authCollectionOf(payload, login.mutation)
@@ -65,6 +92,22 @@ export function guardGraphQL(config: Promise<SanitizedConfig>, handler: GraphQLH
       if (!(error instanceof AppError)) throw error
       return refusal(error, startedAt)
     }
+  }
+}
+
+/** Runs the request unless this client already has its share running (429 otherwise). */
+async function oneOfFew(client: string, language: string, run: () => Promise<Response>): Promise<Response> {
+  const now = running.get(client) ?? 0
+  if (now >= GRAPHQL_LIMITS.concurrent) {
+    throw new AppError('request.invalid', 429, language, { details: `at most ${GRAPHQL_LIMITS.concurrent} GraphQL requests at once` })
+  }
+  running.set(client, now + 1)
+  try {
+    return await run()
+  } finally {
+    const left = (running.get(client) ?? 1) - 1
+    if (left > 0) running.set(client, left)
+    else running.delete(client)
   }
 }
 
@@ -100,16 +143,80 @@ function checkFragmentCycles(document: DocumentNode, language: string) {
   for (const name of fragments.keys()) walk(name, [])
 }
 
+type Measure = { selections: number; cost: number }
+
+/**
+ * Root fields per operation, selections and weighted cost, with fragments expanded (each counted
+ * once per use; cycles were refused before). Stops as soon as a limit is passed.
+ */
+function checkSize(document: DocumentNode, variables: Record<string, unknown>, language: string) {
+  const fragments = new Map<string, FragmentDefinitionNode>()
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition)
+  }
+  const measured = new Map<string, Measure>()
+  const tooBig = (measure: Measure) => {
+    if (measure.selections > GRAPHQL_LIMITS.selections) {
+      throw invalid(language, `more than ${GRAPHQL_LIMITS.selections} field selections; split the request`)
+    }
+    if (measure.cost > GRAPHQL_LIMITS.cost) {
+      throw invalid(language, `complexity over ${GRAPHQL_LIMITS.cost} (each list counts once per row of its limit); ask for fewer rows or fields`)
+    }
+  }
+  const rowsOf = (node: { arguments?: readonly { name: { value: string }; value: ValueNode }[] }, root: boolean) => {
+    const limit = node.arguments?.find((argument) => argument.name.value === 'limit')
+    if (!limit) return root ? DEFAULT_LIMIT : 1
+    const value = Number(valueOf(limit.value, variables) ?? DEFAULT_LIMIT)
+    return value === 0 ? ALL_ROWS : Math.max(1, value)
+  }
+  const measure = (set: SelectionSetNode, root: boolean): Measure => {
+    const total: Measure = { selections: 0, cost: 0 }
+    for (const selection of set.selections) {
+      let part: Measure
+      if (selection.kind === Kind.FIELD) {
+        const inner = selection.selectionSet ? measure(selection.selectionSet, false) : { selections: 0, cost: 0 }
+        const rows = selection.name.value.startsWith('__') ? 1 : rowsOf(selection, root)
+        part = { selections: 1 + inner.selections, cost: 1 + rows * inner.cost }
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        part = measure(selection.selectionSet, root)
+      } else {
+        const name = selection.name.value
+        const fragment = fragments.get(name)
+        if (!measured.has(name)) measured.set(name, fragment ? measure(fragment.selectionSet, root) : { selections: 0, cost: 0 })
+        part = measured.get(name)!
+      }
+      total.selections += part.selections
+      total.cost += part.cost
+      tooBig(total)
+    }
+    return total
+  }
+  const rootFields = (set: SelectionSetNode, seen: Set<string>): number =>
+    set.selections.reduce((count, selection) => {
+      if (selection.kind === Kind.FIELD) return count + 1
+      if (selection.kind === Kind.INLINE_FRAGMENT) return count + rootFields(selection.selectionSet, seen)
+      const fragment = fragments.get(selection.name.value)
+      if (!fragment || seen.has(fragment.name.value)) return count
+      return count + rootFields(fragment.selectionSet, new Set([...seen, fragment.name.value]))
+    }, 0)
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue
+    const count = rootFields(definition.selectionSet, new Set())
+    if (count > GRAPHQL_LIMITS.rootFields) {
+      throw invalid(language, `${count} root fields (aliases included), at most ${GRAPHQL_LIMITS.rootFields} per operation; split the request`)
+    }
+    measured.clear()
+    measure(definition.selectionSet, true)
+  }
+}
+
 const valueOf = (node: ValueNode, variables: Record<string, unknown>): unknown => {
   if (node.kind === Kind.VARIABLE) return variables[node.name.value]
   if (node.kind === Kind.INT || node.kind === Kind.FLOAT || node.kind === Kind.STRING) return node.value
   return undefined
 }
 
-/**
- * Strings without NUL, `page`/`limit` arguments in range, and the emails of login mutations
- * (Payload names them `login<Singular>`).
- */
+/** A `login<Singular>` or `forgotPassword<Singular>` mutation and the email it names. */
 type LoginMutation = { mutation: string; email: unknown }
 
 /** The auth collection behind a `login<Singular>` mutation (Payload names its GraphQL type so). */
@@ -117,10 +224,26 @@ function authCollectionOf(payload: Payload, mutation: string): string | undefine
   return Object.entries(payload.collections).find(([, collection]) => collection.config.auth && `login${collection.graphQL?.type.name}` === mutation)?.[0]
 }
 
-function checkArguments(document: DocumentNode, variables: Record<string, unknown>, language: string): LoginMutation[] {
+/**
+ * Strings without NUL, `page`/`limit` arguments in range, `where` operators the database can run,
+ * and the emails of sign-in and password-reset mutations.
+ */
+function checkArguments(
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  unsupported: Set<string>,
+  language: string,
+): LoginMutation[] {
   const logins: LoginMutation[] = []
   let inMutation = false
   visit(document, {
+    Argument: (node) => {
+      if (node.name.value !== 'where') return
+      visit(node.value, {
+        ObjectField: (field) => void (unsupported.has(field.name.value) && refuseOperator(field.name.value, language)),
+        Variable: (variable) => checkWhereVariable(variables[variable.name.value], unsupported, language),
+      })
+    },
     OperationDefinition: {
       enter: (node) => void (inMutation = node.operation === 'mutation'),
       leave: () => void (inMutation = false),
@@ -133,11 +256,20 @@ function checkArguments(document: DocumentNode, variables: Record<string, unknow
         const value = valueOf(argument.value, variables)
         if (value !== undefined && value !== null) assertPaging(name, value as string, language)
       }
-      if (inMutation && /^login[A-Z]/.test(node.name.value)) {
+      if (inMutation && /^(login|forgotPassword)[A-Z]/.test(node.name.value)) {
         const email = node.arguments?.find((argument) => argument.name.value === 'email' || argument.name.value === 'username')
         logins.push({ mutation: node.name.value, email: email ? valueOf(email.value, variables) : undefined })
       }
     },
   })
   return logins
+}
+
+/** A `where` given as a variable (any depth of and/or). */
+function checkWhereVariable(value: unknown, unsupported: Set<string>, language: string, depth = 0) {
+  if (!value || typeof value !== 'object' || depth > 20) return
+  for (const [key, item] of Object.entries(value)) {
+    if (unsupported.has(key)) refuseOperator(key, language)
+    checkWhereVariable(item, unsupported, language, depth + 1)
+  }
 }

@@ -26,6 +26,12 @@ export const LOGIN_BUCKETS = {
  */
 export const FAILED_LOGIN_FLOOR_MS = 600
 
+/**
+ * Password-reset requests answer no sooner than this, known email or not: a known one costs a
+ * token write and the mail (47 against 11 ms in production), which told which emails exist.
+ */
+export const FORGOT_PASSWORD_FLOOR_MS = 400
+
 /** Payload 3.90's password hash (generatePasswordSaltHash.js): PBKDF2-SHA256, 600,000 rounds, 32 bytes. */
 const PAYLOAD_HASH = { iterations: 600_000, keyLength: 32 }
 const DUMMY_SALT = randomBytes(32).toString('hex')
@@ -74,7 +80,12 @@ class LoginThrottled extends AppError {
 
 /** Waits out the rest of the floor for a failed attempt. */
 export async function padFailedLogin(startedAt: number) {
-  const rest = FAILED_LOGIN_FLOOR_MS - (performance.now() - startedAt)
+  await padTo(startedAt, FAILED_LOGIN_FLOOR_MS)
+}
+
+/** Waits out the rest of `floorMs` since `startedAt`. */
+export async function padTo(startedAt: number, floorMs: number) {
+  const rest = floorMs - (performance.now() - startedAt)
   if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
 }
 

@@ -9,7 +9,8 @@ import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, assertSerialId, decodeStrict, parseJsonObject } from './input'
-import { equalizeUnknownEmail, padFailedLogin, refusal, takeLoginAttempt } from './loginLimit'
+import { checkWhere, whereFromQueryKeys } from './where'
+import { equalizeUnknownEmail, FORGOT_PASSWORD_FLOOR_MS, padFailedLogin, padTo, refusal, takeLoginAttempt } from './loginLimit'
 
 type RouteArgs = { params: Promise<{ slug: string[] }> }
 type RestHandler = (request: Request, args: RouteArgs) => Promise<Response>
@@ -57,7 +58,15 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       const body = await checkBody(request, collection, override, payload, language)
       const forwarded = withBody(request, body.bytes, body.contentType)
 
-      const login = collection?.auth && method === 'POST' && segments.length === 2 && segments[1] === 'login'
+      const authAction = collection?.auth && method === 'POST' && segments.length === 2 ? segments[1] : undefined
+      if (authAction === 'forgot-password') {
+        // Limited like a sign-in, and as slow for emails that exist as for those that do not.
+        await takeLoginAttempt(clientAddress(request), body.json?.email ?? body.json?.username, language)
+        const response = await handler(forwarded, args)
+        await padTo(startedAt, FORGOT_PASSWORD_FLOOR_MS)
+        return secureSetCookies(request, response)
+      }
+      const login = authAction === 'login'
       const swaggerLogin = !collection && request.method === 'POST' && segments.join('/') === OPENAPI_AUTH
       if (!login && !swaggerLogin) return secureSetCookies(request, await handler(forwarded, args))
       const email = swaggerLogin ? passwordForm(body, language) : (body.json?.email ?? body.json?.username)
@@ -88,6 +97,7 @@ const GEO_OPERATOR = /\[([^\]]*)\]\[(near|within|intersects)\]$/
 
 function checkQuery(search: string, payload: Payload, language: string, collection?: SanitizedCollectionConfig) {
   if (!search) return
+  const whereKeys: Array<[string, string]> = []
   for (const pair of search.split('&')) {
     const [rawKey, ...rest] = pair.split('=')
     const key = decodeStrict(rawKey.replace(/\+/g, ' '), language)
@@ -96,12 +106,19 @@ function checkQuery(search: string, payload: Payload, language: string, collecti
     assertNoNul(value, language)
     if (key === 'page' || key === 'limit' || key === 'depth') assertPaging(key, value, language, payload.config.maxDepth)
     if (collection && key.startsWith('where[')) checkIdComparison(payload, collection, key, value, language)
+    if (key.startsWith('where[')) whereKeys.push([key, value])
+    // Payload reads these two with a bare JSON.parse (`?where=abc` was a 500, anonymously too).
+    if ((key === 'where' || key === 'data') && value !== '') {
+      const parsed = parseJsonObject(value, language)
+      if (key === 'where') checkWhere(parsed, payload, collection, language)
+    }
     // Geometry operators reach PostGIS functions that fail in SQL on anything but a point field.
     const geo = key.match(GEO_OPERATOR)
     if (geo && !collection?.flattenedFields.some((field) => field.type === 'point' && field.name === geo[1].split('.').at(-1))) {
       throw new AppError('request.invalid', 400, language, { details: `${geo[2]} works on point fields only` })
     }
   }
+  if (whereKeys.length > 0) checkWhere(whereFromQueryKeys(whereKeys), payload, collection, language)
 }
 
 const isGetOverride = (request: Request) =>
