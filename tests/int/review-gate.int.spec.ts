@@ -341,7 +341,16 @@ describe('everything of a keyword or image that is published counts', () => {
       collection: 'posts',
       data: { title: 'User', project: tenant.project.id, variants: [{ platform: 'telegram', text: 'Hi' }], media: [media.id], keyword: keyword.id } as never,
     })
-    for (const [collection, id] of [['keywords', keyword.id], ['media', media.id]] as const) {
+    // Used only inside an article's text, as an embedded image.
+    const inText = await payload.create({
+      collection: 'media',
+      data: { alt: 'In the text', project: tenant.project.id } as never,
+      file: { data: PNG, mimetype: 'image/png', name: 'in-text.png', size: PNG.length },
+    })
+    const body = lexical('Intro')
+    body.root.children.push({ type: 'upload', relationTo: 'media', value: inText.id, fields: null, format: '', version: 3 } as never)
+    await payload.create({ collection: 'articles', data: { title: 'Embeds', project: tenant.project.id, body } as never })
+    for (const [collection, id] of [['keywords', keyword.id], ['media', media.id], ['media', inText.id]] as const) {
       const res = await rest('PATCH', `/${collection}/${id}`, { auth: tenant.auth, body: { project: second.id }, lang: 'en' })
       expect(res.status, JSON.stringify(res.json)).toBe(409)
       expect(res.json.errors[0].message).toMatch(/used by/)

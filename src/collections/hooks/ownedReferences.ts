@@ -185,7 +185,7 @@ export const ownedReferences: CollectionBeforeValidateHook = async ({ collection
   const moving =
     operation === 'update' && validId(originalDoc?.id) && tenancyOf(collection).project && data.project !== undefined && !sameId(idOf(data.project), idOf(originalDoc?.project))
   if (moving) {
-    await refuseMovingUsed(req, collection.slug, originalDoc.id)
+    await refuseMovingUsed(req, collection.slug, originalDoc.id, idOf(originalDoc.project)!)
   }
   return data
 }
@@ -219,27 +219,53 @@ function usingPaths(fields: FlattenedField[], slug: CollectionSlug, req: Payload
  * content pointing across projects (its next edit refused, its publication sending another
  * project's image or keyword). The users are found from the config, so a new field counts too.
  */
-async function refuseMovingUsed(req: PayloadRequest, slug: CollectionSlug, id: Id) {
+async function refuseMovingUsed(req: PayloadRequest, slug: CollectionSlug, id: Id, project: Id) {
   const users: string[] = []
+  const isThis = (ref: Reference) => ref.relationTo === slug && sameId(idOf(ref.id), id)
   for (const source of req.payload.config.collections) {
     if (!isTenantData(source)) continue
     const paths = usingPaths(source.flattenedFields, slug, req)
-    if (paths.length === 0) continue
-    const using: Where = {
-      or: paths.map(({ path, polymorphic }) =>
-        polymorphic ? { and: [{ [`${path}.relationTo`]: { equals: slug } }, { [`${path}.value`]: { equals: id } }] } : { [path]: { equals: id } },
-      ),
+    if (paths.length > 0) {
+      const using: Where = {
+        or: paths.map(({ path, polymorphic }) =>
+          polymorphic ? { and: [{ [`${path}.relationTo`]: { equals: slug } }, { [`${path}.value`]: { equals: id } }] } : { [path]: { equals: id } },
+        ),
+      }
+      const { docs } = await req.payload.find({
+        collection: source.slug,
+        where: source.slug === slug ? { and: [using, { id: { not_equals: id } }] } : using,
+        depth: 0,
+        limit: 3,
+        overrideAccess: true,
+        req,
+      })
+      users.push(...docs.map((doc) => `${source.slug} #${doc.id}`))
     }
-    const { docs } = await req.payload.find({
-      collection: source.slug,
-      where: source.slug === slug ? { and: [using, { id: { not_equals: id } }] } : using,
-      depth: 0,
-      limit: 3,
-      pagination: false,
-      overrideAccess: true,
-      req,
-    })
-    users.push(...docs.map((doc) => `${source.slug} #${doc.id}`))
+    // Text cannot be queried for what it embeds or links: the project's documents with text are
+    // read and scanned (a rare write, bounded by one project).
+    if (tenancyOf(source).project && hasRichText(source.flattenedFields)) {
+      const { docs } = await req.payload.find({
+        collection: source.slug,
+        where: { project: { equals: project } },
+        depth: 0,
+        pagination: false,
+        overrideAccess: true,
+        req,
+      })
+      for (const doc of docs) {
+        const inText = referencesIn(source.flattenedFields, doc, req).filter((ref) => ref.inText && isThis(ref))
+        if (inText.length > 0 && !users.includes(`${source.slug} #${doc.id}`)) users.push(`${source.slug} #${doc.id}`)
+      }
+    }
   }
-  if (users.length > 0) throw new AppError('tenant.used_elsewhere', 409, languageOf(req), { users: users.join(', ') })
+  if (users.length > 0) throw new AppError('tenant.used_elsewhere', 409, languageOf(req), { users: users.slice(0, 5).join(', ') })
+}
+
+function hasRichText(fields: FlattenedField[]): boolean {
+  return fields.some(
+    (f) =>
+      f.type === 'richText' ||
+      (f.type === 'group' || f.type === 'tab' || f.type === 'array' ? hasRichText(f.flattenedFields) : false) ||
+      (f.type === 'blocks' ? f.blocks.some((b) => hasRichText(b.flattenedFields)) : false),
+  )
 }
