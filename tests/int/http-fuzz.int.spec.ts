@@ -115,12 +115,36 @@ function fieldNames(): string[] {
   return [...names]
 }
 
+/** Relationship fields that point to several collections (compared as `{ relationTo, value }`). */
+function polymorphicFields(): string[] {
+  const names = new Set<string>()
+  for (const collection of payload.config.collections) {
+    for (const field of collection.flattenedFields) {
+      if ((field.type === 'relationship' || field.type === 'upload') && Array.isArray(field.relationTo)) names.add(field.name)
+    }
+  }
+  return [...names]
+}
+
 function queryArbitrary() {
   const fields = fc.oneof(fc.constantFrom(...fieldNames()), junkText)
   const operators = fc.constantFrom('equals', 'not_equals', 'in', 'not_in', 'like', 'contains', 'exists', 'greater_than', 'less_than', 'near', 'within', 'all', 'nope')
+  // Values a filter might really carry (ids, id lists, slugs), besides junk.
+  const values = fc.oneof(junkText, fc.constantFrom('4', '5,6', '1,abc', 'articles', 'true', 'null', ''))
+  const polymorphic = fc.constantFrom(...polymorphicFields())
+  const whereJson = fc.oneof(
+    junkText,
+    fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+    fc.tuple(fc.oneof(fields, polymorphic), operators, fc.oneof(fc.integer(), fc.array(fc.integer(), { maxLength: 3 }), fc.constant({ relationTo: 'articles', value: 4 }))).map(([field, op, value]) =>
+      JSON.stringify({ or: [{ [field]: { [op]: value } }] }),
+    ),
+  )
   const pair = fc.oneof(
     fc.tuple(fc.constantFrom('page', 'limit', 'depth', 'sort', 'locale', 'draft', 'pagination', 'trash', 'select[title]', 'populate[x]'), junkText),
-    fc.tuple(fc.tuple(fields, operators).map(([field, op]) => `where[${field}][${op}]`), junkText),
+    fc.tuple(fc.tuple(fields, operators).map(([field, op]) => `where[${field}][${op}]`), values),
+    fc.tuple(fc.constantFrom('where', 'data'), whereJson),
+    fc.tuple(fc.tuple(polymorphic, fc.constantFrom('', '.value', '.relationTo'), operators).map(([field, part, op]) => `where[${field}${part}][${op}]`), values),
+    fc.tuple(fields.map((field) => `where[and][0][${field}][all]`), fc.constantFrom('5,6', '1', 'x')),
     fc.tuple(fc.tuple(fields, fields).map(([a, b]) => `where[or][0][${a}][${b}]`), junkText),
     fc.tuple(fc.constant('sort'), fields),
     fc.tuple(junkText, junkText),
@@ -197,6 +221,13 @@ function graphqlRequest(fields: SchemaField[], operation: 'query' | 'mutation', 
   const literal = fc.oneof(
     fc.integer({ min: -3_000_000_000, max: 3_000_000_000 }).map(String),
     fc.constantFrom('1.5', '1e20', 'null', 'true', '"abc"', '"\\u0000"', '[1, "x"]', '{ equals: 1 }', '{ title: { equals: "\\u0000" } }', '{ or: [{ id: { equals: "x" } }] }', '$undefined', 'ENUM_JUNK'),
+    fc.constantFrom(
+      '{ secondaryKeywords: { all: [5, 6] } }',
+      '{ id: { all: [1] } }',
+      '{ document: { equals: 4 } }',
+      '{ document: { in: ["articles"] } }',
+      '{ or: [{ document: { exists: true } }] }',
+    ),
     fc.string({ maxLength: 20 }).map((text) => JSON.stringify(text)),
   )
   const call = fc.constantFrom(...fields).chain((field) =>

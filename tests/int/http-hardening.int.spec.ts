@@ -284,6 +284,17 @@ describe('GraphQL documents are sized before they run (F2)', () => {
     expect(res.status).toBe(400)
   })
 
+  it('runs at most 4 GraphQL requests of one client at once: the rest are a 429 at once, others unaffected', async () => {
+    const query = '{ Articles(limit: 50) { docs { id title } } Projects { docs { id } } }'
+    const from = { ...staff, 'x-forwarded-for': '198.51.100.77' }
+    const burst = await Promise.all(Array.from({ length: 10 }, () => gql(query, from)))
+    const statuses = burst.map((res) => res.status).sort()
+    expect(statuses.filter((status) => status === 200)).toHaveLength(4)
+    expect(statuses.filter((status) => status === 429)).toHaveLength(6)
+    expect(burst.find((res) => res.status === 429)!.json.errors[0].message).toMatch(/at most 4 GraphQL requests at once/)
+    expect((await gql(query, from)).status).toBe(200)
+  })
+
   it('an admin-sized query still runs', async () => {
     const query = `{
       Articles(limit: 100, sort: "-createdAt") { totalDocs docs { id title createdAt project { id name } } }
@@ -303,6 +314,25 @@ describe('where filters Payload cannot run are a 400, not a 500 (F6)', () => {
     const res = await sendJson({ method: 'GET', path: '/articles?where=abc', headers: { 'accept-language': 'en' } })
     expect(res.status).toBe(400)
     expect(res.json.errors[0].message).toMatch(/^The request body must be a JSON object|^The request is not valid/)
+  })
+
+  it('GraphQL: a polymorphic relationship compared with a bare id is a clear client error (the schema refuses it)', async () => {
+    for (const where of ['{ document: { equals: 4 } }', '{ document: { in: ["articles"] } }', '{ OR: [{ document: { exists: true } }] }']) {
+      const res = await sendJson({
+        method: 'POST',
+        path: '/graphql',
+        body: JSON.stringify({ query: `{ WorkflowEvents(where: ${where}) { docs { id } } }` }),
+        headers: { ...json, ...customer },
+      })
+      // The schema types it as { relationTo, value }: a validation error naming the field, no 500.
+      const error = res.json.errors?.[0]
+      expect([where, res.status < 500, error?.extensions?.statusCode ?? 400, error?.message]).toEqual([
+        where,
+        true,
+        400,
+        expect.stringMatching(/WorkflowEvent_document_Relation|several collections/),
+      ])
+    }
   })
 
   it('filters Payload can run still pass: polymorphic by value and relationTo, hasMany by in', async () => {
