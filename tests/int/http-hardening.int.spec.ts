@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql'
+import { getIntrospectionQuery, GraphQLError } from 'graphql'
 import type { Payload } from 'payload'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
@@ -306,6 +306,10 @@ describe('GraphQL documents are sized before they run (F2)', () => {
     expect(res.status).toBe(200)
     expect(res.json.errors).toBeUndefined()
     expect(res.json.data.Articles.docs).toEqual(expect.any(Array))
+    // GraphiQL's and code generators' full introspection fits too.
+    const introspection = await gql(getIntrospectionQuery(), staff)
+    expect(introspection.json.errors).toBeUndefined()
+    expect(introspection.json.data.__schema.queryType.name).toBe('Query')
   })
 })
 
