@@ -45,13 +45,29 @@ function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * The last net behind the HTTP guard (src/lib/http): a value that PostgreSQL rejects as data is
- * the caller's mistake, so it is a 400 with a message, not a 500.
+ * What @payloadcms/drizzle throws for a `where` it cannot build: "Not supported" for a path (a
+ * polymorphic relationship compared with a bare id) and "<x>.operators[<y>] is not a function"
+ * for an operator missing from its map (`all`). Matched on messages: class names are minified.
+ */
+const UNSUPPORTED_FILTER = /^Not supported$|\boperators\[\w+\] is not a function$/
+
+function unsupportedFilter(error: unknown): boolean {
+  const message = (error as { message?: unknown })?.message
+  const original = (error as { originalError?: { message?: unknown } })?.originalError?.message
+  return [message, original].some((text) => typeof text === 'string' && UNSUPPORTED_FILTER.test(text))
+}
+
+/**
+ * The last net behind the HTTP guard (src/lib/http): a value that PostgreSQL rejects as data, or
+ * a filter the database adapter cannot run, is the caller's mistake, so it is a 400 with a
+ * message, not a 500.
  */
 export const answerInputErrorsWith4xx: AfterErrorHook = ({ error, req, graphqlResult }) => {
   const state = sqlState(error)
-  if (!state || !INPUT_SQLSTATE.test(state)) return
-  const refusal = new AppError('request.invalid', 400, languageOf(req), { details: 'a value does not fit its field' })
+  const badValue = Boolean(state && INPUT_SQLSTATE.test(state))
+  if (!badValue && !unsupportedFilter(error)) return
+  const details = badValue ? 'a value does not fit its field' : 'this filter is not supported; see the where operators for the field'
+  const refusal = new AppError('request.invalid', 400, languageOf(req), { details })
   if (graphqlResult) {
     return { graphqlResult: { ...graphqlResult, message: refusal.message, extensions: { ...graphqlResult.extensions, statusCode: 400 } } }
   }

@@ -339,6 +339,24 @@ describe('where filters Payload cannot run are a 400, not a 500 (F6)', () => {
     }
   })
 
+  it('past the guard, a filter the database adapter cannot run is a 400 in REST and GraphQL, not a 500', async () => {
+    const { APIError } = await import('payload')
+    const { answerInputErrorsWith4xx } = await import('../../src/lib/errors')
+    const req = { headers: new Headers({ 'accept-language': 'en' }) } as never
+    // What @payloadcms/drizzle throws for a path it cannot query, and for an operator it lacks.
+    const rest = await answerInputErrorsWith4xx({ error: new APIError('Not supported'), req, result: {} } as never)
+    expect(rest).toMatchObject({ status: 400, response: { errors: [{ data: { code: 'request.invalid' } }] } })
+    const missing = new TypeError('a.operators[P] is not a function')
+    const graphql = await answerInputErrorsWith4xx({
+      error: new GraphQLError(missing.message, { originalError: missing }),
+      graphqlResult: { message: 'Something went wrong.', extensions: { statusCode: 500 } },
+      req,
+    } as never)
+    expect(graphql).toMatchObject({ graphqlResult: { extensions: { statusCode: 400 }, message: expect.stringMatching(/^The request is not valid: this filter/) } })
+    // Anything else stays the server's fault.
+    expect(await answerInputErrorsWith4xx({ error: new TypeError('x is not a function'), req, result: {} } as never)).toBeUndefined()
+  })
+
   it('filters Payload can run still pass: polymorphic by value and relationTo, hasMany by in', async () => {
     for (const path of [
       '/workflow-events?where[document.value][equals]=4',
