@@ -291,7 +291,7 @@ describe('GraphQL documents are sized before they run (F2)', () => {
     const statuses = burst.map((res) => res.status).sort()
     expect(statuses.filter((status) => status === 200)).toHaveLength(4)
     expect(statuses.filter((status) => status === 429)).toHaveLength(6)
-    expect(burst.find((res) => res.status === 429)!.json.errors[0].message).toMatch(/at most 4 GraphQL requests at once/)
+    expect(burst.find((res) => res.status === 429)!.json.errors[0].message).toMatch(/^Too many GraphQL requests at once from your address \(at most 4\)/)
     expect((await gql(query, from)).status).toBe(200)
   })
 

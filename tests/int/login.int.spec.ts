@@ -138,8 +138,15 @@ describe('forgot password (F8)', { timeout: 120_000 }, () => {
     for (const path of ['/users', '/accounts'] as const) {
       const from = address()
       const statuses: number[] = []
-      for (let attempt = 0; attempt < 7; attempt++) statuses.push((await forgot(path, victim.email, from)).status)
+      let refused: { errors?: { message: string }[] } = {}
+      for (let attempt = 0; attempt < 7; attempt++) {
+        const res = await forgot(path, victim.email, from)
+        statuses.push(res.status)
+        if (res.status === 429) refused = res.json
+      }
       expect([path, statuses.slice(5)]).toEqual([path, [429, 429]])
+      // Said as what it is: a reset, not a sign-in.
+      expect(refused.errors?.[0].message).toMatch(/^Too many password reset requests\. Try again in \d+ s\.$/)
       expect(statuses.slice(0, 5).every((status) => status !== 429)).toBe(true)
     }
     for (const mutation of ['forgotPasswordUser', 'forgotPasswordAccount']) {

@@ -75,7 +75,10 @@ export function guardGraphQL(config: Promise<SanitizedConfig>, handler: GraphQLH
       const forwarded = withBody(request, bytes, 'application/json')
       if (attempts.length === 0) return secureSetCookies(request, await oneOfFew(clientAddress(request), language, () => handler(forwarded)))
       // Password resets are limited like sign-ins and take as long for unknown emails as for known.
-      for (const attempt of attempts) await takeLoginAttempt(clientAddress(request), attempt.email, language)
+      for (const attempt of attempts) {
+        const code = attempt.mutation.startsWith('forgotPassword') ? 'auth.too_many_resets' : 'auth.too_many_attempts'
+        await takeLoginAttempt(clientAddress(request), attempt.email, language, code)
+      }
       const response = await handler(forwarded)
       const text = await response.text()
       if (attempts.length > logins.length) await padTo(startedAt, FORGOT_PASSWORD_FLOOR_MS)
@@ -99,7 +102,7 @@ export function guardGraphQL(config: Promise<SanitizedConfig>, handler: GraphQLH
 async function oneOfFew(client: string, language: string, run: () => Promise<Response>): Promise<Response> {
   const now = running.get(client) ?? 0
   if (now >= GRAPHQL_LIMITS.concurrent) {
-    throw new AppError('request.invalid', 429, language, { details: `at most ${GRAPHQL_LIMITS.concurrent} GraphQL requests at once` })
+    throw new AppError('request.graphql_busy', 429, language, { limit: GRAPHQL_LIMITS.concurrent })
   }
   running.set(client, now + 1)
   try {

@@ -55,7 +55,12 @@ export async function equalizeUnknownEmail(payload: Payload, collection: string,
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32)
 
 /** Takes one attempt for this address and email; throws a 429 (with the wait) when there is none. */
-export async function takeLoginAttempt(address: string, email: unknown, language: string): Promise<void> {
+export async function takeLoginAttempt(
+  address: string,
+  email: unknown,
+  language: string,
+  code: 'auth.too_many_attempts' | 'auth.too_many_resets' = 'auth.too_many_attempts',
+): Promise<void> {
   const scope = `pf:login:${databaseScope()}`
   const who = digest(typeof email === 'string' ? email.trim().toLowerCase() : '')
   const checks: Array<[string, Bucket]> = [
@@ -65,7 +70,7 @@ export async function takeLoginAttempt(address: string, email: unknown, language
   ]
   for (const [key, bucket] of checks) {
     const taken = await takeToken(redis(), key, bucket)
-    if (!taken.allowed) throw new LoginThrottled(Math.max(1, Math.ceil(taken.waitMs / 1000)), language)
+    if (!taken.allowed) throw new LoginThrottled(Math.max(1, Math.ceil(taken.waitMs / 1000)), language, code)
   }
 }
 
@@ -73,8 +78,9 @@ class LoginThrottled extends AppError {
   constructor(
     public readonly retryAfterSeconds: number,
     language: string,
+    code: string,
   ) {
-    super('auth.too_many_attempts', 429, language, { seconds: retryAfterSeconds })
+    super(code, 429, language, { seconds: retryAfterSeconds })
   }
 }
 

@@ -61,7 +61,7 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       const authAction = collection?.auth && method === 'POST' && segments.length === 2 ? segments[1] : undefined
       if (authAction === 'forgot-password') {
         // Limited like a sign-in, and as slow for emails that exist as for those that do not.
-        await takeLoginAttempt(clientAddress(request), body.json?.email ?? body.json?.username, language)
+        await takeLoginAttempt(clientAddress(request), body.json?.email ?? body.json?.username, language, 'auth.too_many_resets')
         const response = await handler(forwarded, args)
         await padTo(startedAt, FORGOT_PASSWORD_FLOOR_MS)
         return secureSetCookies(request, response)
