@@ -91,8 +91,10 @@ export async function padFailedLogin(startedAt: number) {
 
 /** Waits out the rest of `floorMs` since `startedAt`. */
 export async function padTo(startedAt: number, floorMs: number) {
-  const rest = floorMs - (performance.now() - startedAt)
-  if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest))
+  // Timers round down and may fire a little early: wait again until the floor has really passed.
+  for (let rest = floorMs - (performance.now() - startedAt); rest > 0; rest = floorMs - (performance.now() - startedAt)) {
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(rest)))
+  }
 }
 
 /** The answer to a refused request; a throttled sign-in also waits out the floor and says when to retry. */
