@@ -39,9 +39,9 @@ export default guardPayloadCollections(buildConfig({
   secret: config.PAYLOAD_SECRET,
   telemetry: false,
   logger: logger(),
+  // No `loggingLevels`: they key on class names, which `next build` minifies; the logger itself
+  // writes refusals (4xx) at info without a stack, by status (src/lib/logger.ts).
   hooks: { afterError: [answerInputErrorsWith4xx] },
-  // Refusals (4xx) are logged at info without a stack by the logger itself, by status
-  // (src/lib/logger.ts): Payload's loggingLevels key on class names, which `next build` minifies.
   // Web, bot and worker share Payload's pool: a PostgreSQL restart must not kill any of them.
   onInit: (payload) => surviveDatabaseRestarts(payload.db.pool, logger(), 'payload'),
   admin: {
