@@ -21,7 +21,7 @@ export async function handleUntilDelivered(bot: Bot<BotContext>, update: Update)
       await bot.handleUpdate(update)
       return
     } catch (thrown) {
-      const error = thrown instanceof BotError ? thrown.error : thrown
+      const error = unwrapBotError(thrown)
       if (!isOutage(error)) {
         log.error({ err: error }, 'update failed')
         return
@@ -32,3 +32,6 @@ export async function handleUntilDelivered(bot: Bot<BotContext>, update: Update)
     }
   }
 }
+
+/** grammY wraps what a middleware threw with the context (and the token): keep only the cause. */
+export const unwrapBotError = (thrown: unknown) => (thrown instanceof BotError ? thrown.error : thrown)

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
-import { BotError, webhookCallback, type Bot } from 'grammy'
+import { webhookCallback, type Bot } from 'grammy'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { z } from 'zod'
@@ -10,6 +10,7 @@ import { BODY_LIMITS, readLimitedBody } from '../lib/http/body'
 import { logger } from '../lib/logger'
 import { isOutage } from '../lib/outage'
 import type { BotContext } from './context'
+import { unwrapBotError } from './delivery'
 
 const SECRET_HEADER = 'x-telegram-bot-api-secret-token'
 const UpdateEnvelope = z.looseObject({ update_id: z.number().int().nonnegative() })
@@ -133,7 +134,7 @@ export function createWebhookHandler(
         // finishes (a reply waiting out a 429, say); how it ends is still logged.
         log.warn('update still running at the webhook timeout: acknowledged, finishing in the background')
         handling.then(remember, async (thrown: unknown) => {
-          log.error({ err: unwrap(thrown) }, 'update failed after it was acknowledged')
+          log.error({ err: unwrapBotError(thrown) }, 'update failed after it was acknowledged')
           await remember()
         })
         return Response.json({ ok: true })
@@ -141,7 +142,7 @@ export function createWebhookHandler(
       await remember()
       return response
     } catch (thrown) {
-      const error = unwrap(thrown)
+      const error = unwrapBotError(thrown)
       if (isOutage(error)) {
         log.warn({ err: error }, 'update not handled: database or Redis unavailable, Telegram will deliver it again')
         await release()
@@ -155,6 +156,3 @@ export function createWebhookHandler(
     }
   }
 }
-
-/** grammY wraps what a middleware threw with the context (and the token): keep only the cause. */
-const unwrap = (thrown: unknown) => (thrown instanceof BotError ? thrown.error : thrown)
