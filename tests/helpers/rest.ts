@@ -1,53 +1,33 @@
-import * as restRoute from '../../src/app/(payload)/api/[...slug]/route'
-import * as graphqlRoute from '../../src/app/(payload)/api/graphql/route'
+import { send } from './http'
 
 /**
- * Calls the very route handlers Next mounts under /api (src/app/(payload)/api: Payload's
- * handlers behind our guard), in-process, so REST and GraphQL are tested through the real HTTP
- * layer without a running server.
+ * REST and GraphQL as a client of our API calls them, through the very route handlers Next mounts
+ * under /api (tests/helpers/http.ts), in-process, so tests go through the real HTTP layer without
+ * a running server.
  */
-const handlers = {
-  GET: restRoute.GET,
-  POST: restRoute.POST,
-  PATCH: restRoute.PATCH,
-  DELETE: restRoute.DELETE,
-}
-const graphql = graphqlRoute.POST
-
 export type Auth = { apiKey?: { collection: 'accounts' | 'users'; key: string }; token?: string }
 
-function headers(auth: Auth | undefined, extra: Record<string, string> = {}): Headers {
-  const h = new Headers({ 'Content-Type': 'application/json', ...extra })
-  if (auth?.apiKey) h.set('Authorization', `${auth.apiKey.collection} API-Key ${auth.apiKey.key}`)
-  if (auth?.token) h.set('Authorization', `JWT ${auth.token}`)
+function headers(auth: Auth | undefined, extra: Record<string, string> = {}): Record<string, string> {
+  const h: Record<string, string> = { 'content-type': 'application/json', ...extra }
+  if (auth?.apiKey) h.authorization = `${auth.apiKey.collection} API-Key ${auth.apiKey.key}`
+  if (auth?.token) h.authorization = `JWT ${auth.token}`
   return h
 }
 
 export async function rest(
-  method: keyof typeof handlers,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   { auth, body, form, lang }: { auth?: Auth; body?: unknown; form?: FormData; lang?: string } = {},
 ): Promise<{ status: number; json: any }> {
-  const url = new URL(`http://localhost:3000/api${path}`)
-  const slug = url.pathname.replace(/^\/api\//, '').split('/')
-  const h = headers(auth, lang ? { 'Accept-Language': lang } : {})
-  if (form) h.delete('Content-Type')
-  const request = new Request(url, {
-    method,
-    headers: h,
-    body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
-  })
-  const response = await handlers[method](request, { params: Promise.resolve({ slug }) })
+  const h = headers(auth, lang ? { 'accept-language': lang } : {})
+  // FormData sets its own multipart content type with the boundary.
+  if (form) delete h['content-type']
+  const response = await send({ method, path, headers: h, body: form ?? (body === undefined ? undefined : JSON.stringify(body)) })
   const text = await response.text()
   return { status: response.status, json: text ? JSON.parse(text) : null }
 }
 
 export async function gql(query: string, { auth, variables }: { auth?: Auth; variables?: Record<string, unknown> } = {}) {
-  const request = new Request('http://localhost:3000/api/graphql', {
-    method: 'POST',
-    headers: headers(auth),
-    body: JSON.stringify({ query, variables }),
-  })
-  const response = await graphql(request)
+  const response = await send({ method: 'POST', path: '/graphql', headers: headers(auth), body: JSON.stringify({ query, variables }) })
   return { status: response.status, json: (await response.json()) as { data?: any; errors?: { message: string; extensions?: any }[] } }
 }
