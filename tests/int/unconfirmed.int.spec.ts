@@ -2,6 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import { Logger, run, type Runner } from 'graphile-worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { tr } from '../../src/bot/i18n'
 import { t } from '../../src/i18n'
 import { buildTaskList } from '../../src/jobs/taskList'
 import { reloadEnv } from '../../src/lib/env'
@@ -122,6 +123,23 @@ describe('unconfirmed publications: the customer and staff settle them', () => {
     await user.press(`u:a:${pub.id}`)
     expect(user.alerts().at(-1)).toContain('already been settled (published)')
     expect((await publication(pub.id)).status).toBe('published')
+  })
+
+  it('another customer pressing the buttons with this publication\'s id changes nothing and learns nothing', async () => {
+    const { publication: pub } = await unconfirmed('Раф · u-8')
+    const before = await publication(pub.id)
+    const { user: stranger } = await verifiedUser(h)
+    for (const route of ['u:y', 'u:a', 'u:ay', 'u:u']) {
+      const seen = stranger.texts().length
+      await stranger.press(`${route}:${pub.id}`)
+      const shown = [...stranger.texts().slice(seen), stranger.alerts().at(-1) ?? '']
+      expect(shown.join(' '), route).toContain(tr('en', 'err.not_found'))
+      expect(shown.join(' '), route).not.toContain('u-8')
+    }
+    const after = await publication(pub.id)
+    expect(after.status).toBe('unconfirmed')
+    expect(after.history).toEqual(before.history)
+    expect(wp.state.posts.filter((p) => p.title.includes('u-8'))).toHaveLength(0)
   })
 
   it('"Publish again" first says a second copy may appear; confirmed, it goes back to the queue and out, recorded as the customer\'s decision', async () => {
