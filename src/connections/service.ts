@@ -250,24 +250,22 @@ async function connectionsForChannel(
   return docs
 }
 
-/** This account's connections (any project, not disconnected) to one Telegram channel. */
-export async function channelConnectionsOf(
+/** Whether this account already has a connection (any project, not disconnected) to the channel. */
+export async function hasChannelConnection(
   payload: Payload,
   account: Account,
   chat: { id: number; username?: string },
-): Promise<Connection[]> {
-  const { docs } = await payload.find({
+): Promise<boolean> {
+  const { totalDocs } = await payload.count({
     collection: 'connections',
     where: {
       platform: { equals: 'telegram' },
       status: { not_equals: 'disabled' },
       credentialsHint: { in: channelHints(chat) },
     },
-    limit: 20,
-    depth: 0,
     ...actingAs(account),
   })
-  return docs
+  return totalDocs > 0
 }
 
 /**

@@ -4,10 +4,10 @@ import { z } from 'zod'
 import { cachedAccountByTelegramId } from '../../accounts/cache'
 import { ChannelRef } from '../../connections/telegram'
 import {
-  channelConnectionsOf,
   connectPlatform,
   disconnectConnection,
   getConnection,
+  hasChannelConnection,
   isTransient,
   listConnections,
   markChannelLost,
@@ -364,7 +364,7 @@ async function offerChannel(
   const { payload, redis } = ctx.deps
   const account = await cachedAccountByTelegramId(payload, redis, userId)
   if (!account || account.status === 'blocked' || !account.verifiedHumanAt) return
-  if ((await channelConnectionsOf(payload, account, chat)).length > 0) return
+  if (await hasChannelConnection(payload, account, chat)) return
   const lang = account.language
   if (!canPost) {
     // Connecting would fail its check: ask for the right first; the next promotion offers again.
