@@ -1,8 +1,7 @@
 import { z } from 'zod'
 
 import { LENGTH_PRESETS } from '../ai/lengths'
-import { env } from '../lib/env'
-import { workerUtils } from './inspect'
+import { jobsTable, workerUtils } from './inspect'
 
 const id = z.number().int().positive()
 
@@ -62,8 +61,6 @@ export async function enqueue<N extends JobName>(
   })
   return { jobId: String(job.id), alreadyQueued: false }
 }
-
-const jobsTable = (name: 'jobs' | '_private_jobs') => `"${env().GRAPHILE_WORKER_SCHEMA}".${name}`
 
 /**
  * The id of the job waiting or running under `jobKey`, if there is one. A job that used up its

@@ -22,7 +22,13 @@ export type JobRow = {
   lockedAt: string | null
 }
 
-const jobs = () => sql.raw(`"${env().GRAPHILE_WORKER_SCHEMA}".jobs`)
+/**
+ * A table of this installation's graphile-worker queue, quoted for SQL (env admits only a plain
+ * identifier as the schema): the one place that spells it.
+ */
+export const jobsTable = (name: 'jobs' | '_private_jobs' | '_private_tasks' | '_private_job_queues') =>
+  `"${env().GRAPHILE_WORKER_SCHEMA}".${name}`
+const jobs = () => sql.raw(jobsTable('jobs'))
 /** Locked by a pool no live worker process reports: crashed, killed, or never registered. */
 const lockedByDead = () => sql`locked_at is not null and not exists (
   select 1 from postforge.worker_processes w

@@ -4,13 +4,10 @@ import type { PoolClient } from 'pg'
 
 import { env } from '../lib/env'
 import { PROCESS_ID } from '../lib/processId'
-import { workerUtils } from './inspect'
+import { jobsTable, workerUtils } from './inspect'
 
 /** How often a worker says it is alive: several reports fit in the window that declares it dead. */
 export const beatEveryMs = () => Math.max(500, Math.floor(env().WORKER_DEAD_AFTER_MS / 6))
-
-/** graphile-worker's schema, quoted for SQL (validated as an identifier by env). */
-export const jobsSchema = () => `"${env().GRAPHILE_WORKER_SCHEMA}"`
 
 async function withClient<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
   return (await workerUtils()).withPgClient(fn)
@@ -65,20 +62,19 @@ export const DEAD_WORKER_NOTE = 'the worker running this job stopped (crash or k
  * spent) and the publish jobs among them are reported, so their publications can be settled.
  */
 async function releasePools(client: PoolClient, pools: string[]): Promise<{ jobs: number; publications: number[] }> {
-  const s = jobsSchema()
   const inFlight = await client.query<{ id: number }>(
     `select distinct (j.payload->>'publicationId')::int as id
-       from ${s}._private_jobs j join ${s}._private_tasks t on t.id = j.task_id
+       from ${jobsTable('_private_jobs')} j join ${jobsTable('_private_tasks')} t on t.id = j.task_id
       where t.identifier = 'publication.publish' and j.locked_by = any($1::text[])
         and j.payload->>'publicationId' ~ '^[0-9]+$'`,
     [pools],
   )
   const released = await client.query(
-    `update ${s}._private_jobs set locked_at = null, locked_by = null, last_error = $2, updated_at = now()
+    `update ${jobsTable('_private_jobs')} set locked_at = null, locked_by = null, last_error = $2, updated_at = now()
       where locked_by = any($1::text[])`,
     [pools, DEAD_WORKER_NOTE],
   )
-  await client.query(`update ${s}._private_job_queues set locked_at = null, locked_by = null where locked_by = any($1::text[])`, [pools])
+  await client.query(`update ${jobsTable('_private_job_queues')} set locked_at = null, locked_by = null where locked_by = any($1::text[])`, [pools])
   return { jobs: released.rowCount ?? 0, publications: inFlight.rows.map((r) => Number(r.id)) }
 }
 

@@ -3,8 +3,8 @@ import type { Logger } from 'pino'
 import type { Payload } from 'payload'
 import { z } from 'zod'
 
-import { env } from '../lib/env'
 import { logger } from '../lib/logger'
+import { jobsTable } from './inspect'
 
 export type TaskContext = { payload: Payload; log: Logger; helpers: JobHelpers }
 
@@ -53,11 +53,9 @@ export function defineTask<S extends z.ZodType>(
   ]
 }
 
-const privateJobs = () => `"${env().GRAPHILE_WORKER_SCHEMA}"._private_jobs`
-
 /** Makes this the job's last attempt, so the failure is recorded once and stays visible. */
 async function stopRetries(helpers: JobHelpers) {
-  await helpers.withPgClient((client) => client.query(`update ${privateJobs()} set max_attempts = attempts where id = $1`, [helpers.job.id]))
+  await helpers.withPgClient((client) => client.query(`update ${jobsTable('_private_jobs')} set max_attempts = attempts where id = $1`, [helpers.job.id]))
 }
 
 /**
@@ -66,5 +64,5 @@ async function stopRetries(helpers: JobHelpers) {
  * attempts) and the shutdowns of a busy week never use up its retries.
  */
 async function giveBackAttempt(helpers: JobHelpers) {
-  await helpers.withPgClient((client) => client.query(`update ${privateJobs()} set attempts = greatest(attempts - 1, 0) where id = $1`, [helpers.job.id]))
+  await helpers.withPgClient((client) => client.query(`update ${jobsTable('_private_jobs')} set attempts = greatest(attempts - 1, 0) where id = $1`, [helpers.job.id]))
 }

@@ -1,7 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
-import { env } from '../lib/env'
+import { jobsTable } from '../jobs/inspect'
 import type { Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 
@@ -81,7 +81,7 @@ export async function markStuckUnconfirmed(payload: Payload, staleMs: number, me
  * one that can run: its publication is not touched.
  */
 export async function overdueQueued(payload: Payload, graceMs: number): Promise<number[]> {
-  const jobs = sql.raw(`"${env().GRAPHILE_WORKER_SCHEMA}".jobs`)
+  const jobs = sql.raw(jobsTable('jobs'))
   const result = await payload.db.drizzle.execute(sql`
     select p.id from publications p
      where p.status = 'queued' and p.planned_at < now() - make_interval(secs => ${graceMs / 1000})
