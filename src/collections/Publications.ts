@@ -34,26 +34,20 @@ const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, ope
   if ((article === null) === (post === null)) throw new AppError('publication.one_content', 422, language)
   const connection = idOf(data.connection ?? originalDoc?.connection)
   data.dedupeKey = article !== null ? `article:${article}:${connection}` : `post:${post}:${connection}`
-  if (operation === 'create') {
-    const content = await req.payload.findByID({
-      collection: article !== null ? 'articles' : 'posts',
-      id: (article ?? post) as number,
-      depth: 0,
-      req,
-      overrideAccess: true,
-      disableErrors: true,
-    })
-    const projectId = idOf(data.project)
-    if (!content || String(idOf(content.project)) !== String(projectId)) {
-      throw new AppError('tenant.foreign_project', 403, language)
-    }
-    if (!PUBLISHABLE.includes(content.workflowStatus)) throw new AppError('publication.not_approved', 409, language)
-  }
-  if (operation === 'update' && isRetry(data, originalDoc)) {
-    const content = await req.payload.findByID({ collection: article !== null ? 'articles' : 'posts', id: (article ?? post) as number, depth: 0, req, overrideAccess: true })
-    if (!PUBLISHABLE_STATUSES.includes(content.workflowStatus)) {
-      throw new AppError('publication.back_in_review', 409, language, { status: t(language, `status.${content.workflowStatus}`) })
-    }
+  // Whose content it is was settled by the ownership check every relationship passes
+  // (hooks/ownedReferences.ts): an unknown or another project's item never gets here.
+  const retry = operation === 'update' && isRetry(data, originalDoc)
+  if (operation !== 'create' && !retry) return data
+  const content = await req.payload.findByID({
+    collection: article !== null ? 'articles' : 'posts',
+    id: (article ?? post) as number,
+    depth: 0,
+    req,
+    overrideAccess: true,
+  })
+  if (!retry && !PUBLISHABLE.includes(content.workflowStatus)) throw new AppError('publication.not_approved', 409, language)
+  if (retry && !PUBLISHABLE_STATUSES.includes(content.workflowStatus)) {
+    throw new AppError('publication.back_in_review', 409, language, { status: t(language, `status.${content.workflowStatus}`) })
   }
   return data
 }
