@@ -2,10 +2,12 @@ import type {
   CollectionAfterChangeHook,
   CollectionBeforeChangeHook,
   CollectionBeforeDeleteHook,
+  CollectionSlug,
   PayloadRequest,
 } from 'payload'
 
 import { actorOf } from '../access/actors'
+import { documentsUsing } from '../collections/hooks/ownedReferences'
 import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
@@ -155,26 +157,28 @@ const WORKFLOW_COLLECTIONS: WorkflowCollection[] = ['articles', 'posts']
  * unless its project's policy is automatic. The using fields are found in the config, so a new
  * upload or relationship field on content is covered too.
  */
-async function sendUsersBackToReview(req: PayloadRequest, slug: string, id: number | string) {
+async function sendUsersBackToReview(req: PayloadRequest, slug: CollectionSlug, id: number | string) {
   const language = languageOf(req)
-  for (const user of WORKFLOW_COLLECTIONS) {
-    const using = req.payload.collections[user].config.flattenedFields
-      .filter((f) => (f.type === 'upload' || f.type === 'relationship') && f.relationTo === slug)
-      .map((f) => ({ [f.name]: { in: [id] } }))
-    if (using.length === 0) continue
-    const { docs } = await req.payload.find({
-      collection: user,
-      where: { and: [{ workflowStatus: { in: LOCKED_STATUSES } }, { or: using }] },
-      depth: 0,
-      pagination: false,
-      overrideAccess: true,
-      req,
-    })
+  const using = await documentsUsing(req, slug, id, {
+    collections: WORKFLOW_COLLECTIONS,
+    where: { workflowStatus: { in: LOCKED_STATUSES } },
+  })
+  const projectIds = [...new Set(using.flatMap(({ docs }) => docs.map((doc) => idOf(doc.project)!)))]
+  if (projectIds.length === 0) return
+  const { docs: automatic } = await req.payload.find({
+    collection: 'projects',
+    where: { and: [{ id: { in: projectIds } }, { reviewPolicy: { equals: 'automatic' } }] },
+    depth: 0,
+    pagination: false,
+    select: { reviewPolicy: true },
+    overrideAccess: true,
+    req,
+  })
+  for (const { collection, docs } of using) {
     for (const content of docs) {
-      const project = await req.payload.findByID({ collection: 'projects', id: idOf(content.project)!, depth: 0, req, overrideAccess: true })
-      if (project.reviewPolicy === 'automatic') continue
-      req.context[reasonKey(user, content.id)] = t(language, 'workflow.dependency_changed', { what: `${slug} #${id}` })
-      await req.payload.update({ collection: user, id: content.id, data: { workflowStatus: 'in_review' }, depth: 0, req, overrideAccess: true })
+      if (automatic.some((project) => sameId(project.id, idOf(content.project)))) continue
+      req.context[reasonKey(collection, content.id)] = t(language, 'workflow.dependency_changed', { what: `${slug} #${id}` })
+      await req.payload.update({ collection: collection as WorkflowCollection, id: content.id as number, data: { workflowStatus: 'in_review' }, depth: 0, req, overrideAccess: true })
     }
   }
 }

@@ -215,47 +215,67 @@ function usingPaths(fields: FlattenedField[], slug: CollectionSlug, req: Payload
 }
 
 /**
+ * The documents whose relationship and upload fields (nested ones and polymorphic ones too) point
+ * at `slug` #`id`, found from the config so a field added later counts: one query per collection
+ * that has such a field, `where` narrowing each. Collections default to all tenant data.
+ */
+export async function documentsUsing(
+  req: PayloadRequest,
+  slug: CollectionSlug,
+  id: Id,
+  options: { collections?: CollectionSlug[]; where?: Where; limit?: number } = {},
+): Promise<{ collection: CollectionSlug; docs: Record<string, unknown>[] }[]> {
+  const sources = options.collections
+    ? options.collections.map((source) => req.payload.collections[source].config)
+    : req.payload.config.collections.filter(isTenantData)
+  const found: { collection: CollectionSlug; docs: Record<string, unknown>[] }[] = []
+  for (const source of sources) {
+    const paths = usingPaths(source.flattenedFields, slug, req)
+    if (paths.length === 0) continue
+    const using: Where = {
+      or: paths.map(({ path, polymorphic }) =>
+        polymorphic ? { and: [{ [`${path}.relationTo`]: { equals: slug } }, { [`${path}.value`]: { equals: id } }] } : { [path]: { equals: id } },
+      ),
+    }
+    const conditions = [using, ...(options.where ? [options.where] : []), ...(source.slug === slug ? [{ id: { not_equals: id } }] : [])]
+    const { docs } = await req.payload.find({
+      collection: source.slug,
+      where: { and: conditions },
+      depth: 0,
+      ...(options.limit ? { limit: options.limit } : { pagination: false }),
+      overrideAccess: true,
+      req,
+    })
+    if (docs.length > 0) found.push({ collection: source.slug, docs: docs as unknown as Record<string, unknown>[] })
+  }
+  return found
+}
+
+/**
  * A document other tenant data points at stays in its project: moved, it would leave that
  * content pointing across projects (its next edit refused, its publication sending another
- * project's image or keyword). The users are found from the config, so a new field counts too.
+ * project's image or keyword).
  */
 async function refuseMovingUsed(req: PayloadRequest, slug: CollectionSlug, id: Id, project: Id) {
-  const users: string[] = []
+  const users = (await documentsUsing(req, slug, id, { limit: 3 })).flatMap(({ collection, docs }) =>
+    docs.map((doc) => `${collection} #${doc.id}`),
+  )
   const isThis = (ref: Reference) => ref.relationTo === slug && sameId(idOf(ref.id), id)
   for (const source of req.payload.config.collections) {
-    if (!isTenantData(source)) continue
-    const paths = usingPaths(source.flattenedFields, slug, req)
-    if (paths.length > 0) {
-      const using: Where = {
-        or: paths.map(({ path, polymorphic }) =>
-          polymorphic ? { and: [{ [`${path}.relationTo`]: { equals: slug } }, { [`${path}.value`]: { equals: id } }] } : { [path]: { equals: id } },
-        ),
-      }
-      const { docs } = await req.payload.find({
-        collection: source.slug,
-        where: source.slug === slug ? { and: [using, { id: { not_equals: id } }] } : using,
-        depth: 0,
-        limit: 3,
-        overrideAccess: true,
-        req,
-      })
-      users.push(...docs.map((doc) => `${source.slug} #${doc.id}`))
-    }
     // Text cannot be queried for what it embeds or links: the project's documents with text are
     // read and scanned (a rare write, bounded by one project).
-    if (tenancyOf(source).project && hasRichText(source.flattenedFields)) {
-      const { docs } = await req.payload.find({
-        collection: source.slug,
-        where: { project: { equals: project } },
-        depth: 0,
-        pagination: false,
-        overrideAccess: true,
-        req,
-      })
-      for (const doc of docs) {
-        const inText = referencesIn(source.flattenedFields, doc, req).filter((ref) => ref.inText && isThis(ref))
-        if (inText.length > 0 && !users.includes(`${source.slug} #${doc.id}`)) users.push(`${source.slug} #${doc.id}`)
-      }
+    if (!tenancyOf(source).project || !hasRichText(source.flattenedFields)) continue
+    const { docs } = await req.payload.find({
+      collection: source.slug,
+      where: { project: { equals: project } },
+      depth: 0,
+      pagination: false,
+      overrideAccess: true,
+      req,
+    })
+    for (const doc of docs) {
+      const inText = referencesIn(source.flattenedFields, doc, req).filter((ref) => ref.inText && isThis(ref))
+      if (inText.length > 0 && !users.includes(`${source.slug} #${doc.id}`)) users.push(`${source.slug} #${doc.id}`)
     }
   }
   if (users.length > 0) throw new AppError('tenant.used_elsewhere', 409, languageOf(req), { users: users.slice(0, 5).join(', ') })
