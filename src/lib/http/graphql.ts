@@ -18,7 +18,7 @@ import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, parseJsonObject } from './input'
 import { refuseOperator, unsupportedOperators } from './where'
-import { equalizeUnknownEmail, FORGOT_PASSWORD_FLOOR_MS, padFailedLogin, padTo, refusal, takeLoginAttempt } from './loginLimit'
+import { refusal, underLoginLimit } from './loginLimit'
 
 type GraphQLHandler = (request: Request) => Promise<Response>
 
@@ -68,29 +68,24 @@ export function guardGraphQL(config: Promise<SanitizedConfig>, handler: GraphQLH
       const vars = (variables ?? {}) as Record<string, unknown>
       const document = parseDocument(query, language)
       checkFragmentCycles(document, language)
-      const attempts = checkArguments(document, vars, unsupportedOperators(await getPayload({ config })), language)
+      const payload = await getPayload({ config })
+      const attempts = checkArguments(document, vars, unsupportedOperators(payload), language)
       checkSize(document, vars, language)
-      const logins = attempts.filter((attempt) => attempt.mutation.startsWith('login'))
 
       const forwarded = withBody(request, bytes, 'application/json')
       if (attempts.length === 0) return secureSetCookies(request, await oneOfFew(clientAddress(request), language, () => handler(forwarded)))
-      // Password resets are limited like sign-ins and take as long for unknown emails as for known.
-      for (const attempt of attempts) {
-        const code = attempt.mutation.startsWith('forgotPassword') ? 'auth.too_many_resets' : 'auth.too_many_attempts'
-        await takeLoginAttempt(clientAddress(request), attempt.email, language, code)
-      }
-      const response = await handler(forwarded)
-      const text = await response.text()
-      if (attempts.length > logins.length) await padTo(startedAt, FORGOT_PASSWORD_FLOOR_MS)
-      if (logins.length > 0 && (!response.ok || (JSON.parse(text) as { errors?: unknown[] }).errors?.length)) {
-        const payload = await getPayload({ config })
-        for (const login of logins) {
-          const collection = authCollectionOf(payload, login.mutation)
-          if (collection) await equalizeUnknownEmail(payload, collection, login.email)
-        }
-        await padFailedLogin(startedAt)
-      }
-      return secureSetCookies(request, new Response(text, { status: response.status, headers: response.headers }))
+      const limited = attempts.map(({ mutation, email }) => ({
+        reset: mutation.startsWith('forgotPassword'),
+        email,
+        collection: authCollectionOf(payload, mutation),
+      }))
+      const response = await underLoginLimit(payload, clientAddress(request), limited, language, startedAt, async () => {
+        const answer = await handler(forwarded)
+        const text = await answer.text()
+        const failed = !answer.ok || Boolean((JSON.parse(text) as { errors?: unknown[] }).errors?.length)
+        return { answer: new Response(text, { status: answer.status, headers: answer.headers }), failed }
+      })
+      return secureSetCookies(request, response)
     } catch (error) {
       if (!(error instanceof AppError)) throw error
       return refusal(error, startedAt)

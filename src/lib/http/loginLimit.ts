@@ -41,7 +41,7 @@ const DUMMY_SALT = randomBytes(32).toString('hex')
  * hundreds of milliseconds sooner. After a failed sign-in the same hash is computed for an
  * unknown email, and the lookup is made for both, so the two cost the same work.
  */
-export async function equalizeUnknownEmail(payload: Payload, collection: string, email: unknown): Promise<void> {
+async function equalizeUnknownEmail(payload: Payload, collection: string, email: unknown): Promise<void> {
   if (typeof email !== 'string' || email === '') return
   const { totalDocs } = await payload.count({
     collection: collection as CollectionSlug,
@@ -55,7 +55,7 @@ export async function equalizeUnknownEmail(payload: Payload, collection: string,
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32)
 
 /** Takes one attempt for this address and email; throws a 429 (with the wait) when there is none. */
-export async function takeLoginAttempt(
+async function takeLoginAttempt(
   address: string,
   email: unknown,
   language: string,
@@ -84,13 +84,41 @@ class LoginThrottled extends AppError {
   }
 }
 
+/** A sign-in (with the auth collection it is for) or a password reset, and the email it names. */
+export type AuthAttempt = { reset: boolean; email: unknown; collection?: string }
+
+/**
+ * The one path for sign-ins and password resets, REST and GraphQL alike: an attempt from each
+ * bucket first, then the request, then the floors, so no answer tells which emails exist.
+ */
+export async function underLoginLimit<T>(
+  payload: Payload,
+  address: string,
+  attempts: AuthAttempt[],
+  language: string,
+  startedAt: number,
+  run: () => Promise<{ answer: T; failed: boolean }>,
+): Promise<T> {
+  for (const attempt of attempts) {
+    await takeLoginAttempt(address, attempt.email, language, attempt.reset ? 'auth.too_many_resets' : 'auth.too_many_attempts')
+  }
+  const { answer, failed } = await run()
+  if (attempts.some((attempt) => attempt.reset)) await padTo(startedAt, FORGOT_PASSWORD_FLOOR_MS)
+  const logins = attempts.filter((attempt) => !attempt.reset)
+  if (logins.length > 0 && failed) {
+    for (const login of logins) if (login.collection) await equalizeUnknownEmail(payload, login.collection, login.email)
+    await padFailedLogin(startedAt)
+  }
+  return answer
+}
+
 /** Waits out the rest of the floor for a failed attempt. */
-export async function padFailedLogin(startedAt: number) {
+async function padFailedLogin(startedAt: number) {
   await padTo(startedAt, FAILED_LOGIN_FLOOR_MS)
 }
 
 /** Waits out the rest of `floorMs` since `startedAt`. */
-export async function padTo(startedAt: number, floorMs: number) {
+async function padTo(startedAt: number, floorMs: number) {
   // Timers round down and may fire a little early: wait again until the floor has really passed.
   for (let rest = floorMs - (performance.now() - startedAt); rest > 0; rest = floorMs - (performance.now() - startedAt)) {
     await new Promise((resolve) => setTimeout(resolve, Math.ceil(rest)))

@@ -10,7 +10,7 @@ import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'
 import { assertNoNul, assertPaging, assertSerialId, decodeStrict, parseJsonObject } from './input'
 import { checkWhere, whereFromQueryKeys } from './where'
-import { equalizeUnknownEmail, FORGOT_PASSWORD_FLOOR_MS, padFailedLogin, padTo, refusal, takeLoginAttempt } from './loginLimit'
+import { refusal, underLoginLimit } from './loginLimit'
 
 type RouteArgs = { params: Promise<{ slug: string[] }> }
 type RestHandler = (request: Request, args: RouteArgs) => Promise<Response>
@@ -59,23 +59,15 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       const forwarded = withBody(request, body.bytes, body.contentType)
 
       const authAction = collection?.auth && method === 'POST' && segments.length === 2 ? segments[1] : undefined
-      if (authAction === 'forgot-password') {
-        // Limited like a sign-in, and as slow for emails that exist as for those that do not.
-        await takeLoginAttempt(clientAddress(request), body.json?.email ?? body.json?.username, language, 'auth.too_many_resets')
-        const response = await handler(forwarded, args)
-        await padTo(startedAt, FORGOT_PASSWORD_FLOOR_MS)
-        return secureSetCookies(request, response)
-      }
-      const login = authAction === 'login'
       const swaggerLogin = !collection && request.method === 'POST' && segments.join('/') === OPENAPI_AUTH
-      if (!login && !swaggerLogin) return secureSetCookies(request, await handler(forwarded, args))
+      const reset = authAction === 'forgot-password'
+      if (!reset && authAction !== 'login' && !swaggerLogin) return secureSetCookies(request, await handler(forwarded, args))
       const email = swaggerLogin ? passwordForm(body, language) : (body.json?.email ?? body.json?.username)
-      await takeLoginAttempt(clientAddress(request), email, language)
-      const response = await handler(forwarded, args)
-      if (!response.ok) {
-        await equalizeUnknownEmail(payload, collection?.slug ?? payload.config.admin.user, email)
-        await padFailedLogin(startedAt)
-      }
+      const attempt = { reset, email, collection: collection?.slug ?? payload.config.admin.user }
+      const response = await underLoginLimit(payload, clientAddress(request), [attempt], language, startedAt, async () => {
+        const answer = await handler(forwarded, args)
+        return { answer, failed: !answer.ok }
+      })
       return secureSetCookies(request, response)
     } catch (error) {
       if (!(error instanceof AppError)) throw error
