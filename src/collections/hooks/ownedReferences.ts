@@ -143,8 +143,13 @@ export const ownedReferences: CollectionBeforeValidateHook = async ({ collection
   if (anchor.project === null && anchor.account === null) return data
   const language = languageOf(req)
 
+  // A reference already stored was checked when it was written, and a used target cannot leave
+  // its project (refuseMovingUsed): unless this write re-homes the document, only what it writes
+  // is read, so a job updating a status reads no targets at all.
+  const before = originalDoc ? ownerOf(collection, originalDoc, originalDoc.id) : null
+  const rehomed = !before || String(before.project) !== String(anchor.project) || String(before.account) !== String(anchor.account)
   const byTarget = new Map<CollectionSlug, { path: string; id: Id }[]>()
-  for (const ref of referencesIn(collection.flattenedFields, merged, req)) {
+  for (const ref of referencesIn(collection.flattenedFields, rehomed ? merged : data, req)) {
     const target = Object.hasOwn(req.payload.collections, ref.relationTo) ? req.payload.collections[ref.relationTo].config : undefined
     // Text may only point at this tenant's own documents: staff data, Payload's own collections
     // and unknown names are refused like a foreign document (no oracle of what exists).
