@@ -2,34 +2,28 @@ import type { Access, Where } from 'payload'
 
 import { accountIdOf, isStaff, type StaffRole } from './actors'
 
-/**
- * Row-level scoping shared by every customer-owned collection: staff with one of `roles` see
- * everything, an account sees the rows whose `account` is itself, anyone else nothing.
- * Returning a Where (not a boolean) makes REST, GraphQL, the admin and the Local API agree.
- */
-export function ownRowsOr(...roles: StaffRole[]): Access {
+function ownedBy(key: string, roles: StaffRole[]): Access {
   return ({ req }) => {
     if (isStaff(req, ...roles)) return true
     const accountId = accountIdOf(req)
     if (accountId === null) return false
-    const where: Where = { account: { equals: accountId } }
+    const where: Where = { [key]: { equals: accountId } }
     return where
   }
 }
 
 /**
+ * Row-level scoping shared by every customer-owned collection: staff with one of `roles` see
+ * everything, an account sees the rows whose `account` is itself, anyone else nothing.
+ * Returning a Where (not a boolean) makes REST, GraphQL, the admin and the Local API agree.
+ */
+export const ownRowsOr = (...roles: StaffRole[]): Access => ownedBy('account', roles)
+
+/**
  * The same scoping for a collection's versions: a version row keeps the document's fields under
  * `version`, so an account sees the versions of its own documents and nothing else.
  */
-export function ownVersionsOr(...roles: StaffRole[]): Access {
-  return ({ req }) => {
-    if (isStaff(req, ...roles)) return true
-    const accountId = accountIdOf(req)
-    if (accountId === null) return false
-    const where: Where = { 'version.account': { equals: accountId } }
-    return where
-  }
-}
+export const ownVersionsOr = (...roles: StaffRole[]): Access => ownedBy('version.account', roles)
 
 export function staffOnly(...roles: StaffRole[]): Access {
   return ({ req }) => isStaff(req, ...roles)
