@@ -37,6 +37,13 @@ const gqlLogin = (email: string, password: string, from: string) =>
     headers: { 'content-type': 'application/json', 'x-forwarded-for': from, 'accept-language': 'en' },
   })
 
+/** The statuses of `count` requests made one after another. */
+async function statusesOf(count: number, call: (attempt: number) => Promise<{ status: number }>): Promise<number[]> {
+  const statuses: number[] = []
+  for (let attempt = 0; attempt < count; attempt++) statuses.push((await call(attempt)).status)
+  return statuses
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
 // Every failed attempt answers no sooner than 600 ms: these tests make dozens.
@@ -75,29 +82,25 @@ describe('sign-in (#9)', { timeout: 120_000 }, () => {
     expect(Number(retryAfter)).toBeGreaterThan(0)
 
     const other = address()
-    const gql: number[] = []
-    for (let attempt = 0; attempt < 6; attempt++) gql.push((await gqlLogin(victim.email, 'nope', other)).status)
+    const gql = await statusesOf(6, () => gqlLogin(victim.email, 'nope', other))
     expect(gql.at(-1)).toBe(429)
 
     // The API docs' OAuth password flow (payload-oapi) signs in too, and is limited the same way.
     const docs = address()
-    const viaDocs: number[] = []
-    for (let attempt = 0; attempt < 6; attempt++) {
-      const res = await sendJson({
+    const viaDocs = await statusesOf(6, () =>
+      sendJson({
         method: 'POST',
         path: '/openapi-auth',
         body: new URLSearchParams({ username: victim.email, password: 'nope' }).toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': docs },
-      })
-      viaDocs.push(res.status)
-    }
+      }),
+    )
     expect(viaDocs.slice(0, 5).every((status) => status === 401)).toBe(true)
     expect(viaDocs[5]).toBe(429)
 
     // Spraying many emails from one address is limited too.
     const sprayer = address()
-    const spray: number[] = []
-    for (let attempt = 0; attempt < 22; attempt++) spray.push((await restLogin(`nobody${attempt}@staff.test`, 'x', sprayer)).status)
+    const spray = await statusesOf(22, (attempt) => restLogin(`nobody${attempt}@staff.test`, 'x', sprayer))
     expect(spray.slice(0, 20).every((status) => status === 401)).toBe(true)
     expect(spray.slice(20)).toEqual([429, 429])
   })
@@ -151,16 +154,14 @@ describe('forgot password (F8)', { timeout: 120_000 }, () => {
     }
     for (const mutation of ['forgotPasswordUser', 'forgotPasswordAccount']) {
       const from = address()
-      const statuses: number[] = []
-      for (let attempt = 0; attempt < 7; attempt++) {
-        const res = await sendJson({
+      const statuses = await statusesOf(7, () =>
+        sendJson({
           method: 'POST',
           path: '/graphql',
           body: JSON.stringify({ query: `mutation($e: String!) { ${mutation}(email: $e) }`, variables: { e: victim.email } }),
           headers: { 'content-type': 'application/json', 'x-forwarded-for': from, 'accept-language': 'en' },
-        })
-        statuses.push(res.status)
-      }
+        }),
+      )
       expect([mutation, statuses.at(-1)]).toEqual([mutation, 429])
     }
   })
