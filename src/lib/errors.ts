@@ -20,16 +20,16 @@ export class AppError extends APIError<{ code: string; [key: string]: unknown }>
   }
 }
 
+/** Payload's own error body, so API clients parse one format. */
+const errorBody = (error: AppError) => ({ errors: [{ name: error.name, data: error.data, message: error.message }] })
+
 /**
  * An AppError as the HTTP answer, shaped like Payload's own error bodies so API clients parse
  * one format. Refusals are the client's doing: logged at info, without a stack.
  */
 export function errorResponse(error: AppError, headers: HeadersInit = {}): Response {
   logger().info({ code: error.code, status: error.status }, error.message)
-  return Response.json(
-    { errors: [{ name: error.name, data: error.data, message: error.message }] },
-    { status: error.status, headers },
-  )
+  return Response.json(errorBody(error), { status: error.status, headers })
 }
 
 /** PostgreSQL's data exceptions (class 22) and operator/type mismatches: the input was wrong. */
@@ -71,5 +71,5 @@ export const answerInputErrorsWith4xx: AfterErrorHook = ({ error, req, graphqlRe
   if (graphqlResult) {
     return { graphqlResult: { ...graphqlResult, message: refusal.message, extensions: { ...graphqlResult.extensions, statusCode: 400 } } }
   }
-  return { response: { errors: [{ name: refusal.name, data: refusal.data, message: refusal.message }] }, status: 400 }
+  return { response: errorBody(refusal), status: 400 }
 }
