@@ -317,6 +317,31 @@ describe('PostgreSQL unavailable', () => {
   })
 })
 
+describe('a connection dying while it is checked out', () => {
+  it('costs the statement that held it, never the process', async () => {
+    const payload = await testPayload()
+    const pool = payload.db.pool as unknown as pg.Pool
+    // A transaction holds its client between statements: that is when a restart or a terminated
+    // backend reaches a client the pool is not listening to.
+    const held = await pool.connect()
+    await held.query('begin')
+    const { rows } = await held.query<{ pid: number }>('select pg_backend_pid() as pid')
+    const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL })
+    await admin.connect()
+    await admin.query('select pg_terminate_backend($1)', [rows[0].pid])
+    await admin.end()
+    // The FATAL message arrives on the idle socket; with no listener Node throws it out of the
+    // socket's data handler and the run fails with an unhandled error.
+    await new Promise((r) => setTimeout(r, 500))
+    await expect(held.query('select 1')).rejects.toThrow()
+    held.release(true)
+    const found = await payload.find({ collection: 'projects', limit: 1, depth: 0 })
+    expect(found.totalDocs).toBeGreaterThanOrEqual(0)
+    const { rows: ok } = await pool.query<{ one: number }>('select 1 as one')
+    expect(ok[0].one).toBe(1)
+  })
+})
+
 describe('long polling', () => {
   it('holds an update met by an outage and handles it once Redis is back, without an apology', async () => {
     const user = await customer()
