@@ -31,6 +31,15 @@ if (!only) {
     failed += 1
     exitCode = 1
   }
+  // Payload no longer regenerates these on every start (typescript.autoGenerate is off): a
+  // config change without `npm run generate:types` / `generate:importmap` fails here instead.
+  try {
+    await run('tsx', ['scripts/check-generated.ts'])
+  } catch {
+    log('generated files: STALE (see the message above)')
+    failed += 1
+    exitCode = 1
+  }
 }
 
 if (only !== 'e2e') {

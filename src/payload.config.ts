@@ -95,5 +95,8 @@ export default guardPayloadCollections(buildConfig({
     swaggerUI({}),
   ],
   graphQL: { disablePlaygroundInProduction: true },
-  typescript: { outputFile: path.resolve(dirname, 'payload-types.ts') },
+  // Types are generated on purpose (`npm run generate:types`), never as a side effect of
+  // getPayload: that spawned a detached writer of src/payload-types.ts in every process.
+  // `npm test` fails when the committed types or import map are out of date.
+  typescript: { outputFile: path.resolve(dirname, 'payload-types.ts'), autoGenerate: false },
 }))
