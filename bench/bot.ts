@@ -134,7 +134,7 @@ async function main() {
   const { createBot } = await import('../src/bot/bot')
   const { createWebhookHandler } = await import('../src/bot/webhook')
   const { DEFAULT_LIMITS } = await import('../src/bot/rateLimit')
-  const { TELEGRAM_LIMITS } = await import('../src/bot/outgoing')
+  const { TELEGRAM_LIMITS } = await import('../src/telegram/outgoing')
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
   const keyPrefix = `bench:bot:${Date.now()}:`
 

@@ -3,7 +3,8 @@ import type { Payload } from 'payload'
 
 import { t } from '../i18n'
 import { env } from '../lib/env'
-import { chatApi, noticeKeyboard, type NoticeButton } from '../notify/telegram'
+import { noticeKeyboard, type NoticeButton } from '../notify/telegram'
+import { chatApi } from '../telegram/client'
 
 const LIMIT = 4096
 
@@ -28,7 +29,7 @@ export class ChatProgress {
 
   static async open(payload: Payload, accountId: number, log: Logger): Promise<ChatProgress> {
     const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, disableErrors: true })
-    const reachable = account && account.status !== 'blocked' && chatApi() !== null
+    const reachable = account && account.status !== 'blocked'
     return new ChatProgress(reachable ? account.telegramId : null, account?.language ?? 'ru', log)
   }
 
@@ -36,11 +37,10 @@ export class ChatProgress {
     return t(this.language, key, params)
   }
 
-  private async call(what: string, fn: (api: NonNullable<ReturnType<typeof chatApi>>, chatId: number) => Promise<unknown>) {
-    const api = chatApi()
-    if (!api || this.chatId === null) return undefined
+  private async call(what: string, fn: (api: ReturnType<typeof chatApi>, chatId: number) => Promise<unknown>) {
+    if (this.chatId === null) return undefined
     try {
-      return await fn(api, this.chatId)
+      return await fn(chatApi(), this.chatId)
     } catch (error) {
       this.log.warn({ what, err: (error as Error).message }, 'chat progress not delivered')
       return undefined

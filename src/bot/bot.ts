@@ -22,7 +22,7 @@ import { scheduleCreateFlow, scheduleEditFlow, schedules } from './features/sche
 import { gate, start } from './features/start'
 import { unhandled } from './features/unhandled'
 import { flowInput } from './flows/engine'
-import { outgoingLimits, sendBudgetPrefix, type OutgoingLimits } from './outgoing'
+import { outgoingLimits, sendBudgetPrefix, type OutgoingLimits } from '../telegram/outgoing'
 import { languageFromTelegram, tr } from './i18n'
 import { DEFAULT_LIMITS, takeToken, type RateLimits } from './rateLimit'
 

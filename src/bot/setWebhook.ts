@@ -1,8 +1,7 @@
-import { Api } from 'grammy'
-
 import { bootOrExit } from '../lib/boot'
 import { ALLOWED_UPDATES, publishCommands } from './commands'
 import { trimSlash } from '../lib/text'
+import { createApi } from '../telegram/client'
 
 /**
  * `npm run bot:webhook`: points Telegram at <SERVER_URL>/api/telegram with the secret token,
@@ -19,7 +18,7 @@ if (missing.length > 0) {
   )
   process.exit(1)
 }
-const api = new Api(settings.TELEGRAM_BOT_TOKEN!, { apiRoot: settings.TELEGRAM_API_ROOT })
+const api = createApi(settings.TELEGRAM_BOT_TOKEN!)
 
 if (process.argv.includes('--delete')) {
   await api.deleteWebhook()

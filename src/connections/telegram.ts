@@ -1,7 +1,7 @@
-import { Api, GrammyError } from 'grammy'
+import { GrammyError } from 'grammy'
 import { z } from 'zod'
 
-import { env } from '../lib/env'
+import { channelApi } from '../telegram/client'
 
 /**
  * What a customer may type to name a channel: @name, a t.me link, or the numeric id (-100...).
@@ -22,11 +22,6 @@ export const ChannelRef = z
   .max(100)
   .refine((value) => channelRef(value) !== null, 'channel_ref')
 
-function botApi(): Api | null {
-  const { TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT } = env()
-  return TELEGRAM_BOT_TOKEN ? new Api(TELEGRAM_BOT_TOKEN, { apiRoot: TELEGRAM_API_ROOT }) : null
-}
-
 /**
  * The channel's numeric id: it never changes, while a channel's @name can be given away, so a
  * connection is stored by id and `my_chat_member` updates (which carry the id) find it again.
@@ -34,7 +29,7 @@ function botApi(): Api | null {
  */
 export async function resolveChannelId(ref: string | number): Promise<number | null> {
   if (typeof ref === 'number') return ref
-  const api = botApi()
+  const api = channelApi()
   if (!api) return null
   try {
     return (await api.getChat(ref)).id

@@ -1,48 +1,8 @@
-import { Api } from 'grammy'
 import type { Payload } from 'payload'
 
-import { ConsoleStore } from '../bot/console/store'
-import { CONSOLE_BOT_INFO, consoleTransport } from '../bot/console/transport'
-import { outgoingLimits, sendBudgetPrefix } from '../bot/outgoing'
 import { t } from '../i18n'
-import { env } from '../lib/env'
 import { logger } from '../lib/logger'
-import { redis } from '../lib/redis'
-
-let api: Api | undefined
-
-/**
- * Telegram's Bot API with the admin bot console's transport in front: messages for a console
- * chat (a staff member's test customer) land in the console, everything else goes to Telegram.
- * Without a token only console chats can be reached; calls for real chats are refused.
- */
-function botApi(): Api {
-  if (api) return api
-  const { TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT } = env()
-  api = new Api(TELEGRAM_BOT_TOKEN ?? '0:console', { apiRoot: TELEGRAM_API_ROOT })
-  // Paced with the bot's own budget (same Redis keys), so worker and bot together keep the limits.
-  api.config.use(outgoingLimits(redis(), { keyPrefix: sendBudgetPrefix(TELEGRAM_BOT_TOKEN ?? '0:console'), log: logger() }))
-  api.config.use(
-    consoleTransport(new ConsoleStore(redis()), {
-      telegram: Boolean(TELEGRAM_BOT_TOKEN),
-      botInfo: CONSOLE_BOT_INFO,
-    }),
-  )
-  return api
-}
-
-/**
- * The one way server code reaches a customer's chat (messages, edits, streamed drafts): the
- * grammY Api, or null when no bot token is configured. Never build another client elsewhere.
- */
-export function chatApi(): Api | null {
-  return botApi()
-}
-
-/** Forget the cached client (tests that point the bot at another fake server). */
-export function resetNotifier() {
-  api = undefined
-}
+import { chatApi } from '../telegram/client'
 
 /**
  * Tells a customer, in their language, about something that needs them. Best effort: a
@@ -69,7 +29,7 @@ export async function notifyAccount(
   params: Record<string, string | number> = {},
   { buttons = [] }: { buttons?: NoticeButton[] } = {},
 ): Promise<boolean> {
-  const bot = botApi()
+  const bot = chatApi()
   try {
     const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
     if (account.status === 'blocked') return false

@@ -1,7 +1,8 @@
-import { Api, GrammyError, HttpError } from 'grammy'
+import { GrammyError, HttpError } from 'grammy'
 import { z } from 'zod'
 
 import { env } from '../lib/env'
+import { channelApi } from '../telegram/client'
 import { PublishError } from './connector'
 import { CredentialSchemas, type Credentials } from './credentials'
 import { basicAuth, httpCall, trimSlash, type HttpAnswer } from './http'
@@ -123,9 +124,8 @@ async function verifyVk({ groupId, accessToken }: Credentials<'vk'>): Promise<Ve
 }
 
 async function verifyTelegram({ chatId }: Credentials<'telegram'>): Promise<VerifyResult> {
-  const { TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT } = env()
-  if (!TELEGRAM_BOT_TOKEN) return fail('verify.telegram.no_bot', 'TELEGRAM_BOT_TOKEN is not set')
-  const api = new Api(TELEGRAM_BOT_TOKEN, { apiRoot: TELEGRAM_API_ROOT, timeoutSeconds: VERIFY_TIMEOUT_MS / 1000 })
+  const api = channelApi({ timeoutSeconds: VERIFY_TIMEOUT_MS / 1000 })
+  if (!api) return fail('verify.telegram.no_bot', 'TELEGRAM_BOT_TOKEN is not set')
   try {
     const me = await api.getMe()
     const chat = await api.getChat(chatId)

@@ -2,7 +2,7 @@ import type { Payload } from 'payload'
 import { afterAll, beforeAll, beforeEach } from 'vitest'
 
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { testPayload } from './payload'
@@ -25,7 +25,7 @@ export function useFakeAiWorld(): AiWorld {
       TELEGRAM_API_ROOT: world.bot.url,
     })
     reloadEnv()
-    resetNotifier()
+    resetTelegramClient()
     world.payload = await testPayload()
   })
   afterAll(async () => {
@@ -33,7 +33,7 @@ export function useFakeAiWorld(): AiWorld {
     await world.bot?.close()
     process.env = savedEnv
     reloadEnv()
-    resetNotifier()
+    resetTelegramClient()
   })
   beforeEach(() => world.ai?.reset())
   return world

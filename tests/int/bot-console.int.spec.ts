@@ -3,7 +3,7 @@ import type { Payload } from 'payload'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { consoleKeyPrefix } from '../../src/bot/console/session'
-import { consoleChatId } from '../../src/bot/console/store'
+import { consoleChatId } from '../../src/telegram/console/store'
 import { notifyAccount } from '../../src/notify/telegram'
 import { createStaff, createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'

@@ -7,7 +7,7 @@ import { expect } from 'vitest'
 
 import { createBot } from '../../src/bot/bot'
 import type { SessionData } from '../../src/bot/context'
-import { TELEGRAM_LIMITS, type OutgoingLimits } from '../../src/bot/outgoing'
+import { TELEGRAM_LIMITS, type OutgoingLimits } from '../../src/telegram/outgoing'
 import { DEFAULT_LIMITS, type RateLimits } from '../../src/bot/rateLimit'
 import type { Account } from '../../src/payload-types'
 import { FAKE_BOT, startFakeTelegram } from '../fakes/telegramBotApi'

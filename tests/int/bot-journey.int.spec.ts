@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tr } from '../../src/bot/i18n'
 import { t } from '../../src/i18n'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import type { Account } from '../../src/payload-types'
 import { FAKE_BOT } from '../fakes/telegramBotApi'
 import { createStaff } from '../helpers/fixtures'
@@ -31,13 +31,13 @@ beforeAll(async () => {
     FETCH_ALLOW_PRIVATE: 'true',
   })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
 })
 
 afterAll(async () => {
   process.env = savedEnv
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   await wp?.close()
   await h?.close()
 })

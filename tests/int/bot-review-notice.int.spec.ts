@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { t } from '../../src/i18n'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import type { Account, Project, User } from '../../src/payload-types'
 import { createStaff } from '../helpers/fixtures'
 import { startHarness, TOKEN, verifiedUser, type Harness } from './bot-harness'
@@ -15,14 +15,14 @@ beforeAll(async () => {
   h = await startHarness('review-notice')
   Object.assign(process.env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: h.fake.url })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   editor = (await createStaff(h.payload, ['editor'])).user
 })
 
 afterAll(async () => {
   process.env = savedEnv
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   await h?.close()
 })
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { PUBLISH_TASK, publishJobSpec } from '../../src/jobs/publishJob'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import type { Publication } from '../../src/payload-types'
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeVk } from '../fakes/vk'
@@ -42,7 +42,7 @@ beforeAll(async () => {
   bot = await startFakeTelegram()
   Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'F'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, VK_API_BASE: vk.url, GRAPHILE_WORKER_SCHEMA: SCHEMA })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   payload = await testPayload()
   utils = await makeWorkerUtils({ connectionString: process.env.DATABASE_URL, schema: SCHEMA, logger: new Logger(() => () => {}) })
   t = await createTenant(payload, { name: 'Fault suite' })

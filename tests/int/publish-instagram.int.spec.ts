@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { GET as publicMedia } from '../../src/app/api/public-media/[id]/[filename]/route'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { signedMediaUrl } from '../../src/publishing/publicMedia'
 import { publishOne } from '../../src/publishing/publish'
@@ -35,7 +35,7 @@ beforeAll(async () => {
     PUBLISH_HTTP_TIMEOUT_MS: '1000',
   })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   payload = await testPayload()
   t = await createTenant(payload)
   accountConnection = (await connection('Instagram @zerno', ig.token)).id

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { unseal, type SealedSecret } from '../../src/lib/crypto'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
@@ -36,7 +36,7 @@ beforeAll(async () => {
     PUBLISH_HTTP_TIMEOUT_MS: '1000',
   })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   payload = await testPayload()
   t = await createTenant(payload)
   boardConnection = (await connection('Pinterest · Кофе', { accessToken: ACCESS, refreshToken: REFRESH, expiresAt: farExpiry(), boardId: pin.boardId })).id

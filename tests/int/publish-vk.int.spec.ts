@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { buildTaskList } from '../../src/jobs/taskList'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { recentUnconfirmed } from '../../src/publishing/publications'
 import { publishOne } from '../../src/publishing/publish'
@@ -30,7 +30,7 @@ beforeAll(async () => {
   bot = await startFakeTelegram()
   Object.assign(process.env, { VK_API_BASE: vk.url, TELEGRAM_BOT_TOKEN: `123456:${'V'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000' })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   payload = await testPayload()
   t = await createTenant(payload)
   communityId = (await community('Кофейня', vk.token)).id

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildTaskList } from '../../src/jobs/taskList'
 import { idOf } from '../../src/lib/ids'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import { wordpressConnector } from '../../src/publishing/connectors/wordpress'
 import { publishItemFor } from '../../src/publishing/item'
 import { resolveUnconfirmed } from '../../src/publishing/lookup'
@@ -35,7 +35,7 @@ beforeAll(async () => {
   bot = await startFakeTelegram()
   Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'W'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000', FETCH_ALLOW_PRIVATE: 'true' })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   payload = await testPayload()
   t = await createTenant(payload)
   blogId = (await connection('Blog', wp.password)).id

@@ -13,7 +13,7 @@ import { createBot } from '../../src/bot/bot'
 import { reloadEnv } from '../../src/lib/env'
 import { createLogger, scrubConsole } from '../../src/lib/logger'
 import { closeRedis, redis } from '../../src/lib/redis'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import { publishOne } from '../../src/publishing/publish'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeWordpress } from '../fakes/wordpress'
@@ -60,7 +60,7 @@ beforeAll(async () => {
   wp = await startFakeWordpress({ password: `wp ${randomBytes(6).toString('hex')} pass` })
   Object.assign(process.env, { TELEGRAM_API_ROOT: fake.url, FETCH_ALLOW_PRIVATE: 'true', PUBLISH_HTTP_TIMEOUT_MS: '2000' })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   payload = await testPayload()
   tenant = await createTenant(payload, { name: 'Secrets' })
   made.apiKey = tenant.apiKey

@@ -6,7 +6,7 @@ import { tr } from '../../src/bot/i18n'
 import { t } from '../../src/i18n'
 import { buildTaskList } from '../../src/jobs/taskList'
 import { reloadEnv } from '../../src/lib/env'
-import { resetNotifier } from '../../src/notify/telegram'
+import { resetTelegramClient } from '../../src/telegram/client'
 import type { Account, User } from '../../src/payload-types'
 import { resolveUnconfirmed } from '../../src/publishing/lookup'
 import { claimPublication } from '../../src/publishing/publications'
@@ -40,7 +40,7 @@ beforeAll(async () => {
     GRAPHILE_WORKER_SCHEMA: SCHEMA,
   })
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   ;({ user, account } = await verifiedUser(h))
   editor = (await createStaff(h.payload, ['editor'])).user
   const project = await h.payload.create({ collection: 'projects', data: { name: 'Blog', account: account.id } as never })
@@ -66,7 +66,7 @@ afterAll(async () => {
   await wp?.close()
   process.env = savedEnv
   reloadEnv()
-  resetNotifier()
+  resetTelegramClient()
   await h?.close()
 })
 

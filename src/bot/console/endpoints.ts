@@ -5,7 +5,7 @@ import { actorOf, isStaff } from '../../access/actors'
 import { languageOf } from '../../i18n/request'
 import { AppError } from '../../lib/errors'
 import { consoleReset, consoleSend, consoleStore, ConsoleInput } from './session'
-import { consoleChatId } from './store'
+import { consoleChatId } from '../../telegram/console/store'
 
 const Language = z.enum(['ru', 'en'])
 const Body = z.union([

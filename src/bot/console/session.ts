@@ -9,8 +9,8 @@ import { logger } from '../../lib/logger'
 import { databaseScope, redis } from '../../lib/redis'
 import { createBot } from '../bot'
 import type { BotContext } from '../context'
-import { ConsoleStore, consoleChatId, type ConsoleState } from './store'
-import { CONSOLE_BOT_INFO, consoleTransport } from './transport'
+import { ConsoleStore, consoleChatId, type ConsoleState } from '../../telegram/console/store'
+import { CONSOLE_BOT_INFO, consoleTransport } from '../../telegram/console/transport'
 import { trimSlash } from '../../lib/text'
 
 /** What a tester can do in the console: type, press a button, attach a file, start over. */

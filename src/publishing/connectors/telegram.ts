@@ -1,6 +1,7 @@
-import { Api, GrammyError, HttpError, InputFile } from 'grammy'
+import { GrammyError, HttpError, InputFile, type Api } from 'grammy'
 
 import { env } from '../../lib/env'
+import { channelApi } from '../../telegram/client'
 import type { Connector, PublishItem } from '../connector'
 import { PublishError } from '../connector'
 import type { Credentials } from '../credentials'
@@ -10,9 +11,9 @@ const TEXT_LIMIT = 4096
 const CAPTION_LIMIT = 1024
 
 function api(): Api {
-  const { TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT } = env()
-  if (!TELEGRAM_BOT_TOKEN) throw new PublishError('retry', 'telegram.no_bot_token', 'TELEGRAM_BOT_TOKEN is not set')
-  return new Api(TELEGRAM_BOT_TOKEN, { apiRoot: TELEGRAM_API_ROOT, timeoutSeconds: Math.ceil(env().PUBLISH_HTTP_TIMEOUT_MS / 1000) })
+  const api = channelApi({ timeoutSeconds: Math.ceil(env().PUBLISH_HTTP_TIMEOUT_MS / 1000) })
+  if (!api) throw new PublishError('retry', 'telegram.no_bot_token', 'TELEGRAM_BOT_TOKEN is not set')
+  return api
 }
 
 function classify(error: unknown): PublishError {

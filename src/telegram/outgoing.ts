@@ -102,8 +102,9 @@ function isGroupOrChannel(chatId: unknown): boolean {
   return (typeof chatId === 'number' && chatId < 0) || (typeof chatId === 'string' && /^(@|-)/.test(chatId))
 }
 
+/** `redis` may be a function: then Redis is reached only when a call is paced (a send or an edit). */
 export function outgoingLimits(
-  redis: Redis,
+  redis: Redis | (() => Redis),
   { keyPrefix = 'pf:tg:', limits = telegramLimits(), log }: { keyPrefix?: string; limits?: OutgoingLimits; log?: Logger } = {},
 ): Transformer {
   return async (prev, method, payload, signal) => {
@@ -114,7 +115,7 @@ export function outgoingLimits(
         const group = isGroupOrChannel(chatId)
         budgets.push([`${keyPrefix}chat:${String(chatId)}`, group ? limits.perGroup : limits.perChat])
       }
-      const wait = Math.min(await reserve(redis, budgets), limits.maxWaitMs)
+      const wait = Math.min(await reserve(typeof redis === 'function' ? redis() : redis, budgets), limits.maxWaitMs)
       if (wait > 0) {
         log?.debug({ method, chatId, wait }, 'telegram send paced')
         await sleep(wait, signal)
