@@ -18,10 +18,12 @@ import { channelMembership, connectFixFlow, connectFlow, connections } from './f
 import { importFlow, keywords, surveyFlow } from './features/keywords'
 import { media, mediaAltFlow, mediaUploadFlow } from './features/media'
 import { menu } from './features/menu'
-import { scheduleCreateFlow, scheduleEditFlow, schedules } from './features/schedules'
+import { publications } from './features/publications'
+import { schedules } from './features/schedules'
 import { gate, start } from './features/start'
 import { unhandled } from './features/unhandled'
 import { flowInput } from './flows/engine'
+import { scheduleCreateFlow, scheduleEditFlow } from './flows/schedule'
 import { outgoingLimits, sendBudgetPrefix, type OutgoingLimits } from '../telegram/outgoing'
 import { languageFromTelegram, tr } from './i18n'
 import { DEFAULT_LIMITS, takeToken, type RateLimits } from './rateLimit'
@@ -126,6 +128,7 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     keywords,
     content,
     schedules,
+    publications,
     connections,
     media,
     flowInput(FLOWS),

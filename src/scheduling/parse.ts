@@ -1,4 +1,5 @@
 import { WEEKDAY_NAMES, type Weekday } from './slots'
+import { fromLocal, toLocal } from './zoned'
 
 const WORKDAYS: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri']
 const EVERY_DAY: Weekday[] = [...WEEKDAY_NAMES]
@@ -107,4 +108,31 @@ export function parseSlotsText(text: string): SlotsParse {
     ok: true,
     slots: [...slots.values()].sort((a, b) => order(a).localeCompare(order(b))),
   }
+}
+
+export type StartDateParse =
+  | { ok: true; startsAt: string }
+  | { ok: false; error: 'date_format' | 'date_past' | 'date_far' }
+
+/**
+ * A schedule's start date as a customer types it, 25.12.2026 or 2026-12-25: midnight of that day
+ * in the project's zone. Empty means now (to the minute). Today or later, at most a year ahead.
+ */
+export function parseStartDate(text: string, timeZone: string, now = Date.now()): StartDateParse {
+  const value = text.trim()
+  if (value === '') return { ok: true, startsAt: new Date(Math.floor(now / 60_000) * 60_000).toISOString() }
+  const match =
+    value
+      .match(/^(\d{1,2})\.(\d{1,2})\.(\d{4})$/)
+      ?.slice(1)
+      .reverse() ?? value.match(/^(\d{4})-(\d{1,2})-(\d{1,2})$/)?.slice(1)
+  const [year, month, day] = (match ?? []).map(Number)
+  const valid = match && month >= 1 && month <= 12 && day >= 1 && day <= 31 && year >= 2000 && year <= 2100
+  const instant = valid ? fromLocal(timeZone, { year, month, day, hour: 0, minute: 0 }) : NaN
+  const local = valid ? toLocal(timeZone, instant) : null
+  if (!local || local.day !== day || local.month !== month) return { ok: false, error: 'date_format' }
+  const today = toLocal(timeZone, now)
+  if (instant < fromLocal(timeZone, { ...today, hour: 0, minute: 0 })) return { ok: false, error: 'date_past' }
+  if (instant > now + 366 * 86_400_000) return { ok: false, error: 'date_far' }
+  return { ok: true, startsAt: new Date(instant).toISOString() }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
+import { parseStartDate } from '../../src/scheduling/parse'
 import { slotInstants } from '../../src/scheduling/slots'
 import { fromLocal } from '../../src/scheduling/zoned'
 
@@ -54,5 +55,17 @@ describe('schedule slots', () => {
       { after: at('2026-03-08T00:00:00Z'), until: at('2026-03-08T18:00:00Z') },
     )
     expect(iso(list)).toEqual(['2026-03-08T02:00:00.000Z', '2026-03-08T08:00:00.000Z', '2026-03-08T14:00:00.000Z'])
+  })
+
+  it('a typed start date is midnight in the project zone; impossible, past and far dates are refused by name', () => {
+    const now = at('2026-11-28T12:00:00Z')
+    expect(parseStartDate('25.12.2026', 'Europe/Moscow', now)).toEqual({ ok: true, startsAt: '2026-12-24T21:00:00.000Z' })
+    expect(parseStartDate('2027-03-29', 'Europe/Berlin', now)).toEqual({ ok: true, startsAt: '2027-03-28T22:00:00.000Z' })
+    expect(parseStartDate(' ', 'Europe/Moscow', now)).toEqual({ ok: true, startsAt: '2026-11-28T12:00:00.000Z' })
+    expect(parseStartDate('31.02.2027', 'Europe/Moscow', now)).toEqual({ ok: false, error: 'date_format' })
+    expect(parseStartDate('tomorrow', 'Europe/Moscow', now)).toEqual({ ok: false, error: 'date_format' })
+    expect(parseStartDate('27.11.2026', 'Europe/Moscow', now)).toEqual({ ok: false, error: 'date_past' })
+    expect(parseStartDate('28.11.2026', 'Europe/Moscow', now)).toEqual({ ok: true, startsAt: '2026-11-27T21:00:00.000Z' })
+    expect(parseStartDate('01.01.2028', 'Europe/Moscow', now)).toEqual({ ok: false, error: 'date_far' })
   })
 })
