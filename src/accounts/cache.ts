@@ -3,8 +3,8 @@ import type { CollectionAfterChangeHook, CollectionAfterDeleteHook, Payload } fr
 
 import { logger } from '../lib/logger'
 import { databaseScope, redis } from '../lib/redis'
-import { findAccountByTelegramId } from '../bot/accounts'
 import type { Account } from '../payload-types'
+import { findAccountByTelegramId } from './lookup'
 
 /**
  * Every bot update needs its account; reading it from PostgreSQL through the Local API costs more

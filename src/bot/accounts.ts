@@ -1,29 +1,9 @@
 import type { Payload } from 'payload'
 
+import { findAccountByTelegramId } from '../accounts/lookup'
 import type { Language } from '../i18n'
 import type { Account } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
-
-/**
- * The customer account behind a Telegram user. Telegram vouches for the user id (the webhook's
- * secret token proves the update came from Telegram), so finding and creating by that id is a
- * system action; everything the account then does goes through its own access rules.
- */
-export async function findAccountByTelegramId(
-  payload: Payload,
-  telegramId: number,
-): Promise<Account | null> {
-  const { docs } = await payload.find({
-    collection: 'accounts',
-    where: { telegramId: { equals: telegramId } },
-    limit: 1,
-    depth: 0,
-    // Every update looks the account up: skip the count query a paginated find would add.
-    pagination: false,
-    overrideAccess: true,
-  })
-  return docs[0] ?? null
-}
 
 export type TelegramProfile = {
   telegramId: number
@@ -32,7 +12,11 @@ export type TelegramProfile = {
   language: Language
 }
 
-/** Idempotent: a second /start (or two at once) returns the same account. */
+/**
+ * The account of a Telegram user who starts the bot, created on first contact (finding and
+ * creating by the Telegram id is a system action). Idempotent: a second /start (or two at once)
+ * returns the same account.
+ */
 export async function ensureTelegramAccount(
   payload: Payload,
   profile: TelegramProfile,

@@ -1,7 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import { describe, expect, it } from 'vitest'
 
-import { collectMetrics } from '../../src/lib/metrics'
+import { collectMetrics } from '../../src/ops/metrics'
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 

@@ -1,7 +1,7 @@
 import config from '@payload-config'
 import { getPayload, type Payload } from 'payload'
 
-import { checkHealth, HEALTH_CHECK_TIMEOUT_MS } from '../../../lib/health'
+import { checkHealth, HEALTH_CHECK_TIMEOUT_MS } from '../../../ops/health'
 import { logger } from '../../../lib/logger'
 
 export const dynamic = 'force-dynamic'

@@ -4,7 +4,7 @@ import config from '@payload-config'
 import { getPayload } from 'payload'
 
 import { env } from '../../../lib/env'
-import { collectMetrics } from '../../../lib/metrics'
+import { collectMetrics } from '../../../ops/metrics'
 
 export const dynamic = 'force-dynamic'
 

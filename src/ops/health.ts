@@ -2,7 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import { heartbeatAge } from '../jobs/heartbeat'
-import { redis } from './redis'
+import { redis } from '../lib/redis'
 
 type Check = { ok: boolean; ms: number; error?: string }
 
