@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { reloadEnv } from '../../src/lib/env'
 import { markStuckUnconfirmed } from '../../src/publishing/publications'
-import { retryPublication } from '../../src/content/schedules'
+import { retryPublication } from '../../src/publishing/actions'
 import { workerUtils } from '../../src/jobs/inspect'
 import { publishOne } from '../../src/publishing/publish'
 import { startFakeTelegram } from '../fakes/telegramBotApi'

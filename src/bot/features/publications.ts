@@ -1,17 +1,12 @@
 import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
-import {
-  cancelPublication,
-  getPublication,
-  listUpcoming,
-  queueReadiness,
-  retryPublication,
-} from '../../content/schedules'
 import { idOf } from '../../lib/ids'
 import type { Project, Publication } from '../../payload-types'
 import { getProject } from '../../projects/service'
+import { cancelPublication, getPublication, listUpcoming, retryPublication } from '../../publishing/actions'
 import { listUnconfirmedAs, markPublishedAs, publishAgainAs, unconfirmedButtons } from '../../publishing/unconfirmed'
+import { queueReadiness } from '../../scheduling/schedules'
 import { zoneLabel } from '../../scheduling/zones'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'

@@ -1,6 +1,6 @@
 import { InlineKeyboard } from 'grammy'
 
-import { listSchedules } from '../../content/schedules'
+import { listSchedules } from '../../scheduling/schedules'
 import type { Schedule } from '../../payload-types'
 import { getProject } from '../../projects/service'
 import { zoneLabel } from '../../scheduling/zones'

@@ -7,7 +7,7 @@ import {
   getSchedule,
   queueReadiness,
   setScheduleActive,
-} from '../../content/schedules'
+} from '../../scheduling/schedules'
 import { idOf } from '../../lib/ids'
 import { getProject } from '../../projects/service'
 import { cb, Id, onButton } from '../callbacks'

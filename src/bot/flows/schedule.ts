@@ -6,7 +6,7 @@ import {
   upcomingInstants,
   type CadencePatch,
   type ScheduleInput,
-} from '../../content/schedules'
+} from '../../scheduling/schedules'
 import { idOf } from '../../lib/ids'
 import { parseSlotsText, parseStartDate } from '../../scheduling/parse'
 import type { Weekday } from '../../scheduling/slots'

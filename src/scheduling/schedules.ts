@@ -1,10 +1,10 @@
-import type { PaginatedDocs, Payload } from 'payload'
+import type { Payload } from 'payload'
 import { z } from 'zod'
 
-import type { Account, Project, Publication, Schedule } from '../payload-types'
+import type { Account, Project, Schedule } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
-import { slotInstants, WEEKDAY_NAMES, type Cadence } from '../scheduling/slots'
+import { slotInstants, WEEKDAY_NAMES, type Cadence } from './slots'
 
 /** A project's schedules; the project as the caller already read it as this account. */
 export async function listSchedules(
@@ -67,72 +67,6 @@ export async function queueReadiness(
     payload.count({ collection: 'posts', where: approved, ...actingAs(account) }),
   ])
   return { activeSchedules: schedules.totalDocs, approved: articles.totalDocs + posts.totalDocs }
-}
-
-/** Publications still waiting to go out, soonest first, with their connection and content. */
-export async function listUpcoming(
-  payload: Payload,
-  account: Account,
-  project: Project,
-  { page = 1, limit = 5 }: { page?: number; limit?: number } = {},
-): Promise<PaginatedDocs<Publication>> {
-  return payload.find({
-    collection: 'publications',
-    where: { project: { equals: project.id }, status: { equals: 'queued' } },
-    sort: 'plannedAt',
-    page,
-    limit,
-    depth: 1,
-    ...actingAs(account),
-  })
-}
-
-export async function getPublication(
-  payload: Payload,
-  account: Account,
-  id: number,
-): Promise<Publication> {
-  return payload.findByID({
-    collection: 'publications',
-    id,
-    depth: 1,
-    ...actingAs(account),
-  })
-}
-
-/** A customer may cancel a queued publication; the collection's hook refuses anything else. */
-export async function cancelPublication(
-  payload: Payload,
-  account: Account,
-  id: number,
-): Promise<Publication> {
-  await getPublication(payload, account, id)
-  return payload.update({
-    collection: 'publications',
-    id,
-    data: { status: 'cancelled' },
-    depth: 0,
-    ...actingAs(account),
-  })
-}
-
-/**
- * Sends a failed publication again, as the customer: the collection's hooks allow only
- * failed → queued, restart its attempts and queue the publish job.
- */
-export async function retryPublication(
-  payload: Payload,
-  account: Account,
-  id: number,
-): Promise<Publication> {
-  await getPublication(payload, account, id)
-  return payload.update({
-    collection: 'publications',
-    id,
-    data: { status: 'queued' },
-    depth: 0,
-    ...actingAs(account),
-  })
 }
 
 const ScheduleFields = z.object({
