@@ -1,14 +1,13 @@
 import type { Payload } from 'payload'
 
 import { t } from '../i18n'
-import { unseal, type SealedSecret } from '../lib/crypto'
 import { logger } from '../lib/logger'
 import { notifyAccount } from '../notify/telegram'
 import type { Account, Connection, Project } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
-import { CredentialSchemas, credentialsHint, type Credentials } from '../publishing/credentials'
-import type { Platform } from '../publishing/platforms'
+import { PublishError } from '../publishing/connector'
+import { credentialSchema, credentialsHint, openCredentials } from '../publishing/credentials'
 import { verifyConnection, type VerifyResult } from '../publishing/verify'
 import { channelHints, channelRef, resolveChannelId } from './telegram'
 
@@ -110,13 +109,13 @@ export async function connectPlatform(
   input: Record<string, string>,
 ): Promise<ConnectResult> {
   await getProject(payload, account, projectId)
-  const parsed = CredentialSchemas[platform].safeParse(await credentialsFrom(platform, input))
+  const parsed = credentialSchema(platform).safeParse(await credentialsFrom(platform, input))
   if (!parsed.success) return { ok: false, code: 'verify.invalid_credentials' }
-  const credentials = parsed.data as Credentials<typeof platform>
+  const credentials = parsed.data
   const verified = await verifyConnection(platform, credentials)
   if (!verified.ok) return verified
 
-  const hint = credentialsHint(platform, credentials as Record<string, unknown>)
+  const hint = credentialsHint(platform, credentials)
   const { docs: same } = await payload.find({
     collection: 'connections',
     where: {
@@ -172,10 +171,16 @@ export async function testConnection(
     depth: 0,
     overrideAccess: true,
   })
-  const result = await verifyConnection(
-    stored.platform,
-    unseal(stored.credentials as SealedSecret) as Credentials<Platform>,
-  )
+  // A stored blob that no longer opens or fits its platform's schema is a failed check like a
+  // refused password: the connection needs reconnecting (the fields are named, never the values).
+  let result: VerifyResult
+  try {
+    result = await verifyConnection(stored.platform, openCredentials(stored.platform, stored.credentials))
+  } catch (error) {
+    if (!(error instanceof PublishError)) throw error
+    logger().warn({ connection: stored.id, err: error.detail }, 'stored credentials unusable')
+    result = { ok: false, code: 'verify.invalid_credentials', detail: error.detail }
+  }
   const now = new Date().toISOString()
   let data: Partial<Connection> = { lastCheckedAt: now }
   if (result.ok) {

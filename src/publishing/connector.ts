@@ -1,3 +1,4 @@
+import type { Credentials } from './credentials'
 import type { Platform } from './platforms'
 
 /** An image to send: a local file, and its public address where a platform fetches by URL. */
@@ -73,16 +74,17 @@ export type PublishContext<C> = {
   saveCredentials?: (next: C) => Promise<void>
 }
 
-export interface Connector<C = Record<string, unknown>> {
-  platform: Platform
+/** A platform's connector: it receives that platform's credentials, parsed (`openCredentials`). */
+export interface Connector<P extends Platform> {
+  platform: P
   /** Problems that would make the platform refuse the item, as message codes; empty when fine. */
   validate(item: PublishItem): string[]
-  publish(item: PublishItem, credentials: C, context?: PublishContext<C>): Promise<PublishResult>
+  publish(item: PublishItem, credentials: Credentials<P>, context?: PublishContext<Credentials<P>>): Promise<PublishResult>
   /**
    * Read-only: the remote posts an unconfirmed call may have made (our marker, or the exact
    * text where a platform keeps no marker), made after `sentAt`, newest first; empty when there
    * is none (yet). The caller skips posts another publication already holds. Absent where a
    * platform cannot be searched (Telegram): those stay unconfirmed for a person to check.
    */
-  lookup?(item: PublishItem, credentials: C, context?: PublishContext<C>): Promise<PublishResult[]>
+  lookup?(item: PublishItem, credentials: Credentials<P>, context?: PublishContext<Credentials<P>>): Promise<PublishResult[]>
 }

@@ -6,9 +6,10 @@ import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
 import type { Article, Post, Publication } from '../payload-types'
 import { PublishError, type PublishResult } from './connector'
-import { CONNECTORS } from './connectors'
+import { connectorFor } from './connectors'
+import { openCredentials } from './credentials'
 import { publishItemFor } from './item'
-import { markContentPublished, openCredentials, publishContext } from './publish'
+import { markContentPublished, publishContext } from './publish'
 import { confirmFound } from './publications'
 import { notifyFound } from './unconfirmed'
 
@@ -40,13 +41,13 @@ export async function resolveUnconfirmed(payload: Payload, publicationId: number
   const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true, disableErrors: true })
   if (!publication || publication.status !== 'unconfirmed') return 'skipped'
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
-  const connector = CONNECTORS[connection.platform]
+  const connector = connectorFor(connection.platform)
   if (!connector?.lookup || !publication.marker) return 'manual'
   const collection = publication.article ? 'articles' : 'posts'
   const content = await payload.findByID({ collection, id: idOf(publication.article ?? publication.post)!, depth: 1, overrideAccess: true })
   const item = publishItemFor(connection.platform, collection === 'articles' ? { article: content as Article } : { post: content as Post }, publication)
   try {
-    const candidates = await connector.lookup(item, openCredentials(connection), publishContext(payload, connection.id))
+    const candidates = await connector.lookup(item, openCredentials(connection.platform, connection.credentials), publishContext(payload, connection.id))
     const [found] = await unclaimed(payload, publication, candidates)
     if (!found) return 'not_found'
     const account = await payload.findByID({ collection: 'accounts', id: idOf(publication.account)!, depth: 0, overrideAccess: true })

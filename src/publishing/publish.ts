@@ -1,7 +1,6 @@
 import type { Payload } from 'payload'
 
 import { t } from '../i18n'
-import { unseal, type SealedSecret } from '../lib/crypto'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
 import { notifyAccount, type NoticeButton } from '../notify/telegram'
@@ -9,8 +8,10 @@ import type { Article, Connection, Post, Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
 import { PublishError, type FailureKind, type PublishContext, type PublishResult } from './connector'
-import { CONNECTORS } from './connectors'
+import { connectorFor } from './connectors'
+import { openCredentials, type Credentials } from './credentials'
 import { publishItemFor } from './item'
+import type { Platform } from './platforms'
 import { acquirePublishPermit } from './limits'
 import { stampMarker } from './marker'
 import { claimPublication, settlePublication } from './publications'
@@ -41,17 +42,12 @@ export function failureReason(language: string | null | undefined, failure: Publ
  * Lends a connector the one write it may need: renewed credentials, re-sealed into the
  * connection by the collection's own hook. A system write, made by the publish job.
  */
-export function publishContext(payload: Payload, connectionId: number): PublishContext<never> {
+export function publishContext(payload: Payload, connectionId: number): PublishContext<Credentials<Platform>> {
   return {
     saveCredentials: async (next) => {
       await payload.update({ collection: 'connections', id: connectionId, overrideAccess: true, context: SYSTEM_CONTEXT, data: { credentials: next } })
     },
   }
-}
-
-/** Opens a connection's credentials: only inside a job, only for the call that needs them. */
-export function openCredentials(connection: Connection): never {
-  return unseal(connection.credentials as SealedSecret) as never
 }
 
 /**
@@ -108,7 +104,7 @@ async function publishClaimed(
     return fail('failed', t(language, 'publication.back_in_review', { status: t(language, `status.${content.workflowStatus}`) }), 'bad_request')
   }
 
-  const connector = CONNECTORS[connection.platform]
+  const connector = connectorFor(connection.platform)
   if (!connector) return fail('failed', t(language, 'publish.platform_unavailable', { platform: connection.platform }))
   const item = publishItemFor(connection.platform, collection === 'articles' ? { article: content as Article } : { post: content as Post }, publication, now)
   const problems = connector.validate(item)
@@ -121,7 +117,8 @@ async function publishClaimed(
   if (!stamp) return { result: 'skipped' }
   let result: PublishResult
   try {
-    result = await connector.publish({ ...item, ...stamp }, openCredentials(connection), publishContext(payload, connection.id))
+    // Opened only here, for this call; a stored blob that no longer fits is a `reauth` failure.
+    result = await connector.publish({ ...item, ...stamp }, openCredentials(connection.platform, connection.credentials), publishContext(payload, connection.id))
   } catch (error) {
     const failure = error instanceof PublishError ? error : new PublishError('unconfirmed', 'publish.unknown', String(error))
     const reason = failureReason(language, failure)

@@ -4,7 +4,9 @@ import type { Payload } from 'payload'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { testConnection } from '../../src/connections/service'
 import { buildTaskList } from '../../src/jobs/taskList'
+import { seal } from '../../src/lib/crypto'
 import { idOf } from '../../src/lib/ids'
 import { reloadEnv } from '../../src/lib/env'
 import { resetTelegramClient } from '../../src/telegram/client'
@@ -280,6 +282,29 @@ describe('publishing to WordPress', () => {
     await wordpressConnector.publish(longer, { siteUrl: wp.url, username: wp.username, applicationPassword: wp.password })
     expect(await resolveUnconfirmed(payload, pub.id)).toBe('not_found')
     expect((await publication(pub.id)).status).toBe('unconfirmed')
+  })
+
+  it('stored credentials that no longer fit the platform ask to reconnect, naming the field: no call, no crash', async () => {
+    const stale = await connection('Stale blog', wp.password)
+    // As an older version (or a hand edit) could have left it: sealed, but without the password.
+    const blob = JSON.stringify(seal({ siteUrl: wp.url, username: wp.username }))
+    await payload.db.drizzle.execute(sql`update connections set credentials = ${blob}::jsonb where id = ${stale.id}`)
+    const { publication: pub } = await scheduledArticle('wp-stale', {}, stale.id)
+    const calls = wp.calls.length
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
+    const fresh = await publication(pub.id)
+    expect(fresh.lastError).toContain('reconnect the account')
+    expect(fresh.lastError).toContain('applicationPassword')
+    expect(fresh.lastError).not.toContain(wp.username)
+    expect((await payload.findByID({ collection: 'connections', id: stale.id, overrideAccess: true })).status).toBe('needs_reconnect')
+    expect(wp.calls.length).toBe(calls)
+
+    // The customer's "test the connection" says the same instead of failing.
+    await payload.update({ collection: 'connections', id: stale.id, data: { status: 'active' }, overrideAccess: true })
+    const tested = await testConnection(payload, t.account, stale.id)
+    expect(tested.result).toMatchObject({ ok: false, code: 'verify.invalid_credentials' })
+    expect(tested.connection.status).toBe('needs_reconnect')
+    expect(wp.calls.length).toBe(calls)
   })
 
   it('content WordPress would refuse fails before any call, with a clear reason', async () => {

@@ -6,11 +6,16 @@ import { telegramConnector } from './telegram'
 import { vkConnector } from './vk'
 import { wordpressConnector } from './wordpress'
 
-/** The connectors that publish, one per platform. */
-export const CONNECTORS: Partial<Record<Platform, Connector<never>>> = {
-  wordpress: wordpressConnector as Connector<never>,
-  telegram: telegramConnector as Connector<never>,
-  vk: vkConnector as Connector<never>,
-  pinterest: pinterestConnector as Connector<never>,
-  instagram: instagramConnector as Connector<never>,
+/** The connectors that publish, one per platform, each taking its own platform's credentials. */
+export const CONNECTORS: { [P in Platform]?: Connector<P> } = {
+  wordpress: wordpressConnector,
+  telegram: telegramConnector,
+  vk: vkConnector,
+  pinterest: pinterestConnector,
+  instagram: instagramConnector,
+}
+
+/** The connector of a platform, typed for that platform's credentials (`openCredentials`). */
+export function connectorFor<P extends Platform>(platform: P): Connector<P> | undefined {
+  return CONNECTORS[platform]
 }

@@ -98,7 +98,7 @@ async function waitFinished(id: string, token: string): Promise<void> {
  * by URL, so each gets a signed, expiring link to our /api/public-media route (or lives under
  * PUBLIC_MEDIA_BASE_URL). Containers left behind by a retry expire unused; only media_publish posts.
  */
-export const instagramConnector: Connector<InstagramCredentials> = {
+export const instagramConnector: Connector<'instagram'> = {
   platform: 'instagram',
   validate(item) {
     const problems: string[] = []

@@ -122,7 +122,7 @@ async function createPin(item: PublishItem, credentials: PinterestCredentials): 
  * A pin on the connection's board through API v5, the image sent inline (no public URL needed).
  * The access token is renewed a day before it expires, and once more if Pinterest refuses it.
  */
-export const pinterestConnector: Connector<PinterestCredentials> = {
+export const pinterestConnector: Connector<'pinterest'> = {
   platform: 'pinterest',
   validate(item) {
     const problems: string[] = []

@@ -4,7 +4,6 @@ import { env } from '../../lib/env'
 import { channelApi } from '../../telegram/client'
 import type { Connector, PublishItem } from '../connector'
 import { PublishError } from '../connector'
-import type { Credentials } from '../credentials'
 import { escapeHtml, splitText } from '../telegramHtml'
 
 const TEXT_LIMIT = 4096
@@ -49,7 +48,7 @@ function postUrl(chatId: string | number, messageId: number): string | null {
  * A channel post through the Bot API: text (split at paragraphs past 4,096 characters), a photo
  * with its caption, or an album of 2-10 photos; the first message is the remote id.
  */
-export const telegramConnector: Connector<Credentials<'telegram'>> = {
+export const telegramConnector: Connector<'telegram'> = {
   platform: 'telegram',
   validate(item) {
     const problems: string[] = []

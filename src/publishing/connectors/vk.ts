@@ -69,7 +69,7 @@ const wallUrl = (groupId: number, postId: number) => `https://vk.com/wall-${grou
  * uploaded first through the wall upload server. `guid` makes VK itself drop a repeat within an
  * hour; an unconfirmed post is found again by its text among the wall's latest posts.
  */
-export const vkConnector: Connector<VkCredentials> = {
+export const vkConnector: Connector<'vk'> = {
   platform: 'vk',
   validate(item) {
     const problems: string[] = []

@@ -160,7 +160,7 @@ function isFuture(publishAt: string | null | undefined): publishAt is string {
  * Yoast or Rank Math when the site exposes their meta, and otherwise the meta description as
  * the excerpt (what themes and SEO plugins fall back to). A hidden comment carries our marker.
  */
-export const wordpressConnector: Connector<WpCredentials> = {
+export const wordpressConnector: Connector<'wordpress'> = {
   platform: 'wordpress',
   validate(item) {
     const problems: string[] = []
