@@ -2,7 +2,7 @@ import type { Payload } from 'payload'
 import { z } from 'zod'
 
 import { t } from '../i18n'
-import { JobPayloads } from '../jobs/enqueue'
+import { JOBS } from '../jobs/contracts'
 import { idOf } from '../lib/ids'
 import { lexicalToPlainText, slugify } from '../lib/text'
 import type { Article, Keyword, Project } from '../payload-types'
@@ -20,7 +20,7 @@ import { preparePrompt } from './prompts'
 import { qualitySignals } from './quality'
 
 /** The bot's payload plus what the article pipeline can be told (old jobs get the defaults). */
-export const ArticleJob = JobPayloads['article.generate'].extend({
+export const ArticleJob = JOBS['article.generate'].payload.extend({
   lengthPreset: z.enum(LENGTH_PRESETS).default('medium'),
   withImage: z.boolean().default(true),
 })

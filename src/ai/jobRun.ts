@@ -2,7 +2,7 @@ import type { JobHelpers } from 'graphile-worker'
 import type { Logger } from 'pino'
 import type { Payload } from 'payload'
 
-import { PermanentJobError } from '../jobs/task'
+import { PermanentJobError } from '../jobs/contracts'
 import { AppError } from '../lib/errors'
 import { AiOutputError } from './call'
 import { ChatProgress } from './chat'

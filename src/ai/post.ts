@@ -2,7 +2,7 @@ import type { Payload } from 'payload'
 import { z } from 'zod'
 
 import { t } from '../i18n'
-import { JobPayloads } from '../jobs/enqueue'
+import { JOBS } from '../jobs/contracts'
 import { idOf } from '../lib/ids'
 import { lexicalToPlainText } from '../lib/text'
 import type { Post } from '../payload-types'
@@ -20,7 +20,7 @@ const SOCIAL = PLATFORMS.filter((p) => p !== 'wordpress')
 type Social = Exclude<Platform, 'wordpress'>
 
 /** The bot's payload plus optional platforms (default: the project's connections, else all). */
-export const PostJob = JobPayloads['post.generate'].and(
+export const PostJob = JOBS['post.generate'].payload.and(
   z.object({ platforms: z.array(z.enum(SOCIAL as [Social, ...Social[]])).min(1).optional(), withImage: z.boolean().default(true) }),
 )
 export type PostJobInput = z.infer<typeof PostJob>

@@ -6,8 +6,7 @@ import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
-import { workerUtils } from '../jobs/inspect'
-import { PUBLISH_TASK, publishJobSpec } from '../jobs/publishJob'
+import { addJob } from '../jobs/addJob'
 import { t } from '../i18n'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
@@ -89,11 +88,15 @@ const restartRetried: CollectionBeforeChangeHook = ({ data, originalDoc, operati
   return { ...data, attempts: 0, plannedAt: (planned < now ? now : planned).toISOString() }
 }
 
-/** ...and its publish job is queued for that instant (the claim still guards against doubles). */
-const enqueueRetried: CollectionAfterChangeHook = async ({ doc, previousDoc, operation }) => {
-  if (operation !== 'update' || !isRetry(doc, previousDoc)) return doc
-  const utils = await workerUtils()
-  await utils.addJob(PUBLISH_TASK, { publicationId: doc.id }, publishJobSpec(doc.id, new Date(Math.max(Date.now() + 1_000, new Date(doc.plannedAt).getTime()))))
+/**
+ * A queued publication's publish job, due at its instant: added on the write's own transaction
+ * (the outbox), so the job exists exactly when the publication does; the worker sees the row
+ * the moment it sees the job. Created queued, or sent again (due now at the earliest).
+ */
+const enqueuePublish: CollectionAfterChangeHook = async ({ doc, previousDoc, operation, req }) => {
+  const created = operation === 'create' && doc.status === 'queued'
+  if (!created && !(operation === 'update' && isRetry(doc, previousDoc))) return doc
+  await addJob('publication.publish', { publicationId: doc.id }, { req, runAt: new Date(doc.plannedAt) })
   return doc
 }
 
@@ -117,7 +120,7 @@ export const Publications: CollectionConfig = {
   hooks: {
     beforeValidate: [scopeToProject],
     beforeChange: [accountMayOnlyCancelOrRetry, decideUnconfirmed, restartRetried, checkContent],
-    afterChange: [markContentScheduled, enqueueRetried, contentFollowsDecision],
+    afterChange: [markContentScheduled, enqueuePublish, contentFollowsDecision],
   },
   fields: [
     projectField(),

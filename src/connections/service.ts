@@ -2,7 +2,8 @@ import type { Payload } from 'payload'
 
 import { t } from '../i18n'
 import { logger } from '../lib/logger'
-import { notifyAccount } from '../notify/telegram'
+import { inTransaction } from '../jobs/addJob'
+import { notice } from '../notify'
 import type { Account, Connection, Project } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
@@ -295,25 +296,27 @@ export async function markChannelLost(
       depth: 0,
       overrideAccess: true,
     })
-    await payload.update({
-      collection: 'connections',
-      id: connection.id,
-      data: {
-        status: 'needs_reconnect',
-        lastError: t(owner.language, 'connection.bot_removed_reason', {
-          status: newStatus,
-        }),
-        lastErrorAt: now,
-      },
-      overrideAccess: true,
+    // The connection's state and its owner's notice are one write.
+    await inTransaction(payload, async (req) => {
+      await payload.update({
+        collection: 'connections',
+        id: connection.id,
+        data: {
+          status: 'needs_reconnect',
+          lastError: t(owner.language, 'connection.bot_removed_reason', {
+            status: newStatus,
+          }),
+          lastErrorAt: now,
+        },
+        overrideAccess: true,
+        req,
+      })
+      await notice(req, { accountId, event: 'channel.lost', data: { channel: connection.displayName } })
     })
     logger().info(
       { connection: connection.id, chat: chat.id, newStatus },
       'channel connection lost',
     )
-    await notifyAccount(payload, accountId, 'notify.channel_lost', {
-      channel: connection.displayName,
-    })
   }
   return lost
 }
@@ -331,20 +334,22 @@ export async function markChannelRestored(
   for (const connection of waiting) {
     const result = await verifyConnection('telegram', { chatId: chat.id })
     if (!result.ok) continue
-    const updated = await payload.update({
-      collection: 'connections',
-      id: connection.id,
-      data: {
-        status: 'active',
-        lastError: null,
-        lastCheckedAt: new Date().toISOString(),
-      },
-      overrideAccess: true,
+    const updated = await inTransaction(payload, async (req) => {
+      const doc = await payload.update({
+        collection: 'connections',
+        id: connection.id,
+        data: {
+          status: 'active',
+          lastError: null,
+          lastCheckedAt: new Date().toISOString(),
+        },
+        overrideAccess: true,
+        req,
+      })
+      await notice(req, { accountId: Number(connection.account), event: 'channel.restored', data: { channel: connection.displayName } })
+      return doc
     })
     restored.push(updated)
-    await notifyAccount(payload, Number(connection.account), 'notify.channel_restored', {
-      channel: connection.displayName,
-    })
   }
   return restored
 }

@@ -2,7 +2,8 @@ import type { Payload } from 'payload'
 
 import { aiConfigured } from '../ai/config'
 import type { LengthPreset } from '../ai/lengths'
-import { enqueue, queuedJobId, type Enqueued } from '../jobs/enqueue'
+import { addJob, jobKeyOf, queuedJobId, type JobTransaction } from '../jobs/addJob'
+import type { Enqueued } from '../jobs/contracts'
 import { AppError } from '../lib/errors'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
@@ -17,14 +18,6 @@ export type GenerationRequest =
   | { kind: 'post'; articleId: number }
 
 export type GenerationOutcome = Enqueued | { limited: true }
-
-/** The same request twice (a double tap) maps to the same key, so the worker gets one job. */
-export function generationJobKey(request: GenerationRequest): string {
-  if (request.kind === 'article') return `article.generate:keyword:${request.keywordId}`
-  return 'articleId' in request
-    ? `post.generate:article:${request.articleId}`
-    : `post.generate:keyword:${request.keywordId}`
-}
 
 /**
  * Queues AI generation for content the account owns. The daily spend cap is checked first so
@@ -47,41 +40,42 @@ export async function requestGeneration(
     throw new AppError('ai.not_configured', 503, account.language)
   }
   await assertWithinDailySpend(payload, account.id)
-  const jobKey = generationJobKey(request)
-  const queued = await queuedJobId(jobKey)
+  // The same request twice (a double tap) has the same job key (the jobs' contracts): one job.
+  const job =
+    request.kind === 'article'
+      ? ({
+          name: 'article.generate',
+          input: {
+            accountId: account.id,
+            projectId,
+            keywordId: request.keywordId,
+            lengthPreset: request.lengthPreset,
+            secondaryKeywordIds: request.secondaryKeywordIds,
+          },
+        } as const)
+      : ({
+          name: 'post.generate',
+          input:
+            'articleId' in request
+              ? { accountId: account.id, projectId, articleId: request.articleId }
+              : { accountId: account.id, projectId, keywordId: request.keywordId },
+        } as const)
+  const queued = await queuedJobId(jobKeyOf(job.name, job.input)!)
   if (queued) return { jobId: queued, alreadyQueued: true }
   if (quota && !(await quota())) return { limited: true }
-  if (request.kind === 'article') {
-    return enqueue(
-      'article.generate',
-      {
-        accountId: account.id,
-        projectId,
-        keywordId: request.keywordId,
-        lengthPreset: request.lengthPreset,
-        secondaryKeywordIds: request.secondaryKeywordIds,
-      },
-      { jobKey },
-    )
-  }
-  return enqueue(
-    'post.generate',
-    'articleId' in request
-      ? { accountId: account.id, projectId, articleId: request.articleId }
-      : { accountId: account.id, projectId, keywordId: request.keywordId },
-    { jobKey },
-  )
+  return job.name === 'article.generate' ? addJob(job.name, job.input) : addJob(job.name, job.input)
 }
 
 /**
  * A reviewer asked for changes to a generated article: the worker rewrites it with the note as
  * input (the previous text stays in the article's versions). Articles written by hand (no main
- * keyword) are left to their author. Runs as the system, after the move was allowed.
+ * keyword) are left to their author. Runs as the system, after the move was allowed, in the
+ * move's own transaction (`req`): the job exists only once the change request is committed.
  */
-export async function requestRevision(article: Article): Promise<Enqueued | null> {
+export async function requestRevision(article: Article, req?: JobTransaction): Promise<Enqueued | null> {
   const keywordId = article.mainKeyword ? Number(idOf(article.mainKeyword)) : null
   if (!keywordId || !article.account) return null
-  return enqueue(
+  return addJob(
     'article.generate',
     {
       accountId: Number(idOf(article.account)),
@@ -90,7 +84,6 @@ export async function requestRevision(article: Article): Promise<Enqueued | null
       articleId: article.id,
       lengthPreset: article.lengthPreset ?? undefined,
     },
-    // A moment's delay: the job must see the committed change request, not the row before it.
-    { jobKey: `article.generate:article:${article.id}`, runAt: new Date(Date.now() + 2_000) },
+    { req },
   )
 }

@@ -1,8 +1,10 @@
-import { makeWorkerUtils, type WorkerUtils } from 'graphile-worker'
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import { env } from '../lib/env'
+import { FAILED_FOR_GOOD, queueObject, workerUtils } from './queue'
+
+export { workerUtils }
 
 export const JOB_STATES = ['queued', 'running', 'stuck', 'failed'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -22,13 +24,7 @@ export type JobRow = {
   lockedAt: string | null
 }
 
-/**
- * A table of this installation's graphile-worker queue, quoted for SQL (env admits only a plain
- * identifier as the schema): the one place that spells it.
- */
-export const jobsTable = (name: 'jobs' | '_private_jobs' | '_private_tasks' | '_private_job_queues') =>
-  `"${env().GRAPHILE_WORKER_SCHEMA}".${name}`
-const jobs = () => sql.raw(jobsTable('jobs'))
+const jobs = () => sql.raw(queueObject('jobs'))
 /** Locked by a pool no live worker process reports: crashed, killed, or never registered. */
 const lockedByDead = () => sql`locked_at is not null and not exists (
   select 1 from postforge.worker_processes w
@@ -43,7 +39,7 @@ const STATE_FILTER: Record<JobState, () => ReturnType<typeof sql>> = {
   queued: () => sql`locked_at is null and attempts < max_attempts`,
   running: () => sql`locked_at is not null and not (${lockedByDead()})`,
   stuck: lockedByDead,
-  failed: () => sql`locked_at is null and attempts >= max_attempts`,
+  failed: () => sql.raw(FAILED_FOR_GOOD),
 }
 
 /** Jobs as staff need to see them: waiting, running, or failed with the error (newest first). */
@@ -81,17 +77,6 @@ export async function countJobs(payload: Payload): Promise<Record<JobState, numb
     }),
   )
   return Object.fromEntries(entries) as Record<JobState, number>
-}
-
-let utils: Promise<WorkerUtils> | undefined
-
-/** Shared WorkerUtils; the first call also installs graphile-worker's schema if it is missing. */
-export function workerUtils(): Promise<WorkerUtils> {
-  utils ??= makeWorkerUtils({ connectionString: env().DATABASE_URL, schema: env().GRAPHILE_WORKER_SCHEMA }).then(async (u) => {
-    await u.migrate()
-    return u
-  })
-  return utils
 }
 
 /** Runs a failed job again now, with a fresh set of attempts. */

@@ -4,7 +4,7 @@ import type { PoolClient } from 'pg'
 
 import { env } from '../lib/env'
 import { PROCESS_ID } from '../lib/processId'
-import { jobsTable, workerUtils } from './inspect'
+import { forceUnlockPools, workerUtils } from './queue'
 
 /** How often a worker says it is alive: several reports fit in the window that declares it dead. */
 export const beatEveryMs = () => Math.max(500, Math.floor(env().WORKER_DEAD_AFTER_MS / 6))
@@ -54,29 +54,12 @@ export type Reaped = {
   inFlightPublications: number[]
 }
 
-/** Released jobs carry this note, so staff see why a job ran again. */
-export const DEAD_WORKER_NOTE = 'the worker running this job stopped (crash or kill); released for another worker'
-
 /**
- * Releases whatever these pools held: their jobs go back to the queue (locks cleared, the attempt
- * spent) and the publish jobs among them are reported, so their publications can be settled.
+ * Releases whatever these pools held: their jobs go back to the queue (locks cleared through
+ * graphile-worker's public `force_unlock_workers`, the attempt spent) and the publish jobs among
+ * them are reported, so their publications can be settled.
  */
-async function releasePools(client: PoolClient, pools: string[]): Promise<{ jobs: number; publications: number[] }> {
-  const inFlight = await client.query<{ id: number }>(
-    `select distinct (j.payload->>'publicationId')::int as id
-       from ${jobsTable('_private_jobs')} j join ${jobsTable('_private_tasks')} t on t.id = j.task_id
-      where t.identifier = 'publication.publish' and j.locked_by = any($1::text[])
-        and j.payload->>'publicationId' ~ '^[0-9]+$'`,
-    [pools],
-  )
-  const released = await client.query(
-    `update ${jobsTable('_private_jobs')} set locked_at = null, locked_by = null, last_error = $2, updated_at = now()
-      where locked_by = any($1::text[])`,
-    [pools, DEAD_WORKER_NOTE],
-  )
-  await client.query(`update ${jobsTable('_private_job_queues')} set locked_at = null, locked_by = null where locked_by = any($1::text[])`, [pools])
-  return { jobs: released.rowCount ?? 0, publications: inFlight.rows.map((r) => Number(r.id)) }
-}
+const releasePools = forceUnlockPools
 
 /**
  * Finds worker processes that stopped reporting (killed, crashed, host gone) and releases what

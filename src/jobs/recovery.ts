@@ -7,9 +7,9 @@ import { env } from '../lib/env'
 import { releaseLeasesOf } from '../publishing/limits'
 import { notifyUnconfirmed } from '../publishing/unconfirmed'
 import { markStuckUnconfirmed } from '../publishing/publications'
-import { LOOKUP_AFTER_MS } from './tasks/publish'
+import { addJob } from './addJob'
+import { LOOKUP_AFTER_MS } from './contracts'
 import { renewHeartbeat } from './heartbeat'
-import { workerUtils } from './inspect'
 import { beatEveryMs, reapDeadWorkers, type WorkerRegistration } from './liveness'
 
 export type Recovered = { processes: string[]; jobs: number; leases: number; unconfirmed: number[]; aiRuns: number }
@@ -24,9 +24,8 @@ export async function settleAbandonedPublications(payload: Payload, ids: number[
   const marked = await markStuckUnconfirmed(payload, 0, t('en', 'publish.worker_died'), ids)
   if (marked.length === 0) return marked
   for (const id of marked) await notifyUnconfirmed(payload, id, 'publish.worker_died')
-  const utils = await workerUtils()
   for (const id of marked) {
-    await utils.addJob('publications.sweep', { publicationIds: [id] }, { runAt: new Date(Date.now() + LOOKUP_AFTER_MS), jobKey: `lookup:${id}`, jobKeyMode: 'replace', maxAttempts: 1 })
+    await addJob('publications.sweep', { publicationIds: [id] }, { runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
   }
   return marked
 }

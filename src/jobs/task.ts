@@ -4,17 +4,12 @@ import type { Payload } from 'payload'
 import { z } from 'zod'
 
 import { logger } from '../lib/logger'
-import { jobsTable } from './inspect'
+import { PermanentJobError } from './contracts'
+import { giveBackAttempt, stopRetries } from './queue'
 
 export type TaskContext = { payload: Payload; log: Logger; helpers: JobHelpers }
 
-/** A failure that retrying cannot fix (bad payload, missing record): recorded once, not retried. */
-export class PermanentJobError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'PermanentJobError'
-  }
-}
+export { PermanentJobError }
 
 /**
  * One task: its payload parsed with zod first (old jobs may carry old shapes), a child logger per
@@ -51,18 +46,4 @@ export function defineTask<S extends z.ZodType>(
       }
     },
   ]
-}
-
-/** Makes this the job's last attempt, so the failure is recorded once and stays visible. */
-async function stopRetries(helpers: JobHelpers) {
-  await helpers.withPgClient((client) => client.query(`update ${jobsTable('_private_jobs')} set max_attempts = attempts where id = $1`, [helpers.job.id]))
-}
-
-/**
- * A job cut short by a shutdown did nothing wrong: the attempt it was fetched with is given back,
- * so graphile-worker releases it to run again within a second or two (its backoff grows with the
- * attempts) and the shutdowns of a busy week never use up its retries.
- */
-async function giveBackAttempt(helpers: JobHelpers) {
-  await helpers.withPgClient((client) => client.query(`update ${jobsTable('_private_jobs')} set attempts = greatest(attempts - 1, 0) where id = $1`, [helpers.job.id]))
 }

@@ -1,16 +1,18 @@
 import type { CronItem, TaskList } from 'graphile-worker'
 import type { Payload } from 'payload'
 
+import { JOBS, type JobName } from './contracts'
 import { articleGenerateTask } from './tasks/articleGenerate'
 import { heartbeat } from './tasks/heartbeat'
 import { keywordsClusterTask } from './tasks/keywordsCluster'
 import { materializeSchedulesTask } from './tasks/materializeSchedules'
+import { noticeSendTask } from './tasks/noticeSend'
 import { postGenerateTask } from './tasks/postGenerate'
 import { publishTask } from './tasks/publish'
 import { sweepPublicationsTask } from './tasks/sweepPublications'
 
 /** Every task the worker runs; one file each under tasks/. */
-export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask]
+export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask]
 
 export function buildTaskList(getPayload: () => Promise<Payload>): TaskList {
   return Object.fromEntries(TASKS.map((task) => task(getPayload)))
@@ -26,35 +28,17 @@ export function buildAiTaskList(getPayload: () => Promise<Payload>): TaskList {
   return Object.fromEntries(AI_JOB_TASKS.map((task) => task(getPayload)))
 }
 
-/** Fan-out tasks only (UTC); per-customer timing lives in schedules and run_at, not here. */
-export const CRONTAB = [
-  '* * * * * worker.heartbeat ?max=1&jobKey=worker.heartbeat&jobKeyMode=replace',
-  '*/5 * * * * schedules.materialize ?max=1&jobKey=schedules.materialize&jobKeyMode=replace',
-  '*/5 * * * * publications.sweep ?max=1&jobKey=publications.sweep&jobKeyMode=replace',
-].join('\n')
+/** A fan-out task on a UTC schedule, queued under its contract's key and attempts. */
+const cron = (match: string, task: JobName & ('worker.heartbeat' | 'schedules.materialize' | 'publications.sweep')): CronItem => ({
+  task,
+  identifier: task,
+  match,
+  options: { maxAttempts: JOBS[task].spec.maxAttempts, jobKey: JOBS[task].key({}), jobKeyMode: 'replace' },
+})
 
-/**
- * CRONTAB as graphile-worker cron items. Its crontab text format only accepts task names of
- * `[_a-zA-Z0-9:/-]`, so a line naming `worker.heartbeat` stops the worker at start
- * ("Invalid command specification"); cron items take any task name.
- */
-export function cronItems(crontab = CRONTAB): CronItem[] {
-  return crontab
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const [minute, hour, day, month, weekday, task, query = ''] = line.trim().split(/\s+/)
-      const options = new URLSearchParams(query.replace(/^\?/, ''))
-      const mode = options.get('jobKeyMode')
-      return {
-        task,
-        identifier: task,
-        match: [minute, hour, day, month, weekday].join(' '),
-        options: {
-          ...(options.has('max') ? { maxAttempts: Number(options.get('max')) } : {}),
-          ...(options.has('jobKey') ? { jobKey: options.get('jobKey')! } : {}),
-          ...(mode === 'replace' || mode === 'preserve_run_at' ? { jobKeyMode: mode } : {}),
-        },
-      }
-    })
-}
+/** Fan-out tasks only (UTC); per-customer timing lives in schedules and run_at, not here. */
+export const CRONTAB: CronItem[] = [
+  cron('* * * * *', 'worker.heartbeat'),
+  cron('*/5 * * * *', 'schedules.materialize'),
+  cron('*/5 * * * *', 'publications.sweep'),
+]

@@ -6,9 +6,9 @@ import { logger } from '../lib/logger'
 import { closeRedis } from '../lib/redis'
 import { seedPrompts } from '../ai/prompts'
 import { WorkerRegistration } from './liveness'
-import { startRecoveryLoop } from './recovery'
+import { settleAbandonedPublications, startRecoveryLoop } from './recovery'
 import { SupervisedRunner } from './supervisor'
-import { buildAiTaskList, buildTaskList, cronItems } from './taskList'
+import { buildAiTaskList, buildTaskList, CRONTAB } from './taskList'
 
 /**
  * `npm run worker`: graphile-worker in its own process, with Payload's Local API for data.
@@ -62,11 +62,12 @@ const runner = new SupervisedRunner(
       concurrency: settings.WORKER_CONCURRENCY,
       maxPoolSize: settings.WORKER_CONCURRENCY + 2,
       taskList: buildTaskList(sharedPayload),
-      parsedCronItems: parseCronItems(cronItems()),
+      parsedCronItems: parseCronItems(CRONTAB),
       preset: { plugins: [registry], worker: { completeJobBatchDelay: 0, pollInterval: 1000 } },
     }),
   registration,
   log,
+  (ids) => settleAbandonedPublications(payload, ids),
 )
 // AI generation in a pool of its own: an article takes minutes and must not hold up a publication
 // due now. On shutdown its model calls are aborted after 2 s; the job is released and resumes

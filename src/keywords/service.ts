@@ -4,7 +4,8 @@ import { normalizePhrase } from '../lib/text'
 import type { Account, Keyword } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
-import { enqueue, type Enqueued } from '../jobs/enqueue'
+import { addJob } from '../jobs/addJob'
+import type { Enqueued } from '../jobs/contracts'
 import { MAX_IMPORT_PHRASES } from './parse'
 
 export type KeywordStatus = Keyword['status']
@@ -183,11 +184,8 @@ export async function completeSurvey(
 }
 
 export function requestClustering(account: Account, projectId: number): Promise<Enqueued> {
-  return enqueue(
-    'keywords.cluster',
-    { accountId: account.id, projectId },
-    { jobKey: `keywords.cluster:${projectId}` },
-  )
+  // Asked for after the survey's writes committed: the job sees them.
+  return addJob('keywords.cluster', { accountId: account.id, projectId })
 }
 
 function isUniqueViolation(error: unknown): boolean {

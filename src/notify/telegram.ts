@@ -1,13 +1,5 @@
-import type { Payload } from 'payload'
-
 import { t } from '../i18n'
-import { logger } from '../lib/logger'
-import { chatApi } from '../telegram/client'
 
-/**
- * Tells a customer, in their language, about something that needs them. Best effort: a
- * notification that cannot be delivered is logged, never allowed to fail the job that sent it.
- */
 /** A button that opens something in the bot (its callback data) or a page (a URL, e.g. the post). */
 export type NoticeButton = { key: string; data: string } | { key: string; url: string }
 
@@ -20,28 +12,4 @@ export function noticeKeyboard(language: string, buttons: NoticeButton[]) {
         ]),
       }
     : undefined
-}
-
-export async function notifyAccount(
-  payload: Payload,
-  accountId: number,
-  key: string,
-  params: Record<string, string | number> = {},
-  { buttons = [] }: { buttons?: NoticeButton[] } = {},
-): Promise<boolean> {
-  const bot = chatApi()
-  try {
-    const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
-    if (account.status === 'blocked') return false
-    // Buttons carry the bot's own callback data, so pressing one opens the fix in the bot.
-    const reply_markup = noticeKeyboard(account.language, buttons)
-    await bot.sendMessage(account.telegramId, t(account.language, key, params), {
-      link_preview_options: { is_disabled: true },
-      reply_markup,
-    })
-    return true
-  } catch (error) {
-    logger().warn({ accountId, key, err: error instanceof Error ? error.message : String(error) }, 'notification not delivered')
-    return false
-  }
 }

@@ -1,7 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
-import type { Payload } from 'payload'
+import type { Payload, PayloadRequest } from 'payload'
 
-import { jobsTable } from '../jobs/inspect'
+import type { JobTransaction } from '../jobs/addJob'
 import type { Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 
@@ -29,14 +29,15 @@ export type Settlement =
   | { status: 'failed' | 'unconfirmed' | 'cancelled'; message: string }
 
 /** Records how a publish attempt ended, with the history entry and the customer-facing reason. */
-export async function settlePublication(payload: Payload, id: number, outcome: Settlement): Promise<Publication> {
-  const current = await payload.findByID({ collection: 'publications', id, depth: 0, overrideAccess: true })
+export async function settlePublication(payload: Payload, id: number, outcome: Settlement, req?: JobTransaction): Promise<Publication> {
+  const current = await payload.findByID({ collection: 'publications', id, depth: 0, overrideAccess: true, req: req as PayloadRequest | undefined })
   const history = [...(current.history ?? []), { at: new Date().toISOString(), status: outcome.status, message: outcome.message ?? null }]
   return payload.update({
     collection: 'publications',
     id,
     overrideAccess: true,
     context: SYSTEM_CONTEXT,
+    req: req as PayloadRequest | undefined,
     data: {
       status: outcome.status,
       history,
@@ -76,18 +77,14 @@ export async function markStuckUnconfirmed(payload: Payload, staleMs: number, me
 }
 
 /**
- * Queued publications whose instant passed long ago with no job that can still run them (none
- * under their key, or only one that used up its attempts). A job waiting for a retry instant is
- * one that can run: its publication is not touched.
+ * Queued publications whose instant passed long ago (oldest first): candidates for a missing
+ * publish job. Whether a job can still run them is the queue's business (the sweeper asks it).
  */
-export async function overdueQueued(payload: Payload, graceMs: number): Promise<number[]> {
-  const jobs = sql.raw(jobsTable('jobs'))
+export async function overdueQueued(payload: Payload, graceMs: number, limit = 500): Promise<number[]> {
   const result = await payload.db.drizzle.execute(sql`
     select p.id from publications p
      where p.status = 'queued' and p.planned_at < now() - make_interval(secs => ${graceMs / 1000})
-       and not exists (
-         select 1 from ${jobs} j
-          where j.key = 'publish:' || p.id and (j.attempts < j.max_attempts or j.locked_at is not null))`)
+     order by p.planned_at limit ${limit}`)
   return (result.rows as { id: number }[]).map((r) => Number(r.id))
 }
 

@@ -3,7 +3,8 @@ import type { Payload } from 'payload'
 import { t } from '../i18n'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
-import { notifyAccount, type NoticeButton } from '../notify/telegram'
+import { inTransaction } from '../jobs/addJob'
+import { notice } from '../notify'
 import type { Article, Connection, Post, Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
@@ -82,19 +83,29 @@ async function publishClaimed(
   const language = account.language
   const collection = publication.article ? 'articles' : 'posts'
   const content = await payload.findByID({ collection, id: idOf(publication.article ?? publication.post)!, depth: 1, overrideAccess: true })
+  // The outcome and the customer's notice are one write: the notice exists once it is recorded.
   const fail = async (status: 'failed' | 'unconfirmed', reason: string, kind?: FailureKind): Promise<PublishOutcome> => {
-    await settlePublication(payload, publicationId, { status, message: reason })
-    if (status === 'unconfirmed') {
-      await notifyUnconfirmed(payload, publicationId)
-      return { result: status, reason }
-    }
-    await notifyAccount(
-      payload,
-      account.id,
-      `notify.publication_${status}`,
-      { title: content?.title ?? `#${publicationId}`, connection: connection.displayName, reason },
-      { buttons: fixButtons(kind, publicationId, connection, collection, content?.id) },
-    )
+    await inTransaction(payload, async (req) => {
+      await settlePublication(payload, publicationId, { status, message: reason }, req)
+      if (status === 'unconfirmed') {
+        await notifyUnconfirmed(payload, publicationId, undefined, req)
+        return
+      }
+      await notice(req, {
+        accountId: account.id,
+        event: 'publication.failed',
+        data: {
+          publicationId,
+          title: content?.title ?? `#${publicationId}`,
+          connection: connection.displayName,
+          connectionId: connection.id,
+          reason,
+          kind,
+          collection,
+          contentId: content?.id,
+        },
+      })
+    })
     return { result: status, reason }
   }
 
@@ -155,23 +166,4 @@ export async function markContentPublished(payload: Payload, collection: 'articl
   await payload
     .update({ collection, id: content.id, data: { workflowStatus: 'published' }, context: SYSTEM_CONTEXT, overrideAccess: true })
     .catch((error: Error) => logger().warn({ content: content.id, err: error.message }, 'published, but the content status did not follow'))
-}
-
-/**
- * What the customer can do about a failed publication, as bot buttons: reconnect (the
- * connection's card, with its test and fix), edit (the content's card), or send it again.
- * An unconfirmed one has its own buttons (`notifyUnconfirmed`): it may already be out.
- */
-export function fixButtons(
-  kind: FailureKind | undefined,
-  publicationId: number,
-  connection: Pick<Connection, 'id'>,
-  collection: 'articles' | 'posts',
-  contentId: number | undefined,
-): NoticeButton[] {
-  const buttons: NoticeButton[] = []
-  if (kind === 'reauth' || kind === 'disconnected') buttons.push({ key: 'fix.reconnect', data: `n:o:${connection.id}` })
-  if (kind === 'bad_request' && contentId) buttons.push({ key: 'fix.edit', data: `c:o:${collection === 'articles' ? 'a' : 'p'}:${contentId}` })
-  buttons.push({ key: 'fix.retry', data: `u:r:${publicationId}` })
-  return buttons
 }

@@ -1,27 +1,13 @@
 import type { Payload } from 'payload'
 
-import { t } from '../i18n'
 import { idOf } from '../lib/ids'
-import { notifyAccount, type NoticeButton } from '../notify/telegram'
+import type { JobTransaction } from '../jobs/addJob'
+import { notice } from '../notify'
 import type { Account, Publication } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 
-/**
- * What the customer can do about an unconfirmed publication: say it is out ("It is published",
- * recorded as their decision), send it again (after a confirmation that says a second copy may
- * appear), or open the content.
- */
-export function unconfirmedButtons(publication: Pick<Publication, 'id' | 'article' | 'post'>): NoticeButton[] {
-  const contentId = idOf(publication.article ?? publication.post)
-  return [
-    { key: 'fix.is_published', data: `u:y:${publication.id}` },
-    { key: 'fix.publish_again', data: `u:a:${publication.id}` },
-    ...(contentId ? [{ key: 'fix.open', data: `c:o:${publication.article ? 'a' : 'p'}:${contentId}` }] : []),
-  ]
-}
-
-async function noticeParts(payload: Payload, publicationId: number) {
-  const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 1, overrideAccess: true })
+async function noticeParts(payload: Payload, publicationId: number, req?: JobTransaction) {
+  const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 1, overrideAccess: true, req })
   const content = publication.article ?? publication.post
   const connection = publication.connection
   return {
@@ -29,29 +15,36 @@ async function noticeParts(payload: Payload, publicationId: number) {
     accountId: Number(idOf(publication.account)),
     title: typeof content === 'object' && content ? content.title : `#${publicationId}`,
     connection: typeof connection === 'object' ? connection.displayName : '',
+    collection: publication.article ? ('articles' as const) : ('posts' as const),
+    contentId: idOf(publication.article ?? publication.post) ?? undefined,
   }
 }
 
 /**
- * Tells the customer a publication's outcome is unknown, why, and the buttons to settle it. The
- * one notice for every way a publication becomes unconfirmed: a platform that did not answer
- * (the publish job; the stored reason is already in the customer's language) and a worker that
- * died mid-call (the sweeper, which names a text key so the customer reads it in their
- * language while staff read the stored English reason). Best effort, like every notice.
+ * Tells the customer a publication's outcome is unknown, why, and (in the bot's rendering) the
+ * buttons to settle it. The one notice for every way a publication becomes unconfirmed: a
+ * platform that did not answer (the publish job; the stored reason is already in the customer's
+ * language) and a worker that died mid-call (the sweeper, which names a text key so the customer
+ * reads it in their language while staff read the stored English reason). Given the settling
+ * write's `req`, the notice joins its transaction.
  */
-export async function notifyUnconfirmed(payload: Payload, publicationId: number, reasonKey?: string): Promise<boolean> {
-  const { publication, accountId, title, connection } = await noticeParts(payload, publicationId)
+export async function notifyUnconfirmed(payload: Payload, publicationId: number, reasonKey?: string, req?: JobTransaction): Promise<boolean> {
+  const { publication, accountId, title, connection, collection, contentId } = await noticeParts(payload, publicationId, req)
   if (publication.status !== 'unconfirmed') return false
-  const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
-  const reason = reasonKey || !publication.lastError ? t(account.language, reasonKey ?? 'publish.unconfirmed') : publication.lastError
-  return notifyAccount(payload, accountId, 'notify.publication_unconfirmed', { title, connection, reason }, { buttons: unconfirmedButtons(publication) })
+  const reason = reasonKey || !publication.lastError ? undefined : publication.lastError
+  await notice(req ?? payload, {
+    accountId,
+    event: 'publication.unconfirmed',
+    data: { publicationId, title, connection, reason, reasonKey: reason ? undefined : (reasonKey ?? 'publish.unconfirmed'), collection, contentId: contentId ? Number(contentId) : undefined },
+  })
+  return true
 }
 
 /** A later lookup found the unconfirmed publication on the platform: the customer hears so, with the link. */
-export async function notifyFound(payload: Payload, publicationId: number): Promise<boolean> {
-  const { publication, accountId, title, connection } = await noticeParts(payload, publicationId)
-  const buttons: NoticeButton[] = publication.remoteUrl ? [{ key: 'fix.open_post', url: publication.remoteUrl }] : []
-  return notifyAccount(payload, accountId, 'notify.publication_found', { title, connection, link: publication.remoteUrl ?? '' }, { buttons })
+export async function notifyFound(payload: Payload, publicationId: number, req?: JobTransaction): Promise<boolean> {
+  const { publication, accountId, title, connection } = await noticeParts(payload, publicationId, req)
+  await notice(req ?? payload, { accountId, event: 'publication.found', data: { publicationId, title, connection, link: publication.remoteUrl ?? '' } })
+  return true
 }
 
 /**

@@ -1,14 +1,10 @@
-import type { TaskSpec } from 'graphile-worker'
 import type { Payload } from 'payload'
 
-import { PUBLISH_TASK, publishJobSpec } from '../jobs/publishJob'
 import { logger } from '../lib/logger'
 import { idOf } from '../lib/ids'
 import type { Connection, Schedule } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { slotInstants, type Cadence } from './slots'
-
-export type Enqueue = (task: string, payload: Record<string, unknown>, spec: TaskSpec) => Promise<unknown>
 
 type Candidate = { collection: 'articles' | 'posts'; id: number; order: string }
 
@@ -75,7 +71,6 @@ function isUniqueViolation(error: unknown): boolean {
 export type MaterializeOptions = {
   now?: number
   horizonMs?: number
-  enqueue: Enqueue
   /** Only these projects' schedules (a test's or a staff action's scope); all projects when absent. */
   projectIds?: number[]
 }
@@ -83,11 +78,12 @@ export type MaterializeOptions = {
 /**
  * Fills the schedule slots of the coming `horizonMs` with the next approved content: one
  * publication per slot and connection (a unique slot key makes concurrent runs harmless), the
- * item moved to `scheduled`, and a publish job due at the slot's instant.
+ * item moved to `scheduled`, and a publish job due at the slot's instant (added by the collection
+ * in the publication's own transaction, so a publication never exists without its job).
  */
 export async function materializeSchedules(
   payload: Payload,
-  { now = Date.now(), horizonMs = 48 * 3600_000, enqueue, projectIds }: MaterializeOptions,
+  { now = Date.now(), horizonMs = 48 * 3600_000, projectIds }: MaterializeOptions = {},
 ): Promise<{ created: number; unfilled: number }> {
   const log = logger().child({ task: 'schedules.materialize' })
   let created = 0
@@ -137,8 +133,9 @@ export async function materializeSchedules(
         }
         const plannedAt = new Date(instant).toISOString()
         try {
-          // Creating the publication also moves approved content to `scheduled` (collection hook).
-          const publication = await payload.create({
+          // Creating the publication also moves approved content to `scheduled` and queues its
+          // publish job at its instant, in the same transaction (collection hooks).
+          await payload.create({
             collection: 'publications',
             context: SYSTEM_CONTEXT,
             overrideAccess: true,
@@ -153,7 +150,6 @@ export async function materializeSchedules(
               status: 'queued',
             },
           })
-          await enqueue(PUBLISH_TASK, { publicationId: publication.id }, publishJobSpec(publication.id, new Date(instant)))
           created += 1
         } catch (error) {
           if (!isUniqueViolation(error)) throw error

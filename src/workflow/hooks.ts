@@ -12,8 +12,7 @@ import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../lib/errors'
 import { idOf, sameId } from '../lib/ids'
-import { logger } from '../lib/logger'
-import { notifyAccount } from '../notify/telegram'
+import { notice } from '../notify'
 import {
   CREATE_STATUSES,
   LOCKED_STATUSES,
@@ -238,12 +237,9 @@ export function recordWorkflowEvents(collection: WorkflowCollection): Collection
     const verdicts = events.filter(
       (e) => e.actor.kind === 'editor' && (e.to === 'approved' || e.to === 'changes_requested'),
     )
-    if (verdicts.length > 0) {
-      // Not awaited: a slow or failing Telegram must never hold or fail the write.
-      void noticeOwner(req.payload, doc, verdicts.at(-1)!).catch((error: Error) =>
-        logger().warn({ collection, id: doc.id, err: error.message }, 'review notice not sent'),
-      )
-    }
+    // Queued in the write's own transaction (the worker sends it): a write that rolls back
+    // tells nobody, and Telegram never holds or fails the write.
+    if (verdicts.length > 0) await noticeOwner(req, doc, verdicts.at(-1)!)
     return doc
   }
 }
@@ -253,21 +249,22 @@ export function recordWorkflowEvents(collection: WorkflowCollection): Collection
  * their language, that an editor approved an item or asked for changes (with the note).
  */
 async function noticeOwner(
-  payload: PayloadRequest['payload'],
+  req: PayloadRequest,
   doc: { title?: string | null; project: unknown; account: unknown },
   event: PendingEvent,
 ) {
-  const project = await payload.findByID({
+  const project = await req.payload.findByID({
     collection: 'projects',
     id: idOf(doc.project)!,
     depth: 0,
+    req,
     overrideAccess: true,
     disableErrors: true,
   })
   if (project?.reviewPolicy !== 'staff') return
-  const key = event.to === 'approved' ? 'notify.review_approved' : 'notify.review_changes'
-  await notifyAccount(payload, Number(idOf(doc.account)), key, {
-    title: doc.title ?? '',
-    note: event.note ?? '',
+  await notice(req, {
+    accountId: Number(idOf(doc.account)),
+    event: event.to === 'approved' ? 'review.approved' : 'review.changes_requested',
+    data: { title: doc.title ?? '', note: event.note ?? '' },
   })
 }

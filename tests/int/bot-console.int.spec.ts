@@ -4,7 +4,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { consoleKeyPrefix } from '../../src/bot/console/session'
 import { consoleChatId } from '../../src/telegram/console/store'
-import { notifyAccount } from '../../src/notify/telegram'
+import { reloadEnv } from '../../src/lib/env'
+import { notice } from '../../src/notify'
+import { deliverNotices } from '../helpers/notices'
 import { createStaff, createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { rest, type Auth } from '../helpers/rest'
@@ -45,6 +47,9 @@ async function passCaptcha(auth: Auth, staffId: number): Promise<Chat> {
 }
 
 beforeAll(async () => {
+  // Notices go through this file's own queue, so no other file's worker takes them.
+  process.env.GRAPHILE_WORKER_SCHEMA = 'pf_test_bot_console'
+  reloadEnv()
   payload = await testPayload()
   redis = new Redis('redis://127.0.0.1:6379')
   staff = (await createStaff(payload, ['editor'])) as typeof staff
@@ -107,12 +112,13 @@ describe('admin bot console', () => {
       where: { telegramId: { equals: consoleChatId(staff.user.id) } },
       overrideAccess: true,
     })
-    const delivered = await notifyAccount(payload, docs[0].id, 'notify.publication_failed', {
-      title: 'Espresso at home',
-      connection: 'Coffee blog',
-      reason: 'WordPress refused the password.',
+    const queued = await notice(payload, {
+      accountId: docs[0].id,
+      event: 'publication.failed',
+      data: { publicationId: 1, title: 'Espresso at home', connection: 'Coffee blog', connectionId: 1, reason: 'WordPress refused the password.', kind: 'reauth', collection: 'articles' },
     })
-    expect(delivered).toBe(true)
+    expect(queued.alreadyQueued).toBe(false)
+    await deliverNotices(payload)
     const chat = (await rest('GET', '/bot-console', { auth: staff.auth })).json as Chat
     expect(lastBot(chat).text).toContain('Espresso at home')
     expect(lastBot(chat).text).toContain('WordPress refused the password.')

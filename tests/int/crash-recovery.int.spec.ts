@@ -3,10 +3,10 @@ import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { enqueue } from '../../src/jobs/enqueue'
+import { addJob } from '../../src/jobs/addJob'
 import { listJobs } from '../../src/jobs/inspect'
 import { stuckWork } from '../../src/jobs/stuckWork'
-import { PUBLISH_TASK, publishJobKey, publishJobSpec } from '../../src/jobs/publishJob'
+import { publishJobKey } from '../../src/jobs/contracts'
 import { reloadEnv } from '../../src/lib/env'
 import { checkHealth } from '../../src/ops/health'
 import { heldLeases } from '../../src/publishing/limits'
@@ -98,7 +98,7 @@ async function duePost(marker: string) {
 }
 
 async function queuePublish(id: number) {
-  await utils.addJob(PUBLISH_TASK, { publicationId: id }, publishJobSpec(id))
+  await addJob('publication.publish', { publicationId: id })
 }
 
 const publication = (id: number) => payload.findByID({ collection: 'publications', id, depth: 0 })
@@ -215,22 +215,28 @@ describe('crash recovery with real worker processes', () => {
 
   it('a job that failed for good gives its key back, so the customer can try again', async () => {
     liveWorker()
-    const jobKey = `keywords.cluster:project:${t.project.id}`
-    // A project that is not the account's: the job fails permanently at once.
+    // Another account's request for this project: the job fails permanently at once.
     const other = await createTenant(payload, { name: 'Other' })
-    const first = await enqueue('keywords.cluster', { accountId: t.account.id, projectId: other.project.id }, { jobKey })
+    const first = await addJob('keywords.cluster', { accountId: other.account.id, projectId: t.project.id })
     expect(first.alreadyQueued).toBe(false)
+    const jobRow = async (id: string) =>
+      (
+        await utils.withPgClient((c) =>
+          c.query<{ attempts: number; max_attempts: number; locked_at: Date | null; key: string }>(`select attempts, max_attempts, locked_at, key from ${SCHEMA}.jobs where id = $1`, [id]),
+        )
+      ).rows[0]
     await waitFor(async () => {
-      const { rows } = await utils.withPgClient((c) =>
-        c.query<{ attempts: number; max_attempts: number; locked_at: Date | null }>(`select attempts, max_attempts, locked_at from ${SCHEMA}.jobs where id = $1`, [first.jobId]),
-      )
-      return rows[0] && !rows[0].locked_at && rows[0].attempts >= rows[0].max_attempts
+      const row = await jobRow(first.jobId)
+      return row && !row.locked_at && row.attempts >= row.max_attempts
     })
-    const again = await enqueue('keywords.cluster', { accountId: t.account.id, projectId: t.project.id }, { jobKey })
+    const again = await addJob('keywords.cluster', { accountId: t.account.id, projectId: t.project.id })
     expect(again.alreadyQueued).toBe(false)
-    expect(again.jobId).not.toBe(first.jobId)
-    // A double tap while that one waits still queues once.
-    expect(await enqueue('keywords.cluster', { accountId: t.account.id, projectId: t.project.id }, { jobKey })).toMatchObject({ jobId: again.jobId, alreadyQueued: true })
+    // graphile-worker's public add_job reuses the failed job's row under the key: a fresh job with fresh attempts.
+    const fresh = await jobRow(again.jobId)
+    expect(fresh?.key).toBe(`keywords.cluster:${t.project.id}`)
+    expect(fresh!.locked_at !== null || fresh!.attempts < fresh!.max_attempts).toBe(true)
+    // A double tap while that one waits (or runs) still queues once.
+    expect(await addJob('keywords.cluster', { accountId: t.account.id, projectId: t.project.id })).toMatchObject({ jobId: again.jobId, alreadyQueued: true })
   }, 60_000)
 })
 

@@ -2,7 +2,7 @@ import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { PUBLISH_TASK, publishJobSpec } from '../../src/jobs/publishJob'
+import { JOBS, publishJobKey } from '../../src/jobs/contracts'
 import { reloadEnv } from '../../src/lib/env'
 import { resetTelegramClient } from '../../src/telegram/client'
 import type { Publication } from '../../src/payload-types'
@@ -133,7 +133,7 @@ describe('fault suite: 100 due publications, workers killed at random', () => {
     vk.fail('wall.post', { delayMs: 1_500 }, 1_000)
     const live = [spawnWorker(), spawnWorker()]
     const started = Date.now()
-    await utils.addJobs(due.map((d) => ({ identifier: PUBLISH_TASK, payload: { publicationId: d.id }, ...publishJobSpec(d.id) })) as never)
+    await utils.addJobs(due.map((d) => ({ identifier: 'publication.publish', payload: { publicationId: d.id }, jobKey: publishJobKey(d.id), maxAttempts: JOBS['publication.publish'].spec.maxAttempts })))
 
     // Once things are moving, at random moments: kill -9 a random worker (and start a
     // replacement), drop all of a worker's PostgreSQL connections, stop one gracefully.

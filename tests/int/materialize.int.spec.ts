@@ -2,19 +2,17 @@ import type { Payload } from 'payload'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 import { workerUtils } from '../../src/jobs/inspect'
-import { materializeSchedules, type Enqueue } from '../../src/scheduling/materialize'
+import { materializeSchedules } from '../../src/scheduling/materialize'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
 let payload: Payload
 let t: Tenant
-let enqueue: Enqueue
 const now = new Date('2026-11-23T00:00:00Z').getTime()
 
 beforeAll(async () => {
   payload = await testPayload()
-  const utils = await workerUtils()
-  enqueue = (task, body, spec) => utils.addJob(task, body, spec)
+  await workerUtils()
   t = await createTenant(payload)
   const editor = await createStaff(payload, ['editor'])
   const approve = async (collection: 'articles' | 'posts', data: Record<string, unknown>) => {
@@ -59,7 +57,7 @@ async function publications() {
 
 describe('schedule materialisation', () => {
   it('fills each slot in Moscow time with the next approved item suited to the platform', async () => {
-    const result = await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] })
+    const result = await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, projectIds: [t.project.id] })
     expect(result).toEqual({ created: 3, unfilled: 1 })
     const rows = await publications()
     expect(rows.map(({ at, to, item }) => [at, to, item])).toEqual([
@@ -93,20 +91,20 @@ describe('schedule materialisation', () => {
       collection: 'schedules',
       data: { name: 'Daily', project: other.project.id, connections: [channel.id], cadence: 'slots', contentKind: 'both', slots: [{ weekday: 'mon', time: '10:00' }] } as never,
     })
-    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [other.project.id] })).toEqual({ created: 0, unfilled: 1 })
+    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, projectIds: [other.project.id] })).toEqual({ created: 0, unfilled: 1 })
     expect(await publications()).toHaveLength(3)
   })
 
   it('is idempotent', async () => {
-    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] })).toEqual({ created: 0, unfilled: 1 })
+    expect(await materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, projectIds: [t.project.id] })).toEqual({ created: 0, unfilled: 1 })
     expect(await publications()).toHaveLength(3)
   })
 
   it('fills each slot once when two runs race', async () => {
     await payload.delete({ collection: 'publications', where: { project: { equals: t.project.id } } })
     const [a, b] = await Promise.all([
-      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] }),
-      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, enqueue, projectIds: [t.project.id] }),
+      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, projectIds: [t.project.id] }),
+      materializeSchedules(payload, { now, horizonMs: 7 * 86_400_000, projectIds: [t.project.id] }),
     ])
     expect(a.created + b.created).toBe(3)
     const rows = await publications()

@@ -1,33 +1,23 @@
-import { z } from 'zod'
-
 import { publishOne } from '../../publishing/publish'
-import { PUBLISH_TASK, publishJobSpec } from '../publishJob'
+import { addJob } from '../addJob'
+import { JOBS, LOOKUP_AFTER_MS } from '../contracts'
 import { defineTask } from '../task'
 
-/** How soon a timed-out call is looked up: long enough for a slow platform to finish it. */
-export const LOOKUP_AFTER_MS = 60_000
+export { LOOKUP_AFTER_MS }
 
 /**
  * `publication.publish` at the publication's instant; a retryable failure (or a full rate or
  * concurrency cap) moves its own job (same key) to the retry instant; an unconfirmed outcome
  * asks the sweeper for a read-only lookup of just that publication a minute later.
  */
-export const publishTask = defineTask(
-  PUBLISH_TASK,
-  z.object({ publicationId: z.number().int().positive() }),
-  async ({ publicationId }, { payload, helpers, log }) => {
-    const outcome = await publishOne(payload, publicationId)
-    log.info({ publicationId, ...outcome }, 'publish attempt')
-    if (outcome.result === 'retry') {
-      // The running job holds the key: `replace` detaches it and queues the retry under the key.
-      await helpers.addJob(PUBLISH_TASK, { publicationId }, publishJobSpec(publicationId, outcome.runAt))
-    }
-    if (outcome.result === 'unconfirmed') {
-      await helpers.addJob(
-        'publications.sweep',
-        { publicationIds: [publicationId] },
-        { runAt: new Date(Date.now() + LOOKUP_AFTER_MS), jobKey: `lookup:${publicationId}`, jobKeyMode: 'replace', maxAttempts: 1 },
-      )
-    }
-  },
-)
+export const publishTask = defineTask('publication.publish', JOBS['publication.publish'].payload, async ({ publicationId }, { payload, log }) => {
+  const outcome = await publishOne(payload, publicationId)
+  log.info({ publicationId, ...outcome }, 'publish attempt')
+  if (outcome.result === 'retry') {
+    // The running job holds the key: `replace` detaches it and queues the retry under the key.
+    await addJob('publication.publish', { publicationId }, { runAt: outcome.runAt })
+  }
+  if (outcome.result === 'unconfirmed') {
+    await addJob('publications.sweep', { publicationIds: [publicationId] }, { runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
+  }
+})

@@ -1,11 +1,10 @@
-import { z } from 'zod'
-
 import { t } from '../../i18n'
 import { CONNECTORS } from '../../publishing/connectors'
 import { resolveUnconfirmed, type LookupOutcome } from '../../publishing/lookup'
 import { notifyUnconfirmed } from '../../publishing/unconfirmed'
 import { markStuckUnconfirmed, overdueQueued, recentUnconfirmed } from '../../publishing/publications'
-import { PUBLISH_TASK, publishJobSpec } from '../publishJob'
+import { addJob, queuedJobId } from '../addJob'
+import { JOBS, LOOKUP_BATCH, publishJobKey } from '../contracts'
 import { defineTask } from '../task'
 
 /**
@@ -17,7 +16,6 @@ export const STUCK_AFTER_MS = 10 * 60_000
 const OVERDUE_AFTER_MS = 5 * 60_000
 /** Unconfirmed publications are looked up for two days; after that a person has to decide. */
 const LOOKUP_WITHIN_MS = 48 * 3600_000
-const LOOKUP_BATCH = 50
 
 /**
  * Every five minutes: nothing stays silently stuck. Abandoned publishing calls become
@@ -29,8 +27,8 @@ const LOOKUP_BATCH = 50
  */
 export const sweepPublicationsTask = defineTask(
   'publications.sweep',
-  z.object({ publicationIds: z.array(z.number().int().positive()).max(LOOKUP_BATCH).optional() }).passthrough(),
-  async ({ publicationIds }, { payload, helpers, log }) => {
+  JOBS['publications.sweep'].payload,
+  async ({ publicationIds }, { payload, log }) => {
     const looked: Partial<Record<LookupOutcome, number[]>> = {}
     const lookUp = async (ids: number[]) => {
       for (const id of ids) (looked[await resolveUnconfirmed(payload, id)] ??= []).push(id)
@@ -44,9 +42,12 @@ export const sweepPublicationsTask = defineTask(
     for (const id of stuck) await notifyUnconfirmed(payload, id, 'publish.worker_died')
     const searchable = Object.values(CONNECTORS).flatMap((c) => (c?.lookup ? [c.platform] : []))
     await lookUp(await recentUnconfirmed(payload, LOOKUP_WITHIN_MS, LOOKUP_BATCH, searchable))
-    const overdue = await overdueQueued(payload, OVERDUE_AFTER_MS)
-    for (const id of overdue) {
-      await helpers.addJob(PUBLISH_TASK, { publicationId: id }, publishJobSpec(id))
+    // A job waiting under the publication's key (a retry instant) or running it can still run it.
+    const overdue: number[] = []
+    for (const id of await overdueQueued(payload, OVERDUE_AFTER_MS)) {
+      if (await queuedJobId(publishJobKey(id))) continue
+      await addJob('publication.publish', { publicationId: id })
+      overdue.push(id)
     }
     if (stuck.length || overdue.length || looked.found?.length) log.warn({ stuck, overdue, found: looked.found ?? [] }, 'publications swept')
   },
