@@ -3,7 +3,7 @@ import { Api } from 'grammy'
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
 import { redis } from '../lib/redis'
-import { ConsoleStore } from './console/store'
+import { consoleStore } from './console/store'
 import { CONSOLE_BOT_INFO, consoleTransport } from './console/transport'
 import { outgoingLimits, sendBudgetPrefix, telegramLimits } from './outgoing'
 
@@ -42,7 +42,7 @@ export function chatApi(): Api {
   if (chat) return chat
   const { TELEGRAM_BOT_TOKEN } = env()
   chat = createApi(TELEGRAM_BOT_TOKEN ?? '0:console')
-  chat.config.use(consoleTransport(new ConsoleStore(redis()), { telegram: Boolean(TELEGRAM_BOT_TOKEN), botInfo: CONSOLE_BOT_INFO }))
+  chat.config.use(consoleTransport(consoleStore(), { telegram: Boolean(TELEGRAM_BOT_TOKEN), botInfo: CONSOLE_BOT_INFO }))
   return chat
 }
 

@@ -4,14 +4,16 @@ import { z } from 'zod'
 import { actorOf, isStaff } from '../../access/actors'
 import { languageOf } from '../../i18n/request'
 import { AppError } from '../../lib/errors'
-import { consoleReset, consoleSend, consoleStore, ConsoleInput } from './session'
-import { consoleChatId } from '../../telegram/console/store'
+import { consoleChatId, consoleStore } from '../../telegram/console/store'
+
+/**
+ * The console bot (createBot with every feature) is loaded on the first POST, not with these
+ * endpoints: the Payload config imports this file, and loading the config must not load the bot.
+ */
+const session = () => import('./session')
 
 const Language = z.enum(['ru', 'en'])
-const Body = z.union([
-  ConsoleInput.and(z.object({ language: Language.default('ru') })),
-  z.object({ kind: z.literal('reset'), account: z.boolean().default(false) }),
-])
+const Reset = z.object({ kind: z.literal('reset'), account: z.boolean().default(false) })
 
 function staffId(req: PayloadRequest): number {
   const actor = actorOf(req)
@@ -48,6 +50,8 @@ export const botConsoleEndpoints: Endpoint[] = [
     method: 'post',
     handler: async (req) => {
       const id = staffId(req)
+      const { ConsoleInput, consoleReset, consoleSend } = await session()
+      const Body = z.union([ConsoleInput.and(z.object({ language: Language.default('ru') })), Reset])
       const body = Body.safeParse(await readJson(req))
       if (!body.success) {
         const details = body.error.issues.map((i) => i.path.join('.') || i.message).join(', ')
@@ -58,7 +62,7 @@ export const botConsoleEndpoints: Endpoint[] = [
         return Response.json({ changed: true, ...(await consoleStore().state(consoleChatId(id))) })
       }
       const { language, ...input } = body.data
-      const state = await consoleSend(req.payload, id, language, input as ConsoleInput)
+      const state = await consoleSend(req.payload, id, language, input as z.infer<typeof ConsoleInput>)
       return Response.json({ changed: true, ...state })
     },
   },

@@ -9,7 +9,7 @@ import { logger } from '../../lib/logger'
 import { databaseScope, redis } from '../../lib/redis'
 import { createBot } from '../bot'
 import type { BotContext } from '../context'
-import { ConsoleStore, consoleChatId, type ConsoleState } from '../../telegram/console/store'
+import { consoleChatId, consoleStore, type ConsoleState } from '../../telegram/console/store'
 import { CONSOLE_BOT_INFO, consoleTransport } from '../../telegram/console/transport'
 import { trimSlash } from '../../lib/text'
 
@@ -38,12 +38,6 @@ export function consoleKeyPrefix(): string {
 }
 
 let bot: Promise<Bot<BotContext>> | undefined
-let store: ConsoleStore | undefined
-
-export function consoleStore(): ConsoleStore {
-  store ??= new ConsoleStore(redis())
-  return store
-}
 
 /**
  * The same bot as Telegram's (createBot, the same features, sessions and limits), with its API

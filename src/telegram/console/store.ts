@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 
 import type { Redis } from 'ioredis'
 
-import { databaseScope } from '../../lib/redis'
+import { databaseScope, redis } from '../../lib/redis'
 
 /**
  * The admin bot console: staff chat with the real bot in the browser as a test account. Its
@@ -196,4 +196,12 @@ export class ConsoleStore {
       pipeline.expire(this.key(chatId, part), TTL_SECONDS)
     await pipeline.exec()
   }
+}
+
+let shared: ConsoleStore | undefined
+
+/** The process's console store, on its shared Redis connection (the bot, notices, the endpoints). */
+export function consoleStore(): ConsoleStore {
+  shared ??= new ConsoleStore(redis())
+  return shared
 }
