@@ -1,4 +1,4 @@
-import { generateImage, generateText, streamText, type LanguageModelUsage } from 'ai'
+import { APICallError, generateImage, generateText, Output, streamText, type LanguageModelUsage, type OutputInterface } from 'ai'
 import type { Logger } from 'pino'
 import type { Payload } from 'payload'
 import { z } from 'zod'
@@ -177,7 +177,36 @@ const callOptions = (task: AiTask, signal: AbortSignal) => ({
   headers: { 'X-Postforge-Task': task },
 })
 
-/** A JSON answer validated by `schema`; broken JSON is repaired once before validation. */
+/**
+ * Asks for JSON of the schema's shape (`response_format: json_schema`, through the SDK's
+ * `Output.object`) but leaves reading the answer to `parseModelJson`: a model that ignores the
+ * format and wraps its JSON in prose, fences or a cut-off tail is still repaired, not refused.
+ */
+function jsonOutput(task: AiTask, schema: z.ZodType): OutputInterface<string, undefined, never> {
+  // OpenAI allows letters, digits, '_' and '-' in the schema's name.
+  const { responseFormat } = Output.object({ schema, name: task.replace(/[^A-Za-z0-9_-]/g, '_') })
+  return {
+    name: 'json',
+    responseFormat,
+    parseCompleteOutput: async ({ text }) => text,
+    parsePartialOutput: async () => undefined,
+    createElementStreamTransform: () => undefined,
+  }
+}
+
+/**
+ * The server refused `response_format` itself (HTTP 400 naming it): an OpenAI-compatible server
+ * without structured output. Such a call cost nothing; it is asked again in plain text.
+ */
+function formatRefused(error: unknown): boolean {
+  if (!APICallError.isInstance(error) || error.statusCode !== 400) return false
+  return /response_format|json_schema|structured output/i.test(`${error.message} ${error.responseBody ?? ''}`)
+}
+
+/**
+ * A JSON answer validated by `schema`. The schema goes along as structured output where the
+ * server supports it; whatever arrives is parsed, and broken JSON repaired once, before validation.
+ */
 export function generateJson<S extends z.ZodType>(
   task: AiTask,
   ctx: CallContext,
@@ -185,12 +214,19 @@ export function generateJson<S extends z.ZodType>(
   schema: S,
 ): Promise<z.infer<S>> {
   return runChain(task, ctx, requestOf(messages), async (model, rest, signal) => {
-    const result = await generateText({
-      model: chatModel(model, rest),
-      system: messages.system,
-      prompt: messages.prompt,
-      temperature: 0.4,
-      ...callOptions(task, signal),
+    const ask = (structured: boolean) =>
+      generateText({
+        model: chatModel(model, rest),
+        system: messages.system,
+        prompt: messages.prompt,
+        temperature: 0.4,
+        output: structured ? jsonOutput(task, schema) : undefined,
+        ...callOptions(task, signal),
+      })
+    const result = await ask(true).catch((error: unknown) => {
+      if (!formatRefused(error)) throw error
+      ctx.log.warn({ task, model, err: describe(error) }, 'structured output refused by the server, asking in plain text')
+      return ask(false)
     })
     const used = result.response.modelId || model
     const spent = spentOf(result.usage, result.providerMetadata)

@@ -41,8 +41,13 @@ export function isOpenRouter(): boolean {
  * back server-side too; our own loop still moves down the chain on errors and timeouts.
  */
 export function chatModel(modelId: string, rest: string[]): LanguageModel {
-  if (!isOpenRouter()) return aiProvider().chat(modelId)
+  // JSON tasks send their schema as `response_format: json_schema` without `strict`: OpenAI's strict
+  // mode refuses schemas with optional fields or length limits (ours have both), while a non-strict
+  // schema still makes the model answer JSON of that shape.
+  const structuredOutputs = { strict: false }
+  if (!isOpenRouter()) return aiProvider().chat(modelId, { structuredOutputs })
   return aiProvider().chat(modelId, {
+    structuredOutputs,
     usage: { include: true },
     ...(rest.length > 0 ? { models: [modelId, ...rest] } : {}),
   })

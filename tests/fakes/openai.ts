@@ -9,6 +9,11 @@ import type { AddressInfo, Socket } from 'node:net'
  * answer broken JSON (fenced, trailing commas, truncated, garbage), stream slowly or die
  * mid-stream. Answers are chosen by the `X-Postforge-Task` header; tests can replace them.
  * Every request is recorded.
+ *
+ * Like a chat model, it answers in prose unless the request asks for JSON the documented way
+ * (`response_format: { type: 'json_schema', json_schema: { name, schema } }` or
+ * `{ type: 'json_object' }`); asked with a schema, it answers JSON that matches the schema or
+ * fails the request loudly (500) when its canned answer cannot, so a wrong schema is noticed.
  */
 export type ModelKnobs = {
   dead?: 404 | 500 | 'hang'
@@ -19,6 +24,10 @@ export type ModelKnobs = {
   dieAfterChunks?: number
   /** USD per call reported in usage.cost; `false` reports none (as OpenAI-compatible servers). */
   cost?: number | false
+  /** A server without structured output: a request with `response_format` is refused (400). */
+  structuredOutput?: 'unsupported'
+  /** Answers JSON even unasked, because the prompt says so (broken JSON is JSON attempted, too). */
+  followsPrompt?: boolean
 }
 
 export type RecordedRequest = {
@@ -113,6 +122,73 @@ function breakJson(text: string, how: NonNullable<ModelKnobs['broken']>): string
   }
 }
 
+/** A JSON answer told in words, the way a chat model answers when nobody asked for a format. */
+function asProse(text: string): string {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return text
+  }
+  if (!value || typeof value !== 'object') return text
+  const tell = (v: unknown, depth: number): string => {
+    const pad = '  '.repeat(depth)
+    if (Array.isArray(v)) return v.map((item) => `${pad}- ${tell(item, depth + 1).trimStart()}`).join('\n')
+    if (v && typeof v === 'object') {
+      return Object.entries(v)
+        .map(([key, item]) => (item && typeof item === 'object' ? `${pad}${key}:\n${tell(item, depth + 1)}` : `${pad}${key} — ${item}`))
+        .join('\n')
+    }
+    return `${pad}${String(v)}`
+  }
+  return `Конечно! Вот что у меня получилось.\n\n${tell(value, 0)}\n\nЕсли нужно, могу переписать.`
+}
+
+/** Why `value` does not match a JSON schema (the subset structured outputs use), or null. */
+export function schemaMismatch(value: unknown, schema: Record<string, any>, path = 'value'): string | null {
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return `${path} is not one of ${schema.enum.join(', ')}`
+  switch (schema.type) {
+    case 'object': {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) return `${path} is not an object`
+      const record = value as Record<string, unknown>
+      for (const key of schema.required ?? []) if (!(key in record)) return `${path}.${key} is missing`
+      for (const [key, item] of Object.entries(record)) {
+        const property = schema.properties?.[key]
+        if (!property) {
+          if (schema.additionalProperties === false) return `${path}.${key} is not in the schema`
+          continue
+        }
+        const problem = schemaMismatch(item, property, `${path}.${key}`)
+        if (problem) return problem
+      }
+      return null
+    }
+    case 'array': {
+      if (!Array.isArray(value)) return `${path} is not an array`
+      if (schema.minItems !== undefined && value.length < schema.minItems) return `${path} has fewer than ${schema.minItems} items`
+      if (schema.maxItems !== undefined && value.length > schema.maxItems) return `${path} has more than ${schema.maxItems} items`
+      for (const [index, item] of value.entries()) {
+        const problem = schema.items ? schemaMismatch(item, schema.items, `${path}[${index}]`) : null
+        if (problem) return problem
+      }
+      return null
+    }
+    case 'string':
+      if (typeof value !== 'string') return `${path} is not a string`
+      if (schema.minLength !== undefined && value.length < schema.minLength) return `${path} is shorter than ${schema.minLength}`
+      if (schema.maxLength !== undefined && value.length > schema.maxLength) return `${path} is longer than ${schema.maxLength}`
+      return null
+    case 'integer':
+      return Number.isInteger(value) ? null : `${path} is not an integer`
+    case 'number':
+      return typeof value === 'number' ? null : `${path} is not a number`
+    case 'boolean':
+      return typeof value === 'boolean' ? null : `${path} is not a boolean`
+    default:
+      return null
+  }
+}
+
 const tokensOf = (text: string) => text.match(/\S+\s*|\s+/g) ?? []
 
 export async function startFakeOpenAI() {
@@ -170,9 +246,32 @@ export async function startFakeOpenAI() {
       return send(res, 404, { error: { message: `no route ${path}` } })
     }
 
+    const format = body.response_format as { type?: string; json_schema?: { name?: unknown; schema?: unknown } } | undefined
+    if (format && k.structuredOutput === 'unsupported') {
+      record.status = 400
+      return send(res, 400, { error: { message: `response_format is not supported by ${model}`, type: 'invalid_request_error', param: 'response_format', code: 400 } })
+    }
+    if (format?.type === 'json_schema' && (typeof format.json_schema?.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(format.json_schema.name) || !format.json_schema.schema)) {
+      record.status = 400
+      return send(res, 400, { error: { message: "Invalid 'response_format.json_schema': a name of letters, digits, '_' or '-' and a schema are required", type: 'invalid_request_error', param: 'response_format', code: 400 } })
+    }
     const prompt = (body.messages as Array<{ content: unknown }>).map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n')
     const answer = (answers.get(task) ?? DEFAULT_ANSWERS[task] ?? (() => 'ok'))(body, prompt)
-    const content = k.broken ? breakJson(answer, k.broken) : answer
+    if (format?.type === 'json_schema') {
+      let problem: string | null
+      try {
+        problem = schemaMismatch(JSON.parse(answer), format.json_schema!.schema as Record<string, any>)
+      } catch {
+        problem = 'the canned answer is not JSON'
+      }
+      if (problem) {
+        record.status = 500
+        return send(res, 500, { error: { message: `fake model: the answer for ${task} cannot match the requested schema (${problem})`, code: 500 } })
+      }
+    }
+    const asked = format?.type === 'json_schema' || format?.type === 'json_object'
+    const shaped = asked || k.followsPrompt || k.broken ? answer : asProse(answer)
+    const content = k.broken ? breakJson(shaped, k.broken) : shaped
     const pieces = tokensOf(content)
     const usage = {
       prompt_tokens: Math.ceil(prompt.length / 4),
