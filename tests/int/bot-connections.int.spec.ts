@@ -10,6 +10,7 @@ import type { Account } from '../../src/payload-types'
 import { FAKE_BOT } from '../fakes/telegramBotApi'
 import { startFakeVk } from '../fakes/vk'
 import { startFakeWordpress } from '../fakes/wordpress'
+import { deliverNotices } from '../helpers/notices'
 import { rest } from '../helpers/rest'
 import {
   expectAlerts,
@@ -41,6 +42,8 @@ beforeAll(async () => {
     INSTAGRAM_APP_ID: '',
     INSTAGRAM_APP_SECRET: '',
     SERVER_URL: 'https://app.postforge.test',
+    // Notices go through this file's own queue, so no other file's worker takes them.
+    GRAPHILE_WORKER_SCHEMA: 'pf_test_bot_connections',
   })
   reloadEnv()
   resetTelegramClient()
@@ -233,6 +236,7 @@ describe('connecting a Telegram channel', () => {
     })
     expect(lost.status).toBe('needs_reconnect')
     expect(lost.lastError).toContain('removed')
+    await deliverNotices(h.payload)
     expect(user.lastText()).toBe(
       t('en', 'notify.channel_lost', { channel: connection.displayName }),
     )
@@ -247,6 +251,7 @@ describe('connecting a Telegram channel', () => {
       overrideAccess: true,
     })
     expect(back.status).toBe('active')
+    await deliverNotices(h.payload)
     expect(user.lastText()).toBe(
       t('en', 'notify.channel_restored', { channel: connection.displayName }),
     )

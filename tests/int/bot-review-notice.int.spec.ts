@@ -5,6 +5,7 @@ import { reloadEnv } from '../../src/lib/env'
 import { resetTelegramClient } from '../../src/telegram/client'
 import type { Account, Project, User } from '../../src/payload-types'
 import { createStaff } from '../helpers/fixtures'
+import { deliverNotices } from '../helpers/notices'
 import { startHarness, TOKEN, verifiedUser, type Harness } from './bot-harness'
 
 let h: Harness
@@ -13,7 +14,8 @@ const savedEnv = { ...process.env }
 
 beforeAll(async () => {
   h = await startHarness('review-notice')
-  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: h.fake.url })
+  // Notices go through this file's own queue, so no other file's worker takes them.
+  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: h.fake.url, GRAPHILE_WORKER_SCHEMA: 'pf_test_review_notice' })
   reloadEnv()
   resetTelegramClient()
   editor = (await createStaff(h.payload, ['editor'])).user
@@ -53,10 +55,11 @@ async function review(id: number, data: Record<string, unknown>) {
   })
 }
 
-/** The notice is sent after the write, without holding it: wait for it to arrive. */
+/** The notice is an outbox job of the write: the worker's task delivers it (run here), then it arrives. */
 async function messageTo(chatId: number, text: string, ms = 5000) {
   const until = Date.now() + ms
   while (Date.now() < until) {
+    await deliverNotices(h.payload)
     if (h.fake.textsTo(chatId).includes(text)) return text
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
@@ -111,7 +114,7 @@ describe('review notices to the owner', () => {
       user: { ...account, collection: 'accounts' },
       overrideAccess: false,
     })
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await deliverNotices(h.payload)
     expect(h.fake.textsTo(user.id).filter((text) => text.includes('editor'))).toEqual([])
   })
 
@@ -124,7 +127,8 @@ describe('review notices to the owner', () => {
     })
     const saved = await review(article.id, { workflowStatus: 'approved' })
     expect(saved.workflowStatus).toBe('approved')
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The blocked chat refuses the send for good: the job stops (no retries), the approval stands.
+    await deliverNotices(h.payload)
     expect(h.fake.callsTo('sendMessage', user.id).at(-1)?.params.text).toBe(
       t('en', 'notify.review_approved', { title: 'Blocked owner' }),
     )
