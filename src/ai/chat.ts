@@ -3,13 +3,19 @@ import type { Payload } from 'payload'
 
 import { t } from '../i18n'
 import { env } from '../lib/env'
+import { escapeHtml, truncate } from '../lib/text'
 import { noticeKeyboard, type NoticeButton } from '../notify/telegram'
 import { chatApi } from '../telegram/client'
+import { lexicalToTelegramHtml, splitTelegramHtml, splitTelegramText } from '../telegram/html'
+import { TELEGRAM_TEXT_LIMITS } from '../telegram/limits'
+import { markdownToLexical } from './lexical'
 
-const LIMIT = 4096
+const HTML = { parse_mode: 'HTML' as const, link_preview_options: { is_disabled: true } }
 
-function clip(text: string): string {
-  return text.length <= LIMIT ? text : `${text.slice(0, LIMIT - 1)}…`
+/** A section being written (the model's Markdown) as Telegram HTML under its title in bold. */
+export function sectionHtml(title: string, markdown: string): string {
+  const body = lexicalToTelegramHtml(markdownToLexical(markdown))
+  return `<b>${escapeHtml(title.trim())}</b>${body ? `\n\n${body}` : ''}`
 }
 
 /**
@@ -47,9 +53,9 @@ export class ChatProgress {
     }
   }
 
-  /** The status line: sent once, then edited in place. */
+  /** The status line: sent once, then edited in place (one line of progress, cut if ever that long). */
   async status(key: string, params: Record<string, string | number> = {}) {
-    const text = clip(this.text(key, params))
+    const text = truncate(this.text(key, params), TELEGRAM_TEXT_LIMITS.message)
     if (this.statusMessageId === undefined) {
       const sent = (await this.call('status', (api, chat) => api.sendMessage(chat, text))) as { message_id?: number } | undefined
       this.statusMessageId = sent?.message_id
@@ -59,33 +65,46 @@ export class ChatProgress {
     await this.call('status-edit', (api, chat) => api.editMessageText(chat, id, text))
   }
 
-  /** A new message (the final summary, a failure), with buttons that open the result in the bot. */
+  /**
+   * A new message (the final summary, a failure), with buttons that open the result in the bot.
+   * A text past Telegram's limit goes out whole in several messages, the buttons under the last.
+   */
   async say(key: string, params: Record<string, string | number> = {}, buttons: NoticeButton[] = []) {
-    const text = clip(this.text(key, params))
-    const reply_markup = noticeKeyboard(this.language, buttons)
-    await this.call('say', (api, chat) => api.sendMessage(chat, text, { link_preview_options: { is_disabled: true }, reply_markup }))
+    await this.sendHtml('say', splitTelegramText(this.text(key, params)), buttons)
   }
 
   /** A message already in the customer's language (e.g. an AppError's message). */
   async sayText(text: string) {
-    await this.call('say', (api, chat) => api.sendMessage(chat, clip(text), { link_preview_options: { is_disabled: true } }))
+    await this.sendHtml('say', splitTelegramText(text))
   }
 
-  /** A live draft of text being written; `finish` replaces it with a real message. */
-  draft(prefix: string): DraftStream {
+  private async sendHtml(what: string, parts: string[], buttons: NoticeButton[] = []) {
+    const reply_markup = noticeKeyboard(this.language, buttons)
+    for (const [i, part] of parts.entries()) {
+      const last = i === parts.length - 1
+      await this.call(what, (api, chat) => api.sendMessage(chat, part, { ...HTML, ...(last ? { reply_markup } : {}) }))
+    }
+  }
+
+  /**
+   * A live draft of Markdown being written, shown formatted under `title` in bold; `finish`
+   * replaces it with real messages (several when the text is longer than one message).
+   */
+  draft(title: string): DraftStream {
     this.draftSeq += 1
     const draftId = ((Date.now() % 1_000_000) * 100 + this.draftSeq) % 2_147_483_647 || 1
-    return new DraftStream(this, draftId, prefix)
+    return new DraftStream(this, draftId, title)
+  }
+
+  /** @internal The draft shows the part being written: the last message's worth. */
+  async sendDraft(draftId: number, html: string) {
+    const part = splitTelegramHtml(html).at(-1)
+    if (part) await this.call('draft', (api, chat) => api.sendMessageDraft(chat, draftId, part, { parse_mode: 'HTML' }))
   }
 
   /** @internal */
-  async sendDraft(draftId: number, text: string) {
-    await this.call('draft', (api, chat) => api.sendMessageDraft(chat, draftId, clip(text)))
-  }
-
-  /** @internal */
-  async sendFinal(text: string) {
-    await this.call('final', (api, chat) => api.sendMessage(chat, clip(text), { link_preview_options: { is_disabled: true } }))
+  async sendFinal(html: string) {
+    await this.sendHtml('final', splitTelegramHtml(html))
   }
 }
 
@@ -97,7 +116,7 @@ export class DraftStream {
   constructor(
     private readonly chat: ChatProgress,
     private readonly draftId: number,
-    private readonly prefix: string,
+    private readonly title: string,
   ) {}
 
   /** Called with the text so far; sends at most one update per AI_DRAFT_INTERVAL_MS. */
@@ -106,11 +125,11 @@ export class DraftStream {
     const now = Date.now()
     if (now - this.lastSent < env().AI_DRAFT_INTERVAL_MS) return
     this.lastSent = now
-    this.pending = this.pending.then(() => this.chat.sendDraft(this.draftId, `${this.prefix}${this.latest}`))
+    this.pending = this.pending.then(() => this.chat.sendDraft(this.draftId, sectionHtml(this.title, this.latest)))
   }
 
   async finish(text: string) {
     await this.pending
-    await this.chat.sendFinal(`${this.prefix}${text}`)
+    await this.chat.sendFinal(sectionHtml(this.title, text))
   }
 }

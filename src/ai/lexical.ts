@@ -1,6 +1,7 @@
 /**
- * Markdown as the models write it (paragraphs, `###` subheadings, `-`/`1.` lists, **bold**,
- * [links](url)) turned into Payload's Lexical JSON, the article body's format.
+ * Markdown as the models write it (paragraphs, `##`/`###` headings, `-`/`1.` lists, **bold**,
+ * *italic*, `code`, [links](url), `>` quotes) turned into Payload's Lexical JSON, the article
+ * body's format. Telegram shows the same JSON through `lexicalToTelegramHtml`.
  */
 type Node = Record<string, unknown>
 
@@ -10,18 +11,30 @@ function textNode(text: string, format = 0): Node {
   return { type: 'text', text, format, detail: 0, mode: 'normal', style: '', version: 1 }
 }
 
-/** Inline text: **bold** becomes bold text, [label](https://…) a link. */
-export function inline(text: string): Node[] {
+/** Lexical's text format bits. */
+const BOLD = 1
+const ITALIC = 2
+const CODE = 16
+
+/**
+ * Inline text: `code`, ***bold italic***, **bold** or __bold__, *italic* or _italic_, and
+ * [label](https://…) links; a marker without its pair stays as typed.
+ */
+export function inline(text: string, format = 0): Node[] {
   const nodes: Node[] = []
-  const pattern = /\*\*([^*]+)\*\*|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/g
+  const pattern =
+    /`([^`]+)`|\*\*\*(?=\S)([^*]+?)\*\*\*|\*\*(?=\S)(.+?)\*\*|__(?=\S)(.+?)__|\*(?=[^\s*])([^*]+?)\*|(?<![\p{L}\p{N}_])_(?=[^\s_])([^_]+?)_(?![\p{L}\p{N}_])|\[([^\]]+)\]\((https?:\/\/[^)\s]+)\)/gu
   let last = 0
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-    if (match.index > last) nodes.push(textNode(text.slice(last, match.index)))
-    if (match[1] !== undefined) nodes.push(textNode(match[1], 1))
-    else nodes.push(linkNode(match[3], match[2]))
+    if (match.index > last) nodes.push(textNode(text.slice(last, match.index), format))
+    if (match[1] !== undefined) nodes.push(textNode(match[1], CODE))
+    else if (match[2] !== undefined) nodes.push(...inline(match[2], format | BOLD | ITALIC))
+    else if (match[3] !== undefined || match[4] !== undefined) nodes.push(...inline(match[3] ?? match[4], format | BOLD))
+    else if (match[5] !== undefined || match[6] !== undefined) nodes.push(...inline(match[5] ?? match[6], format | ITALIC))
+    else nodes.push(linkNode(match[8], match[7]))
     last = match.index + match[0].length
   }
-  if (last < text.length) nodes.push(textNode(text.slice(last)))
+  if (last < text.length) nodes.push(textNode(text.slice(last), format))
   return nodes.length > 0 ? nodes : [textNode('')]
 }
 
@@ -48,24 +61,48 @@ export function list(items: Node[][], ordered = false): Node {
   }
 }
 
-/** Block nodes of one markdown fragment. */
+const HEADING_LINE = /^(#{1,6})\s+(.+?)\s*#*$/
+const LIST_LINE = /^([-*•+]|\d+[.)])\s+/
+const RULE_LINE = /^([-*_])(\s*\1){2,}$/
+
+/**
+ * Block nodes of one markdown fragment: `#`…`######` headings on any line (h2 for `#` and `##`,
+ * h3 below), bulleted and numbered lists, `>` quotes, paragraphs (lines joined); rules dropped.
+ */
 export function markdownBlocks(markdown: string): Node[] {
   const blocks: Node[] = []
-  for (const chunk of markdown.replace(/\r/g, '').split(/\n{2,}/)) {
-    const lines = chunk.split('\n').map((l) => l.trim()).filter(Boolean)
-    if (lines.length === 0) continue
-    const headingMatch = /^(#{2,4})\s+(.+)$/.exec(lines[0])
-    if (headingMatch) {
-      blocks.push(heading(headingMatch[1].length === 2 ? 'h2' : 'h3', headingMatch[2].replace(/\*\*/g, '')))
-      if (lines.length > 1) blocks.push(...markdownBlocks(lines.slice(1).join('\n')))
-      continue
-    }
-    if (lines.every((l) => /^([-*•]|\d+[.)])\s+/.test(l))) {
-      blocks.push(list(lines.map((l) => inline(l.replace(/^([-*•]|\d+[.)])\s+/, ''))), /^\d/.test(lines[0])))
-      continue
-    }
-    blocks.push(paragraph(inline(lines.join(' '))))
+  let paragraphLines: string[] = []
+  let listLines: string[] = []
+  let quoteLines: string[] = []
+  const flush = () => {
+    if (paragraphLines.length > 0) blocks.push(paragraph(inline(paragraphLines.join(' '))))
+    if (listLines.length > 0) blocks.push(list(listLines.map((l) => inline(l.replace(LIST_LINE, ''))), /^\d/.test(listLines[0])))
+    if (quoteLines.length > 0) blocks.push({ type: 'quote', ...base, children: inline(quoteLines.join(' ')) })
+    paragraphLines = []
+    listLines = []
+    quoteLines = []
   }
+  for (const raw of markdown.replace(/\r/g, '').split('\n')) {
+    const line = raw.trim()
+    const headingMatch = HEADING_LINE.exec(line)
+    if (line === '' || RULE_LINE.test(line)) flush()
+    else if (headingMatch) {
+      flush()
+      const text = headingMatch[2].replace(/\*\*|__/g, '').trim()
+      if (text) blocks.push(heading(headingMatch[1].length <= 2 ? 'h2' : 'h3', text))
+    } else if (LIST_LINE.test(line)) {
+      if (paragraphLines.length > 0 || quoteLines.length > 0) flush()
+      if (listLines.length > 0 && /^\d/.test(listLines[0]) !== /^\d/.test(line)) flush()
+      listLines.push(line)
+    } else if (line.startsWith('>')) {
+      if (paragraphLines.length > 0 || listLines.length > 0) flush()
+      quoteLines.push(line.replace(/^>\s?/, ''))
+    } else {
+      if (listLines.length > 0 || quoteLines.length > 0) flush()
+      paragraphLines.push(line)
+    }
+  }
+  flush()
   return blocks
 }
 
@@ -81,4 +118,9 @@ export function articleBody(sections: BodySection[], related: { title: string; u
     children.push(heading('h2', relatedHeading), list(related.map((r) => [linkNode(r.url, r.title)])))
   }
   return { root: { type: 'root', ...base, children } }
+}
+
+/** A markdown fragment (a section as the model wrote it) as a Lexical value of its own. */
+export function markdownToLexical(markdown: string) {
+  return { root: { type: 'root', ...base, children: markdownBlocks(markdown) } }
 }

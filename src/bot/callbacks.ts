@@ -1,10 +1,11 @@
 import type { Composer } from 'grammy'
 import { z } from 'zod'
 
+import { TELEGRAM_TEXT_LIMITS } from '../telegram/limits'
 import type { BotContext } from './context'
 
 /** Callback data is `<route>:<arg>:<arg>`: a short route name and short ids, never state. */
-export const MAX_CALLBACK_BYTES = 64
+export const MAX_CALLBACK_BYTES = TELEGRAM_TEXT_LIMITS.callbackDataBytes
 
 export const Id = z.coerce.number().int().positive().max(2_147_483_647)
 export const Page = z.coerce.number().int().min(1).max(10_000)
@@ -12,7 +13,7 @@ export const Page = z.coerce.number().int().min(1).max(10_000)
 export function cb(route: string, ...args: Array<string | number>): string {
   const data = [route, ...args].join(':')
   if (Buffer.byteLength(data) > MAX_CALLBACK_BYTES)
-    throw new Error(`callback data over 64 bytes: ${data}`)
+    throw new Error(`callback data over ${MAX_CALLBACK_BYTES} bytes: ${data}`)
   return data
 }
 

@@ -1,3 +1,27 @@
+/**
+ * Text helpers with one rule each. HTML escaping: `&`, `<` and `>` in any text put into HTML
+ * (Telegram's HTML parse mode, CMS HTML); `"` too where the text goes into an attribute value.
+ */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+}
+
+/** Escaped for an HTML attribute value in double quotes (a link's href). */
+export function escapeHtmlAttribute(value: unknown): string {
+  return escapeHtml(value).replace(/"/g, '&quot;')
+}
+
+/**
+ * A label shortened to `max` characters, "…" marking the cut (button labels, list lines). Never
+ * for content a customer reads in full: split that into several messages instead.
+ */
+export function truncate(value: string, max: number): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`
+}
+
 /** Lower case, ё as е, single spaces, no surrounding punctuation: how keyword duplicates are found. */
 export function normalizePhrase(phrase: string): string {
   return phrase

@@ -1,7 +1,7 @@
 import { convertLexicalToHTML } from '@payloadcms/richtext-lexical/html'
 import type { SerializedEditorState } from 'lexical'
 
-import { escapeHtml } from './telegramHtml'
+import { escapeHtmlAttribute } from '../lib/text'
 
 /** Plain text (paragraphs split by blank lines) as HTML paragraphs, single breaks kept. */
 export function paragraphsToHtml(text: string): string {
@@ -9,7 +9,7 @@ export function paragraphsToHtml(text: string): string {
     .split(/\n{2,}/)
     .map((p) => p.trim())
     .filter(Boolean)
-    .map((p) => `<p>${escapeHtml(p).replace(/"/g, '&quot;').replace(/\n/g, '<br>')}</p>`)
+    .map((p) => `<p>${escapeHtmlAttribute(p).replace(/\n/g, '<br>')}</p>`)
     .join('\n')
 }
 

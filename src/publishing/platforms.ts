@@ -1,3 +1,5 @@
+import { TELEGRAM_TEXT_LIMITS } from '../telegram/limits'
+
 export const PLATFORMS = ['wordpress', 'telegram', 'vk', 'pinterest', 'instagram'] as const
 export type Platform = (typeof PLATFORMS)[number]
 
@@ -7,7 +9,7 @@ export type Platform = (typeof PLATFORMS)[number]
  */
 export const PLATFORM_TEXT_LIMITS: Record<Platform, number | undefined> = {
   wordpress: undefined,
-  telegram: 4096,
+  telegram: TELEGRAM_TEXT_LIMITS.message,
   vk: 16384,
   pinterest: 500,
   instagram: 2200,

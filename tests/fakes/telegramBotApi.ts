@@ -83,6 +83,81 @@ async function parseParams(
   return { params, files }
 }
 
+/** Tags Telegram's HTML parse mode knows (https://core.telegram.org/bots/api#html-style). */
+const HTML_TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'code', 'pre', 'blockquote', 'tg-emoji'])
+const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"' }
+
+/**
+ * Telegram's HTML parse mode as the server applies it: the text a reader sees, or the error Telegram
+ * answers ("can't parse entities: ...") for an unknown tag, an end tag that closes nothing open, a
+ * tag left open or a `<` that starts no tag. An `&` that starts no known entity stays literal.
+ */
+export function parseTelegramHtml(html: string): { text: string } | { error: string } {
+  const fail = (what: string, at: number) => ({ error: `Bad Request: can't parse entities: ${what} at byte offset ${Buffer.byteLength(html.slice(0, at))}` })
+  const open: string[] = []
+  let text = ''
+  let i = 0
+  while (i < html.length) {
+    const char = html[i]
+    if (char === '<') {
+      const end = html.indexOf('>', i)
+      if (end < 0) return fail('Unclosed start tag', i)
+      const tag = /^<(\/?)([a-z][a-z0-9-]*)(\s[^>]*)?>$/i.exec(html.slice(i, end + 1))
+      if (!tag) return fail('Unsupported start tag', i)
+      const name = tag[2].toLowerCase()
+      if (!HTML_TAGS.has(name)) return fail(`Unsupported start tag "${name}"`, i)
+      if (tag[1]) {
+        if (open.at(-1) !== name) return fail(`Unexpected end tag`, i)
+        open.pop()
+      } else {
+        if (name === 'a' && !/\shref\s*=\s*"[^"]*"/i.test(tag[3] ?? '')) return fail('Expected href attribute in tag "a"', i)
+        open.push(name)
+      }
+      i = end + 1
+      continue
+    }
+    if (char === '>') return fail('Unexpected end of name token', i)
+    if (char === '&') {
+      const entity = /^&(?:#(\d+)|#x([0-9a-f]+)|([a-z]+));/i.exec(html.slice(i, i + 12))
+      const named = entity?.[3] !== undefined ? NAMED_ENTITIES[entity[3]] : undefined
+      if (entity && (named !== undefined || entity[1] || entity[2])) {
+        text += named ?? String.fromCodePoint(entity[1] ? Number(entity[1]) : parseInt(entity[2], 16))
+        i += entity[0].length
+        continue
+      }
+    }
+    text += char
+    i += 1
+  }
+  if (open.length > 0) return { error: `Bad Request: can't parse entities: Can't find end tag corresponding to start tag "${open.at(-1)}"` }
+  return { text }
+}
+
+/**
+ * What Telegram refuses in a text or caption before sending it: malformed HTML, an empty text, a
+ * text over 4,096 or a caption over 1,024 characters after entity parsing. Null when it passes.
+ */
+function refusedText(method: string, params: Record<string, any>): string | null {
+  const check = (value: unknown, parseMode: unknown, caption: boolean): string | null => {
+    if (value === undefined || value === null) return caption ? null : 'Bad Request: message text is empty'
+    const parsed = parseMode === 'HTML' ? parseTelegramHtml(String(value)) : { text: String(value) }
+    if ('error' in parsed) return parsed.error
+    if (!caption && parsed.text.trim() === '') return 'Bad Request: message text is empty'
+    if (caption && parsed.text.length > 1024) return 'Bad Request: message caption is too long'
+    if (!caption && parsed.text.length > 4096) return 'Bad Request: message is too long'
+    return null
+  }
+  if (['sendMessage', 'editMessageText', 'sendMessageDraft'].includes(method)) return check(params.text, params.parse_mode, false)
+  if (['sendPhoto', 'sendDocument', 'sendVideo', 'editMessageCaption'].includes(method)) return check(params.caption, params.parse_mode, true)
+  if (method === 'sendMediaGroup' && Array.isArray(params.media)) {
+    for (const item of params.media as Array<Record<string, unknown>>) {
+      const problem = check(item.caption, item.parse_mode, true)
+      if (problem) return problem
+    }
+  }
+  return null
+}
+
 export async function startFakeTelegram() {
   const calls: RecordedCall[] = []
   const failures = new Map<string, Failure[]>()
@@ -189,6 +264,8 @@ export async function startFakeTelegram() {
           : {}),
       })
     }
+    const refused = refusedText(method, params)
+    if (refused) return send(400, { ok: false, error_code: 400, description: refused })
     if (['getChat', 'getChatMember'].includes(method) && !chats.has(String(params.chat_id)))
       return send(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' })
     const value = result(method, params, uploaded)

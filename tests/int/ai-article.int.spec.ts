@@ -67,7 +67,10 @@ describe('article generation', () => {
     expect(drafts.length).toBeGreaterThan(0)
     expect(String(drafts[0].params.text)).toContain('📄')
     const messages = chatCalls(t, 'sendMessage').map((c) => String(c.params.text))
-    expect(messages.filter((m) => m.startsWith('📄 '))).toHaveLength(4)
+    // Each section under its heading in bold, the model's Markdown shown formatted.
+    const sections = messages.filter((m) => m.startsWith('<b>📄 '))
+    expect(sections).toHaveLength(4)
+    for (const section of sections) expect(section).not.toContain('**')
     expect(messages.at(-1)).toContain('Article ready')
     // The summary opens the article in the bot, where it can be read, approved or sent back.
     expect(chatCalls(t, 'sendMessage').at(-1)!.params.reply_markup).toEqual({

@@ -2,6 +2,8 @@
 
 import React, { useCallback, useEffect, useRef, useState } from 'react'
 
+import { TELEGRAM_TEXT_LIMITS } from '../../telegram/limits'
+
 type Button = { text: string; callbackData?: string; url?: string }
 type Message = {
   id: number
@@ -284,7 +286,7 @@ export function BotConsole() {
               e.currentTarget.form?.requestSubmit()
             }
           }}
-          maxLength={4096}
+          maxLength={TELEGRAM_TEXT_LIMITS.message}
           rows={Math.min(6, Math.max(1, text.split('\n').length))}
           placeholder="Message or /command (Shift+Enter for a new line)"
           style={{ flex: 1, padding: 8, resize: 'vertical', font: 'inherit' }}
