@@ -5,13 +5,17 @@ import type { Account } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
 import { movesFor, type ReviewPolicy, type WorkflowStatus } from '../workflow/transitions'
+import { beingGenerated } from './generating'
 import { getContent, type ContentCollection, type ContentItem } from './library'
 
 /** The review decisions a customer takes on content; other moves belong to staff or the system. */
 export const REVIEW_MOVES = ['in_review', 'approved', 'changes_requested', 'archived'] as const
 export type ReviewMove = (typeof REVIEW_MOVES)[number]
 
-/** The review moves this account may make on the item now, straight from the transition table. */
+/**
+ * The review moves this account may make on the item now, straight from the transition table;
+ * none while the AI is writing the article (the pipeline moves it when the text is ready).
+ */
 export async function reviewMovesFor(
   payload: Payload,
   account: Account,
@@ -30,6 +34,7 @@ export async function reviewMovesFor(
     actor,
     project.reviewPolicy as ReviewPolicy,
   )
+  if (allowed.length > 0 && 'generation' in item && (await beingGenerated(item))) return []
   return REVIEW_MOVES.filter((move) => allowed.includes(move))
 }
 

@@ -13,6 +13,7 @@ import {
   type ArticleMetaField,
   type ContentCollection,
 } from '../../content/library'
+import { beingGenerated } from '../../content/generating'
 import { moveContent, reviewMovesFor, type ReviewMove } from '../../content/review'
 import { idOf } from '../../lib/ids'
 import { slugify } from '../../lib/text'
@@ -178,7 +179,9 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
   if (item.reviewNote && item.workflowStatus === 'in_review')
     lines.push(`${ctx.t('content.last_note')}: ${esc(item.reviewNote)}`)
   // Who decides and what follows, so a card without buttons is never a dead end.
-  const next = `review.next.${project.reviewPolicy}.${item.workflowStatus}`
+  // While the AI writes the article there is nothing to decide yet: say so instead.
+  const generating = kind === 'a' && moves.length === 0 && (await beingGenerated(item as Article))
+  const next = generating ? 'content.generating' : `review.next.${project.reviewPolicy}.${item.workflowStatus}`
   if (ctx.t(next) !== next) lines.push('', ctx.t(next))
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
 }

@@ -7,6 +7,7 @@ import { countWords, lexicalToPlainText, slugify } from '../../lib/text'
 import { moveEndpoint } from '../../workflow/endpoint'
 import { enforceWorkflow, recordWorkflowEvents, type ContentField } from '../../workflow/hooks'
 import { scopeToProject } from '../hooks/scopeToProject'
+import { holdWhileGenerating } from './hooks/holdWhileGenerating'
 import { reviseOnChangeRequest } from './hooks/reviseOnChangeRequest'
 import { articleGenerationFields, LENGTH_PRESETS } from './generationFields'
 
@@ -48,7 +49,7 @@ export const Articles: CollectionConfig = {
   endpoints: [moveEndpoint('articles')],
   hooks: {
     beforeValidate: [scopeToProject],
-    beforeChange: [deriveFields, enforceWorkflow('articles', CONTENT_FIELDS)],
+    beforeChange: [deriveFields, holdWhileGenerating, enforceWorkflow('articles', CONTENT_FIELDS)],
     afterChange: [recordWorkflowEvents('articles'), reviseOnChangeRequest],
   },
   fields: [
