@@ -12,6 +12,8 @@ export type PublishItem = {
   text: string
   /** The article body as HTML (headings, paragraphs, lists, links); absent for posts. */
   html?: string
+  /** The article body as stored (Lexical rich text), for platforms with their own markup (Telegram). */
+  richText?: unknown
   slug?: string | null
   excerpt?: string | null
   metaTitle?: string | null

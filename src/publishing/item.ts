@@ -62,6 +62,7 @@ export function publishItemFor(
       title: a.title,
       text: a.excerpt || plain,
       html: richTextToHtml(a.body, plain || a.excerpt || ''),
+      richText: a.body,
       slug: a.slug,
       excerpt: a.excerpt,
       metaTitle: a.metaTitle,

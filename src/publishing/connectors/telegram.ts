@@ -4,10 +4,9 @@ import { env } from '../../lib/env'
 import { channelApi } from '../../telegram/client'
 import type { Connector, PublishItem } from '../connector'
 import { PublishError } from '../connector'
-import { escapeHtml, splitText } from '../telegramHtml'
-
-const TEXT_LIMIT = 4096
-const CAPTION_LIMIT = 1024
+import { escapeHtml } from '../../lib/text'
+import { lexicalToTelegramHtml, splitTelegramHtml, visibleLength } from '../../telegram/html'
+import { TELEGRAM_TEXT_LIMITS } from '../../telegram/limits'
 
 function api(): Api {
   const api = channelApi({ timeoutSeconds: Math.ceil(env().PUBLISH_HTTP_TIMEOUT_MS / 1000) })
@@ -31,13 +30,16 @@ function classify(error: unknown): PublishError {
   return new PublishError('unconfirmed', 'telegram.no_answer', error instanceof Error ? error.message : String(error))
 }
 
+/** The post as Telegram HTML: an article's title in bold over its excerpt or its formatted body. */
 function body(item: PublishItem): string {
-  const text = item.kind === 'article' ? `<b>${escapeHtml(item.title)}</b>\n\n${escapeHtml(item.text)}` : escapeHtml(item.text)
+  const rich = item.kind === 'article' && !item.excerpt ? lexicalToTelegramHtml(item.richText) : ''
+  const own = rich || escapeHtml(item.text)
+  const text = item.kind === 'article' ? `<b>${escapeHtml(item.title)}</b>\n\n${own}` : own
   return item.link ? `${text}\n\n${escapeHtml(item.link)}` : text
 }
 
 function captionOf(html: string): { caption?: string; parse_mode?: 'HTML' } {
-  return html.length <= CAPTION_LIMIT ? { caption: html, parse_mode: 'HTML' } : {}
+  return visibleLength(html) <= TELEGRAM_TEXT_LIMITS.caption ? { caption: html, parse_mode: 'HTML' } : {}
 }
 
 function postUrl(chatId: string | number, messageId: number): string | null {
@@ -76,7 +78,7 @@ export const telegramConnector: Connector<'telegram'> = {
     let firstId: number
     try {
       if (item.images.length === 0) {
-        const [first, ...more] = splitText(html, TEXT_LIMIT)
+        const [first, ...more] = splitTelegramHtml(html)
         const sent = await bot.sendMessage(chatId, first, { parse_mode: 'HTML' })
         const warnings = await sendRest(more)
         return { remoteId: String(sent.message_id), remoteUrl: postUrl(chatId, sent.message_id), warnings }
@@ -96,7 +98,7 @@ export const telegramConnector: Connector<'telegram'> = {
     } catch (error) {
       throw classify(error)
     }
-    const warnings = html.length > CAPTION_LIMIT ? await sendRest(splitText(html, TEXT_LIMIT)) : []
+    const warnings = visibleLength(html) > TELEGRAM_TEXT_LIMITS.caption ? await sendRest(splitTelegramHtml(html)) : []
     return { remoteId: String(firstId), remoteUrl: postUrl(chatId, firstId), warnings }
   },
 }
