@@ -12,9 +12,18 @@ import { ensureLocalSecrets, loadEnvFiles, log, root, run, start, startEmbeddedP
 loadEnvFiles()
 ensureLocalSecrets()
 
+const production = process.argv.includes('--prod')
+// Readable log lines in the terminal while developing; JSON (for a log collector) with --prod.
+if (!production) process.env.LOG_FORMAT ??= 'pretty'
+
 let embedded
 if (!process.env.DATABASE_URL) {
-  embedded = await startEmbeddedPostgres()
+  try {
+    embedded = await startEmbeddedPostgres()
+  } catch (error) {
+    process.stderr.write(`[postforge] ${error.message}\n`)
+    process.exit(1)
+  }
   process.env.DATABASE_URL = embedded.url
 } else {
   log('using DATABASE_URL from the environment')
@@ -22,16 +31,22 @@ if (!process.env.DATABASE_URL) {
 
 const children = []
 let stopping = false
-async function shutdown(code = 0) {
+const running = (child) => child.exitCode === null && child.signalCode === null
+async function shutdown(code = 0, signal) {
   if (stopping) return
   stopping = true
-  for (const child of children) child.kill('SIGTERM')
-  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)))))
+  const exited = Promise.all(children.map((child) => new Promise((resolve) => (running(child) ? child.once('exit', resolve) : resolve()))))
+  // A Ctrl-C reaches every process in the terminal's group: the worker finishes its running jobs
+  // and stops by itself; a second signal now would make it fail them. Ask only those still up.
+  if (signal === 'SIGINT') await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))])
+  for (const child of children) if (running(child)) child.kill('SIGTERM')
+  await exited
+  // The database last: the others used it until they stopped.
   if (embedded) await embedded.stop()
   process.exit(code)
 }
-process.on('SIGINT', () => void shutdown(0))
-process.on('SIGTERM', () => void shutdown(0))
+process.on('SIGINT', () => void shutdown(0, 'SIGINT'))
+process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'))
 
 try {
   log('applying migrations')
@@ -43,7 +58,6 @@ try {
 }
 
 const port = process.env.PORT ?? '3000'
-const production = process.argv.includes('--prod')
 children.push(start('next', production ? ['start', '-p', port] : ['dev', '-p', port]))
 for (const [name, entry] of [
   ['worker', 'src/jobs/worker.ts'],
