@@ -1,6 +1,8 @@
 import { formatWithOptions } from 'node:util'
 
 import pino, { type LogFn, type Logger } from 'pino'
+import { prettyFactory } from 'pino-pretty'
+import { z } from 'zod'
 
 /**
  * The one structured logger. Every process (web, worker, bot) uses it; handlers take a child
@@ -139,6 +141,36 @@ function defaultDestination(): pino.DestinationStream | undefined {
   return file ? pino.destination({ dest: file, append: true, mkdir: true, sync: true }) : undefined
 }
 
+/**
+ * How a line looks: JSON (one object a line, for a log collector), or readable for a developer's
+ * terminal when LOG_FORMAT=pretty (`npm run dev` sets it). Production, tests and LOG_FILE always
+ * get JSON.
+ */
+const LogFormat = z.enum(['json', 'pretty']).catch('json')
+type LogFormat = z.infer<typeof LogFormat>
+
+function defaultFormat(): LogFormat {
+  const env = process.env.NODE_ENV
+  if (process.env.LOG_FILE || env === 'production' || env === 'test') return 'json'
+  return LogFormat.parse(process.env.LOG_FORMAT)
+}
+
+/**
+ * Readable lines (pino-pretty) into a destination (stdout when none). Each is made from the
+ * finished JSON line, after redaction and the scrubber, so it carries no more than the JSON
+ * would; synchronously, so the last lines before an exit are not lost.
+ */
+export function prettyDestination(out?: pino.DestinationStream): pino.DestinationStream {
+  const target = out ?? pino.destination({ dest: 1, sync: true })
+  const prettify = prettyFactory({
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    // Colours only for a terminal (pino-pretty checks it and NO_COLOR), never into a stream of ours.
+    ...(out ? { colorize: false } : {}),
+  })
+  return { write: (line: string) => void target.write(prettify(line)) }
+}
+
 /** The HTTP status an error carries (Payload's errors, ours, and GraphQL's wrapper of either). */
 function statusOf(error: unknown): number | undefined {
   const candidate = error as { status?: unknown; originalError?: { status?: unknown } } | undefined
@@ -163,9 +195,11 @@ function refusalsAtInfo(this: Logger, args: Parameters<LogFn>, method: LogFn, le
 }
 
 export function createLogger(
-  options: { level?: string; name?: string; destination?: pino.DestinationStream } = {},
+  options: { level?: string; name?: string; destination?: pino.DestinationStream; format?: LogFormat } = {},
 ): Logger {
   const scrub = createSecretScrubber()
+  const destination = options.destination ?? defaultDestination()
+  const format = options.format ?? (options.destination ? 'json' : defaultFormat())
   return pino(
     {
       name: options.name ?? 'postforge',
@@ -174,7 +208,7 @@ export function createLogger(
       serializers: { err: serializeError, error: serializeError },
       hooks: { streamWrite: scrub, logMethod: refusalsAtInfo },
     },
-    options.destination ?? defaultDestination(),
+    format === 'pretty' ? prettyDestination(destination) : destination,
   )
 }
 
