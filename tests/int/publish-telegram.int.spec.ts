@@ -11,10 +11,13 @@ import { retryPublication } from '../../src/publishing/actions'
 import { workerUtils } from '../../src/jobs/inspect'
 import { publishOne } from '../../src/publishing/publish'
 import { startFakeTelegram } from '../fakes/telegramBotApi'
+import { deliverNotices } from '../helpers/notices'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
 let payload: Payload
+// Migrated by the global set-up (tests/helpers/workerSchemas.ts).
+const SCHEMA = 'pf_test_publish_telegram'
 let t: Tenant
 let fake: Awaited<ReturnType<typeof startFakeTelegram>>
 let channelId: number
@@ -26,6 +29,8 @@ beforeAll(async () => {
     TELEGRAM_BOT_TOKEN: `123456:${'A'.repeat(35)}`,
     TELEGRAM_API_ROOT: fake.url,
     PUBLISH_HTTP_TIMEOUT_MS: '1000',
+    // This file's own queue: its publications' jobs and notices wait for this file's calls only.
+    GRAPHILE_WORKER_SCHEMA: SCHEMA,
   })
   reloadEnv()
   payload = await testPayload()
@@ -49,12 +54,11 @@ async function scheduledPost(text: string, media: number[] = []) {
     collection: 'posts',
     data: { title: 'p', project: t.project.id, workflowStatus: 'in_review', variants: [{ platform: 'telegram', text }], media } as never,
   })
-  const notices = ownerNotices().length
   await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
-  // The owner hears about the approval through the same Bot API: let that message land before a
+  // The owner hears about the approval through the same Bot API: deliver that notice before a
   // test queues a failure for the next sendMessage, so the failure hits the publish call.
-  const deadline = Date.now() + 2000
-  while (ownerNotices().length === notices && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  await deliverNotices(payload)
+  // Its publish job waits in this file's queue (no worker here): the tests publish it themselves.
   const publication = await payload.create({
     collection: 'publications',
     data: { project: t.project.id, connection: channelId, post: post.id, plannedAt: new Date().toISOString() } as never,
@@ -143,6 +147,8 @@ describe('publishing to a Telegram channel', () => {
     expect(fresh.lastError).toContain('The bot has no access to the channel')
     const connection = await payload.findByID({ collection: 'connections', id: channelId })
     expect(connection.status).toBe('needs_reconnect')
+    // The notice was queued with the failed outcome; the worker's task sends it.
+    await deliverNotices(payload)
     const told = ownerNotices().find((c) => String(c.params.text).includes('Could not publish'))
     expect(told?.params.text).toContain('Could not publish “p” to “PF channel”')
     expect(told?.params.text).toContain('check its rights and reconnect')
@@ -159,7 +165,7 @@ describe('publishing to a Telegram channel', () => {
     const again = await payload.findByID({ collection: 'publications', id: publication.id })
     expect(again).toMatchObject({ status: 'queued', attempts: 0 })
     const { rows } = await (await workerUtils()).withPgClient((c) =>
-      c.query<{ n: number }>('select count(*)::int as n from graphile_worker.jobs where key = $1', [`publish:${publication.id}`]),
+      c.query<{ n: number }>(`select count(*)::int as n from ${SCHEMA}.jobs where key = $1`, [`publish:${publication.id}`]),
     )
     expect(rows[0].n).toBe(1)
     expect((await publishOne(payload, publication.id)).result).toBe('published')
