@@ -2,18 +2,8 @@ import { GrammyError, InlineKeyboard } from 'grammy'
 
 import type { BotContext } from './context'
 
-export const TELEGRAM_TEXT_LIMIT = 4096
-
-export function esc(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-}
-
-export function truncate(value: string, max: number): string {
-  return value.length <= max ? value : `${value.slice(0, max - 1)}…`
-}
+/** HTML escaping and label truncation have one home (lib/text); the bot's screens call them by these names. */
+export { escapeHtml as esc, truncate } from '../lib/text'
 
 const OPTIONS = { parse_mode: 'HTML' as const, link_preview_options: { is_disabled: true } }
 
@@ -55,24 +45,4 @@ export function addPager(
   keyboard.text(`${page}/${totalPages}`, data(page))
   if (page < totalPages) keyboard.text('▶', data(page + 1))
   return keyboard.row()
-}
-
-/**
- * A message longer than Telegram's 4,096 characters, cut into parts at paragraph boundaries
- * (then lines, then words; a single unbroken run is cut hard).
- */
-export function splitMessage(text: string, limit = TELEGRAM_TEXT_LIMIT): string[] {
-  const parts: string[] = []
-  let rest = text.trim()
-  while (rest.length > limit) {
-    const window = rest.slice(0, limit + 1)
-    let cut = window.lastIndexOf('\n\n')
-    if (cut < limit / 2) cut = window.lastIndexOf('\n')
-    if (cut < limit / 2) cut = window.lastIndexOf(' ')
-    if (cut <= 0) cut = limit
-    parts.push(rest.slice(0, cut).trimEnd())
-    rest = rest.slice(cut).trimStart()
-  }
-  if (rest.length > 0) parts.push(rest)
-  return parts
 }

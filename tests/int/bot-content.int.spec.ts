@@ -331,7 +331,8 @@ describe('reviewing content', () => {
       expect(part.length).toBeLessThanOrEqual(4096)
       expect(part.endsWith('.')).toBe(true)
     }
-    expect(parts.join('\n\n')).toBe(['Long one', ...paragraphs].join('\n\n'))
+    // The title comes in bold (Telegram HTML); the rest is the text as written.
+    expect(parts.join('\n\n')).toBe([`<b>Long one</b>`, ...paragraphs].join('\n\n'))
 
     const huge = await h.payload.create({
       collection: 'articles',

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cb } from '../../src/bot/callbacks'
 import { CAPTCHA_ATTEMPTS } from '../../src/bot/features/start'
 import { BOT_DICTIONARIES, tr } from '../../src/bot/i18n'
-import { splitMessage } from '../../src/bot/ui'
+import { splitTelegramText } from '../../src/telegram/html'
 import { TELEGRAM_LIMITS } from '../../src/telegram/outgoing'
 import { DEFAULT_LIMITS } from '../../src/bot/rateLimit'
 import { EMOJI_BY_NAME } from '../helpers/captcha'
@@ -273,8 +273,8 @@ describe('building blocks', () => {
 
   it('cuts text at paragraphs, then lines, then words, and hard only when it must', () => {
     const paragraph = 'word '.repeat(300).trim()
-    const parts = splitMessage([paragraph, paragraph, paragraph, paragraph].join('\n\n'))
+    const parts = splitTelegramText([paragraph, paragraph, paragraph, paragraph].join('\n\n'))
     expect(parts).toEqual([`${paragraph}\n\n${paragraph}`, `${paragraph}\n\n${paragraph}`])
-    expect(splitMessage('x'.repeat(5000)).map((p) => p.length)).toEqual([4096, 904])
+    expect(splitTelegramText('x'.repeat(5000)).map((p) => p.length)).toEqual([4096, 904])
   })
 })

@@ -17,14 +17,15 @@ import { beingGenerated } from '../../content/generating'
 import { moveContent, reviewMovesFor, type ReviewMove } from '../../content/review'
 import { idOf } from '../../lib/ids'
 import { slugify } from '../../lib/text'
-import type { Article } from '../../payload-types'
+import type { Article, Post } from '../../payload-types'
 import { getProject } from '../../projects/service'
+import { lexicalToTelegramHtml, splitTelegramHtml } from '../../telegram/html'
 import type { Plan } from '../../usage/plans'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { startFlow, type FlowDef } from '../flows/engine'
 import { takeToken } from '../rateLimit'
-import { addPager, esc, say, show, splitMessage, truncate } from '../ui'
+import { addPager, esc, say, show, truncate } from '../ui'
 
 const PAGE_SIZE = 6
 /** Longer than this many messages, an item is sent as a file instead. */
@@ -94,7 +95,7 @@ export const articleMetaFlow: FlowDef = {
         key: 'value',
         prompt: (ctx) =>
           ctx.t(`meta.ask.${field}`) +
-          (flow.data.current ? `\n\n${ctx.t('project.current', { current: esc(flow.data.current) })}` : ''),
+          (flow.data.current ? `\n\n${ctx.t('project.current', { current: flow.data.current })}` : ''),
         schema: ArticleMetaEdit[field],
       },
     ]
@@ -217,12 +218,31 @@ async function generate(ctx: BotContext, request: GenerationRequest) {
   await say(ctx, ctx.t('gen.queued', { what }))
 }
 
+/**
+ * An item as the customer reads it in Telegram (HTML): the title in bold; an article's excerpt in
+ * italics, its body with headings, bold, lists and links, its FAQ; a post's text per platform.
+ */
+function contentHtml(ctx: BotContext, kind: Kind, item: Article | Post): string {
+  const blocks = [`<b>${esc(item.title)}</b>`]
+  if (kind === 'p') {
+    for (const variant of (item as Post).variants ?? [])
+      blocks.push(`<b>${ctx.t(`platform.${variant.platform}`)}</b>\n${esc(variant.text)}`)
+  } else {
+    const article = item as Article
+    if (article.excerpt?.trim()) blocks.push(`<i>${esc(article.excerpt.trim())}</i>`)
+    blocks.push(lexicalToTelegramHtml(article.body))
+    for (const f of article.faq ?? []) blocks.push(`<b>${esc(f.question)}</b>\n${esc(f.answer)}`)
+  }
+  return blocks.filter((b) => b.trim() !== '').join('\n\n')
+}
+
+/** "Read": the whole item, formatted, in as many messages as it takes (a file past MAX_PARTS). */
 async function sendText(ctx: BotContext, kind: Kind, id: number) {
   const item = await getContent(ctx.deps.payload, accountOf(ctx), COLLECTION[kind], id)
   const text = contentText(COLLECTION[kind], item)
   await ctx.answerCallbackQuery()
   if (text.trim() === '') return say(ctx, ctx.t('content.no_text'))
-  const parts = splitMessage(text)
+  const parts = splitTelegramHtml(contentHtml(ctx, kind, item))
   if (parts.length > MAX_PARTS) {
     const name = `${slugify(item.title) || `${COLLECTION[kind]}-${id}`}.txt`
     await ctx.replyWithDocument(new InputFile(Buffer.from(text, 'utf8'), name), {
@@ -230,7 +250,7 @@ async function sendText(ctx: BotContext, kind: Kind, id: number) {
     })
     return
   }
-  for (const part of parts) await ctx.reply(part, { link_preview_options: { is_disabled: true } })
+  for (const part of parts) await say(ctx, part)
 }
 
 /** Articles and posts: ask for generation, browse by status, read, and take review decisions. */
@@ -248,7 +268,7 @@ onButton(content, 'c:ga', z.tuple([Id]), async (ctx, [keywordId]) => {
     keyboard.text(ctx.t(`gen.length.${preset}`, { words: LENGTH_TARGETS[preset].words }), cb('c:gl', keywordId, code)).row()
   }
   keyboard.text(ctx.t('back'), cb('k:o', keywordId))
-  await show(ctx, ctx.t('gen.length_ask', { phrase: esc(keyword.phrase) }), keyboard)
+  await show(ctx, ctx.t('gen.length_ask', { phrase: keyword.phrase }), keyboard)
 })
 onButton(content, 'c:gl', z.tuple([Id, LengthCode]), (ctx, [keywordId, code]) =>
   generate(ctx, { kind: 'article', keywordId, lengthPreset: LENGTHS[code] }),
@@ -275,10 +295,10 @@ onButton(content, 'c:gc', z.tuple([Id, ClusterIndex]), async (ctx, [projectId, i
     keyboard.text(ctx.t(`gen.length.${preset}`, { words: LENGTH_TARGETS[preset].words }), cb('c:gcl', projectId, index, code)).row()
   }
   keyboard.text(ctx.t('back'), cb('k:cv', projectId, index, 1))
-  const secondary = plan.secondary.map((k) => esc(k.phrase)).join(', ') || ctx.t('not_set')
+  const secondary = plan.secondary.map((k) => k.phrase).join(', ') || ctx.t('not_set')
   await show(
     ctx,
-    ctx.t('gen.cluster_plan', { cluster: esc(plan.cluster.name), main: esc(plan.main.phrase), secondary }),
+    ctx.t('gen.cluster_plan', { cluster: plan.cluster.name, main: plan.main.phrase, secondary }),
     keyboard,
   )
 })
