@@ -1,6 +1,7 @@
 import type { Payload } from 'payload'
 import { z } from 'zod'
 
+import { isUniqueViolation } from '../lib/dbErrors'
 import { normalizePhrase } from '../lib/text'
 import type { Keyword } from '../payload-types'
 import { assertWithinDailySpend } from '../usage/spend'
@@ -33,11 +34,6 @@ export const ClusterAnswer = z.object({
 })
 
 export type ClusterOutcome = { added: number; duplicates: number; clusters: number }
-
-function isUniqueViolation(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause?.code ?? ''
-  return /unique|duplicate|23505/i.test(`${(error as Error).message} ${cause}`)
-}
 
 /**
  * Survey answers and the project's profile become clusters of keywords with intent and priority.

@@ -1,5 +1,6 @@
 import type { PaginatedDocs, Payload } from 'payload'
 
+import { isUniqueViolation } from '../lib/dbErrors'
 import { normalizePhrase } from '../lib/text'
 import type { Account, Keyword } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
@@ -186,12 +187,4 @@ export async function completeSurvey(
 export function requestClustering(account: Account, projectId: number): Promise<Enqueued> {
   // Asked for after the survey's writes committed: the job sees them.
   return addJob('keywords.cluster', { accountId: account.id, projectId })
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const text =
-    error instanceof Error
-      ? `${error.message} ${(error as { cause?: { code?: string } }).cause?.code ?? ''}`
-      : ''
-  return /unique|duplicate|23505/i.test(text)
 }

@@ -1,5 +1,6 @@
 import type { Payload } from 'payload'
 
+import { isUniqueViolation } from '../lib/dbErrors'
 import { logger } from '../lib/logger'
 import { idOf } from '../lib/ids'
 import type { Connection, Schedule } from '../payload-types'
@@ -61,11 +62,6 @@ async function candidates(payload: Payload, schedule: Schedule, connection: Conn
   })
   const used = new Set(taken.map((p) => p.dedupeKey))
   return found.filter((_, i) => !used.has(keys[i])).sort((a, b) => a.order.localeCompare(b.order))
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const text = String((error as { message?: string })?.message ?? '') + JSON.stringify((error as { data?: unknown })?.data ?? '')
-  return /unique|duplicate|already/i.test(text)
 }
 
 export type MaterializeOptions = {
