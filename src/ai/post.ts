@@ -7,6 +7,7 @@ import { idOf } from '../lib/ids'
 import { lexicalToPlainText } from '../lib/text'
 import type { Post } from '../payload-types'
 import { PLATFORMS, PLATFORM_TEXT_LIMITS, type Platform } from '../publishing/platforms'
+import { TELEGRAM_TEXT_LIMITS } from '../telegram/limits'
 import { assertWithinDailySpend } from '../usage/spend'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 import { clampWords } from './articleParts'
@@ -40,8 +41,8 @@ export const PostAnswer = z.object({
 
 /** Telegram's caption limit applies when the post carries an image. */
 export function textLimit(platform: Social, withImage: boolean): number {
-  if (platform === 'telegram' && withImage) return 1024
-  return PLATFORM_TEXT_LIMITS[platform] ?? 4096
+  if (platform === 'telegram' && withImage) return TELEGRAM_TEXT_LIMITS.caption
+  return PLATFORM_TEXT_LIMITS[platform] ?? TELEGRAM_TEXT_LIMITS.message
 }
 
 /**
