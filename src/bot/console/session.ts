@@ -12,14 +12,15 @@ import type { BotContext } from '../context'
 import { consoleChatId, consoleStore, type ConsoleState } from '../../telegram/console/store'
 import { CONSOLE_BOT_INFO, consoleTransport } from '../../telegram/console/transport'
 import { trimSlash } from '../../lib/text'
+import { TELEGRAM_TEXT_LIMITS } from '../../telegram/limits'
 
 /** What a tester can do in the console: type, press a button, attach a file, start over. */
 export const ConsoleInput = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('text'), text: z.string().trim().min(1).max(4096) }),
+  z.object({ kind: z.literal('text'), text: z.string().trim().min(1).max(TELEGRAM_TEXT_LIMITS.message) }),
   z.object({
     kind: z.literal('button'),
     messageId: z.number().int().positive(),
-    data: z.string().min(1).max(64),
+    data: z.string().min(1).max(TELEGRAM_TEXT_LIMITS.callbackDataBytes),
   }),
   z.object({
     kind: z.literal('file'),
@@ -27,7 +28,7 @@ export const ConsoleInput = z.discriminatedUnion('kind', [
     mimeType: z.string().max(100).default('application/octet-stream'),
     /** Base64; at most 5 MB of content. */
     base64: z.string().max(7_000_000),
-    caption: z.string().max(1024).optional(),
+    caption: z.string().max(TELEGRAM_TEXT_LIMITS.caption).optional(),
   }),
 ])
 export type ConsoleInput = z.infer<typeof ConsoleInput>
