@@ -1,4 +1,5 @@
 import { formatMessage, t as shared, type Language } from '../i18n'
+import { escapeHtml } from '../lib/text'
 
 /**
  * The bot's own texts (HTML: <b>, <i>, <code>). Parameters are escaped when filled in, so user
@@ -771,10 +772,6 @@ const en: Dictionary = {
 }
 
 export const BOT_DICTIONARIES: Record<Language, Dictionary> = { ru, en }
-
-function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
 
 /** A bot text in the language, parameters HTML-escaped. */
 export function tr(
