@@ -1,6 +1,6 @@
 import { withPayload } from '@payloadcms/next/withPayload'
 
-import { API_CSP, HTTPS_HEADERS, STATIC_HEADERS } from './src/lib/http/securityHeaders.mjs'
+import { API_CSP, HTTPS_HEADERS, STATIC_HEADERS } from './src/http/securityHeaders.mjs'
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {

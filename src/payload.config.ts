@@ -27,7 +27,7 @@ import { botConsoleEndpoints } from './bot/console/endpoints'
 import { jobEndpoints } from './jobs/endpoints'
 import { surviveDatabaseRestarts } from './lib/boot'
 import { env } from './lib/env'
-import { answerInputErrorsWith4xx } from './lib/errors'
+import { answerInputErrorsWith4xx } from './http/errors'
 import { logger } from './lib/logger'
 import { migrations } from './migrations'
 

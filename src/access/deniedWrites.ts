@@ -1,7 +1,7 @@
 import type { Field, FieldAccess } from 'payload'
 
 import { languageOf } from '../i18n/request'
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import { idOf } from '../lib/ids'
 
 function comparable(value: unknown): string {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { Payload } from 'payload'
 
 import { PermanentJobError } from '../jobs/contracts'
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import { AiOutputError } from './call'
 import { ChatProgress } from './chat'
 import { AiConfigError } from './config'

@@ -1,7 +1,7 @@
 import { APIError, ValidationError } from 'payload'
 import { ZodError } from 'zod'
 
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import type { Translate } from './context'
 import { esc } from './ui'
 

@@ -1,7 +1,7 @@
 import type { Access, CollectionConfig, Field, FieldAccess } from 'payload'
 
 import { accountIdOf, isStaff } from '../access/actors'
-import { secureCookies } from '../lib/http/cookies'
+import { secureCookies } from '../http/cookies'
 import { timezoneField } from '../fields/timezone'
 import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
 import { deleteAccountProjects } from './hooks/cascadeDelete'

@@ -3,7 +3,7 @@ import type { CollectionBeforeChangeHook, CollectionConfig } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import { scopeToProject } from './hooks/scopeToProject'
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const

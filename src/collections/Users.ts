@@ -1,7 +1,7 @@
 import type { CollectionConfig } from 'payload'
 
 import { isStaff } from '../access/actors'
-import { secureCookies } from '../lib/http/cookies'
+import { secureCookies } from '../http/cookies'
 
 /** Staff of the admin panel. Accounts (customers) live in their own auth collection. */
 export const Users: CollectionConfig = {
@@ -10,7 +10,7 @@ export const Users: CollectionConfig = {
   auth: {
     // No lockout: anyone could lock a colleague out with wrong passwords, and "locked" told which
     // emails exist. Sign-ins are limited per address and email in front of Payload instead
-    // (src/lib/http/loginLimit.ts).
+    // (src/http/loginLimit.ts).
     maxLoginAttempts: 0,
     cookies: { secure: secureCookies() },
   },

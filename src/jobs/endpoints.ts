@@ -3,7 +3,7 @@ import { z } from 'zod'
 
 import { isStaff } from '../access/actors'
 import { languageOf } from '../i18n/request'
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import { JOB_STATES, listJobs, retryJob } from './inspect'
 
 /** GET /api/jobs?state=failed and POST /api/jobs/:id/retry, for staff. */

@@ -1,4 +1,4 @@
-import { viaHttps } from '../lib/http/cookies'
+import { viaHttps } from '../http/cookies'
 import type { OAuthPlatform } from './state'
 
 /**

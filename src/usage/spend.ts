@@ -1,7 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import { PLAN_LIMITS, type Plan } from './plans'
 
 /** Midnight of the current day in the account's time zone, as a UTC instant. */

@@ -2,7 +2,7 @@ import type { Endpoint, PayloadRequest } from 'payload'
 import { z } from 'zod'
 
 import { languageOf } from '../i18n/request'
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import type { WorkflowCollection } from './hooks'
 import { WORKFLOW_STATUSES } from './transitions'
 

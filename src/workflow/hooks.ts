@@ -10,7 +10,7 @@ import { actorOf } from '../access/actors'
 import { documentsUsing } from '../collections/hooks/ownedReferences'
 import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
-import { AppError } from '../lib/errors'
+import { AppError } from '../http/errors'
 import { idOf, sameId } from '../lib/ids'
 import { notice } from '../notify'
 import {

@@ -343,7 +343,7 @@ describe('where filters Payload cannot run are a 400, not a 500 (F6)', () => {
 
   it('past the guard, a filter the database adapter cannot run is a 400 in REST and GraphQL, not a 500', async () => {
     const { APIError } = await import('payload')
-    const { answerInputErrorsWith4xx } = await import('../../src/lib/errors')
+    const { answerInputErrorsWith4xx } = await import('../../src/http/errors')
     const req = { headers: new Headers({ 'accept-language': 'en' }) } as never
     // What @payloadcms/drizzle throws for a path it cannot query, and for an operator it lacks.
     const rest = await answerInputErrorsWith4xx({ error: new APIError('Not supported'), req, result: {} } as never)

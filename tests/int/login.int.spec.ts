@@ -4,7 +4,7 @@ import type { Payload } from 'payload'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 import type { User } from '../../src/payload-types'
-import { FORGOT_PASSWORD_FLOOR_MS } from '../../src/lib/http/loginLimit'
+import { FORGOT_PASSWORD_FLOOR_MS } from '../../src/http/loginLimit'
 import { createStaff } from '../helpers/fixtures'
 import { sendJson } from '../helpers/http'
 import { testPayload } from '../helpers/payload'

@@ -3,7 +3,7 @@ import { z } from 'zod'
 
 import { actorOf, isStaff } from '../../access/actors'
 import { languageOf } from '../../i18n/request'
-import { AppError } from '../../lib/errors'
+import { AppError } from '../../http/errors'
 import { consoleChatId, consoleStore } from '../../telegram/console/store'
 
 /**

@@ -17,7 +17,7 @@ import {
   type TypedPlatform,
 } from '../../connections/service'
 import { env } from '../../lib/env'
-import { AppError } from '../../lib/errors'
+import { AppError } from '../../http/errors'
 import { idOf } from '../../lib/ids'
 import { createTicket, OAUTH_PLATFORMS, type OAuthPlatform } from '../../oauth/state'
 import type { Connection } from '../../payload-types'

@@ -9,7 +9,7 @@ import type {
 } from 'payload'
 
 import { languageOf } from '../../i18n/request'
-import { AppError } from '../../lib/errors'
+import { AppError } from '../../http/errors'
 import { idOf, sameId } from '../../lib/ids'
 
 type Id = number | string

@@ -2,7 +2,7 @@ import type { CollectionBeforeValidateHook } from 'payload'
 
 import { accountIdOf } from '../../access/actors'
 import { languageOf } from '../../i18n/request'
-import { AppError } from '../../lib/errors'
+import { AppError } from '../../http/errors'
 import { idOf, sameId } from '../../lib/ids'
 
 /**

@@ -1,7 +1,7 @@
 import type { CollectionBeforeOperationHook, FlattenedField } from 'payload'
 
 import { languageOf } from '../../i18n/request'
-import { AppError } from '../../lib/errors'
+import { AppError } from '../../http/errors'
 
 const READS = new Set(['read', 'readDistinct'])
 

@@ -4,7 +4,7 @@ import type { CollectionAfterChangeHook, CollectionBeforeChangeHook, PayloadRequ
 import { actorOf } from '../../access/actors'
 import { t } from '../../i18n'
 import { languageOf } from '../../i18n/request'
-import { AppError } from '../../lib/errors'
+import { AppError } from '../../http/errors'
 import { idOf } from '../../lib/ids'
 import { SYSTEM_CONTEXT } from '../../workflow/hooks'
 

@@ -2,9 +2,9 @@ import { createHash, pbkdf2, randomBytes } from 'node:crypto'
 
 import type { CollectionSlug, Payload } from 'payload'
 
-import { AppError, errorResponse } from '../errors'
-import { databaseScope, redis } from '../redis'
-import { takeToken, type Bucket } from '../tokenBucket'
+import { AppError, errorResponse } from './errors'
+import { databaseScope, redis } from '../lib/redis'
+import { takeToken, type Bucket } from '../lib/tokenBucket'
 
 /**
  * Sign-in attempts are limited per client address, per address and email, and per email, in

@@ -1,4 +1,4 @@
-import { AppError } from '../errors'
+import { AppError } from './errors'
 
 /**
  * Checks shared by the REST and GraphQL guards: what PostgreSQL or Payload would otherwise turn

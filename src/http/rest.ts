@@ -3,8 +3,8 @@ import path from 'node:path'
 
 import { getPayload, type Collection, type Endpoint, type Payload, type SanitizedCollectionConfig, type SanitizedConfig } from 'payload'
 
-import { languageOf } from '../../i18n/request'
-import { AppError } from '../errors'
+import { languageOf } from '../i18n/request'
+import { AppError } from './errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'

@@ -1,4 +1,4 @@
-import { AppError } from '../errors'
+import { AppError } from './errors'
 
 /** Body limits per kind of route, in bytes. */
 export const BODY_LIMITS = {

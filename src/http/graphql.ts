@@ -11,8 +11,8 @@ import {
 
 import { getPayload, type Payload, type SanitizedConfig } from 'payload'
 
-import { languageOf } from '../../i18n/request'
-import { AppError } from '../errors'
+import { languageOf } from '../i18n/request'
+import { AppError } from './errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
 import { secureSetCookies } from './cookies'

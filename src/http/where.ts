@@ -1,7 +1,7 @@
 import type { Payload, SanitizedCollectionConfig } from 'payload'
 import { validOperators } from 'payload/shared'
 
-import { AppError } from '../errors'
+import { AppError } from './errors'
 
 /** Operators @payloadcms/drizzle turns into PostGIS calls itself, outside its operator map. */
 const GEO_OPERATORS = new Set(['near', 'within', 'intersects'])

@@ -2,7 +2,7 @@ import { APIError, type AfterErrorHook } from 'payload'
 
 import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
-import { logger } from './logger'
+import { logger } from '../lib/logger'
 
 /**
  * The one error type with a code. Its message is translated for the person who caused it and
@@ -58,7 +58,7 @@ function unsupportedFilter(error: unknown): boolean {
 }
 
 /**
- * The last net behind the HTTP guard (src/lib/http): a value that PostgreSQL rejects as data, or
+ * The last net behind the HTTP guard (src/http): a value that PostgreSQL rejects as data, or
  * a filter the database adapter cannot run, is the caller's mistake, so it is a 400 with a
  * message, not a 500.
  */

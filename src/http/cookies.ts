@@ -1,4 +1,4 @@
-import { env } from '../env'
+import { env } from '../lib/env'
 
 /** Session cookies are `Secure` wherever the site is served over https (SERVER_URL says so). */
 export const secureCookies = () => env().SERVER_URL.startsWith('https://')
