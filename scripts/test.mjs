@@ -40,6 +40,17 @@ if (!only) {
     failed += 1
     exitCode = 1
   }
+  // The import rule between layers (.dependency-cruiser.cjs, README "What is where"): an import
+  // running back up (the domain importing the bot, lib importing the domain) fails here, each
+  // one listed with its file and the rule it breaks.
+  try {
+    await run('depcruise', ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err-long'])
+    log('import rule: ok')
+  } catch {
+    log('import rule: BROKEN (the imports listed above run against the layers; see .dependency-cruiser.cjs)')
+    failed += 1
+    exitCode = 1
+  }
 }
 
 if (only !== 'e2e') {
