@@ -259,7 +259,8 @@ export function BotConsole() {
         ))}
         {state?.draft && (
           <div data-testid="console-draft" style={{ alignSelf: 'flex-start', maxWidth: '85%', opacity: 0.75, whiteSpace: 'pre-wrap', padding: '8px 12px', border: '1px dashed var(--theme-elevation-200)', borderRadius: 10 }}>
-            {state.draft}▍
+            {/* Drafts are streamed as Telegram HTML (sections being written). */}
+            <Rich text={state.draft} html />▍
           </div>
         )}
         <div ref={bottom} />
