@@ -1,20 +1,21 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
-export type VariantApproval = { variant: string; items: number; approved: number; rate: number }
+import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
 
-const APPROVED = ['approved', 'scheduled', 'published']
+export type VariantApproval = { variant: string; items: number; approved: number; rate: number }
 
 /**
  * Approval rate per prompt variant of a task: of the articles (or posts) a variant helped write,
- * how many reviewers approved. Compares A/B prompt variants on what matters, not on tokens.
+ * how many reviewers approved (and are still approved: a publishable status). Compares A/B prompt
+ * variants on what matters, not on tokens.
  */
 export async function approvalByVariant(payload: Payload, task: string, collection: 'articles' | 'posts' = 'articles'): Promise<VariantApproval[]> {
   const join = collection === 'articles' ? sql`join articles c on c.id = r.article_id` : sql`join posts c on c.id = r.post_id`
   const result = await payload.db.drizzle.execute(sql`
     select r.prompt_variant as variant,
            count(distinct c.id)::int as items,
-           count(distinct c.id) filter (where c.workflow_status::text in (${sql.join(APPROVED.map((s) => sql`${s}`), sql`, `)}))::int as approved
+           count(distinct c.id) filter (where c.workflow_status::text in (${sql.join(PUBLISHABLE_STATUSES.map((s) => sql`${s}`), sql`, `)}))::int as approved
     from ai_runs r ${join}
     where r.task = ${task} and r.outcome = 'ok' and r.prompt_variant is not null
     group by r.prompt_variant order by r.prompt_variant`)

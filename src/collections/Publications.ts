@@ -15,8 +15,6 @@ import { contentFollowsDecision, decideUnconfirmed } from './hooks/unconfirmedDe
 
 export const PUBLICATION_STATUSES = ['queued', 'publishing', 'published', 'failed', 'unconfirmed', 'cancelled'] as const
 
-const PUBLISHABLE = ['approved', 'scheduled']
-
 /** Sent again: a failed one, or an unconfirmed one whose customer accepts a possible second copy. */
 const isRetry = (data: { status?: unknown }, originalDoc?: { status?: unknown }) =>
   data.status === 'queued' && (originalDoc?.status === 'failed' || originalDoc?.status === 'unconfirmed')
@@ -44,7 +42,7 @@ const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, ope
     req,
     overrideAccess: true,
   })
-  if (!retry && !PUBLISHABLE.includes(content.workflowStatus)) throw new AppError('publication.not_approved', 409, language)
+  if (!retry && !PUBLISHABLE_STATUSES.includes(content.workflowStatus)) throw new AppError('publication.not_approved', 409, language)
   if (retry && !PUBLISHABLE_STATUSES.includes(content.workflowStatus)) {
     throw new AppError('publication.back_in_review', 409, language, { status: t(language, `status.${content.workflowStatus}`) })
   }

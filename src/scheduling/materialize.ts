@@ -5,11 +5,10 @@ import { logger } from '../lib/logger'
 import { idOf } from '../lib/ids'
 import type { Connection, Schedule } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
+import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
 import { slotInstants, type Cadence } from './slots'
 
 type Candidate = { collection: 'articles' | 'posts'; id: number; order: string }
-
-const PUBLISHABLE = ['approved', 'scheduled']
 
 function cadenceOf(schedule: Schedule, timeZone: string): Cadence | null {
   if (schedule.cadence === 'interval') {
@@ -20,8 +19,9 @@ function cadenceOf(schedule: Schedule, timeZone: string): Cadence | null {
 }
 
 /**
- * The next approved items for a connection, oldest approval first: articles for WordPress, posts
- * that carry a text for that platform elsewhere, narrowed by what the schedule publishes.
+ * The next publishable items for a connection that it has not had yet, oldest approval first:
+ * articles for WordPress, posts that carry a text for that platform elsewhere, narrowed by what
+ * the schedule publishes. An item already out on another channel still comes to this one.
  */
 async function candidates(payload: Payload, schedule: Schedule, connection: Connection): Promise<Candidate[]> {
   const project = idOf(schedule.project)
@@ -31,7 +31,7 @@ async function candidates(payload: Payload, schedule: Schedule, connection: Conn
   if (wantArticles) {
     const { docs } = await payload.find({
       collection: 'articles',
-      where: { project: { equals: project }, workflowStatus: { in: PUBLISHABLE } },
+      where: { project: { equals: project }, workflowStatus: { in: PUBLISHABLE_STATUSES } },
       sort: 'submittedAt',
       limit: 50,
       depth: 0,
@@ -42,7 +42,7 @@ async function candidates(payload: Payload, schedule: Schedule, connection: Conn
   if (wantPosts) {
     const { docs } = await payload.find({
       collection: 'posts',
-      where: { project: { equals: project }, workflowStatus: { in: PUBLISHABLE }, 'variants.platform': { equals: connection.platform } },
+      where: { project: { equals: project }, workflowStatus: { in: PUBLISHABLE_STATUSES }, 'variants.platform': { equals: connection.platform } },
       sort: 'submittedAt',
       limit: 50,
       depth: 0,

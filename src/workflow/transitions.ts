@@ -60,14 +60,18 @@ export const TRANSITIONS: ReadonlyArray<{ from: WorkflowStatus; to: WorkflowStat
 export const CREATE_STATUSES: WorkflowStatus[] = ['draft', 'in_review']
 
 /**
- * Statuses in which an edit of the content itself sends it back to review. Published content is
- * locked too: it may still have publications waiting on other channels, and a later "publish
- * again" sends what is stored now, so it must be what was approved.
+ * Statuses whose stored content is exactly what was last approved, the one definition of
+ * "publishable": the only content a publication may be planned for (by a schedule, staff or the
+ * API), sent by the publish job or sent again. Published content counts: it may still be due on
+ * another channel (each item goes to each connection once), and any edit of it went back to review.
  */
-export const LOCKED_STATUSES: WorkflowStatus[] = ['approved', 'scheduled', 'published']
+export const PUBLISHABLE_STATUSES: WorkflowStatus[] = ['approved', 'scheduled', 'published']
 
-/** Statuses whose stored content is exactly what was last approved: the only ones ever sent. */
-export const PUBLISHABLE_STATUSES: WorkflowStatus[] = LOCKED_STATUSES
+/**
+ * Statuses in which an edit of the content itself sends it back to review: the publishable ones,
+ * so whatever is sent, now or by a later "publish again", is what was approved.
+ */
+export const LOCKED_STATUSES: WorkflowStatus[] = PUBLISHABLE_STATUSES
 
 function partyMatches(party: Party, actor: WorkflowActor, policy: ReviewPolicy): boolean {
   switch (party) {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 
 import { workerUtils } from '../../src/jobs/inspect'
 import { materializeSchedules } from '../../src/scheduling/materialize'
+import { SYSTEM_CONTEXT } from '../../src/workflow/hooks'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
@@ -110,5 +111,40 @@ describe('schedule materialisation', () => {
     const rows = await publications()
     expect(rows).toHaveLength(3)
     expect(new Set(rows.map((r) => `${r.at}:${r.to}`)).size).toBe(3)
+  })
+
+  it('a post already published on one channel still goes to a channel that was disconnected when it went out', async () => {
+    const own = await createTenant(payload, { name: 'Two channels' })
+    const editor = await createStaff(payload, ['editor'])
+    const draft = await payload.create({
+      collection: 'posts',
+      data: { project: own.project.id, title: 'Both networks', workflowStatus: 'in_review', variants: [{ platform: 'telegram', text: 'Привет' }, { platform: 'vk', text: 'Привет' }] } as never,
+    })
+    const post = await payload.update({ collection: 'posts', id: draft.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+    const channel = await payload.create({
+      collection: 'connections',
+      data: { displayName: 'Channel', platform: 'telegram', project: own.project.id, credentials: { chatId: '@two_channel' } } as never,
+    })
+    const vk = await payload.create({
+      collection: 'connections',
+      data: { displayName: 'VK', platform: 'vk', project: own.project.id, status: 'needs_reconnect', credentials: { accessToken: 'vk1.a.token-of-the-group', groupId: 123 } } as never,
+    })
+    await payload.create({
+      collection: 'schedules',
+      data: { name: 'Daily', project: own.project.id, connections: [channel.id, vk.id], cadence: 'slots', contentKind: 'posts', slots: [{ weekday: 'mon', time: '10:00' }, { weekday: 'tue', time: '10:00' }] } as never,
+    })
+    const scope = { now, horizonMs: 86_400_000, projectIds: [own.project.id] }
+    expect(await materializeSchedules(payload, scope)).toEqual({ created: 1, unfilled: 0 })
+    // It went out on the channel; then the customer reconnects VK.
+    await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'published' }, context: SYSTEM_CONTEXT })
+    await payload.update({ collection: 'connections', id: vk.id, data: { status: 'active' } })
+
+    // The next run, after Monday's slot: Tuesday's VK slot takes the post, Tuesday's channel slot has nothing new.
+    expect(await materializeSchedules(payload, { ...scope, now: now + 12 * 3600_000 })).toEqual({ created: 1, unfilled: 1 })
+    const { docs } = await payload.find({ collection: 'publications', where: { project: { equals: own.project.id } }, sort: 'plannedAt', depth: 0 })
+    expect(docs.map((p) => [p.connection, p.post, p.plannedAt])).toEqual([
+      [channel.id, post.id, '2026-11-23T07:00:00.000Z'],
+      [vk.id, post.id, '2026-11-24T07:00:00.000Z'],
+    ])
   })
 })
