@@ -3,6 +3,7 @@ import type { CollectionConfig, FieldHook } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
+import type { Connection } from '../payload-types'
 import { isSealed, seal } from '../lib/crypto'
 import { AppError } from '../http/errors'
 import { CredentialSchemas, credentialsHint } from '../publishing/credentials'
@@ -13,7 +14,7 @@ import { scopeToProject } from './hooks/scopeToProject'
  * Credentials are write-only: validated per platform, sealed with AES-256-GCM before they reach
  * the database, and unreadable through every API for everyone. Only publishing jobs open them.
  */
-const sealCredentials: FieldHook = ({ value, originalDoc, siblingData, req }) => {
+const sealCredentials: FieldHook<Connection, unknown, Partial<Connection>> = ({ value, originalDoc, siblingData, req }) => {
   if (value === undefined || value === null) return originalDoc?.credentials
   if (isSealed(value) && JSON.stringify(value) === JSON.stringify(originalDoc?.credentials)) return value
   const platform = (siblingData.platform ?? originalDoc?.platform) as Platform

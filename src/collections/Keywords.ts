@@ -3,10 +3,11 @@ import type { CollectionBeforeValidateHook, CollectionConfig } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { normalizePhrase } from '../lib/text'
+import type { Keyword } from '../payload-types'
 import { reviewUsersOnChange, reviewUsersOnDelete } from '../workflow/hooks'
 import { scopeToProject } from './hooks/scopeToProject'
 
-const normalize: CollectionBeforeValidateHook = ({ data }) => {
+const normalize: CollectionBeforeValidateHook<Keyword> = ({ data }) => {
   if (data && typeof data.phrase === 'string') {
     data.phrase = data.phrase.trim().replace(/\s+/g, ' ')
     data.normalizedPhrase = normalizePhrase(data.phrase)
@@ -31,7 +32,7 @@ export const Keywords: CollectionConfig = {
   // so on for any field added later); status and priority are planning bookkeeping.
   hooks: {
     beforeValidate: [scopeToProject, normalize],
-    afterChange: [reviewUsersOnChange(['status', 'priority'])],
+    afterChange: [reviewUsersOnChange<Keyword>(['status', 'priority'])],
     beforeDelete: [reviewUsersOnDelete],
   },
   indexes: [{ fields: ['project', 'normalizedPhrase'], unique: true }],

@@ -5,6 +5,7 @@ import type { CollectionConfig } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { env } from '../lib/env'
+import type { Media as MediaDoc } from '../payload-types'
 import { reviewUsersOnChange, reviewUsersOnDelete } from '../workflow/hooks'
 import { scopeToProject } from './hooks/scopeToProject'
 
@@ -22,7 +23,7 @@ export const Media: CollectionConfig = {
   hooks: {
     beforeValidate: [scopeToProject],
     beforeDelete: [reviewUsersOnDelete],
-    afterChange: [reviewUsersOnChange()],
+    afterChange: [reviewUsersOnChange<MediaDoc>()],
   },
   upload: {
     staticDir: path.resolve(/*turbopackIgnore: true*/ process.cwd(), env().MEDIA_DIR),

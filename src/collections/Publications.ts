@@ -6,6 +6,7 @@ import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../http/errors'
 import { idOf } from '../lib/ids'
+import type { Publication } from '../payload-types'
 import { addJob } from '../jobs/addJob'
 import { t } from '../i18n'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
@@ -24,7 +25,7 @@ const isRetry = (data: { status?: unknown }, originalDoc?: { status?: unknown })
  * Sending one again ("Publish again") sends the content as it is now, so it must still be what
  * was approved: content edited back into review waits for its approval.
  */
-const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, operation, req }) => {
+const checkContent: CollectionBeforeChangeHook<Publication> = async ({ data, originalDoc, operation, req }) => {
   const language = languageOf(req)
   const article = idOf(data.article ?? originalDoc?.article)
   const post = idOf(data.post ?? originalDoc?.post)
@@ -50,7 +51,7 @@ const checkContent: CollectionBeforeChangeHook = async ({ data, originalDoc, ope
 }
 
 /** Planning a publication for approved content (or sending one again) marks the content scheduled. */
-const markContentScheduled: CollectionAfterChangeHook = async ({ doc, previousDoc, operation, req }) => {
+const markContentScheduled: CollectionAfterChangeHook<Publication> = async ({ doc, previousDoc, operation, req }) => {
   if (operation !== 'create' && !isRetry(doc, previousDoc)) return doc
   const collection = doc.article ? 'articles' : 'posts'
   const id = idOf(doc.article ?? doc.post)
@@ -65,11 +66,12 @@ const markContentScheduled: CollectionAfterChangeHook = async ({ doc, previousDo
  * A customer may cancel a queued publication, send a failed or unconfirmed one again, or say an
  * unconfirmed one did go out; nothing else.
  */
-const accountMayOnlyCancelOrRetry: CollectionBeforeChangeHook = ({ data, originalDoc, operation, req }) => {
-  if (operation !== 'update' || accountIdOf(req) === null) return data
-  const changed = Object.keys(data).filter(
-    (key) => !['updatedAt', 'createdAt', 'id'].includes(key) && JSON.stringify(data[key]) !== JSON.stringify(originalDoc[key]),
-  )
+const accountMayOnlyCancelOrRetry: CollectionBeforeChangeHook<Publication> = ({ data, originalDoc, operation, req }) => {
+  if (operation !== 'update' || !originalDoc || accountIdOf(req) === null) return data
+  const before: Record<string, unknown> = { ...originalDoc }
+  const changed = Object.entries(data)
+    .filter(([key, value]) => !['updatedAt', 'createdAt', 'id'].includes(key) && JSON.stringify(value) !== JSON.stringify(before[key]))
+    .map(([key]) => key)
   const cancelling = data.status === 'cancelled' && originalDoc.status === 'queued'
   const confirming = data.status === 'published' && originalDoc.status === 'unconfirmed'
   if (!(cancelling || confirming || isRetry(data, originalDoc)) || changed.some((key) => key !== 'status')) {
@@ -79,8 +81,8 @@ const accountMayOnlyCancelOrRetry: CollectionBeforeChangeHook = ({ data, origina
 }
 
 /** Sending a publication again (customer or staff) starts it afresh, due now. */
-const restartRetried: CollectionBeforeChangeHook = ({ data, originalDoc, operation }) => {
-  if (operation !== 'update' || !isRetry(data, originalDoc)) return data
+const restartRetried: CollectionBeforeChangeHook<Publication> = ({ data, originalDoc, operation }) => {
+  if (operation !== 'update' || !originalDoc || !isRetry(data, originalDoc)) return data
   const now = new Date()
   const planned = originalDoc.plannedAt ? new Date(originalDoc.plannedAt) : now
   return { ...data, attempts: 0, plannedAt: (planned < now ? now : planned).toISOString() }
@@ -91,7 +93,7 @@ const restartRetried: CollectionBeforeChangeHook = ({ data, originalDoc, operati
  * (the outbox), so the job exists exactly when the publication does; the worker sees the row
  * the moment it sees the job. Created queued, or sent again (due now at the earliest).
  */
-const enqueuePublish: CollectionAfterChangeHook = async ({ doc, previousDoc, operation, req }) => {
+const enqueuePublish: CollectionAfterChangeHook<Publication> = async ({ doc, previousDoc, operation, req }) => {
   const created = operation === 'create' && doc.status === 'queued'
   if (!created && !(operation === 'update' && isRetry(doc, previousDoc))) return doc
   await addJob('publication.publish', { publicationId: doc.id }, { req, runAt: new Date(doc.plannedAt) })

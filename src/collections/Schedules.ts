@@ -3,16 +3,17 @@ import type { CollectionBeforeChangeHook, CollectionConfig } from 'payload'
 import { ownRowsOr, staffOrAccount } from '../access/tenant'
 import { accountField, projectField } from '../fields/tenant'
 import { languageOf } from '../i18n/request'
+import type { Schedule } from '../payload-types'
 import { AppError } from '../http/errors'
 import { scopeToProject } from './hooks/scopeToProject'
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
 
-const cadenceIsComplete: CollectionBeforeChangeHook = ({ data, originalDoc, req }) => {
+const cadenceIsComplete: CollectionBeforeChangeHook<Schedule> = ({ data, originalDoc, req }) => {
   const merged = { ...originalDoc, ...data }
   const language = languageOf(req)
-  if (merged.cadence === 'slots' && !(merged.slots?.length > 0)) throw new AppError('schedule.slots_required', 422, language)
-  if (merged.cadence === 'interval' && !(merged.intervalMinutes >= 60)) {
+  if (merged.cadence === 'slots' && !((merged.slots?.length ?? 0) > 0)) throw new AppError('schedule.slots_required', 422, language)
+  if (merged.cadence === 'interval' && !((merged.intervalMinutes ?? 0) >= 60)) {
     throw new AppError('schedule.interval_required', 422, language)
   }
   if (merged.startsAt && merged.endsAt && new Date(merged.endsAt) <= new Date(merged.startsAt)) {

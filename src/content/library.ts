@@ -1,4 +1,4 @@
-import type { PaginatedDocs, Payload } from 'payload'
+import type { DataFromCollectionSlug, PaginatedDocs, Payload } from 'payload'
 import { z } from 'zod'
 
 import { lexicalToPlainText } from '../lib/text'
@@ -8,24 +8,27 @@ import { actingAs } from '../projects/actingAs'
 export type ContentCollection = 'articles' | 'posts'
 export type ContentItem = Article | Post
 
-export async function listContent<C extends ContentCollection>(
+/** What the bot's content list reads of each item, and all a list item has. */
+const LIST_SELECT = { title: true, workflowStatus: true, project: true, updatedAt: true } as const
+export type ContentListItem = Pick<ContentItem, 'id' | keyof typeof LIST_SELECT>
+
+export async function listContent(
   payload: Payload,
   account: Account,
-  collection: C,
+  collection: ContentCollection,
   projectId: number,
   { page = 1, limit = 6 }: { page?: number; limit?: number } = {},
-): Promise<PaginatedDocs<C extends 'articles' ? Article : Post>> {
-  const result = await payload.find({
+): Promise<PaginatedDocs<ContentListItem>> {
+  return payload.find({
     collection,
     where: { project: { equals: projectId } },
     sort: '-updatedAt',
     page,
     limit,
     depth: 0,
-    select: { title: true, workflowStatus: true, project: true, updatedAt: true },
+    select: LIST_SELECT,
     ...actingAs(account),
   })
-  return result as unknown as PaginatedDocs<C extends 'articles' ? Article : Post>
 }
 
 export async function getContent<C extends ContentCollection>(
@@ -33,9 +36,8 @@ export async function getContent<C extends ContentCollection>(
   account: Account,
   collection: C,
   id: number,
-): Promise<C extends 'articles' ? Article : Post> {
-  const doc = await payload.findByID({ collection, id, depth: 0, ...actingAs(account) })
-  return doc as unknown as C extends 'articles' ? Article : Post
+): Promise<DataFromCollectionSlug<C>> {
+  return payload.findByID({ collection, id, depth: 0, ...actingAs(account) })
 }
 
 /** The readable text of an item: an article's title, excerpt, body and FAQ; a post's variants. */

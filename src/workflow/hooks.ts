@@ -4,6 +4,7 @@ import type {
   CollectionBeforeDeleteHook,
   CollectionSlug,
   PayloadRequest,
+  TypeWithID,
 } from 'payload'
 
 import { actorOf } from '../access/actors'
@@ -12,6 +13,7 @@ import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../http/errors'
 import { idOf, sameId } from '../lib/ids'
+import type { Article, Post } from '../payload-types'
 import { notice } from '../notify'
 import {
   CREATE_STATUSES,
@@ -33,8 +35,16 @@ export const SYSTEM_CONTEXT = { systemActor: true } as const
 
 type PendingEvent = { from: WorkflowStatus; to: WorkflowStatus; actor: WorkflowActor; note?: string }
 
-/** Content fields whose change counts as an edit; `relation` marks relationship fields. */
-export type ContentField = { name: string; relation?: boolean }
+/** An article or a post: the documents the review gate governs. */
+export type WorkflowDoc = Article | Post
+
+/** Content fields of `T` whose change counts as an edit; `relation` marks relationship fields. */
+export type ContentField<T extends WorkflowDoc> = { name: keyof T & string; relation?: boolean }
+
+/** A field of a document read by a name known only at run time (from the config or a list). */
+function fieldOf(doc: object | null | undefined, name: string): unknown {
+  return doc ? (doc as Record<string, unknown>)[name] : undefined
+}
 
 function workflowActor(req: PayloadRequest, projectAccount: unknown): WorkflowActor {
   if (req.context?.systemActor === true || !req.user) return { kind: 'system' }
@@ -59,11 +69,11 @@ function comparable(value: unknown, relation: boolean): unknown {
   return value ?? null
 }
 
-function contentChanged(fields: ContentField[], data: Record<string, unknown>, original: Record<string, unknown>) {
+function contentChanged(fields: { name: string; relation?: boolean }[], data: object, original: object | undefined) {
   return fields.some(
     ({ name, relation = false }) =>
       name in data &&
-      JSON.stringify(comparable(data[name], relation)) !== JSON.stringify(comparable(original[name], relation)),
+      JSON.stringify(comparable(fieldOf(data, name), relation)) !== JSON.stringify(comparable(fieldOf(original, name), relation)),
   )
 }
 
@@ -80,8 +90,8 @@ function reasonKey(collection: string, id: unknown) {
  * Enforces the transition table on every write, whatever the face, and sends edited approved,
  * scheduled or published content back to review (unless the project approves automatically). The moves it allowed are recorded by `recordWorkflowEvents`.
  */
-export function enforceWorkflow(collection: WorkflowCollection, fields: ContentField[]): CollectionBeforeChangeHook {
-  return async ({ data, originalDoc, operation, req }) => {
+export function enforceWorkflow<T extends WorkflowDoc>(collection: WorkflowCollection, fields: ContentField<T>[]): CollectionBeforeChangeHook<T> {
+  const hook: CollectionBeforeChangeHook<WorkflowDoc> = async ({ data, originalDoc, operation, req }) => {
     const projectId = idOf(data.project ?? originalDoc?.project)
     const project = projectId
       ? await req.payload.findByID({ collection: 'projects', id: projectId, depth: 0, req, overrideAccess: true })
@@ -91,7 +101,9 @@ export function enforceWorkflow(collection: WorkflowCollection, fields: ContentF
     const language = languageOf(req)
     const events: PendingEvent[] = []
 
-    const from: WorkflowStatus = operation === 'create' ? 'draft' : originalDoc.workflowStatus
+    // Only an update has a stored document, and its status is where the move starts.
+    const stored = operation === 'update' ? originalDoc : undefined
+    const from: WorkflowStatus = stored?.workflowStatus ?? 'draft'
     let to: WorkflowStatus = data.workflowStatus ?? from
     if (operation === 'create' && !CREATE_STATUSES.includes(to)) {
       throw new AppError('workflow.create_status', 422, language)
@@ -146,6 +158,7 @@ export function enforceWorkflow(collection: WorkflowCollection, fields: ContentF
     if (events.length > 0) req.context[pendingKey(collection, originalDoc?.id)] = events
     return data
   }
+  return hook
 }
 
 const WORKFLOW_COLLECTIONS: WorkflowCollection[] = ['articles', 'posts']
@@ -188,14 +201,14 @@ async function sendUsersBackToReview(req: PayloadRequest, slug: CollectionSlug, 
  * from the config so a field added later counts too; only `neutral` bookkeeping fields, which
  * nothing publishes, do not.
  */
-export function reviewUsersOnChange(neutral: string[] = []): CollectionAfterChangeHook {
+export function reviewUsersOnChange<T extends TypeWithID>(neutral: (keyof T & string)[] = []): CollectionAfterChangeHook<T> {
   return async ({ collection, doc, previousDoc, operation, req }) => {
     if (operation !== 'update') return doc
     const ignored = new Set([...neutral, 'id', 'createdAt', 'updatedAt'])
     const fields = collection.flattenedFields.filter((f) => !ignored.has(f.name))
     const changed = fields.some((f) => {
       const relation = f.type === 'relationship' || f.type === 'upload'
-      return JSON.stringify(comparable(doc[f.name], relation)) !== JSON.stringify(comparable(previousDoc?.[f.name], relation))
+      return JSON.stringify(comparable(fieldOf(doc, f.name), relation)) !== JSON.stringify(comparable(fieldOf(previousDoc, f.name), relation))
     })
     if (changed) await sendUsersBackToReview(req, collection.slug, doc.id)
     return doc
@@ -208,7 +221,7 @@ export const reviewUsersOnDelete: CollectionBeforeDeleteHook = async ({ collecti
 }
 
 /** Writes who moved what, when, from where to where and why, in the same transaction. */
-export function recordWorkflowEvents(collection: WorkflowCollection): CollectionAfterChangeHook {
+export function recordWorkflowEvents(collection: WorkflowCollection): CollectionAfterChangeHook<WorkflowDoc> {
   return async ({ doc, previousDoc, operation, req }) => {
     const key = pendingKey(collection, operation === 'create' ? undefined : previousDoc?.id)
     const events = req.context[key] as PendingEvent[] | undefined

@@ -4,6 +4,7 @@ import { ownRowsOr, ownVersionsOr, staffOrAccount } from '../../access/tenant'
 import { accountField, projectField } from '../../fields/tenant'
 import { workflowFields } from '../../fields/workflow'
 import { countWords, lexicalToPlainText, slugify } from '../../lib/text'
+import type { Article } from '../../payload-types'
 import { moveEndpoint } from '../../workflow/endpoint'
 import { enforceWorkflow, recordWorkflowEvents, type ContentField } from '../../workflow/hooks'
 import { scopeToProject } from '../hooks/scopeToProject'
@@ -11,7 +12,7 @@ import { holdWhileGenerating } from './hooks/holdWhileGenerating'
 import { reviseOnChangeRequest } from './hooks/reviseOnChangeRequest'
 import { articleGenerationFields, LENGTH_PRESETS } from './generationFields'
 
-const CONTENT_FIELDS: ContentField[] = [
+const CONTENT_FIELDS: ContentField<Article>[] = [
   { name: 'title' },
   { name: 'slug' },
   { name: 'metaTitle' },
@@ -25,7 +26,7 @@ const CONTENT_FIELDS: ContentField[] = [
   { name: 'images', relation: true },
 ]
 
-const deriveFields: CollectionBeforeChangeHook = ({ data }) => {
+const deriveFields: CollectionBeforeChangeHook<Article> = ({ data }) => {
   if (!data.slug && typeof data.title === 'string') data.slug = slugify(data.title)
   if ('body' in data) data.wordCount = countWords(lexicalToPlainText(data.body))
   return data

@@ -3,12 +3,13 @@ import type { CollectionConfig } from 'payload'
 import { ownRowsOr, ownVersionsOr, staffOrAccount } from '../../access/tenant'
 import { accountField, projectField } from '../../fields/tenant'
 import { workflowFields } from '../../fields/workflow'
+import type { Post } from '../../payload-types'
 import { PLATFORMS, PLATFORM_TEXT_LIMITS } from '../../publishing/platforms'
 import { moveEndpoint } from '../../workflow/endpoint'
 import { enforceWorkflow, recordWorkflowEvents, type ContentField } from '../../workflow/hooks'
 import { scopeToProject } from '../hooks/scopeToProject'
 
-const CONTENT_FIELDS: ContentField[] = [
+const CONTENT_FIELDS: ContentField<Post>[] = [
   { name: 'variants' },
   { name: 'media', relation: true },
   { name: 'article', relation: true },

@@ -5,14 +5,15 @@ import { ownRowsOr, staffOrAccount } from '../../access/tenant'
 import { accountField } from '../../fields/tenant'
 import { timezoneField } from '../../fields/timezone'
 import { deleteProjectContent } from '../hooks/cascadeDelete'
-import { idOf } from '../../lib/ids'
+import type { Project } from '../../payload-types'
 import { REVIEW_POLICIES } from '../../workflow/transitions'
 
 /** An account creates projects for itself and can never hand one to another account. */
-const ownedByActingAccount: CollectionBeforeValidateHook = ({ data, operation, originalDoc, req }) => {
+const ownedByActingAccount: CollectionBeforeValidateHook<Project> = ({ data, operation, originalDoc, req }) => {
   if (!data) return data
   const accountId = accountIdOf(req)
-  if (accountId !== null) data.account = operation === 'create' ? accountId : idOf(originalDoc?.account)
+  // Set on create; on an update the stored owner stays (ids are PostgreSQL serials: numbers).
+  if (accountId !== null) data.account = operation === 'create' ? Number(accountId) : originalDoc?.account
   return data
 }
 

@@ -6,6 +6,7 @@ import { t } from '../../i18n'
 import { languageOf } from '../../i18n/request'
 import { AppError } from '../../http/errors'
 import { idOf } from '../../lib/ids'
+import type { Publication } from '../../payload-types'
 import { SYSTEM_CONTEXT } from '../../workflow/hooks'
 
 /** The update's own transaction, so a row lock taken here lasts until the write commits. */
@@ -29,7 +30,7 @@ function who(req: PayloadRequest): string {
  * a confirmation made a moment earlier (which would send a second copy). Who decided goes into
  * the history; "it is published" clears the reason, as a confirmation by lookup does.
  */
-export const decideUnconfirmed: CollectionBeforeChangeHook = async ({ data, originalDoc, operation, req }) => {
+export const decideUnconfirmed: CollectionBeforeChangeHook<Publication> = async ({ data, originalDoc, operation, req }) => {
   if (operation !== 'update' || originalDoc?.status !== 'unconfirmed' || !data.status || data.status === 'unconfirmed') return data
   const db = await transactionOf(req)
   const result = await db.execute(sql`select status from publications where id = ${originalDoc.id} for update`)
@@ -46,7 +47,7 @@ export const decideUnconfirmed: CollectionBeforeChangeHook = async ({ data, orig
 }
 
 /** Content follows a publication a person marked published, as it follows one we published. */
-export const contentFollowsDecision: CollectionAfterChangeHook = async ({ doc, previousDoc, operation, req }) => {
+export const contentFollowsDecision: CollectionAfterChangeHook<Publication> = async ({ doc, previousDoc, operation, req }) => {
   if (operation !== 'update' || previousDoc?.status !== 'unconfirmed' || doc.status !== 'published') return doc
   const collection = doc.article ? 'articles' : 'posts'
   const id = idOf(doc.article ?? doc.post)
