@@ -12,6 +12,7 @@ import { publishOne } from '../../src/publishing/publish'
 import { verifyConnection } from '../../src/publishing/verify'
 import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeVk } from '../fakes/vk'
+import { deliverNotices } from '../helpers/notices'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 
@@ -28,7 +29,8 @@ const savedEnv = { ...process.env }
 beforeAll(async () => {
   vk = await startFakeVk()
   bot = await startFakeTelegram()
-  Object.assign(process.env, { VK_API_BASE: vk.url, TELEGRAM_BOT_TOKEN: `123456:${'V'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000' })
+  // GRAPHILE_WORKER_SCHEMA: publish jobs and notices queued by writes land in this file's queue.
+  Object.assign(process.env, { VK_API_BASE: vk.url, TELEGRAM_BOT_TOKEN: `123456:${'V'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000', GRAPHILE_WORKER_SCHEMA: SCHEMA })
   reloadEnv()
   resetTelegramClient()
   payload = await testPayload()
@@ -133,6 +135,8 @@ describe('publishing to a VK community wall', () => {
     expect(fresh.lastError).toContain('reconnect the account')
     expect(fresh.lastError).toContain('The community access key is not valid.')
     expect((await payload.findByID({ collection: 'connections', id: revoked.id, overrideAccess: true })).status).toBe('needs_reconnect')
+    // The notice was queued with the outcome: the worker's task sends it.
+    await deliverNotices(payload)
     const told = bot.calls.filter((c) => c.method === 'sendMessage' && String(c.params.text).includes('Could not publish') && String(c.params.text).includes('Старый ключ'))
     expect(told).toHaveLength(1)
     expect(told[0].params.chat_id).toBe(t.account.telegramId)

@@ -35,7 +35,8 @@ const savedEnv = { ...process.env }
 beforeAll(async () => {
   wp = await startFakeWordpress({ seo: 'yoast' })
   bot = await startFakeTelegram()
-  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'W'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000', FETCH_ALLOW_PRIVATE: 'true' })
+  // GRAPHILE_WORKER_SCHEMA: publish jobs and notices queued by writes land in this file's queue.
+  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: `123456:${'W'.repeat(35)}`, TELEGRAM_API_ROOT: bot.url, PUBLISH_HTTP_TIMEOUT_MS: '1000', FETCH_ALLOW_PRIVATE: 'true', GRAPHILE_WORKER_SCHEMA: SCHEMA })
   reloadEnv()
   resetTelegramClient()
   payload = await testPayload()
@@ -92,10 +93,14 @@ async function scheduledArticle(marker: string, extra: Record<string, unknown> =
     } as never,
   })
   await payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
-  const publication = await payload.create({
+  // Planned for tomorrow, so the job added with it waits (a test publishes it itself or queues
+  // it for now); then the clock moves on: it is due now, which WordPress posts at once.
+  const planned = await payload.create({
     collection: 'publications',
-    data: { project: t.project.id, connection: connectionId, article: article.id, plannedAt: new Date().toISOString() } as never,
+    data: { project: t.project.id, connection: connectionId, article: article.id, plannedAt: new Date(Date.now() + 86_400_000).toISOString() } as never,
   })
+  await payload.db.drizzle.execute(sql`update publications set planned_at = now() where id = ${planned.id}`)
+  const publication = await payload.findByID({ collection: 'publications', id: planned.id, depth: 0, overrideAccess: true })
   return { article, publication }
 }
 
@@ -192,7 +197,11 @@ describe('publishing to WordPress', () => {
     expect(fresh.lastError).toContain('reconnect the account')
     expect(fresh.lastError).not.toContain('wrong password 1234')
     expect((await payload.findByID({ collection: 'connections', id: broken.id, overrideAccess: true })).status).toBe('needs_reconnect')
-    const told = bot.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId && String(c.params.text).includes('Could not publish'))
+    // The notice was queued with the outcome; this file's runner sends it.
+    const told = await waitFor(() => {
+      const sent = bot.calls.filter((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId && String(c.params.text).includes('Could not publish'))
+      return sent.length > 0 ? sent : undefined
+    })
     expect(told).toHaveLength(1)
     expect(told[0].params.text).toContain('wp-5')
     expect(told[0].params.text).toContain('“Old password blog”')
