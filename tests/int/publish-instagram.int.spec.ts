@@ -12,6 +12,7 @@ import { verifyConnection } from '../../src/publishing/verify'
 import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeInstagram } from '../fakes/instagram'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { deliverNotices } from '../helpers/notices'
 import { testPayload } from '../helpers/payload'
 
 const SERVER_URL = 'https://app.postforge.example'
@@ -33,6 +34,8 @@ beforeAll(async () => {
     TELEGRAM_BOT_TOKEN: `123456:${'I'.repeat(35)}`,
     TELEGRAM_API_ROOT: bot.url,
     PUBLISH_HTTP_TIMEOUT_MS: '1000',
+    // Notices queued by writes land in this file's own queue (tests/helpers/workerSchemas.ts).
+    GRAPHILE_WORKER_SCHEMA: 'pf_test_publish_instagram',
   })
   reloadEnv()
   resetTelegramClient()
@@ -153,6 +156,8 @@ describe('publishing to Instagram', () => {
     expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
     expect((await publication(pub.id)).lastError).toContain('The Instagram access expired or was revoked.')
     expect((await payload.findByID({ collection: 'connections', id: expired.id, overrideAccess: true })).status).toBe('needs_reconnect')
+    // The notice was queued with the outcome: the worker's task sends it.
+    await deliverNotices(payload)
     const told = bot.calls.filter((c) => c.method === 'sendMessage' && String(c.params.text).includes('Could not publish') && String(c.params.text).includes('@expired'))
     expect(told).toHaveLength(1)
   })

@@ -11,6 +11,7 @@ import { verifyConnection } from '../../src/publishing/verify'
 import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakePinterest } from '../fakes/pinterest'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { deliverNotices } from '../helpers/notices'
 import { testPayload } from '../helpers/payload'
 
 let payload: Payload
@@ -34,6 +35,8 @@ beforeAll(async () => {
     TELEGRAM_BOT_TOKEN: `123456:${'P'.repeat(35)}`,
     TELEGRAM_API_ROOT: bot.url,
     PUBLISH_HTTP_TIMEOUT_MS: '1000',
+    // Notices queued by writes land in this file's own queue (tests/helpers/workerSchemas.ts).
+    GRAPHILE_WORKER_SCHEMA: 'pf_test_publish_pinterest',
   })
   reloadEnv()
   resetTelegramClient()
@@ -127,6 +130,8 @@ describe('publishing to Pinterest', () => {
     expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
     expect((await publication(pub.id)).lastError).toContain('reconnect the account')
     expect((await payload.findByID({ collection: 'connections', id: dead.id, overrideAccess: true })).status).toBe('needs_reconnect')
+    // The notice was queued with the outcome: the worker's task sends it.
+    await deliverNotices(payload)
     const told = bot.calls.filter((c) => c.method === 'sendMessage' && String(c.params.text).includes('Could not publish') && String(c.params.text).includes('отозван'))
     expect(told).toHaveLength(1)
     expect(pinsWith('pin-4')).toHaveLength(0)
