@@ -1,12 +1,14 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { BlockList, isIP } from 'node:net'
 
-import { Agent } from 'undici'
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici'
 
 /**
- * Guards for server-side requests to addresses a customer typed (a WordPress site, a competitor's
- * page): never private, loopback, link-local or metadata addresses. The name is resolved and every
- * address checked at connect time, so a DNS answer cannot swap in a private one after a check.
+ * The one way the server reaches addresses a customer typed (a WordPress site, a competitor's
+ * page): never private, loopback, link-local or metadata addresses. Every connection is checked
+ * when it is made, the first and each redirect's alike: an address literal before connecting, a
+ * name by resolving it and checking every address it has, so a DNS answer cannot swap in a
+ * private one after a check.
  */
 const blocked = new BlockList()
 for (const [net, prefix] of [
@@ -58,25 +60,36 @@ export function publicOnlyLookup(allowPrivate: boolean) {
   }
 }
 
-/**
- * Sockets skip name lookup for an address literal (http://127.0.0.1/), so those are checked here,
- * before any connection; names are checked by the dispatcher's lookup.
- */
-export function assertPublicLiteral(url: string, allowPrivate: boolean) {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '')
-  if (!allowPrivate && isIP(host) && isPrivateAddress(host)) throw new PrivateAddressError(`${host} is a private address`)
-}
-
 const agents = new Map<boolean, Agent>()
 
-/** An undici dispatcher whose connections can only reach public addresses (unless allowed). */
-export function publicOnlyDispatcher(allowPrivate: boolean): Agent {
+/**
+ * An undici dispatcher whose connections can only reach public addresses (unless allowed).
+ * Sockets skip name lookup for an address literal (http://127.0.0.1/), so the connector checks
+ * literals itself; names go through `publicOnlyLookup`.
+ */
+function publicOnlyDispatcher(allowPrivate: boolean): Agent {
   let agent = agents.get(allowPrivate)
   if (!agent) {
-    agent = new Agent({ connect: { lookup: publicOnlyLookup(allowPrivate) as never } })
+    const connect = buildConnector({ lookup: publicOnlyLookup(allowPrivate) as never })
+    agent = new Agent({
+      connect: (options, callback) => {
+        const host = options.hostname.replace(/^\[|\]$/g, '')
+        if (!allowPrivate && isIP(host) && isPrivateAddress(host)) return callback(new PrivateAddressError(`${host} is a private address`), null)
+        return connect(options, callback)
+      },
+    })
     agents.set(allowPrivate, agent)
   }
   return agent
+}
+
+/**
+ * `fetch` for a customer-given address: only public addresses are reached (unless `allowPrivate`,
+ * for tests), redirects included. A refusal rejects with an error whose cause
+ * `isPrivateAddressRefusal` recognises.
+ */
+export function publicFetch(url: string | URL, init: RequestInit = {}, allowPrivate = false): Promise<Response> {
+  return undiciFetch(url, { ...(init as object), dispatcher: publicOnlyDispatcher(allowPrivate) }) as unknown as Promise<Response>
 }
 
 /** Is this error (or its cause) a refusal to reach a private address? */

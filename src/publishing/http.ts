@@ -1,7 +1,5 @@
-import { fetch as undiciFetch } from 'undici'
-
 import { env } from '../lib/env'
-import { assertPublicLiteral, isPrivateAddressRefusal, publicOnlyDispatcher } from '../lib/safeNet'
+import { isPrivateAddressRefusal, publicFetch } from '../lib/safeNet'
 import { PublishError } from './connector'
 
 /** A platform's answer, body read once as text and parsed as JSON where it is JSON. */
@@ -18,8 +16,9 @@ export type HttpOptions = {
   mutation?: boolean
   timeoutMs?: number
   /**
-   * The host came from a customer (a WordPress site): connect only to public addresses, so a
-   * connection cannot be pointed at our own network (FETCH_ALLOW_PRIVATE lifts it for tests).
+   * The host came from a customer (a WordPress site): connect only to public addresses, redirects
+   * included, so a connection cannot be pointed at our own network (FETCH_ALLOW_PRIVATE lifts it
+   * for tests).
    */
   publicOnly?: boolean
 }
@@ -74,13 +73,7 @@ export async function httpCall(platform: string, url: string, options: HttpOptio
       body: options.body,
       signal: AbortSignal.timeout(timeoutMs),
     }
-    if (options.publicOnly) assertPublicLiteral(url, env().FETCH_ALLOW_PRIVATE)
-    response = options.publicOnly
-      ? ((await undiciFetch(url, {
-          ...(init as object),
-          dispatcher: publicOnlyDispatcher(env().FETCH_ALLOW_PRIVATE),
-        })) as unknown as Response)
-      : await fetch(url, init)
+    response = options.publicOnly ? await publicFetch(url, init, env().FETCH_ALLOW_PRIVATE) : await fetch(url, init)
     text = await response.text()
   } catch (error) {
     if (isPrivateAddressRefusal(error))

@@ -51,7 +51,7 @@ describe('competitor pages', () => {
   it('refuses private, loopback and link-local addresses, by literal or by name, and other schemes', async () => {
     withEnv({ FETCH_ALLOW_PRIVATE: 'false' })
     await expect(fetchPublicPage(`${base}/article`)).rejects.toMatchObject({ reason: 'private_address' })
-    await expect(fetchPublicPage('http://localhost:9/')).rejects.toMatchObject({ reason: 'private_address' })
+    await expect(fetchPublicPage('http://localhost:8080/')).rejects.toMatchObject({ reason: 'private_address' })
     await expect(fetchPublicPage('http://169.254.169.254/latest/meta-data/')).rejects.toMatchObject({ reason: 'private_address' })
     await expect(fetchPublicPage('http://[::1]/')).rejects.toMatchObject({ reason: 'private_address' })
     await expect(fetchPublicPage('file:///etc/passwd')).rejects.toMatchObject({ reason: 'scheme' })
