@@ -4,6 +4,7 @@ import { findAccountByTelegramId } from '../accounts/lookup'
 import type { Language } from '../i18n'
 import type { Account } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
+import { DEFAULT_PLAN } from '../usage/plans'
 
 export type TelegramProfile = {
   telegramId: number
@@ -32,7 +33,7 @@ export async function ensureTelegramAccount(
         displayName: profile.displayName?.slice(0, 120),
         language: profile.language,
         timezone: 'Europe/Moscow',
-        plan: 'free',
+        plan: DEFAULT_PLAN,
         status: 'active',
       },
       depth: 0,

@@ -5,6 +5,7 @@ import { secureCookies } from '../http/cookies'
 import { timezoneField } from '../fields/timezone'
 import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
+import { DEFAULT_PLAN, PLANS } from '../usage/plans'
 
 /** An account reads and edits itself; a blocked one (no actor at all) nothing. */
 const self: Access = ({ req }) => {
@@ -69,9 +70,9 @@ export const Accounts: CollectionConfig = {
       name: 'plan',
       type: 'select',
       required: true,
-      defaultValue: 'free',
+      defaultValue: DEFAULT_PLAN,
       enumName: 'enum_accounts_plan',
-      options: ['free', 'starter', 'pro', 'agency'].map((value) => ({ label: value, value })),
+      options: PLANS.map((value) => ({ label: value, value })),
       access: { create: ({ req }) => isStaff(req, 'admin'), update: ({ req }) => isStaff(req, 'admin') },
     },
     {

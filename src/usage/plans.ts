@@ -7,3 +7,9 @@ export const PLAN_LIMITS = {
 } as const
 
 export type Plan = keyof typeof PLAN_LIMITS
+
+/** The plans, in the order staff see them (and the database enum lists them). */
+export const PLANS = Object.keys(PLAN_LIMITS) as Plan[]
+
+/** The plan of a new account. */
+export const DEFAULT_PLAN: Plan = 'free'

@@ -2,7 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import { AppError } from '../http/errors'
-import { PLAN_LIMITS, type Plan } from './plans'
+import { DEFAULT_PLAN, PLAN_LIMITS } from './plans'
 
 /** Midnight of the current day in the account's time zone, as a UTC instant. */
 export function startOfLocalDay(timeZone: string, now = new Date()): Date {
@@ -30,7 +30,7 @@ export async function spentToday(payload: Payload, accountId: number, timeZone: 
  */
 export async function assertWithinDailySpend(payload: Payload, accountId: number, now = new Date()): Promise<void> {
   const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
-  const limit = PLAN_LIMITS[(account.plan ?? 'free') as Plan].dailySpendUsd
+  const limit = PLAN_LIMITS[account.plan ?? DEFAULT_PLAN].dailySpendUsd
   const spent = await spentToday(payload, accountId, account.timezone ?? 'UTC', now)
   if (spent >= limit) {
     throw new AppError('usage.daily_cap', 402, account.language, { spent: spent.toFixed(2), limit: limit.toFixed(2) })
