@@ -1,7 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload, PayloadRequest } from 'payload'
 
-import { JOBS, type Enqueued, type JobInput, type JobName, type KeyMode } from './contracts'
+import { JOBS, type Enqueued, type JobInput, type JobName, type JobSpec, type KeyMode } from './contracts'
 import { FAILED_FOR_GOOD, queueObject, WAITING_OR_RUNNING, workerUtils } from './queue'
 
 /** A Payload request (a hook's `req`, or one made for a transaction), whose write the job joins. */
@@ -10,7 +10,7 @@ export type JobTransaction = Pick<PayloadRequest, 'payload' | 'transactionID'>
 type QueueDb = {
   waiting: (key: string) => Promise<string | null>
   failedForGood: (key: string) => Promise<boolean>
-  add: (name: string, payload: unknown, spec: { key?: string; mode?: 'replace' | 'unsafe_dedupe'; runAt?: Date; maxAttempts: number }) => Promise<string>
+  add: (name: string, payload: unknown, spec: { key?: string; mode?: 'replace' | 'unsafe_dedupe'; runAt?: Date; maxAttempts: number; priority?: number }) => Promise<string>
 }
 
 type DrizzleLike = { execute: (query: ReturnType<typeof sql>) => Promise<{ rows: Record<string, unknown>[] }> }
@@ -39,7 +39,8 @@ function transactionDb(tx: DrizzleLike): QueueDb {
       const { rows } = await tx.execute(sql`
         select id::text as id from ${sql.raw(queueObject('add_job'))}(
           identifier => ${name}, payload => ${JSON.stringify(payload)}::json, run_at => ${spec.runAt?.toISOString() ?? null}::timestamptz,
-          max_attempts => ${spec.maxAttempts}::int, job_key => ${spec.key ?? null}::text, job_key_mode => ${spec.mode ?? 'replace'}::text)`)
+          max_attempts => ${spec.maxAttempts}::int, job_key => ${spec.key ?? null}::text, job_key_mode => ${spec.mode ?? 'replace'}::text,
+          priority => ${spec.priority ?? 0}::int)`)
       return String(rows[0]!.id)
     },
   }
@@ -53,7 +54,7 @@ async function poolDb(): Promise<QueueDb> {
     waiting: async (key) => ((await one(`select id::text as id from ${queueObject('jobs')} where key = $1 and (${WAITING_OR_RUNNING}) limit 1`, [key]))[0]?.id as string) ?? null,
     failedForGood: async (key) => (await one(`select 1 from ${queueObject('jobs')} where key = $1 and ${FAILED_FOR_GOOD} limit 1`, [key])).length > 0,
     add: async (name, payload, spec) =>
-      String((await utils.addJob(name, payload, { jobKey: spec.key, jobKeyMode: spec.key ? spec.mode : undefined, runAt: spec.runAt, maxAttempts: spec.maxAttempts })).id),
+      String((await utils.addJob(name, payload, { jobKey: spec.key, jobKeyMode: spec.key ? spec.mode : undefined, runAt: spec.runAt, maxAttempts: spec.maxAttempts, priority: spec.priority })).id),
   }
 }
 
@@ -88,7 +89,8 @@ export async function addJob<N extends JobName>(
     // unless the job under it failed for good: then the new job takes its place.
     addMode = (await db.failedForGood(key)) ? 'replace' : 'unsafe_dedupe'
   }
-  const jobId = await db.add(name, payload, { key, mode: addMode, runAt: options.runAt, maxAttempts: contract.spec.maxAttempts })
+  const spec: JobSpec = contract.spec
+  const jobId = await db.add(name, payload, { key, mode: addMode, runAt: options.runAt, maxAttempts: spec.maxAttempts, priority: spec.priority })
   return { jobId, alreadyQueued: false }
 }
 

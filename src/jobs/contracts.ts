@@ -21,7 +21,8 @@ const id = z.number().int().positive()
  */
 export type KeyMode = 'dedupe' | 'replace'
 
-export type JobSpec = { maxAttempts: number; keyMode: KeyMode }
+/** `priority`: lower runs first (graphile-worker's order); 0 unless said. */
+export type JobSpec = { maxAttempts: number; keyMode: KeyMode; priority?: number }
 
 type Contract<S extends z.ZodType> = {
   payload: S
@@ -102,6 +103,12 @@ export const JOBS = {
     key: () => 'schedules.materialize',
     spec: { maxAttempts: 1, keyMode: 'replace' },
   }),
+  /** Every six hours: Instagram tokens renewed a week before they lapse (src/connections/service.ts). */
+  'connections.refreshTokens': contract({
+    payload: z.object({}).passthrough(),
+    key: () => 'connections.refreshTokens',
+    spec: { maxAttempts: 1, keyMode: 'replace' },
+  }),
   /** Every minute: proof for /api/health that the worker consumes jobs. */
   'worker.heartbeat': contract({
     payload: z.object({}).passthrough(),
@@ -110,12 +117,13 @@ export const JOBS = {
   }),
   /**
    * A notice to a customer in the bot, queued with the write it tells about. No key: each is
-   * one occurrence of its event, and the outbox adds it once per committed write.
+   * one occurrence of its event, and the outbox adds it once per committed write. After the
+   * publications due now: a burst of notices never holds up publishing at its instant.
    */
   'notice.send': contract({
     payload: NoticeJob,
     key: () => undefined,
-    spec: { maxAttempts: 8, keyMode: 'replace' },
+    spec: { maxAttempts: 8, keyMode: 'replace', priority: 10 },
   }),
 } as const
 
