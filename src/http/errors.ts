@@ -2,11 +2,14 @@ import { APIError, type AfterErrorHook } from 'payload'
 
 import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
+import { sqlState } from '../lib/dbErrors'
 import { logger } from '../lib/logger'
 
 /**
- * The one error type with a code. Its message is translated for the person who caused it and
- * is safe to show; `code` lets the bot and API clients react without parsing words.
+ * A refusal meant for the person who caused it: the message is translated for them and safe to
+ * show, `code` (an i18n key) lets the bot and API clients react without parsing words, `status`
+ * is the HTTP answer. Other errors carry codes too (PublishError, OAuthError); this one is what
+ * Payload and the bot answer a person with.
  */
 export class AppError extends APIError<{ code: string; [key: string]: unknown }> {
   constructor(
@@ -34,15 +37,6 @@ export function errorResponse(error: AppError, headers: HeadersInit = {}): Respo
 
 /** PostgreSQL's data exceptions (class 22) and operator/type mismatches: the input was wrong. */
 const INPUT_SQLSTATE = /^(22...|42804|42883)$/
-
-function sqlState(error: unknown): string | undefined {
-  let current = error as { code?: unknown; cause?: unknown; originalError?: unknown } | undefined
-  for (let depth = 0; current && depth < 6; depth++) {
-    if (typeof current.code === 'string' && /^[0-9A-Z]{5}$/.test(current.code)) return current.code
-    current = (current.cause ?? current.originalError) as typeof current
-  }
-  return undefined
-}
 
 /**
  * What @payloadcms/drizzle throws for a `where` it cannot build: "Not supported" for a path (a

@@ -134,18 +134,3 @@ export function reloadEnv(): Env {
   cached = parseEnv()
   return cached
 }
-
-/** Values that must never reach a log line or an error message. */
-export const SECRET_ENV_KEYS = [
-  'DATABASE_URL',
-  'PAYLOAD_SECRET',
-  'CREDENTIALS_ENCRYPTION_KEY',
-  'ADMIN_PASSWORD',
-  'REDIS_URL',
-  'TELEGRAM_BOT_TOKEN',
-  'TELEGRAM_WEBHOOK_SECRET',
-  'AI_API_KEY',
-  'PINTEREST_CLIENT_SECRET',
-  'INSTAGRAM_APP_SECRET',
-  'METRICS_TOKEN',
-] as const

@@ -30,7 +30,7 @@ export function isPrivateAddress(address: string): boolean {
   return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6')
 }
 
-export class PrivateAddressError extends Error {
+class PrivateAddressError extends Error {
   readonly code = 'EPRIVATE'
   constructor(message: string) {
     super(message)
@@ -41,7 +41,7 @@ export class PrivateAddressError extends Error {
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
 
 /** A `lookup` for sockets that refuses names resolving to a private address. */
-export function publicOnlyLookup(allowPrivate: boolean) {
+function publicOnlyLookup(allowPrivate: boolean) {
   return (hostname: string, options: object, callback: LookupCallback) => {
     const literal = hostname.replace(/^\[|\]$/g, '')
     if (isIP(literal)) {

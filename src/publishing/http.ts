@@ -42,7 +42,7 @@ function causeCodes(error: unknown): string[] {
 }
 
 /** Was the request certainly not delivered (a refused connection, an unknown host)? */
-export function neverSent(error: unknown): boolean {
+function neverSent(error: unknown): boolean {
   const codes = causeCodes(error)
   return codes.length > 0 && codes.every((code) => NOT_SENT.has(code))
 }

@@ -179,7 +179,7 @@ export const scheduleCreateFlow: FlowDef = {
     {
       key: 'start',
       prompt: (ctx) => ctx.t('sched.ask.start'),
-      schema: startAnswer(flow.data.tz) as unknown as z.ZodType<string>,
+      schema: startAnswer(flow.data.tz),
       optional: 'skip',
     },
     confirmStep,
