@@ -52,6 +52,18 @@ function parts(notice: Notice, language: string): { key: string; params: Record<
       const reason = d.reasonKey || !d.reason ? t(language, d.reasonKey ?? 'publish.unconfirmed') : d.reason
       return { key: 'notify.publication_unconfirmed', params: { title: d.title, connection: d.connection, reason }, buttons }
     }
+    case 'publication.published': {
+      const d = notice.data
+      const buttons: Button[] = [
+        ...(d.link ? [{ key: 'fix.open_post', url: d.link }] : []),
+        ...(d.contentId ? [{ key: 'fix.open', data: openContent(d.collection, d.contentId) }] : []),
+      ]
+      return {
+        key: d.link ? 'notify.publication_published' : 'notify.publication_published_nolink',
+        params: { title: d.title, connection: d.connection, link: d.link ?? '' },
+        buttons,
+      }
+    }
     case 'publication.found': {
       const d = notice.data
       return {
@@ -64,6 +76,20 @@ function parts(notice: Notice, language: string): { key: string; params: Record<
       return { key: 'notify.channel_lost', params: { channel: notice.data.channel }, buttons: [] }
     case 'channel.restored':
       return { key: 'notify.channel_restored', params: { channel: notice.data.channel }, buttons: [] }
+    case 'connection.connected': {
+      const d = notice.data
+      // Pinterest pins to one board: the customer sees which and can pick another at once.
+      const buttons: Button[] = d.platform === 'pinterest' ? [{ key: 'conn.board_choose', data: `n:b:${d.connectionId}:1` }] : []
+      buttons.push({ key: 'fix.open_connection', data: `n:o:${d.connectionId}` })
+      const key = d.replaced ? 'notify.connection_reconnected' : 'notify.connection_connected'
+      return { key, params: { connection: d.connection }, buttons }
+    }
+    case 'connection.lost':
+      return {
+        key: 'notify.connection_lost',
+        params: { connection: notice.data.connection, reason: notice.data.reason },
+        buttons: [{ key: 'fix.reconnect', data: `n:o:${notice.data.connectionId}` }],
+      }
   }
 }
 

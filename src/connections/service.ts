@@ -1,6 +1,7 @@
-import type { Payload } from 'payload'
+import { NotFound, type Payload } from 'payload'
 
 import { t } from '../i18n'
+import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
 import { inTransaction } from '../jobs/addJob'
 import { notice } from '../notify'
@@ -8,7 +9,10 @@ import type { Account, Connection, Project } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
 import { getProject } from '../projects/service'
 import { PublishError } from '../publishing/connector'
-import { credentialSchema, credentialsHint, openCredentials } from '../publishing/credentials'
+import { instagramTokenDue, refreshInstagramToken } from '../publishing/connectors/instagram'
+import { pinterestBoards, type PinterestBoard } from '../publishing/connectors/pinterest'
+import { credentialSchema, credentialsHint, openCredentials, type Credentials } from '../publishing/credentials'
+import { publishContext } from '../publishing/publish'
 import { verifyConnection, type VerifyResult } from '../publishing/verify'
 import { channelHints, channelRef, resolveChannelId } from './telegram'
 
@@ -153,6 +157,200 @@ export async function connectPlatform(
     ...actingAs(account),
   })
   return { ok: true, connection, replaced: false }
+}
+
+/** What an OAuth sign-in brought back (src/oauth/providers.ts). */
+export type OAuthConnected = {
+  displayName: string
+  externalId: string
+  credentials: Record<string, unknown>
+  boards?: PinterestBoard[]
+}
+
+/** Whether stored credentials belong to the platform account that just signed in. */
+function sameIdentity(platform: 'pinterest' | 'instagram', stored: Record<string, unknown>, connected: OAuthConnected): boolean {
+  if (platform === 'instagram') return stored.igUserId === connected.externalId
+  // Connections made before the username was stored are known by their board.
+  if (stored.username) return stored.username === connected.externalId
+  return !!stored.boardId && !!connected.boards?.some((board) => board.id === stored.boardId)
+}
+
+/**
+ * The connection an OAuth sign-in updates: the one its "Reconnect" button named (this project's,
+ * same platform), else the project's connection to the same platform account, disconnected ones
+ * included; none means a new connection.
+ */
+async function connectionToUpdate(
+  payload: Payload,
+  account: Account,
+  projectId: number,
+  platform: 'pinterest' | 'instagram',
+  connected: OAuthConnected,
+  connectionId: number | undefined,
+): Promise<{ connection: Connection; stored: Record<string, unknown> } | null> {
+  const { docs } = await payload.find({
+    collection: 'connections',
+    where: { project: { equals: projectId }, platform: { equals: platform } },
+    sort: 'createdAt',
+    limit: 100,
+    depth: 0,
+    ...actingAs(account),
+  })
+  const candidates = connectionId !== undefined ? docs.filter((doc) => doc.id === connectionId) : []
+  for (const connection of candidates.length > 0 ? candidates : docs) {
+    // The account cannot read its credentials; having found the row as the account, the system opens them.
+    const row = await payload.findByID({ collection: 'connections', id: connection.id, depth: 0, overrideAccess: true })
+    let stored: Record<string, unknown> = {}
+    try {
+      stored = openCredentials(platform, row.credentials)
+    } catch (error) {
+      if (!(error instanceof PublishError)) throw error
+    }
+    if (candidates.length > 0 || sameIdentity(platform, stored, connected)) return { connection, stored }
+  }
+  return null
+}
+
+/**
+ * Saves an OAuth sign-in as the account. Signing in again (the "Reconnect" button, or connecting
+ * the same platform account again) updates that connection in place, so the schedules and
+ * publications that point at it carry on; a Pinterest connection keeps its board when the user can
+ * still pin to it, else takes their first board. The customer hears in the bot that it is
+ * connected (with the board to change, on Pinterest), in the same transaction as the write.
+ */
+export async function connectOAuth(
+  payload: Payload,
+  account: Account,
+  projectId: number,
+  platform: 'pinterest' | 'instagram',
+  connected: OAuthConnected,
+  connectionId?: number,
+): Promise<{ connection: Connection; replaced: boolean }> {
+  await getProject(payload, account, projectId)
+  const target = await connectionToUpdate(payload, account, projectId, platform, connected, connectionId)
+  let { displayName, credentials } = connected
+  if (platform === 'pinterest') {
+    const boards = connected.boards ?? []
+    const board = boards.find((b) => b.id === target?.stored.boardId) ?? boards[0]
+    if (board) {
+      credentials = { ...credentials, boardId: board.id }
+      displayName = `${displayName} · ${board.name}`
+    }
+  }
+  const fields = {
+    displayName: displayName.slice(0, 120),
+    credentials,
+    status: 'active' as const,
+    lastError: null,
+    lastCheckedAt: new Date().toISOString(),
+  }
+  return inTransaction(payload, async (req) => {
+    const connection = target
+      ? await payload.update({ collection: 'connections', id: target.connection.id, data: fields as never, depth: 0, ...actingAs(account), req })
+      : await payload.create({ collection: 'connections', data: { ...fields, platform, project: projectId } as never, depth: 0, ...actingAs(account), req })
+    await notice(req, {
+      accountId: account.id,
+      event: 'connection.connected',
+      data: { connectionId: connection.id, connection: connection.displayName, platform, replaced: !!target },
+    })
+    return { connection, replaced: !!target }
+  })
+}
+
+/** The boards of a Pinterest connection's user, read with its token (renewed and stored when due). */
+export async function pinterestBoardsOf(payload: Payload, account: Account, id: number): Promise<{ connection: Connection; boards: PinterestBoard[]; boardId?: string }> {
+  const connection = await getConnection(payload, account, id)
+  if (connection.platform !== 'pinterest') throw new NotFound()
+  const row = await payload.findByID({ collection: 'connections', id, depth: 0, overrideAccess: true })
+  const stored = openCredentials('pinterest', row.credentials)
+  const boards = await pinterestBoards(stored, publishContext(payload, id))
+  return { connection, boards, boardId: stored.boardId }
+}
+
+/**
+ * Points a Pinterest connection at another of its user's boards (one it can pin to now), as the
+ * account; the board's name goes into the connection's name.
+ */
+export async function choosePinterestBoard(payload: Payload, account: Account, id: number, boardId: string): Promise<{ connection: Connection; board: PinterestBoard } | null> {
+  const { connection, boards } = await pinterestBoardsOf(payload, account, id)
+  const board = boards.find((b) => b.id === boardId)
+  if (!board) return null
+  const row = await payload.findByID({ collection: 'connections', id, depth: 0, overrideAccess: true })
+  const stored = openCredentials('pinterest', row.credentials)
+  const who = stored.username ? `Pinterest @${stored.username}` : connection.displayName.split(' · ')[0]
+  const updated = await payload.update({
+    collection: 'connections',
+    id,
+    data: { credentials: { ...stored, boardId: board.id }, displayName: `${who} · ${board.name}`.slice(0, 120) } as never,
+    depth: 0,
+    ...actingAs(account),
+  })
+  return { connection: updated, board }
+}
+
+/**
+ * Renews Instagram's long-lived tokens a week before they lapse (they last about 60 days and
+ * nothing else renews them), a system job over every active Instagram connection. A token the
+ * platform no longer accepts marks its connection "needs reconnect" and tells its owner, with
+ * the button to sign in again; an unreachable platform is tried on the next run.
+ */
+export async function refreshInstagramTokens(payload: Payload, now = Date.now()): Promise<{ refreshed: number; lost: number }> {
+  let refreshed = 0
+  let lost = 0
+  for (let page = 1; ; page++) {
+    const { docs, hasNextPage } = await payload.find({
+      collection: 'connections',
+      where: { platform: { equals: 'instagram' }, status: { equals: 'active' } },
+      sort: 'id',
+      page,
+      limit: 100,
+      depth: 0,
+      overrideAccess: true,
+    })
+    for (const row of docs) {
+      let stored: Credentials<'instagram'>
+      try {
+        stored = openCredentials('instagram', row.credentials)
+      } catch {
+        continue
+      }
+      if (!instagramTokenDue(stored, now)) continue
+      try {
+        const next = await refreshInstagramToken(stored)
+        await publishContext(payload, row.id).saveCredentials?.(next)
+        refreshed += 1
+        logger().info({ connection: row.id }, 'instagram token refreshed')
+      } catch (error) {
+        if (!(error instanceof PublishError)) throw error
+        if (error.kind !== 'reauth' && error.kind !== 'disconnected') {
+          logger().warn({ connection: row.id, err: error.detail }, 'instagram token refresh failed, tried again later')
+          continue
+        }
+        lost += 1
+        await markNeedsReconnect(payload, row, error)
+      }
+    }
+    if (!hasNextPage) break
+  }
+  return { refreshed, lost }
+}
+
+/** A system write: the connection waits for its owner to sign in again, and they are told why. */
+async function markNeedsReconnect(payload: Payload, connection: Connection, failure: PublishError): Promise<void> {
+  const accountId = Number(idOf(connection.account))
+  const owner = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
+  const reason = t(owner.language, failure.code)
+  await inTransaction(payload, async (req) => {
+    await payload.update({
+      collection: 'connections',
+      id: connection.id,
+      data: { status: 'needs_reconnect', lastError: reason, lastErrorAt: new Date().toISOString() },
+      overrideAccess: true,
+      req,
+    })
+    await notice(req, { accountId, event: 'connection.lost', data: { connectionId: connection.id, connection: connection.displayName, reason } })
+  })
+  logger().warn({ connection: connection.id, err: failure.detail }, 'connection needs reconnecting')
 }
 
 /**

@@ -9,10 +9,11 @@ import { materializeSchedulesTask } from './tasks/materializeSchedules'
 import { noticeSendTask } from './tasks/noticeSend'
 import { postGenerateTask } from './tasks/postGenerate'
 import { publishTask } from './tasks/publish'
+import { refreshTokensTask } from './tasks/refreshTokens'
 import { sweepPublicationsTask } from './tasks/sweepPublications'
 
 /** Every task the worker runs; one file each under tasks/. */
-export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask]
+export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask, refreshTokensTask]
 
 export function buildTaskList(getPayload: () => Promise<Payload>): TaskList {
   return Object.fromEntries(TASKS.map((task) => task(getPayload)))
@@ -29,7 +30,7 @@ export function buildAiTaskList(getPayload: () => Promise<Payload>): TaskList {
 }
 
 /** A fan-out task on a UTC schedule, queued under its contract's key and attempts. */
-const cron = (match: string, task: JobName & ('worker.heartbeat' | 'schedules.materialize' | 'publications.sweep')): CronItem => ({
+const cron = (match: string, task: JobName & ('worker.heartbeat' | 'schedules.materialize' | 'publications.sweep' | 'connections.refreshTokens')): CronItem => ({
   task,
   identifier: task,
   match,
@@ -41,4 +42,5 @@ export const CRONTAB: CronItem[] = [
   cron('* * * * *', 'worker.heartbeat'),
   cron('*/5 * * * *', 'schedules.materialize'),
   cron('*/5 * * * *', 'publications.sweep'),
+  cron('23 */6 * * *', 'connections.refreshTokens'),
 ]

@@ -38,12 +38,25 @@ export const NoticeEvents = {
     collection: content,
     contentId: id.optional(),
   }),
+  /** A publication went out: its live address where the platform gives one. */
+  'publication.published': z.object({
+    publicationId: id,
+    title: z.string(),
+    connection: z.string(),
+    link: z.string().optional(),
+    collection: content,
+    contentId: id.optional(),
+  }),
   /** A lookup found an unconfirmed publication on its platform. */
   'publication.found': z.object({ publicationId: id, title: z.string(), connection: z.string(), link: z.string() }),
   /** The bot lost its rights in a channel the customer publishes to. */
   'channel.lost': z.object({ channel: z.string() }),
   /** ... and has them back. */
   'channel.restored': z.object({ channel: z.string() }),
+  /** An OAuth sign-in connected a platform, or reconnected (`replaced`) an existing connection. */
+  'connection.connected': z.object({ connectionId: id, connection: z.string(), platform: z.string(), replaced: z.boolean() }),
+  /** A connection's access lapsed outside any publication (a token that could not be renewed). */
+  'connection.lost': z.object({ connectionId: id, connection: z.string(), reason: z.string() }),
 } as const
 
 export type NoticeEvent = keyof typeof NoticeEvents

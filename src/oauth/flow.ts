@@ -1,5 +1,6 @@
 import type { Payload } from 'payload'
 
+import { connectOAuth } from '../connections/service'
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
 import { OAUTH_PROVIDERS, OAuthError } from './providers'
@@ -29,13 +30,14 @@ export async function startOAuth(
 }
 
 export type CallbackResult =
-  | { ok: true; language: string; connectionId: number; displayName: string }
+  | { ok: true; language: string; connectionId: number; displayName: string; replaced: boolean }
   | { ok: false; language: string; error: OAuthError['code'] | 'oauth.link_expired' | 'oauth.other_browser' }
 
 /**
  * Step 2: the platform sends the customer back. The state must be ours, unexpired, unused and
- * come back to the browser it was issued to; the connection is created as that account (its
- * access rules apply), credentials sealed.
+ * come back to the browser it was issued to; the connection is saved as that account (its access
+ * rules apply), credentials sealed: the one being reconnected, or the one of the same platform
+ * account, is updated in place (see connectOAuth).
  */
 export async function finishOAuth(
   payload: Payload,
@@ -54,13 +56,8 @@ export async function finishOAuth(
   if (params.error || !params.code) return { ok: false, language, error: 'oauth.denied' }
   try {
     const connected = await OAUTH_PROVIDERS[platform].exchange({ code: params.code, verifier: pending.verifier, redirectUri: redirectUri(platform) })
-    const connection = await payload.create({
-      collection: 'connections',
-      data: { platform, displayName: connected.displayName, project: pending.projectId, credentials: connected.credentials } as never,
-      user: { ...account, collection: 'accounts' },
-      overrideAccess: false,
-    })
-    return { ok: true, language, connectionId: connection.id, displayName: connected.displayName }
+    const { connection, replaced } = await connectOAuth(payload, account, pending.projectId, platform, connected, pending.connectionId)
+    return { ok: true, language, connectionId: connection.id, displayName: connection.displayName, replaced }
   } catch (error) {
     if (error instanceof OAuthError) {
       logger().warn({ platform, account: account.id, reason: error.message }, 'oauth connection failed')

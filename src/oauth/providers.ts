@@ -1,6 +1,8 @@
 import { z } from 'zod'
 
 import { env } from '../lib/env'
+import { PublishError } from '../publishing/connector'
+import { pinterestBoards, type PinterestBoard } from '../publishing/connectors/pinterest'
 import type { OAuthPlatform } from './state'
 
 export class OAuthError extends Error {
@@ -13,7 +15,17 @@ export class OAuthError extends Error {
   }
 }
 
-export type Connected = { displayName: string; credentials: Record<string, unknown> }
+/**
+ * Who signed in and with what: `externalId` is the platform's account (the Pinterest user, the
+ * Instagram business account), so signing in again as them updates their connection; Pinterest
+ * also lists the boards, one of which the connection pins to.
+ */
+export type Connected = {
+  displayName: string
+  externalId: string
+  credentials: Record<string, unknown>
+  boards?: PinterestBoard[]
+}
 
 export type OAuthProvider = {
   authorizeUrl(args: { state: string; challenge: string; redirectUri: string }): string
@@ -69,22 +81,24 @@ const pinterest: OAuthProvider = {
       }),
       'token',
     )
-    const auth = { Authorization: `Bearer ${token.access_token}` }
-    const [user, boards] = await Promise.all([
-      json(z.object({ username: z.string() }), await fetch(`${base}/v5/user_account`, { headers: auth, signal: AbortSignal.timeout(TIMEOUT_MS) }), 'user'),
-      json(
-        z.object({ items: z.array(z.object({ id: z.string(), name: z.string() })) }),
-        await fetch(`${base}/v5/boards?page_size=100`, { headers: auth, signal: AbortSignal.timeout(TIMEOUT_MS) }),
-        'boards',
-      ),
-    ])
+    const user = await json(
+      z.object({ username: z.string() }),
+      await fetch(`${base}/v5/user_account`, { headers: { Authorization: `Bearer ${token.access_token}` }, signal: AbortSignal.timeout(TIMEOUT_MS) }),
+      'user',
+    )
+    const boards = await pinterestBoards({ accessToken: token.access_token }).catch((error: unknown) => {
+      if (error instanceof PublishError) throw new OAuthError('oauth.exchange_failed', `boards: ${error.detail}`)
+      throw error
+    })
     return {
-      displayName: `Pinterest @${user.username}${boards.items[0] ? ` · ${boards.items[0].name}` : ''}`,
+      displayName: `Pinterest @${user.username}`,
+      externalId: user.username,
+      boards,
       credentials: {
         accessToken: token.access_token,
+        username: user.username,
         ...(token.refresh_token ? { refreshToken: token.refresh_token } : {}),
         ...(token.expires_in ? { expiresAt: new Date(Date.now() + token.expires_in * 1000).toISOString() } : {}),
-        ...(boards.items[0] ? { boardId: boards.items[0].id } : {}),
       },
     }
   },
@@ -137,6 +151,7 @@ const instagram: OAuthProvider = {
     if (!page?.instagram_business_account) throw new OAuthError('oauth.no_instagram_account')
     return {
       displayName: `Instagram @${page.instagram_business_account.username ?? page.name}`,
+      externalId: page.instagram_business_account.id,
       credentials: {
         accessToken: long.access_token,
         igUserId: page.instagram_business_account.id,

@@ -14,6 +14,8 @@ const Binding = z.object({
   accountId: z.number().int().positive(),
   projectId: z.number().int().positive(),
   platform: z.enum(OAUTH_PLATFORMS),
+  /** The connection a "Reconnect" button is for: the flow updates it instead of adding one. */
+  connectionId: z.number().int().positive().optional(),
 })
 export type OAuthBinding = z.infer<typeof Binding>
 

@@ -27,6 +27,8 @@ export const CredentialSchemas = {
     refreshToken: z.string().min(10).optional(),
     expiresAt: z.iso.datetime().optional(),
     boardId: z.string().min(1).max(100).optional(),
+    /** The Pinterest user who signed in: a second sign-in as them updates this connection. */
+    username: z.string().min(1).max(100).optional(),
   }),
   instagram: z.object({
     accessToken: z.string().min(10),

@@ -7,14 +7,27 @@ import { json, startFakeServer, type Reply } from './http'
  * a finished container (error 9007 otherwise); GET /{media-id}?fields=permalink, GET
  * /{ig-user-id}/media and GET /{ig-user-id}. Tokens come as a Bearer header or access_token;
  * errors are `{ error: { message, type, code, error_subcode, fbtrace_id } }`.
- * Knob keys: `POST /media`, `POST /media_publish`, `GET /container`, `GET /media`, `GET /user`.
+ * Facebook Login: GET /oauth/access_token trades a code from `issueCode()` for a short-lived
+ * token, and (grant_type=fb_exchange_token with the app's id and secret) a valid token for a new
+ * long-lived one (`longLivedSeconds`, about 60 days); an expired or unknown token answers
+ * OAuthException 190 with subcode 463. GET /me/accounts lists the Page linked to the account.
+ * Knob keys: `POST /media`, `POST /media_publish`, `GET /container`, `GET /media`, `GET /user`,
+ * `GET /oauth/access_token`, `GET /me/accounts`.
  */
 type Container = { id: string; imageUrl?: string; caption?: string; carouselItem: boolean; children?: string[]; polls: number; published?: string }
 
-export async function startFakeInstagram(options: { igUserId?: string; token?: string } = {}) {
+export async function startFakeInstagram(options: { igUserId?: string; token?: string; appId?: string; appSecret?: string } = {}) {
   const igUserId = options.igUserId ?? '17841400000000001'
   const token = options.token ?? 'EAAG-instagram-long-lived-token'
+  const appId = options.appId ?? '987654321'
+  const appSecret = options.appSecret ?? 'instagram-app-secret'
   const state = {
+    /** Valid tokens and when each expires (ms since the epoch). */
+    tokens: new Map<string, number>([[token, Number.POSITIVE_INFINITY]]),
+    longLivedSeconds: 5_183_944,
+    codes: new Set<string>(),
+    exchanges: 0,
+    username: 'zerno.coffee',
     pollsUntilFinished: 1,
     /** A container whose media Meta cannot process ends in ERROR. */
     failProcessing: false,
@@ -29,14 +42,32 @@ export async function startFakeInstagram(options: { igUserId?: string; token?: s
   const fake = await startFakeServer({
     key(call) {
       const [, first, second] = call.path.split('/')
+      if (first === 'oauth' || first === 'me') return `${call.method} ${call.path}`
       if (first === igUserId && second) return `${call.method} /${second}`
       if (first === igUserId) return `${call.method} /user`
       return `${call.method} /container`
     },
     handle(call) {
       const b = call.body as Record<string, string>
+      const expired = () => graphError(400, 190, 'Error validating access token: Session has expired on Saturday, 28-Nov-26 10:00:00 PST.', 463)
+      const valid = (given: string | null | undefined) => !!given && (state.tokens.get(given) ?? 0) > Date.now()
+      const issue = (prefix: string, seconds: number) => {
+        const issued = `${prefix}-${++state.exchanges}-${'t'.repeat(12)}`
+        state.tokens.set(issued, Date.now() + seconds * 1000)
+        return json(200, { access_token: issued, token_type: 'bearer', expires_in: seconds })
+      }
+      if (call.key === 'GET /oauth/access_token') {
+        const q = call.query
+        if (q.get('client_id') !== appId || q.get('client_secret') !== appSecret) return graphError(400, 101, 'Error validating application. Invalid application ID.')
+        if (q.get('grant_type') === 'fb_exchange_token') return valid(q.get('fb_exchange_token')) ? issue('EAAG-long', state.longLivedSeconds) : expired()
+        if (!q.get('redirect_uri') || !state.codes.delete(q.get('code') ?? '')) return graphError(400, 100, 'Invalid verification code format.', 36007)
+        return issue('EAAG-short', 3600)
+      }
       const given = String(call.headers.authorization ?? '').replace(/^Bearer /, '') || call.query.get('access_token') || b.access_token
-      if (given !== token) return graphError(400, 190, 'Error validating access token: Session has expired.', 463)
+      if (!valid(given)) return expired()
+      if (call.key === 'GET /me/accounts') {
+        return json(200, { data: [{ name: 'Zerno', id: '104000000000001', instagram_business_account: { id: igUserId, username: state.username } }], paging: { cursors: { before: 'QVFI', after: 'QVFI' } } })
+      }
       const [, first] = call.path.split('/')
       switch (call.key) {
         case 'GET /user':
@@ -97,5 +128,11 @@ export async function startFakeInstagram(options: { igUserId?: string; token?: s
       }
     },
   })
-  return { ...fake, state, igUserId, token }
+  /** The code Facebook hands the browser on the redirect after the user grants access. */
+  const issueCode = () => {
+    const code = `igcode-${state.codes.size}-${Date.now()}`
+    state.codes.add(code)
+    return code
+  }
+  return { ...fake, state, igUserId, token, appId, appSecret, issueCode }
 }

@@ -1,5 +1,13 @@
 import type { Update } from 'grammy/types'
+import { Logger, runOnce } from 'graphile-worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { GET as oauthCallback } from '../../src/app/api/oauth/[platform]/callback/route'
+import { GET as oauthStart } from '../../src/app/api/oauth/[platform]/start/route'
+import { addJob } from '../../src/jobs/addJob'
+import { refreshTokensTask } from '../../src/jobs/tasks/refreshTokens'
+import { env } from '../../src/lib/env'
+import { openCredentials } from '../../src/publishing/credentials'
 
 import { tr } from '../../src/bot/i18n'
 import { t } from '../../src/i18n'
@@ -7,6 +15,8 @@ import { reloadEnv } from '../../src/lib/env'
 import { resetTelegramClient } from '../../src/telegram/client'
 import { redeemTicket } from '../../src/oauth/state'
 import type { Account } from '../../src/payload-types'
+import { startFakeInstagram } from '../fakes/instagram'
+import { startFakePinterest } from '../fakes/pinterest'
 import { FAKE_BOT } from '../fakes/telegramBotApi'
 import { startFakeVk } from '../fakes/vk'
 import { startFakeWordpress } from '../fakes/wordpress'
@@ -312,6 +322,197 @@ describe('OAuth platforms', () => {
     const binding = await redeemTicket(url.searchParams.get('ticket')!)
     expect(binding).toEqual({ accountId: account.id, projectId: project.id, platform: 'pinterest' })
     expect(await redeemTicket(url.searchParams.get('ticket')!)).toBeNull()
+  })
+})
+
+describe('signing in again through OAuth', () => {
+  let pin: Awaited<ReturnType<typeof startFakePinterest>>
+  let ig: Awaited<ReturnType<typeof startFakeInstagram>>
+  const before = { ...process.env }
+
+  beforeAll(async () => {
+    pin = await startFakePinterest({ clientId: '1484362', clientSecret: 'pinterest-client-secret' })
+    ig = await startFakeInstagram({ appId: '987654321', appSecret: 'instagram-app-secret' })
+    Object.assign(process.env, {
+      PINTEREST_API_BASE: pin.url,
+      INSTAGRAM_GRAPH_BASE: ig.url,
+      INSTAGRAM_APP_ID: ig.appId,
+      INSTAGRAM_APP_SECRET: ig.appSecret,
+    })
+    reloadEnv()
+  })
+
+  afterAll(async () => {
+    for (const key of ['PINTEREST_API_BASE', 'INSTAGRAM_GRAPH_BASE', 'INSTAGRAM_APP_ID', 'INSTAGRAM_APP_SECRET']) {
+      if (before[key] === undefined) delete process.env[key]
+      else process.env[key] = before[key]
+    }
+    reloadEnv()
+    await pin?.close()
+    await ig?.close()
+  })
+
+  const route = (platform: string) => ({ params: Promise.resolve({ platform }) })
+
+  /**
+   * The customer opens the bot's link, grants access on the platform, and the browser comes back
+   * to the callback with the platform's code; the page they see is returned.
+   */
+  async function signIn(user: { lastButtons(): Array<{ text: string; callback_data: string }> }, platform: 'pinterest' | 'instagram') {
+    const link = user.lastButtons().find((b) => 'url' in b) as unknown as { url: string }
+    expect(link, 'a link to the platform').toBeDefined()
+    const started = await oauthStart(new Request(link.url), route(platform))
+    expect(started.status).toBe(302)
+    const cookie = started.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+    const state = new URL(started.headers.get('location')!).searchParams.get('state')!
+    const code = platform === 'pinterest' ? pin.issueCode() : ig.issueCode()
+    const page = await oauthCallback(
+      new Request(`https://app.postforge.test/api/oauth/${platform}/callback?code=${code}&state=${state}`, { headers: { cookie } }),
+      route(platform),
+    )
+    expect(page.status).toBe(200)
+    await deliverNotices(h.payload)
+    return page.text()
+  }
+
+  async function ofPlatform(projectId: number, platform: 'pinterest' | 'instagram') {
+    return (await connectionsOf(projectId)).filter((c) => c.platform === platform)
+  }
+
+  async function storedCredentials<P extends 'pinterest' | 'instagram'>(platform: P, id: number) {
+    const row = await h.payload.findByID({ collection: 'connections', id, overrideAccess: true })
+    return openCredentials(platform, row.credentials)
+  }
+
+  it('Pinterest: "Reconnect" and a second sign-in update the one connection the schedules use', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account)
+    await user.press(`n:ap:${project.id}:p`)
+    expect(await signIn(user, 'pinterest')).toContain('Pinterest @zerno_coffee')
+    const [first] = await ofPlatform(project.id, 'pinterest')
+    expect(user.lastText()).toContain(tr('en', 'notify.connection_connected', { connection: 'Pinterest @zerno_coffee · Кофе' }))
+    const schedule = await h.payload.create({
+      collection: 'schedules',
+      data: { name: 'Pins', project: project.id, connections: [first.id], cadence: 'slots', slots: [{ weekday: 'mon', time: '09:30' }] } as never,
+      overrideAccess: true,
+    })
+    // Pinterest stops taking the token (revoked access): publishing marked it for reconnecting.
+    await h.payload.update({ collection: 'connections', id: first.id, data: { status: 'needs_reconnect', lastError: 'revoked' }, overrideAccess: true })
+
+    await user.press(`n:o:${first.id}`)
+    await user.press(button(user, tr('en', 'conn.reconnect')))
+    expect(await signIn(user, 'pinterest')).toContain(tr('en', 'oauth.reconnected', { name: 'Pinterest @zerno_coffee · Кофе' }))
+    expect(user.lastText()).toContain(tr('en', 'notify.connection_reconnected', { connection: 'Pinterest @zerno_coffee · Кофе' }))
+
+    const after = await ofPlatform(project.id, 'pinterest')
+    expect(after.map((c) => c.id)).toEqual([first.id])
+    expect(after[0].status).toBe('active')
+    expect((await storedCredentials('pinterest', first.id)).accessToken).toBe('pina_granted_2_aaaaaaaa')
+    const kept = await h.payload.findByID({ collection: 'schedules', id: schedule.id, depth: 0, overrideAccess: true })
+    expect(kept.connections).toEqual([first.id])
+
+    // "Connect" → Pinterest again, as the same Pinterest user: still that one connection.
+    await user.press(`n:ap:${project.id}:p`)
+    await signIn(user, 'pinterest')
+    expect((await ofPlatform(project.id, 'pinterest')).map((c) => c.id)).toEqual([first.id])
+    expect((await storedCredentials('pinterest', first.id)).accessToken).toBe('pina_granted_3_aaaaaaaa')
+  })
+
+  it('Pinterest: the customer picks the board from all their boards, and a reconnect keeps it', async () => {
+    pin.state.boards = Array.from({ length: 12 }, (_, i) => ({ id: `5497558851${String(i).padStart(2, '0')}`, name: `Доска ${i + 1}` }))
+    try {
+      const { user, account } = await verifiedUser(h)
+      const project = await newProject(account)
+      await user.press(`n:ap:${project.id}:p`)
+      await signIn(user, 'pinterest')
+      const [connection] = await ofPlatform(project.id, 'pinterest')
+      const pagesBefore = pin.callsTo('GET /v5/boards').length
+
+      await user.press(button(user, tr('en', 'conn.board_choose')))
+      expect(user.lastText()).toContain('Доска 1')
+      expect(user.lastButtons().filter((b) => b.text.includes('Доска'))).toHaveLength(8)
+      await user.press(button(user, tr('en', 'conn.page_next')))
+      const secondPage = user.lastButtons().filter((b) => b.text.includes('Доска')).map((b) => b.text)
+      expect(secondPage).toEqual(['Доска 9', 'Доска 10', 'Доска 11', 'Доска 12'])
+      // Read with the bookmark cursor, a page of at most 250 at a time.
+      expect(pin.callsTo('GET /v5/boards').slice(pagesBefore).every((c) => c.query.get('page_size') === '250')).toBe(true)
+
+      await user.press(button(user, 'Доска 11'))
+      expect(user.lastText()).toContain(tr('en', 'conn.board_chosen', { board: 'Доска 11' }))
+      expect((await storedCredentials('pinterest', connection.id)).boardId).toBe('549755885110')
+      expect((await ofPlatform(project.id, 'pinterest'))[0].displayName).toBe('Pinterest @zerno_coffee · Доска 11')
+
+      await h.payload.update({ collection: 'connections', id: connection.id, data: { status: 'needs_reconnect' }, overrideAccess: true })
+      await user.press(`n:rc:${connection.id}`)
+      await signIn(user, 'pinterest')
+      expect((await storedCredentials('pinterest', connection.id)).boardId).toBe('549755885110')
+      expect(user.lastText()).toContain('Доска 11')
+    } finally {
+      pin.state.boards = [{ id: pin.boardId, name: 'Кофе' }]
+    }
+  })
+
+  it('Pinterest: a board picked with a forged button must be one of the user\'s boards', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account)
+    await user.press(`n:ap:${project.id}:p`)
+    await signIn(user, 'pinterest')
+    const [connection] = await ofPlatform(project.id, 'pinterest')
+    await user.press(`n:bs:${connection.id}:123456789`)
+    expect(user.lastText()).toContain(tr('en', 'conn.board_gone'))
+    expect((await storedCredentials('pinterest', connection.id)).boardId).toBe(pin.boardId)
+  })
+
+  it('Instagram: the long-lived token is renewed before it lapses, and one that lapsed asks to reconnect', async () => {
+    const { user, account } = await verifiedUser(h)
+    const project = await newProject(account)
+    // Facebook's long-lived token, this time with three days left.
+    ig.state.longLivedSeconds = 3 * 86_400
+    await user.press(`n:ap:${project.id}:i`)
+    expect(await signIn(user, 'instagram')).toContain('Instagram @zerno.coffee')
+    ig.state.longLivedSeconds = 5_183_944
+    const [connection] = await ofPlatform(project.id, 'instagram')
+    const signedIn = await storedCredentials('instagram', connection.id)
+
+    const runRefresh = async () => {
+      await addJob('connections.refreshTokens', {})
+      await runOnce({
+        connectionString: env().DATABASE_URL,
+        schema: env().GRAPHILE_WORKER_SCHEMA,
+        taskList: Object.fromEntries([refreshTokensTask(async () => h.payload)]),
+        logger: new Logger(() => () => {}),
+      })
+      await deliverNotices(h.payload)
+    }
+    await runRefresh()
+    const renewed = await storedCredentials('instagram', connection.id)
+    const exchange = ig.callsTo('GET /oauth/access_token').at(-1)!
+    expect(exchange.query.get('grant_type')).toBe('fb_exchange_token')
+    expect(exchange.query.get('fb_exchange_token')).toBe(signedIn.accessToken)
+    expect(renewed.accessToken).not.toBe(signedIn.accessToken)
+    expect(Date.parse(renewed.expiresAt!)).toBeGreaterThan(Date.now() + 59 * 86_400_000)
+
+    // A token nobody renewed in time: Facebook answers 190/463, and the customer is asked to reconnect.
+    const calls = ig.callsTo('GET /oauth/access_token').length
+    await runRefresh()
+    expect(ig.callsTo('GET /oauth/access_token').length).toBe(calls)
+    ig.state.tokens.set(renewed.accessToken, Date.now() - 1000)
+    await h.payload.update({
+      collection: 'connections',
+      id: connection.id,
+      data: { credentials: { ...renewed, expiresAt: new Date(Date.now() - 1000).toISOString() } },
+      overrideAccess: true,
+    })
+    await runRefresh()
+    const lost = (await ofPlatform(project.id, 'instagram'))[0]
+    expect(lost.status).toBe('needs_reconnect')
+    expect(user.lastText()).toContain(tr('en', 'notify.connection_lost', { connection: 'Instagram @zerno.coffee', reason: t('en', 'instagram.token_invalid') }))
+    await user.press(button(user, tr('en', 'fix.reconnect')))
+    await user.press(button(user, tr('en', 'conn.reconnect')))
+    await signIn(user, 'instagram')
+    const back = await ofPlatform(project.id, 'instagram')
+    expect(back.map((c) => c.id)).toEqual([connection.id])
+    expect(back[0].status).toBe('active')
   })
 })
 

@@ -152,6 +152,30 @@ describe('OAuth connections', () => {
     expect(seen.some((s) => s.query.get('grant_type') === 'fb_exchange_token')).toBe(true)
   })
 
+  it('signing in again to the same Instagram account updates its connection instead of adding one', async () => {
+    const other = await createTenant(payload, { name: 'Instagram twice' })
+    for (const round of [1, 2]) {
+      const { location, cookie } = await authorize('instagram', other)
+      const res = await returnTo('instagram', `code=xyz&state=${location.searchParams.get('state')}`, cookie)
+      expect(await res.text()).toContain(round === 1 ? 'Instagram @zerno.coffee is connected' : 'The connection “Instagram @zerno.coffee” is updated')
+    }
+    const { docs } = await payload.find({ collection: 'connections', where: { project: { equals: other.project.id } }, overrideAccess: true })
+    expect(docs).toHaveLength(1)
+  })
+
+  it('a Pinterest connection saved before usernames were kept is recognised by its board', async () => {
+    const other = await createTenant(payload, { name: 'Pinterest legacy' })
+    const legacy = await payload.create({
+      collection: 'connections',
+      data: { displayName: 'Pinterest · old', platform: 'pinterest', project: other.project.id, status: 'needs_reconnect', credentials: { accessToken: 'pina_old_token_0000', boardId: '549755885175' } } as never,
+      overrideAccess: true,
+    })
+    const { location, cookie } = await authorize('pinterest', other)
+    await returnTo('pinterest', `code=abc&state=${location.searchParams.get('state')}`, cookie)
+    const { docs } = await payload.find({ collection: 'connections', where: { project: { equals: other.project.id } }, overrideAccess: true })
+    expect(docs.map((d) => [d.id, d.status, d.credentialsHint])).toEqual([[legacy.id, 'active', 'token …_123, board 549755885175']])
+  })
+
   it('a customer who denies access is told so', async () => {
     const { location, cookie } = await authorize('pinterest')
     const res = await returnTo('pinterest', `error=access_denied&state=${location.searchParams.get('state')}`, cookie)

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { cachedAccountByTelegramId } from '../../accounts/cache'
 import { ChannelRef } from '../../connections/telegram'
 import {
+  choosePinterestBoard,
   connectPlatform,
   disconnectConnection,
   getConnection,
@@ -12,6 +13,7 @@ import {
   listConnections,
   markChannelLost,
   markChannelRestored,
+  pinterestBoardsOf,
   testConnection,
   TYPED_PLATFORMS,
   type TypedPlatform,
@@ -21,11 +23,12 @@ import { AppError } from '../../http/errors'
 import { idOf } from '../../lib/ids'
 import { createTicket, OAUTH_PLATFORMS, type OAuthPlatform } from '../../oauth/state'
 import type { Connection } from '../../payload-types'
+import { PublishError } from '../../publishing/connector'
 import { CredentialSchemas } from '../../publishing/credentials'
 import type { Platform } from '../../publishing/platforms'
 import { siteAddress } from '../../projects/schema'
 import { getProject, listProjects } from '../../projects/service'
-import { cb, Id, onButton } from '../callbacks'
+import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { startFlow, type FlowDef, type FlowState, type FlowStep } from '../flows/engine'
 import { tr } from '../i18n'
@@ -254,8 +257,12 @@ async function showConnection(ctx: BotContext, id: number, intro?: string) {
   const keyboard = new InlineKeyboard()
   if (connection.status !== 'disabled') {
     keyboard.text(ctx.t('conn.test'), cb('n:t', id))
-    if (connection.status === 'needs_reconnect' && canConnect(connection.platform))
-      keyboard.text(ctx.t('conn.reconnect'), cb('n:ap', projectId, codeOf(connection.platform)))
+    if (connection.status === 'needs_reconnect' && canConnect(connection.platform)) {
+      // OAuth platforms sign in again for this very connection; typed ones enter the same credentials.
+      const oauth = (OAUTH_PLATFORMS as readonly string[]).includes(connection.platform)
+      keyboard.text(ctx.t('conn.reconnect'), oauth ? cb('n:rc', id) : cb('n:ap', projectId, codeOf(connection.platform)))
+    }
+    if (connection.platform === 'pinterest') keyboard.row().text(ctx.t('conn.board_choose'), cb('n:b', id, 1))
     keyboard.row().text(ctx.t('conn.disconnect'), cb('n:d', id)).row()
   }
   keyboard.text(ctx.t('back'), cb('n:l', projectId))
@@ -284,7 +291,7 @@ async function showPlatforms(ctx: BotContext, projectId: number) {
   await show(ctx, ctx.t('conn.choose_platform'), keyboard)
 }
 
-async function startConnecting(ctx: BotContext, projectId: number, platform: Platform) {
+async function startConnecting(ctx: BotContext, projectId: number, platform: Platform, connectionId?: number) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
   if ((TYPED_PLATFORMS as readonly string[]).includes(platform)) {
     await ctx.answerCallbackQuery()
@@ -301,6 +308,7 @@ async function startConnecting(ctx: BotContext, projectId: number, platform: Pla
     accountId: accountOf(ctx).id,
     projectId: project.id,
     platform: oauth,
+    ...(connectionId ? { connectionId } : {}),
   })
   const url = `${env().SERVER_URL.replace(/\/$/, '')}/api/oauth/${oauth}/start?ticket=${ticket}`
   const keyboard = new InlineKeyboard()
@@ -319,6 +327,50 @@ onButton(connections, 'n:a', z.tuple([Id]), (ctx, [projectId]) => showPlatforms(
 onButton(connections, 'n:ap', z.tuple([Id, PlatformCode]), (ctx, [projectId, code]) =>
   startConnecting(ctx, projectId, PLATFORM_CODES[code]),
 )
+
+/** "Reconnect" on a connection: the sign-in that follows updates this connection, not a new one. */
+onButton(connections, 'n:rc', z.tuple([Id]), async (ctx, [id]) => {
+  const connection = await getConnection(ctx.deps.payload, accountOf(ctx), id)
+  await startConnecting(ctx, Number(idOf(connection.project)), connection.platform, connection.id)
+})
+
+const BOARDS_PER_PAGE = 8
+const BoardId = z.string().regex(/^\d{1,30}$/)
+
+/** The Pinterest boards the connection's user can pin to, a page of buttons at a time. */
+async function showBoards(ctx: BotContext, id: number, page: number, intro?: string) {
+  let listed: Awaited<ReturnType<typeof pinterestBoardsOf>>
+  try {
+    listed = await pinterestBoardsOf(ctx.deps.payload, accountOf(ctx), id)
+  } catch (error) {
+    if (!(error instanceof PublishError)) throw error
+    ctx.log.info({ connection: id, code: error.code, detail: error.detail }, 'pinterest boards not read')
+    const reason = ctx.t(error.code) === error.code ? ctx.t(`publish.${error.kind}`) : ctx.t(error.code)
+    return show(ctx, ctx.t('conn.board_failed', { reason }), new InlineKeyboard().text(ctx.t('back'), cb('n:o', id)))
+  }
+  const { connection, boards, boardId } = listed
+  const current = boards.find((b) => b.id === boardId)
+  const lines = [ctx.t('conn.board_title', { name: connection.displayName, current: current ? current.name : ctx.t('conn.board_none') })]
+  if (boards.length === 0) lines.push('', ctx.t('conn.board_empty'))
+  const pages = Math.max(1, Math.ceil(boards.length / BOARDS_PER_PAGE))
+  const at = Math.min(page, pages)
+  const keyboard = new InlineKeyboard()
+  for (const board of boards.slice((at - 1) * BOARDS_PER_PAGE, at * BOARDS_PER_PAGE))
+    keyboard.text(`${board.id === boardId ? '✅ ' : ''}${truncate(board.name, 40)}`, cb('n:bs', id, board.id)).row()
+  if (at > 1) keyboard.text(ctx.t('conn.page_prev'), cb('n:b', id, at - 1))
+  if (at < pages) keyboard.text(ctx.t('conn.page_next'), cb('n:b', id, at + 1))
+  keyboard.row().text(ctx.t('back'), cb('n:o', id))
+  await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
+}
+
+onButton(connections, 'n:b', z.tuple([Id, Page]), (ctx, [id, page]) => showBoards(ctx, id, page))
+
+onButton(connections, 'n:bs', z.tuple([Id, BoardId]), async (ctx, [id, boardId]) => {
+  const chosen = await choosePinterestBoard(ctx.deps.payload, accountOf(ctx), id, boardId)
+  if (!chosen) return showBoards(ctx, id, 1, ctx.t('conn.board_gone'))
+  ctx.log.info({ connection: id }, 'pinterest board chosen')
+  await showConnection(ctx, id, ctx.t('conn.board_chosen', { board: chosen.board.name }))
+})
 
 onButton(connections, 'n:t', z.tuple([Id]), async (ctx, [id]) => {
   await ctx.answerCallbackQuery({ text: ctx.t('conn.testing') })

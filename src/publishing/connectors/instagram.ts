@@ -92,6 +92,33 @@ async function waitFinished(id: string, token: string): Promise<void> {
   }
 }
 
+/** Long-lived tokens last about 60 days: renewing a week early leaves room for failed attempts. */
+export const INSTAGRAM_REFRESH_AHEAD_MS = 7 * 24 * 3600_000
+
+export function instagramTokenDue(credentials: InstagramCredentials, now = Date.now()): boolean {
+  return !!credentials.expiresAt && Date.parse(credentials.expiresAt) - now < INSTAGRAM_REFRESH_AHEAD_MS
+}
+
+/**
+ * A new long-lived user token for the one we hold, through Facebook Login's documented exchange
+ * (GET /oauth/access_token?grant_type=fb_exchange_token with the app's id and secret), the same
+ * call that made it at sign-in. Only a valid token can be exchanged: an expired one answers
+ * OAuthException 190 (subcode 463), and the customer has to sign in again.
+ */
+export async function refreshInstagramToken(credentials: InstagramCredentials): Promise<InstagramCredentials> {
+  const { INSTAGRAM_APP_ID: id, INSTAGRAM_APP_SECRET: secret } = env()
+  if (!id || !secret) throw new PublishError('retry', 'instagram.not_configured', 'INSTAGRAM_APP_ID/SECRET are not set')
+  const query = new URLSearchParams({ grant_type: 'fb_exchange_token', client_id: id, client_secret: secret, fb_exchange_token: credentials.accessToken })
+  const answer = await httpCall('instagram', `${base()}/oauth/access_token?${query}`)
+  const token = z.object({ access_token: z.string().min(10), expires_in: z.number().optional() }).safeParse(answer.json)
+  if (answer.status !== 200 || !token.success) throw graphFailure(answer, '/oauth/access_token')
+  return {
+    ...credentials,
+    accessToken: token.data.access_token,
+    ...(token.data.expires_in ? { expiresAt: new Date(Date.now() + token.data.expires_in * 1000).toISOString() } : {}),
+  }
+}
+
 /**
  * An Instagram feed post through the Graph API: a container per image (a carousel of them for
  * 2-10 images), polled until Meta has processed the media, then published. Meta fetches images

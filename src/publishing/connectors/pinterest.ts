@@ -31,6 +31,10 @@ const BoardPins = z.object({
   items: z.array(z.object({ id: z.string(), note: z.string().nullish(), title: z.string().nullish(), created_at: z.string().nullish() })),
   bookmark: z.string().nullish(),
 })
+const BoardsPage = z.object({ items: z.array(z.object({ id: z.string(), name: z.string() })), bookmark: z.string().nullish() })
+export type PinterestBoard = { id: string; name: string }
+/** Pages of boards read at most (250 each, the API's largest page). */
+const BOARD_PAGES = 8
 /** Board pin pages a lookup reads at most (250 pins each, the API's largest page). */
 const LOOKUP_PAGES = 4
 const LOOKUP_PAGE_SIZE = 250
@@ -116,6 +120,35 @@ async function createPin(item: PublishItem, credentials: PinterestCredentials): 
       media_source: { source_type: 'image_base64', content_type: image.mimeType, data: data.toString('base64') },
     }),
   })
+}
+
+async function boardsPage(token: string, bookmark: string | null): Promise<HttpAnswer> {
+  const query = new URLSearchParams({ page_size: '250', ...(bookmark ? { bookmark } : {}) })
+  return httpCall('pinterest', `${base()}/v5/boards?${query}`, { headers: { Authorization: `Bearer ${token}` } })
+}
+
+/**
+ * The boards the connected user can pin to (GET /v5/boards, following the `bookmark` cursor), for
+ * the customer to choose one. The token is renewed first when due, and once more on a 401.
+ */
+export async function pinterestBoards(stored: PinterestCredentials, context?: PublishContext<PinterestCredentials>): Promise<PinterestBoard[]> {
+  let credentials = dueForRefresh(stored) ? await refresh(stored, context) : stored
+  const boards: PinterestBoard[] = []
+  let bookmark: string | null = null
+  for (let page = 0; page < BOARD_PAGES; page++) {
+    let answer = await boardsPage(credentials.accessToken, bookmark)
+    if (answer.status === 401 && credentials.refreshToken && credentials === stored) {
+      credentials = await refresh(stored, context)
+      answer = await boardsPage(credentials.accessToken, bookmark)
+    }
+    if (answer.status !== 200) throw pinterestFailure(answer, 'boards')
+    const parsed = BoardsPage.safeParse(answer.json)
+    if (!parsed.success) throw new PublishError('retry', 'pinterest.unreadable', 'boards: unexpected answer')
+    boards.push(...parsed.data.items.map(({ id, name }) => ({ id, name })))
+    bookmark = parsed.data.bookmark ?? null
+    if (!bookmark) break
+  }
+  return boards
 }
 
 /**

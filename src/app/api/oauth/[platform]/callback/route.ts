@@ -21,6 +21,9 @@ export async function GET(request: Request, { params }: { params: Promise<{ plat
     browserNonce: browserNonceOf(platform, request),
   })
   const headers = { 'Set-Cookie': clearBrowserCookie(platform, request) }
-  if (result.ok) return oauthPage(result.language, t(result.language, 'oauth.connected', { name: result.displayName }), 200, headers)
+  if (result.ok) {
+    const said = t(result.language, result.replaced ? 'oauth.reconnected' : 'oauth.connected', { name: result.displayName })
+    return oauthPage(result.language, said, 200, headers)
+  }
   return oauthPage(result.language, t(result.language, result.error), result.error === 'oauth.exchange_failed' ? 502 : 400, headers)
 }
