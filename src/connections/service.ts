@@ -275,6 +275,7 @@ export async function choosePinterestBoard(payload: Payload, account: Account, i
   const { connection, boards } = await pinterestBoardsOf(payload, account, id)
   const board = boards.find((b) => b.id === boardId)
   if (!board) return null
+  // Read again: listing the boards may have renewed and stored the token.
   const row = await payload.findByID({ collection: 'connections', id, depth: 0, overrideAccess: true })
   const stored = openCredentials('pinterest', row.credentials)
   const who = stored.username ? `Pinterest @${stored.username}` : connection.displayName.split(' · ')[0]
