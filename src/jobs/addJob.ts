@@ -13,10 +13,10 @@ type QueueDb = {
   add: (name: string, payload: unknown, spec: { key?: string; mode?: 'replace' | 'unsafe_dedupe'; runAt?: Date; maxAttempts: number; priority?: number }) => Promise<string>
 }
 
-type DrizzleLike = { execute: (query: ReturnType<typeof sql>) => Promise<{ rows: Record<string, unknown>[] }> }
+export type DrizzleLike = { execute: (query: ReturnType<typeof sql>) => Promise<{ rows: Record<string, unknown>[] }> }
 
 /** The drizzle transaction a request's write runs in, if it has one open. */
-async function transactionOf(req: JobTransaction | undefined): Promise<DrizzleLike | null> {
+export async function transactionOf(req: JobTransaction | undefined): Promise<DrizzleLike | null> {
   if (!req?.transactionID) return null
   const id = await req.transactionID
   const sessions = (req.payload.db as unknown as { sessions?: Record<string | number, { db?: DrizzleLike }> }).sessions

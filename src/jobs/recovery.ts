@@ -7,7 +7,7 @@ import { env } from '../lib/env'
 import { releaseLeasesOf } from '../publishing/limits'
 import { notifyUnconfirmed } from '../publishing/unconfirmed'
 import { markStuckUnconfirmed } from '../publishing/publications'
-import { addJob } from './addJob'
+import { addJob, inTransaction } from './addJob'
 import { LOOKUP_AFTER_MS } from './contracts'
 import { renewHeartbeat } from './heartbeat'
 import { beatEveryMs, reapDeadWorkers, type WorkerRegistration } from './liveness'
@@ -21,9 +21,13 @@ export type Recovered = { processes: string[]; jobs: number; leases: number; unc
  * person decides). Never re-sent.
  */
 export async function settleAbandonedPublications(payload: Payload, ids: number[]): Promise<number[]> {
-  const marked = await markStuckUnconfirmed(payload, 0, t('en', 'publish.worker_died'), ids)
+  // The rows and the customers' notices commit together: a notice is never lost nor sent for nothing.
+  const marked = await inTransaction(payload, async (req) => {
+    const rows = await markStuckUnconfirmed(payload, 0, t('en', 'publish.worker_died'), ids, req)
+    for (const id of rows) await notifyUnconfirmed(payload, id, 'publish.worker_died', req)
+    return rows
+  })
   if (marked.length === 0) return marked
-  for (const id of marked) await notifyUnconfirmed(payload, id, 'publish.worker_died')
   for (const id of marked) {
     await addJob('publications.sweep', { publicationIds: [id] }, { runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
   }

@@ -1,7 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload, PayloadRequest } from 'payload'
 
-import type { JobTransaction } from '../jobs/addJob'
+import { transactionOf, type JobTransaction } from '../jobs/addJob'
 import type { Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 
@@ -48,13 +48,14 @@ export async function settlePublication(payload: Payload, id: number, outcome: S
   })
 }
 
-async function appendHistory(payload: Payload, id: number, status: Status, message?: string) {
-  const current = await payload.findByID({ collection: 'publications', id, depth: 0, overrideAccess: true })
+async function appendHistory(payload: Payload, id: number, status: Status, message?: string, req?: JobTransaction) {
+  const current = await payload.findByID({ collection: 'publications', id, depth: 0, overrideAccess: true, req: req as PayloadRequest | undefined })
   await payload.update({
     collection: 'publications',
     id,
     overrideAccess: true,
     context: SYSTEM_CONTEXT,
+    req: req as PayloadRequest | undefined,
     data: { history: [...(current.history ?? []), { at: new Date().toISOString(), status, message: message ?? null }] },
   })
 }
@@ -64,15 +65,17 @@ async function appendHistory(payload: Payload, id: number, status: Status, messa
  * recovery knows to be abandoned) belong to a worker that died mid-call: their outcome is
  * unknown, so they become `unconfirmed` with the reason for staff (never re-queued blindly).
  */
-export async function markStuckUnconfirmed(payload: Payload, staleMs: number, message: string, only?: number[]): Promise<number[]> {
+export async function markStuckUnconfirmed(payload: Payload, staleMs: number, message: string, only?: number[], req?: JobTransaction): Promise<number[]> {
   if (only?.length === 0) return []
-  const result = await payload.db.drizzle.execute(sql`
+  // Given the caller's transaction (`req`), the rows change with whatever else it writes (the notices).
+  const db = (await transactionOf(req)) ?? payload.db.drizzle
+  const result = await db.execute(sql`
     update publications set status = 'unconfirmed', last_error = ${message}, updated_at = now()
      where status = 'publishing' and updated_at <= now() - make_interval(secs => ${staleMs / 1000})
        ${only ? sql`and id in (${sql.join(only.map((id) => sql`${id}`), sql`, `)})` : sql``}
     returning id`)
   const ids = (result.rows as { id: number }[]).map((r) => Number(r.id))
-  for (const id of ids) await appendHistory(payload, id, 'unconfirmed', message)
+  for (const id of ids) await appendHistory(payload, id, 'unconfirmed', message, req)
   return ids
 }
 

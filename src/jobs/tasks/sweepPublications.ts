@@ -3,7 +3,7 @@ import { CONNECTORS } from '../../publishing/connectors'
 import { resolveUnconfirmed, type LookupOutcome } from '../../publishing/lookup'
 import { notifyUnconfirmed } from '../../publishing/unconfirmed'
 import { markStuckUnconfirmed, overdueQueued, recentUnconfirmed } from '../../publishing/publications'
-import { addJob, queuedJobId } from '../addJob'
+import { addJob, inTransaction, queuedJobId } from '../addJob'
 import { JOBS, LOOKUP_BATCH, publishJobKey } from '../contracts'
 import { defineTask } from '../task'
 
@@ -38,8 +38,12 @@ export const sweepPublicationsTask = defineTask(
       log.info({ looked }, 'unconfirmed publications looked up')
       return
     }
-    const stuck = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publish.worker_died'))
-    for (const id of stuck) await notifyUnconfirmed(payload, id, 'publish.worker_died')
+    // The rows and the customers' notices commit together.
+    const stuck = await inTransaction(payload, async (req) => {
+      const rows = await markStuckUnconfirmed(payload, STUCK_AFTER_MS, t('en', 'publish.worker_died'), undefined, req)
+      for (const id of rows) await notifyUnconfirmed(payload, id, 'publish.worker_died', req)
+      return rows
+    })
     const searchable = Object.values(CONNECTORS).flatMap((c) => (c?.lookup ? [c.platform] : []))
     await lookUp(await recentUnconfirmed(payload, LOOKUP_WITHIN_MS, LOOKUP_BATCH, searchable))
     // A job waiting under the publication's key (a retry instant) or running it can still run it.
