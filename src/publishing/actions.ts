@@ -73,3 +73,23 @@ export async function retryPublication(
     ...actingAs(account),
   })
 }
+
+/** Where an article or post can be read: each publication of it that went out with an address. */
+export async function publishedLinks(
+  payload: Payload,
+  account: Account,
+  collection: 'articles' | 'posts',
+  id: number,
+): Promise<{ connection: string; url: string }[]> {
+  const { docs } = await payload.find({
+    collection: 'publications',
+    where: { [collection === 'articles' ? 'article' : 'post']: { equals: id }, status: { equals: 'published' } },
+    sort: 'updatedAt',
+    depth: 1,
+    limit: 20,
+    ...actingAs(account),
+  })
+  return docs
+    .filter((p) => p.remoteUrl)
+    .map((p) => ({ connection: typeof p.connection === 'object' ? p.connection.displayName : `#${p.connection}`, url: p.remoteUrl! }))
+}

@@ -22,7 +22,14 @@ export type PublishItem = {
   categories?: string[]
   /** An instant in the future makes platforms that can hold a post (WordPress) schedule it. */
   publishAt?: string | null
+  /** A post made from an article: the article's live address, which the post links back to. */
   link?: string | null
+  /** An article's FAQ, shown under its body where the platform takes HTML (WordPress). */
+  faq?: { question: string; answer: string }[]
+  /** The FAQ as schema.org FAQPage structured data (JSON-LD), built from the same questions. */
+  faqJsonLd?: Record<string, unknown> | null
+  /** The article's language: the words a platform adds around it (the FAQ heading) follow it. */
+  language?: string | null
   images: PublishImage[]
   /**
    * The publication's random marker (stored on the row before the first call), so an

@@ -1,5 +1,6 @@
 import path from 'node:path'
 
+import { faqJsonLd } from '../ai/articleParts'
 import { env } from '../lib/env'
 import { lexicalToPlainText, trimSlash } from '../lib/text'
 import type { Article, Keyword, Media, Post, Publication } from '../payload-types'
@@ -36,12 +37,13 @@ const keyword = (k: number | Keyword | null | undefined): Keyword | null => (typ
 
 /**
  * What goes out for one publication, from its article or post (loaded with depth 1): the
- * article's HTML, SEO fields and keyword tags for a CMS, the platform's variant text for a post.
- * A planned instant still in the future lets WordPress hold the post until then.
+ * article's HTML, SEO fields, keyword tags, FAQ and its FAQPage JSON-LD for a CMS; the platform's
+ * variant text for a post, with `articleUrl` (the live address of the article it was made from)
+ * as its link. A planned instant still in the future lets WordPress hold the post until then.
  */
 export function publishItemFor(
   platform: string,
-  content: { article?: Article; post?: Post },
+  content: { article?: Article; post?: Post; articleUrl?: string | null },
   publication: Pick<Publication, 'id' | 'plannedAt' | 'marker' | 'sentAt'>,
   now = Date.now(),
 ): PublishItem {
@@ -57,6 +59,7 @@ export function publishItemFor(
       .map((k) => k.phrase.trim())
       .filter((phrase, i, all) => phrase && all.indexOf(phrase) === i)
       .slice(0, MAX_TAGS)
+    const faq = (a.faq ?? []).map(({ question, answer }) => ({ question, answer })).filter((f) => f.question.trim() && f.answer.trim())
     return {
       kind: 'article',
       title: a.title,
@@ -72,11 +75,16 @@ export function publishItemFor(
       categories: main?.cluster ? [main.cluster] : [],
       publishAt,
       images: mediaItems(a.images),
+      // The structured data is built from the FAQ that goes out (staff may have edited it since
+      // generation): search engines want FAQ markup to match the questions shown on the page.
+      faq,
+      faqJsonLd: faq.length > 0 ? faqJsonLd(faq) : null,
+      language: a.language,
       marker,
       sentAt,
     }
   }
   const p = content.post!
   const variant = p.variants?.find((v) => v.platform === platform)
-  return { kind: 'post', title: p.title, text: variant?.text ?? '', images: mediaItems(p.media), marker, sentAt, publishAt }
+  return { kind: 'post', title: p.title, text: variant?.text ?? '', link: content.articleUrl ?? null, images: mediaItems(p.media), marker, sentAt, publishAt }
 }

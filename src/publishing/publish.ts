@@ -14,6 +14,7 @@ import { openCredentials, type Credentials } from './credentials'
 import { publishItemFor } from './item'
 import type { Platform } from './platforms'
 import { acquirePublishPermit } from './limits'
+import { articleLinkFor, HOLD_RECHECK_MS, holdForArticle } from './articleLink'
 import { stampMarker } from './marker'
 import { claimPublication, settlePublication } from './publications'
 import { notifyUnconfirmed } from './unconfirmed'
@@ -55,17 +56,25 @@ export function publishContext(payload: Payload, connectionId: number): PublishC
  * Publishes one publication exactly once from the customer's view: room asked of the rate and
  * concurrency caps (none means "later", untouched), claimed atomically, checked (approved
  * content, a usable connection), credentials opened only here, the remote id stored at the
- * boundary, and every failure ending in a state with a reason.
+ * boundary, and every failure ending in a state with a reason. A post made from an article goes
+ * out with the article's live address, and waits queued (with the reason) until there is one.
  */
 export async function publishOne(payload: Payload, publicationId: number, now = Date.now()): Promise<PublishOutcome> {
   const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true, disableErrors: true })
   if (!publication || publication.status !== 'queued') return { result: 'skipped' }
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
+  const article = await articleLinkFor(payload, publication, connection.platform)
+  if (article && !article.url) {
+    const account = await payload.findByID({ collection: 'accounts', id: idOf(publication.account)!, depth: 0, overrideAccess: true })
+    const reason = t(account.language, 'publish.held_for_article', { title: article.title, minutes: HOLD_RECHECK_MS / 60_000 })
+    await holdForArticle(payload, publicationId, reason)
+    return { result: 'retry', runAt: new Date(now + HOLD_RECHECK_MS) }
+  }
   const gate = await acquirePublishPermit(connection.platform, connection.id)
   if (!gate.ok) return { result: 'retry', runAt: new Date(now + gate.retryAfterMs) }
   try {
     if (!(await claimPublication(payload, publicationId))) return { result: 'skipped' }
-    return await publishClaimed(payload, publication, connection, now)
+    return await publishClaimed(payload, publication, connection, now, article?.url ?? null)
   } finally {
     await gate.permit.release()
   }
@@ -76,6 +85,7 @@ async function publishClaimed(
   publication: Publication,
   connection: Connection,
   now: number,
+  articleUrl: string | null,
 ): Promise<PublishOutcome> {
   const publicationId = publication.id
   const attempts = (publication.attempts ?? 0) + 1
@@ -117,7 +127,7 @@ async function publishClaimed(
 
   const connector = connectorFor(connection.platform)
   if (!connector) return fail('failed', t(language, 'publish.platform_unavailable', { platform: connection.platform }))
-  const item = publishItemFor(connection.platform, collection === 'articles' ? { article: content as Article } : { post: content as Post }, publication, now)
+  const item = publishItemFor(connection.platform, collection === 'articles' ? { article: content as Article } : { post: content as Post, articleUrl }, publication, now)
   const problems = connector.validate(item)
   if (problems.length > 0) {
     return fail('failed', `${t(language, 'publish.invalid')} ${problems.map((code) => t(language, code)).join(' ')}`, 'bad_request')
@@ -148,13 +158,27 @@ async function publishClaimed(
     }
     return fail(failure.kind === 'unconfirmed' ? 'unconfirmed' : 'failed', reason, failure.kind)
   }
-  // The remote id is recorded before anything else; if this write fails the row stays
-  // 'publishing' and the sweeper makes it 'unconfirmed', so it is never sent twice.
-  await settlePublication(payload, publicationId, {
-    status: 'published',
-    remoteId: result.remoteId,
-    remoteUrl: result.remoteUrl,
-    message: result.warnings?.length ? result.warnings.join('; ') : undefined,
+  // The remote id is recorded before anything else, in one write with the customer's notice; if
+  // it fails the row stays 'publishing' and the sweeper makes it 'unconfirmed', never sent twice.
+  await inTransaction(payload, async (req) => {
+    await settlePublication(
+      payload,
+      publicationId,
+      { status: 'published', remoteId: result.remoteId, remoteUrl: result.remoteUrl, message: result.warnings?.length ? result.warnings.join('; ') : undefined },
+      req,
+    )
+    await notice(req, {
+      accountId: account.id,
+      event: 'publication.published',
+      data: {
+        publicationId,
+        title: content.title,
+        connection: connection.displayName,
+        ...(result.remoteUrl ? { link: result.remoteUrl } : {}),
+        collection,
+        contentId: content.id,
+      },
+    })
   })
   await markContentPublished(payload, collection, content)
   return { result: 'published', remoteId: result.remoteId }

@@ -11,6 +11,9 @@ import { json, startFakeServer, type Reply } from './http'
  * past the last page; `context=edit` adds raw title and content; `_fields` trims the answer.
  * Errors have WordPress's `{ code, message, data: { status } }` shape. Knob keys: `POST /posts`,
  * `GET /users/me`, ...
+ * Content from a user without `unfiltered_html` goes through kses as in WordPress: script tags
+ * are dropped and their text stays. A created post answers as WordPress does (context edit: its
+ * `link`, raw content); `POST /posts/:id` updates one; `users/me?context=edit` lists capabilities.
  */
 export type WpPost = {
   id: number
@@ -48,6 +51,13 @@ export async function startFakeWordpress(options: { username?: string; password?
     appPasswordsInUse: true,
     /** wp_is_application_passwords_available(): HTTPS or a local site, and no plugin disabling them. */
     appPasswordsAvailable: true,
+    /** The user's role lists `unfiltered_html` (an administrator or editor of a single site). */
+    unfilteredHtml: true,
+    /**
+     * Whether kses filters the user's content anyway although the role lists the capability
+     * (multisite without super admin, DISALLOW_UNFILTERED_HTML); null: it follows `unfilteredHtml`.
+     */
+    ksesAnyway: null as boolean | null,
     posts: [] as WpPost[],
     media: [] as { id: number; filename: string; type: string; size: number; alt: string }[],
     terms: { categories: [] as { id: number; name: string }[], tags: [] as { id: number; name: string }[] },
@@ -84,7 +94,21 @@ export async function startFakeWordpress(options: { username?: string; password?
       if (user !== username) return wpError(401, 'invalid_username', 'Unknown username.')
       if (pass.replace(/\s+/g, '') !== password.replace(/\s+/g, '')) return wpError(401, 'incorrect_password', 'The provided password is an invalid application password.')
 
-      if (route === '/users/me') return json(200, { id: 1, name: 'Editor', slug: username, capabilities: { publish_posts: true, upload_files: true } })
+      if (route === '/users/me') {
+        // Capabilities are part of the edit context only.
+        const me = { id: 1, name: 'Editor', slug: username }
+        if (call.query.get('context') !== 'edit') return json(200, me)
+        return json(200, { ...me, capabilities: { publish_posts: true, upload_files: true, ...(state.unfilteredHtml ? { unfiltered_html: true } : {}) } })
+      }
+      // wp_filter_post_kses: tags outside the allowed list (script) go, the text between them stays.
+      const kses = (content: string) => ((state.ksesAnyway ?? !state.unfilteredHtml) ? content.replace(/<\/?script\b[^>]*>/gi, '') : content)
+      const postId = route.match(/^\/posts\/(\d+)$/)?.[1]
+      if (postId && call.method === 'POST') {
+        const post = state.posts.find((p) => p.id === Number(postId))
+        if (!post) return wpError(404, 'rest_post_invalid_id', 'Invalid post ID.')
+        if (typeof call.body.content === 'string') post.content = kses(call.body.content)
+        return json(200, { id: post.id, link: `${base}/${post.slug}/`, status: post.status, slug: post.slug, content: { raw: post.content, rendered: post.content } })
+      }
       const taxonomy = route.match(/^\/(categories|tags)$/)?.[1] as 'categories' | 'tags' | undefined
       if (taxonomy && call.method === 'GET') {
         const search = (call.query.get('search') ?? '').toLowerCase()
@@ -124,7 +148,7 @@ export async function startFakeWordpress(options: { username?: string; password?
         const post: WpPost = {
           id: ++nextId,
           title: String(b.title),
-          content: String(b.content),
+          content: kses(String(b.content)),
           status: String(b.status),
           slug: String(b.slug ?? `post-${nextId}`),
           excerpt: String(b.excerpt ?? ''),
@@ -135,7 +159,7 @@ export async function startFakeWordpress(options: { username?: string; password?
           date_gmt: typeof b.date_gmt === 'string' ? b.date_gmt : wpDate(new Date()),
         }
         state.posts.push(post)
-        return json(201, { id: post.id, link: `${base}/${post.slug}/`, status: post.status, slug: post.slug })
+        return json(201, { id: post.id, link: `${base}/${post.slug}/`, status: post.status, slug: post.slug, content: { raw: post.content, rendered: post.content } })
       }
       if (route === '/posts' && call.method === 'GET') {
         const perPage = Number(call.query.get('per_page') ?? 10)

@@ -19,6 +19,7 @@ import { idOf } from '../../lib/ids'
 import { slugify } from '../../lib/text'
 import type { Article, Post } from '../../payload-types'
 import { getProject } from '../../projects/service'
+import { publishedLinks } from '../../publishing/actions'
 import { lexicalToTelegramHtml, splitTelegramHtml } from '../../telegram/html'
 import type { Plan } from '../../usage/plans'
 import { cb, Id, onButton, Page } from '../callbacks'
@@ -174,6 +175,9 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
     if (article.metaDescription)
       lines.push(`${ctx.t('meta.field.metaDescription')}: ${esc(article.metaDescription)}`)
   }
+  // Where it went out, so the customer can open it from here.
+  for (const link of await publishedLinks(ctx.deps.payload, account, COLLECTION[kind], id))
+    lines.push(ctx.t('content.published_link', link))
   if (item.reviewNote && item.workflowStatus === 'changes_requested')
     lines.push(`${ctx.t('content.note')}: ${esc(item.reviewNote)}`)
   // Back in review after a rewrite: what was asked stays in view, whole, to check it was done.

@@ -1,4 +1,5 @@
 import { GrammyError, HttpError, InputFile, type Api } from 'grammy'
+import type { Message } from 'grammy/types'
 
 import { env } from '../../lib/env'
 import { channelApi } from '../../telegram/client'
@@ -42,8 +43,16 @@ function captionOf(html: string): { caption?: string; parse_mode?: 'HTML' } {
   return visibleLength(html) <= TELEGRAM_TEXT_LIMITS.caption ? { caption: html, parse_mode: 'HTML' } : {}
 }
 
-function postUrl(chatId: string | number, messageId: number): string | null {
-  return typeof chatId === 'string' && chatId.startsWith('@') ? `https://t.me/${chatId.slice(1)}/${messageId}` : null
+/**
+ * A channel post's address: t.me/<username>/<id> for a public channel (Telegram names the
+ * channel's username in the sent message, whichever id we sent to), t.me/c/<id>/<id> for a
+ * private one (opens for its members only).
+ */
+function postUrl(sent: Pick<Message, 'chat' | 'message_id'>): string | null {
+  const username = 'username' in sent.chat ? sent.chat.username : undefined
+  if (username) return `https://t.me/${username}/${sent.message_id}`
+  const internal = /^-100(\d+)$/.exec(String(sent.chat.id))?.[1]
+  return internal ? `https://t.me/c/${internal}/${sent.message_id}` : null
 }
 
 /**
@@ -75,30 +84,28 @@ export const telegramConnector: Connector<'telegram'> = {
       }
       return warnings
     }
-    let firstId: number
+    let first: Pick<Message, 'chat' | 'message_id'>
     try {
       if (item.images.length === 0) {
         const [first, ...more] = splitTelegramHtml(html)
         const sent = await bot.sendMessage(chatId, first, { parse_mode: 'HTML' })
         const warnings = await sendRest(more)
-        return { remoteId: String(sent.message_id), remoteUrl: postUrl(chatId, sent.message_id), warnings }
+        return { remoteId: String(sent.message_id), remoteUrl: postUrl(sent), warnings }
       }
       if (item.images.length === 1) {
-        const sent = await bot.sendPhoto(chatId, new InputFile(item.images[0].path), captionOf(html))
-        firstId = sent.message_id
+        first = await bot.sendPhoto(chatId, new InputFile(item.images[0].path), captionOf(html))
       } else {
         const media = item.images.map((image, i) => ({
           type: 'photo' as const,
           media: new InputFile(image.path),
           ...(i === 0 ? captionOf(html) : {}),
         }))
-        const sent = await bot.sendMediaGroup(chatId, media)
-        firstId = sent[0].message_id
+        first = (await bot.sendMediaGroup(chatId, media))[0]
       }
     } catch (error) {
       throw classify(error)
     }
     const warnings = visibleLength(html) > TELEGRAM_TEXT_LIMITS.caption ? await sendRest(splitTelegramHtml(html)) : []
-    return { remoteId: String(firstId), remoteUrl: postUrl(chatId, firstId), warnings }
+    return { remoteId: String(first.message_id), remoteUrl: postUrl(first), warnings }
   },
 }

@@ -3,6 +3,8 @@ import path from 'node:path'
 
 import { z } from 'zod'
 
+import { t } from '../../i18n'
+import { escapeHtml } from '../../lib/text'
 import type { Connector, PublishItem, PublishResult } from '../connector'
 import { lookupSince, markerToken, PublishError } from '../connector'
 import type { Credentials } from '../credentials'
@@ -15,7 +17,8 @@ const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp']
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/
 
 const WpError = z.object({ code: z.string(), message: z.string().optional(), data: z.record(z.string(), z.unknown()).nullish() })
-const WpCreated = z.object({ id: z.number(), link: z.string().optional() })
+const WpCreated = z.object({ id: z.number(), link: z.string().optional(), content: z.object({ raw: z.string().optional() }).optional() })
+const WpMe = z.object({ capabilities: z.record(z.string(), z.unknown()).optional() })
 const WpTerm = z.object({ id: z.number(), name: z.string() })
 const WpFound = z.object({
   id: z.number(),
@@ -150,6 +153,35 @@ function seoMeta(plugin: SeoPlugin, item: PublishItem): Record<string, string> |
   return { ...(title ? { [keys[0]]: title } : {}), ...(description ? { [keys[1]]: description } : {}) }
 }
 
+/** The FAQ under the body: a heading in the article's language, each question an h3 over its answer. */
+function faqHtml(item: PublishItem): string {
+  if (!item.faq?.length) return ''
+  const questions = item.faq.map((f) => `<h3>${escapeHtml(f.question)}</h3>\n${paragraphsToHtml(f.answer)}`)
+  return `\n<h2>${escapeHtml(t(item.language, 'publish.faq_heading'))}</h2>\n${questions.join('\n')}`
+}
+
+const JSON_LD_OPEN = '<script type="application/ld+json">'
+
+/** JSON-LD in a script element, with `<`, `>` and `&` as JSON escapes so no answer can close it. */
+function jsonLdScript(data: Record<string, unknown>): string {
+  const json = JSON.stringify(data).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
+  return `${JSON_LD_OPEN}${json}</script>`
+}
+
+/**
+ * Whether WordPress keeps a <script> in what this user posts: only users with `unfiltered_html`
+ * (administrators and editors of a single site). For everyone else it runs the content through
+ * kses, which drops the script tags and leaves the JSON as visible text. The user's own record
+ * in the edit context lists their capabilities.
+ */
+async function mayPostScripts(credentials: WpCredentials): Promise<boolean> {
+  const answer = await api(credentials).call(`/users/me?${new URLSearchParams({ context: 'edit', _fields: 'capabilities' })}`)
+  return answer.status === 200 && WpMe.safeParse(answer.json).data?.capabilities?.unfiltered_html === true
+}
+
+const JSON_LD_REFUSED =
+  'wordpress.jsonld_not_allowed: the FAQ went out without its FAQPage JSON-LD, because WordPress does not let this user post scripts (unfiltered_html: an administrator or editor of a single site has it)'
+
 function isFuture(publishAt: string | null | undefined): publishAt is string {
   return !!publishAt && new Date(publishAt).getTime() > Date.now() + 60_000
 }
@@ -158,7 +190,9 @@ function isFuture(publishAt: string | null | undefined): publishAt is string {
  * A WordPress post through the REST API with an application password: terms resolved by name
  * (created when missing), the first image as featured media, SEO title and description into
  * Yoast or Rank Math when the site exposes their meta, and otherwise the meta description as
- * the excerpt (what themes and SEO plugins fall back to). A hidden comment carries our marker.
+ * the excerpt (what themes and SEO plugins fall back to). An article's FAQ follows its body as
+ * a section, and its FAQPage JSON-LD as a script element where WordPress keeps scripts from this
+ * user (else it goes without, with a warning on the publication). A hidden comment carries our marker.
  */
 export const wordpressConnector: Connector<'wordpress'> = {
   platform: 'wordpress',
@@ -179,7 +213,11 @@ export const wordpressConnector: Connector<'wordpress'> = {
     const featured = item.images[0] ? await uploadMedia(credentials, item.images[0]) : undefined
     const plugin = await seoPlugin(credentials)
     const meta = seoMeta(plugin, item)
-    const content = `${item.html ?? paragraphsToHtml(item.text)}\n<!-- ${markerToken(item.marker)} -->`
+    const warnings: string[] = []
+    const jsonLd = item.faqJsonLd && (await mayPostScripts(credentials)) ? `\n${jsonLdScript(item.faqJsonLd)}` : ''
+    if (item.faqJsonLd && !jsonLd) warnings.push(JSON_LD_REFUSED)
+    const text = `${item.html ?? paragraphsToHtml(item.text)}${faqHtml(item)}`
+    const content = `${text}${jsonLd}\n<!-- ${markerToken(item.marker)} -->`
     const future = isFuture(item.publishAt)
     const send = (meta: Record<string, string> | undefined) =>
       wp.call('/posts', {
@@ -206,7 +244,16 @@ export const wordpressConnector: Connector<'wordpress'> = {
       answer = await send(undefined)
     }
     const post = WpCreated.safeParse(answer.json)
-    if (answer.status === 201 && post.success) return { remoteId: String(post.data.id), remoteUrl: post.data.link ?? null }
+    if (answer.status === 201 && post.success) {
+      const raw = post.data.content?.raw
+      // Capabilities said yes, yet the site filtered the script (multisite, DISALLOW_UNFILTERED_HTML):
+      // its JSON now shows as text on the page, so the post is saved again without it.
+      if (jsonLd && raw !== undefined && !raw.includes(JSON_LD_OPEN)) {
+        const fixed = await wp.call(`/posts/${post.data.id}`, { method: 'POST', json: { content: `${text}\n<!-- ${markerToken(item.marker)} -->` } })
+        warnings.push(fixed.status < 300 ? JSON_LD_REFUSED : `${JSON_LD_REFUSED}; removing the JSON shown as text failed: HTTP ${fixed.status}`)
+      }
+      return { remoteId: String(post.data.id), remoteUrl: post.data.link ?? null, ...(warnings.length ? { warnings } : {}) }
+    }
     // 2xx with an unreadable body: WordPress may have saved it; a caching or security layer
     // answered instead. Unknown, so it is looked up, not re-sent.
     if (answer.status < 300) throw new PublishError('unconfirmed', 'wordpress.unreadable', `posts: HTTP ${answer.status}`)

@@ -1,0 +1,67 @@
+import { sql } from '@payloadcms/db-postgres'
+import type { Payload } from 'payload'
+
+import { idOf } from '../lib/ids'
+import type { Connection, Publication } from '../payload-types'
+import { PUBLISHABLE_STATUSES } from '../workflow/transitions'
+import type { Platform } from './platforms'
+
+/**
+ * Platforms where a post links back to its article: Telegram (the address under the text), VK (a
+ * link attachment) and Pinterest (the pin's destination). Instagram captions cannot hold a live
+ * link, and WordPress takes articles, so neither waits for one.
+ */
+export const LINKING_PLATFORMS: readonly Platform[] = ['telegram', 'vk', 'pinterest']
+
+/** How often a post held for its article looks again. */
+export const HOLD_RECHECK_MS = 10 * 60_000
+
+/**
+ * The live address of an article: the address of a publication of it that went out, one on
+ * WordPress first (the article on the site itself), else the newest on any platform; null while
+ * it is out nowhere.
+ */
+export async function liveArticleUrl(payload: Payload, articleId: number): Promise<string | null> {
+  const { docs } = await payload.find({
+    collection: 'publications',
+    where: { article: { equals: articleId }, status: { equals: 'published' }, remoteUrl: { exists: true } },
+    sort: '-updatedAt',
+    depth: 1,
+    limit: 20,
+    overrideAccess: true,
+  })
+  const live = docs.filter((p) => p.remoteUrl)
+  const onSite = live.find((p) => (p.connection as Connection | null)?.platform === 'wordpress')
+  return (onSite ?? live[0])?.remoteUrl ?? null
+}
+
+/**
+ * What a publication of a post made from an article links to: the article's title and live
+ * address (null until it is out). Null when nothing is to be linked: an article's publication,
+ * a post of its own, a platform without links, or a post no longer publishable (which the
+ * publish step refuses with its own reason).
+ */
+export async function articleLinkFor(
+  payload: Payload,
+  publication: Pick<Publication, 'post'>,
+  platform: Platform,
+): Promise<{ title: string; url: string | null } | null> {
+  const postId = idOf(publication.post)
+  if (postId === null || !LINKING_PLATFORMS.includes(platform)) return null
+  const post = await payload.findByID({ collection: 'posts', id: postId, depth: 0, overrideAccess: true, disableErrors: true })
+  const articleId = idOf(post?.article)
+  if (!post || articleId === null || !PUBLISHABLE_STATUSES.includes(post.workflowStatus)) return null
+  const article = await payload.findByID({ collection: 'articles', id: articleId, depth: 0, overrideAccess: true, disableErrors: true })
+  if (!article) return null
+  return { title: article.title, url: await liveArticleUrl(payload, article.id) }
+}
+
+/**
+ * Keeps a post waiting for its article: it stays queued with the reason the customer reads. Only
+ * a row still queued is touched, so a publication another worker has taken meanwhile is left alone.
+ */
+export async function holdForArticle(payload: Payload, publicationId: number, reason: string): Promise<void> {
+  await payload.db.drizzle.execute(sql`
+    update publications set last_error = ${reason}, updated_at = now()
+     where id = ${publicationId} and status = 'queued' and last_error is distinct from ${reason}`)
+}
