@@ -1,11 +1,16 @@
 import { sql } from '@payloadcms/db-postgres'
-import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker'
+import { Logger, makeWorkerUtils, type Runner, type WorkerUtils } from 'graphile-worker'
 import type { Payload, PayloadRequest } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { t as text } from '../../src/i18n'
 import { publishJobKey } from '../../src/jobs/contracts'
+import { WorkerRegistration } from '../../src/jobs/liveness'
+import { settleAbandonedPublications } from '../../src/jobs/recovery'
+import { SupervisedRunner } from '../../src/jobs/supervisor'
 import { reloadEnv } from '../../src/lib/env'
+import { logger } from '../../src/lib/logger'
+import { claimPublication } from '../../src/publishing/publications'
 import type { User } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
@@ -173,5 +178,61 @@ describe('side effects of a write are outbox jobs of its transaction', () => {
       text('en', 'notify.review_changes', { title: 'Written while down', note: 'Shorter intro' }),
     ])
     await waitFor(async () => (await jobsOf('notice.send')).length === 0, 15_000)
+    await Promise.all(workers.map((w) => w.term()))
   }, 90_000)
+
+  it('a pool that stops by itself with a publish call in flight has that publication settled as unconfirmed, with the notice', async () => {
+    const post = await payload.create({
+      collection: 'posts',
+      data: { title: 'Pool stopped', project: t.project.id, workflowStatus: 'in_review', variants: [{ platform: 'telegram', text: 'Текст pool-stopped' }] } as never,
+    })
+    await payload.update({ collection: 'posts', id: post.id, data: { workflowStatus: 'approved' }, user: editor, overrideAccess: false })
+    const pub = await payload.create({
+      collection: 'publications',
+      data: { project: t.project.id, connection: channelId, post: post.id, plannedAt: new Date(Date.now() + 3_600_000).toISOString() } as never,
+    })
+    // A pool of this process took the publish job and claimed the publication (the call is out)...
+    const poolId = `pool-test-${pub.id}`
+    expect(await claimPublication(payload, pub.id)).toBe(true)
+    await utils.withPgClient((c) =>
+      // graphile-worker's runner is simulated below; its lock is written the way its own fetch does.
+      c.query(`update ${SCHEMA}._private_jobs set locked_at = now(), locked_by = $1 where key = $2`, [poolId, publishJobKey(pub.id)]),
+    )
+    // ...and then stopped by itself (PostgreSQL went away under it): the supervisor retires it.
+    // No worker runs here: only the supervisor can settle it.
+    const notices = (await jobsOf('notice.send')).length
+    const registration = new WorkerRegistration()
+    let starts = 0
+    const supervisor = new SupervisedRunner(
+      'outbox-test',
+      async (registry) => {
+        starts += 1
+        if (starts === 1) {
+          const hooks = registry.worker!.hooks! as { startWorker: (ctx: unknown, event: unknown) => Promise<void> }
+          await hooks.startWorker({}, { worker: { workerPool: { id: poolId } } })
+          return { promise: Promise.resolve(), stop: async () => {}, kill: async () => {} } as unknown as Runner
+        }
+        let stop = () => {}
+        const promise = new Promise<void>((resolve) => (stop = resolve))
+        return { promise, stop: async () => stop(), kill: async () => stop() } as unknown as Runner
+      },
+      registration,
+      logger(),
+      (ids) => settleAbandonedPublications(payload, ids),
+    )
+    try {
+      const settled = await waitFor(async () => {
+        const row = await payload.findByID({ collection: 'publications', id: pub.id, depth: 0 })
+        return row.status === 'unconfirmed' ? row : undefined
+      }, 20_000)
+      expect(settled.lastError).toBe(text('en', 'publish.worker_died'))
+      const [job] = await utils.withPgClient(async (c) => (await c.query(`select locked_by from ${SCHEMA}.jobs where key = $1`, [publishJobKey(pub.id)])).rows)
+      expect(job.locked_by).toBeNull()
+      // The customer's notice was queued with the settled row.
+      expect((await jobsOf('notice.send')).length).toBe(notices + 1)
+    } finally {
+      await supervisor.stop()
+      await registration.deregister()
+    }
+  }, 60_000)
 })
