@@ -39,39 +39,23 @@ export async function getPublication(
   })
 }
 
-/** A customer may cancel a queued publication; the collection's hook refuses anything else. */
-export async function cancelPublication(
-  payload: Payload,
-  account: Account,
-  id: number,
-): Promise<Publication> {
+/** A status the customer asks for, as the account; the collection's hooks decide if it may. */
+async function setStatusAs(payload: Payload, account: Account, id: number, status: Publication['status']): Promise<Publication> {
   await getPublication(payload, account, id)
-  return payload.update({
-    collection: 'publications',
-    id,
-    data: { status: 'cancelled' },
-    depth: 0,
-    ...actingAs(account),
-  })
+  return payload.update({ collection: 'publications', id, data: { status }, depth: 0, ...actingAs(account) })
+}
+
+/** A customer may cancel a queued publication; the collection's hook refuses anything else. */
+export function cancelPublication(payload: Payload, account: Account, id: number): Promise<Publication> {
+  return setStatusAs(payload, account, id, 'cancelled')
 }
 
 /**
  * Sends a failed publication again, as the customer: the collection's hooks allow only
  * failed → queued, restart its attempts and queue the publish job.
  */
-export async function retryPublication(
-  payload: Payload,
-  account: Account,
-  id: number,
-): Promise<Publication> {
-  await getPublication(payload, account, id)
-  return payload.update({
-    collection: 'publications',
-    id,
-    data: { status: 'queued' },
-    depth: 0,
-    ...actingAs(account),
-  })
+export function retryPublication(payload: Payload, account: Account, id: number): Promise<Publication> {
+  return setStatusAs(payload, account, id, 'queued')
 }
 
 /** Where an article or post can be read: each publication of it that went out with an address. */
