@@ -1,9 +1,12 @@
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { reloadEnv } from '../../src/lib/env'
 import type { Account, Project } from '../../src/payload-types'
 import { publishOne } from '../../src/publishing/publish'
 import { resetTelegramClient } from '../../src/telegram/client'
+import { startFakeInstagram } from '../fakes/instagram'
+import { startFakePinterest } from '../fakes/pinterest'
 import { startFakeVk } from '../fakes/vk'
 import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, lexical } from '../helpers/fixtures'
@@ -23,6 +26,11 @@ const CHANNEL = { id: -1001234500077, title: 'Кофейня', username: 'pf_cof
 let h: Harness
 let wp: Awaited<ReturnType<typeof startFakeWordpress>>
 let vk: Awaited<ReturnType<typeof startFakeVk>>
+let pin: Awaited<ReturnType<typeof startFakePinterest>>
+let ig: Awaited<ReturnType<typeof startFakeInstagram>>
+let boardId: number
+let instagramId: number
+let imageId: number
 let user: TestUser
 let account: Account
 let project: Project
@@ -35,7 +43,17 @@ beforeAll(async () => {
   h = await startHarness('publish-links')
   wp = await startFakeWordpress()
   vk = await startFakeVk()
+  pin = await startFakePinterest()
+  ig = await startFakeInstagram()
   Object.assign(process.env, {
+    PINTEREST_API_BASE: pin.url,
+    PINTEREST_CLIENT_ID: pin.clientId,
+    PINTEREST_CLIENT_SECRET: pin.clientSecret,
+    INSTAGRAM_GRAPH_BASE: ig.url,
+    INSTAGRAM_POLL_INTERVAL_MS: '20',
+    INSTAGRAM_POLL_MAX_MS: '2000',
+    // Instagram fetches the image from a signed link on the public address.
+    SERVER_URL: 'https://app.postforge.example',
     TELEGRAM_BOT_TOKEN: TOKEN,
     TELEGRAM_API_ROOT: h.fake.url,
     VK_API_BASE: vk.url,
@@ -58,6 +76,17 @@ beforeAll(async () => {
   h.fake.addChat({ ...CHANNEL, type: 'channel' }, { status: 'administrator', can_post_messages: true })
   channelId = (await connect('Канал кофейни', 'telegram', { chatId: CHANNEL.id })).id
   wallId = (await connect('Стена ВК', 'vk', { groupId: vk.groupId, accessToken: vk.token })).id
+  const expiresAt = new Date(Date.now() + 20 * 86_400_000).toISOString()
+  boardId = (await connect('Pinterest · Кофе', 'pinterest', { accessToken: 'pina_valid_access_token_000', refreshToken: 'pinr_valid_refresh_token_000', expiresAt, boardId: pin.boardId })).id
+  instagramId = (await connect('Instagram @zerno', 'instagram', { accessToken: ig.token, igUserId: ig.igUserId })).id
+  const data = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#d4a373' } }).jpeg().toBuffer()
+  imageId = (
+    await h.payload.create({
+      collection: 'media',
+      data: { alt: 'Зёрна', project: project.id } as never,
+      file: { data, mimetype: 'image/jpeg', name: `links-${Date.now()}.jpg`, size: data.length },
+    })
+  ).id
 })
 
 afterAll(async () => {
@@ -66,6 +95,8 @@ afterAll(async () => {
   resetTelegramClient()
   await wp?.close()
   await vk?.close()
+  await pin?.close()
+  await ig?.close()
   await h?.close()
 })
 
@@ -102,10 +133,8 @@ async function approvedPost(marker: string, articleId: number) {
       project: project.id,
       workflowStatus: 'in_review',
       article: articleId,
-      variants: [
-        { platform: 'telegram', text: `Как выбрать кофемолку? ${marker}` },
-        { platform: 'vk', text: `Как выбрать кофемолку? ${marker}` },
-      ],
+      variants: ['telegram', 'vk', 'pinterest', 'instagram'].map((platform) => ({ platform, text: `Как выбрать кофемолку? ${marker}` })),
+      media: [imageId],
     } as never,
   })
   await approve('posts', post.id)
@@ -193,9 +222,11 @@ describe('item 11: a post made from an article links back to it', () => {
     const post = await approvedPost('link-1', article.id)
     const inChannel = await publication(channelId, { post: post.id })
     const onWall = await publication(wallId, { post: post.id })
+    const onBoard = await publication(boardId, { post: post.id })
+    const onInstagram = await publication(instagramId, { post: post.id })
 
-    // The article is not out yet: the posts wait, queued, saying why, and nothing is sent.
-    for (const pub of [inChannel, onWall]) {
+    // The article is not out yet: the posts that would link wait, queued, saying why, and nothing is sent.
+    for (const pub of [inChannel, onWall, onBoard]) {
       const outcome = await publishOne(h.payload, pub.id)
       expect(outcome.result).toBe('retry')
       expect(outcome.result === 'retry' && outcome.runAt.getTime()).toBeGreaterThan(Date.now() + 5 * 60_000)
@@ -203,21 +234,28 @@ describe('item 11: a post made from an article links back to it', () => {
       expect(held.status).toBe('queued')
       expect(held.lastError).toContain('Ждёт выхода статьи «Как выбрать кофемолку link-1»')
     }
-    expect(h.fake.calls.filter((c) => String(c.params.text ?? '').includes('link-1'))).toHaveLength(0)
+    expect(h.fake.calls.filter((c) => String(c.params.text ?? c.params.caption ?? '').includes('link-1'))).toHaveLength(0)
     expect(vk.state.posts.filter((p) => p.text.includes('link-1'))).toHaveLength(0)
+    expect(pin.state.pins.filter((p) => p.description.includes('link-1'))).toHaveLength(0)
+    // The customer's queue in the bot says why they wait.
+    await user.press(`u:l:${project.id}:1`)
+    expect(user.lastText()).toContain('⏳ Ждёт выхода статьи «Как выбрать кофемолку link-1»: пост выйдет со ссылкой на неё')
+    // An Instagram caption cannot hold a live link: that post does not wait.
+    expect(await publishOne(h.payload, onInstagram.id)).toMatchObject({ result: 'published' })
 
     const onSite = await publication(blogId, { article: article.id })
     expect(await publishOne(h.payload, onSite.id)).toMatchObject({ result: 'published' })
     const articleUrl = (await fresh(onSite.id)).remoteUrl!
     expect(articleUrl).toBe(`${wp.url}/${wpPost('link-1').slug}/`)
 
-    // Live now: both go out carrying the article's address.
-    expect(await publishOne(h.payload, inChannel.id)).toMatchObject({ result: 'published' })
-    expect(await publishOne(h.payload, onWall.id)).toMatchObject({ result: 'published' })
-    const channelPost = h.fake.calls.find((c) => c.method === 'sendMessage' && Number(c.params.chat_id) === CHANNEL.id && String(c.params.text).includes('link-1'))!
-    expect(String(channelPost.params.text)).toBe(`Как выбрать кофемолку? link-1\n\n${articleUrl}`)
+    // Live now: each goes out carrying the article's address as its platform links.
+    for (const pub of [inChannel, onWall, onBoard]) expect(await publishOne(h.payload, pub.id)).toMatchObject({ result: 'published' })
+    const channelPost = h.fake.calls.find((c) => c.method === 'sendPhoto' && Number(c.params.chat_id) === CHANNEL.id && String(c.params.caption).includes('link-1'))!
+    expect(channelPost.params.caption).toBe(`Как выбрать кофемолку? link-1\n\n${articleUrl}`)
     const [wall] = vk.state.posts.filter((p) => p.text.includes('link-1'))
     expect(wall.attachments).toContain(articleUrl)
+    const [pinned] = pin.state.pins.filter((p) => p.description.includes('link-1'))
+    expect(pinned.link).toBe(articleUrl)
   })
 
   it('a post of its own (no article) goes out at once, without a link', async () => {
@@ -234,7 +272,7 @@ describe('item 11: a post made from an article links back to it', () => {
 })
 
 describe('item 9: every publication is announced with its address, which the content\'s card shows', () => {
-  it('WordPress, Telegram channel and VK: a "published" notice with the live link, and the links on the cards', async () => {
+  it('WordPress, Telegram channel, VK, Pinterest and Instagram: a "published" notice with the live link, and the links on the cards', async () => {
     const before = h.fake.calls.length
     const article = await approvedArticle('live-1')
     const post = await h.payload.create({
@@ -243,29 +281,36 @@ describe('item 9: every publication is announced with its address, which the con
         title: 'Пост live-1',
         project: project.id,
         workflowStatus: 'in_review',
-        variants: [
-          { platform: 'telegram', text: 'Свежая обжарка live-1' },
-          { platform: 'vk', text: 'Свежая обжарка live-1' },
-        ],
+        variants: ['telegram', 'vk', 'pinterest', 'instagram'].map((platform) => ({ platform, text: `Свежая обжарка live-1` })),
+        media: [imageId],
       } as never,
     })
     await approve('posts', post.id)
     const onSite = await publication(blogId, { article: article.id })
-    const inChannel = await publication(channelId, { post: post.id })
-    const onWall = await publication(wallId, { post: post.id })
-    for (const pub of [onSite, inChannel, onWall]) expect(await publishOne(h.payload, pub.id)).toMatchObject({ result: 'published' })
+    const pubs = {
+      channel: await publication(channelId, { post: post.id }),
+      wall: await publication(wallId, { post: post.id }),
+      board: await publication(boardId, { post: post.id }),
+      instagram: await publication(instagramId, { post: post.id }),
+    }
+    for (const pub of [onSite, ...Object.values(pubs)]) expect(await publishOne(h.payload, pub.id)).toMatchObject({ result: 'published' })
 
-    const articleUrl = (await fresh(onSite.id)).remoteUrl
+    const url = async (id: number) => (await fresh(id)).remoteUrl
+    const articleUrl = await url(onSite.id)
     expect(articleUrl).toBe(`${wp.url}/${wpPost('live-1').slug}/`)
     // Telegram names the channel's username in the sent message: the address is stored although
     // the connection holds the channel's numeric id.
-    const channelPost = h.fake.calls.find((c) => c.method === 'sendMessage' && Number(c.params.chat_id) === CHANNEL.id && String(c.params.text).includes('live-1'))!
-    const telegramUrl = (await fresh(inChannel.id)).remoteUrl
-    expect(telegramUrl).toBe(`https://t.me/${CHANNEL.username}/${(await fresh(inChannel.id)).remoteId}`)
-    expect(channelPost).toBeDefined()
+    const telegramUrl = await url(pubs.channel.id)
+    expect(telegramUrl).toBe(`https://t.me/${CHANNEL.username}/${(await fresh(pubs.channel.id)).remoteId}`)
     const [wall] = vk.state.posts.filter((p) => p.text.includes('live-1'))
-    const vkUrl = (await fresh(onWall.id)).remoteUrl
+    const vkUrl = await url(pubs.wall.id)
     expect(vkUrl).toBe(`https://vk.com/wall-${vk.groupId}_${wall.id}`)
+    const [pinned] = pin.state.pins.filter((p) => p.description.includes('live-1'))
+    const pinUrl = await url(pubs.board.id)
+    expect(pinUrl).toBe(`https://www.pinterest.com/pin/${pinned.id}/`)
+    const [media] = ig.state.media.filter((m) => m.caption.includes('live-1'))
+    const instagramUrl = await url(pubs.instagram.id)
+    expect(instagramUrl).toBe(`https://www.instagram.com/p/${media.id}/`)
 
     // One "published" notice per publication, in Russian, with the address in the text and on a button.
     await deliverNotices(h.payload)
@@ -275,6 +320,8 @@ describe('item 9: every publication is announced with its address, which the con
         `📣 Опубликовано: «Как выбрать кофемолку live-1» в «Блог».\n${articleUrl}`,
         `📣 Опубликовано: «Пост live-1» в «Канал кофейни».\n${telegramUrl}`,
         `📣 Опубликовано: «Пост live-1» в «Стена ВК».\n${vkUrl}`,
+        `📣 Опубликовано: «Пост live-1» в «Pinterest · Кофе».\n${pinUrl}`,
+        `📣 Опубликовано: «Пост live-1» в «Instagram @zerno».\n${instagramUrl}`,
       ].sort(),
     )
     const onArticle = told.find((c) => String(c.params.text).includes('«Блог»'))!
@@ -286,7 +333,8 @@ describe('item 9: every publication is announced with its address, which the con
     await user.press(`c:o:a:${article.id}`)
     expect(user.lastText()).toContain(`🔗 Опубликовано в «Блог»: ${articleUrl}`)
     await user.press(`c:o:p:${post.id}`)
-    expect(user.lastText()).toContain(`🔗 Опубликовано в «Канал кофейни»: ${telegramUrl}`)
-    expect(user.lastText()).toContain(`🔗 Опубликовано в «Стена ВК»: ${vkUrl}`)
+    for (const [name, link] of [['Канал кофейни', telegramUrl], ['Стена ВК', vkUrl], ['Pinterest · Кофе', pinUrl], ['Instagram @zerno', instagramUrl]]) {
+      expect(user.lastText()).toContain(`🔗 Опубликовано в «${name}»: ${link}`)
+    }
   })
 })

@@ -61,6 +61,8 @@ async function showUpcoming(ctx: BotContext, projectId: number, page: number, in
       `${index + 1}. ${esc(when)} · ${esc(connectionName(publication))}`,
       `   ${esc(truncate(publicationTitle(publication), 80))}`,
     )
+    // Why a queued one has not gone out yet (waiting for its article, a platform retry later).
+    if (publication.lastError) lines.push(`   ⏳ ${esc(truncate(publication.lastError, 300))}`)
     keyboard.text(ctx.t('pub.cancel', { n: index + 1 }), cb('u:c', publication.id)).row()
   })
   addPager(keyboard, result.page ?? page, result.totalPages, (p) => cb('u:l', projectId, p))
