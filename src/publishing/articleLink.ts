@@ -17,14 +17,14 @@ export const LINKING_PLATFORMS: readonly Platform[] = ['telegram', 'vk', 'pinter
 export const HOLD_RECHECK_MS = 10 * 60_000
 
 /**
- * The live address of an article: the address of a publication of it that went out, one on
- * WordPress first (the article on the site itself), else the newest on any platform; null while
- * it is out nowhere.
+ * Whether an article is out, and its live address: that of a publication of it that went out, one
+ * on WordPress first (the article on the site itself), else the newest on any platform. An
+ * article can be out with no address known (its customer confirmed an unconfirmed publication).
  */
-export async function liveArticleUrl(payload: Payload, articleId: number): Promise<string | null> {
+export async function liveArticle(payload: Payload, articleId: number): Promise<{ live: boolean; url: string | null }> {
   const { docs } = await payload.find({
     collection: 'publications',
-    where: { article: { equals: articleId }, status: { equals: 'published' }, remoteUrl: { exists: true } },
+    where: { article: { equals: articleId }, status: { equals: 'published' } },
     sort: '-updatedAt',
     depth: 1,
     limit: 20,
@@ -32,12 +32,12 @@ export async function liveArticleUrl(payload: Payload, articleId: number): Promi
   })
   const live = docs.filter((p) => p.remoteUrl)
   const onSite = live.find((p) => (p.connection as Connection | null)?.platform === 'wordpress')
-  return (onSite ?? live[0])?.remoteUrl ?? null
+  return { live: docs.length > 0, url: (onSite ?? live[0])?.remoteUrl ?? null }
 }
 
 /**
- * What a publication of a post made from an article links to: the article's title and live
- * address (null until it is out). Null when nothing is to be linked: an article's publication,
+ * What a publication of a post made from an article links to: the article's title, whether it is
+ * out, and its address. Null when nothing is to be linked: an article's publication,
  * a post of its own, a platform without links, or a post no longer publishable (which the
  * publish step refuses with its own reason).
  */
@@ -45,7 +45,7 @@ export async function articleLinkFor(
   payload: Payload,
   publication: Pick<Publication, 'post'>,
   platform: Platform,
-): Promise<{ title: string; url: string | null } | null> {
+): Promise<{ title: string; live: boolean; url: string | null } | null> {
   const postId = idOf(publication.post)
   if (postId === null || !LINKING_PLATFORMS.includes(platform)) return null
   const post = await payload.findByID({ collection: 'posts', id: postId, depth: 0, overrideAccess: true, disableErrors: true })
@@ -53,7 +53,7 @@ export async function articleLinkFor(
   if (!post || articleId === null || !PUBLISHABLE_STATUSES.includes(post.workflowStatus)) return null
   const article = await payload.findByID({ collection: 'articles', id: articleId, depth: 0, overrideAccess: true, disableErrors: true })
   if (!article) return null
-  return { title: article.title, url: await liveArticleUrl(payload, article.id) }
+  return { title: article.title, ...(await liveArticle(payload, article.id)) }
 }
 
 /**

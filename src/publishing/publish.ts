@@ -57,14 +57,15 @@ export function publishContext(payload: Payload, connectionId: number): PublishC
  * concurrency caps (none means "later", untouched), claimed atomically, checked (approved
  * content, a usable connection), credentials opened only here, the remote id stored at the
  * boundary, and every failure ending in a state with a reason. A post made from an article goes
- * out with the article's live address, and waits queued (with the reason) until there is one.
+ * out with the article's live address, and waits queued (with the reason) until the article is out.
  */
 export async function publishOne(payload: Payload, publicationId: number, now = Date.now()): Promise<PublishOutcome> {
   const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true, disableErrors: true })
   if (!publication || publication.status !== 'queued') return { result: 'skipped' }
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
   const article = await articleLinkFor(payload, publication, connection.platform)
-  if (article && !article.url) {
+  // Out with no address known (confirmed by the customer): nothing to wait for, it goes without.
+  if (article && !article.live) {
     const account = await payload.findByID({ collection: 'accounts', id: idOf(publication.account)!, depth: 0, overrideAccess: true })
     const reason = t(account.language, 'publish.held_for_article', { title: article.title, minutes: HOLD_RECHECK_MS / 60_000 })
     await holdForArticle(payload, publicationId, reason)

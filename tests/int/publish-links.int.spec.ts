@@ -1,3 +1,4 @@
+import { sql } from '@payloadcms/db-postgres'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -256,6 +257,21 @@ describe('item 11: a post made from an article links back to it', () => {
     expect(wall.attachments).toContain(articleUrl)
     const [pinned] = pin.state.pins.filter((p) => p.description.includes('link-1'))
     expect(pinned.link).toBe(articleUrl)
+  })
+
+  it('an article the customer confirmed as out (no address known) does not hold its post: it goes without a link', async () => {
+    const article = await approvedArticle('link-3')
+    const post = await approvedPost('link-3', article.id)
+    // The article's call timed out (unconfirmed); the customer says it is published, from the bot.
+    const onSite = await publication(blogId, { article: article.id })
+    await h.payload.db.drizzle.execute(sql`update publications set status = 'unconfirmed' where id = ${onSite.id}`)
+    await user.press(`u:y:${onSite.id}`)
+    expect(await fresh(onSite.id)).toMatchObject({ status: 'published', remoteUrl: null })
+
+    const inChannel = await publication(channelId, { post: post.id })
+    expect(await publishOne(h.payload, inChannel.id)).toMatchObject({ result: 'published' })
+    const sent = h.fake.calls.find((c) => c.method === 'sendPhoto' && String(c.params.caption).includes('link-3'))!
+    expect(sent.params.caption).toBe('Как выбрать кофемолку? link-3')
   })
 
   it('a post of its own (no article) goes out at once, without a link', async () => {

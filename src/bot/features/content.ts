@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard, InputFile } from 'grammy'
 import { z } from 'zod'
 
 import { LENGTH_TARGETS, type LengthPreset } from '../../ai/lengths'
-import { requestGeneration, type GenerationRequest } from '../../content/generation'
+import { requestGeneration, type GenerationQuota, type GenerationRequest } from '../../content/generation'
 import { clusterArticlePlan, getKeyword, listClusters } from '../../keywords/service'
 import {
   ArticleMetaEdit,
@@ -21,11 +21,11 @@ import type { Article, Post } from '../../payload-types'
 import { getProject } from '../../projects/service'
 import { publishedLinks } from '../../publishing/actions'
 import { lexicalToTelegramHtml, splitTelegramHtml } from '../../telegram/html'
-import type { Plan } from '../../usage/plans'
+import { takeDailyGeneration, type DailyLimitRefusal } from '../../usage/generations'
+import { refillParts } from '../../usage/spend'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
-import { startFlow, type FlowDef } from '../flows/engine'
-import { takeToken } from '../rateLimit'
+import { menuButton, startFlow, type FlowDef } from '../flows/engine'
 import { addPager, esc, say, show, truncate } from '../ui'
 
 const PAGE_SIZE = 6
@@ -191,20 +191,33 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
 }
 
-/** The per-plan limit on generation requests, on top of the per-update limit. */
-function generationQuota(ctx: BotContext) {
-  const account = accountOf(ctx)
-  const plan = (account.plan ?? 'free') as Plan
-  return async () =>
-    (
-      await takeToken(
-        ctx.deps.redis,
-        // Account ids repeat across databases sharing one Redis: scope the bucket.
-        `${ctx.deps.keyPrefix}gen:${account.id}`,
-        ctx.deps.limits.generation[plan],
-      )
-    ).allowed
+/** The plan's daily generations, counted per account (the bot's Redis, its key prefix). */
+function generationQuota(ctx: BotContext): GenerationQuota {
+  return (current) => takeDailyGeneration(ctx.deps.redis, ctx.deps.keyPrefix, current)
 }
+
+/**
+ * The daily limit is used up: when it refills (the customer's midnight, in their zone, and the
+ * time left) and what they can do now.
+ */
+async function sayLimitReached(ctx: BotContext, refusal: DailyLimitRefusal) {
+  const text = ctx.t('gen.limit_reached', {
+    plan: ctx.t(`plan.${refusal.plan}`),
+    used: refusal.used,
+    limit: refusal.limit,
+    refills: ctx.t('usage.refills', refillParts(refusal.timeZone)),
+  })
+  const keyboard = menuButton(ctx).row()
+  addUpgradeOffer(ctx, keyboard, refusal)
+  await ctx.answerCallbackQuery({ text: ctx.t('gen.limited_toast') })
+  await say(ctx, text, keyboard)
+}
+
+/**
+ * Where a paid way past the limit goes: the billing work adds its purchase button here (a plan or
+ * a top-up for this refusal). Until then the refusal offers waiting and support, no fake button.
+ */
+function addUpgradeOffer(_ctx: BotContext, _keyboard: InlineKeyboard, _refusal: DailyLimitRefusal): void {}
 
 async function generate(ctx: BotContext, request: GenerationRequest) {
   const outcome = await requestGeneration(ctx.deps.payload, accountOf(ctx), request, {
@@ -212,8 +225,8 @@ async function generate(ctx: BotContext, request: GenerationRequest) {
   })
   const what = ctx.t(request.kind === 'article' ? 'gen.what_article' : 'gen.what_post')
   if ('limited' in outcome) {
-    ctx.log.info({ request }, 'generation limited')
-    return ctx.answerCallbackQuery({ text: ctx.t('gen.limited'), show_alert: true })
+    ctx.log.info({ request, used: outcome.limited.used, limit: outcome.limited.limit }, 'generation limited')
+    return sayLimitReached(ctx, outcome.limited)
   }
   if (outcome.alreadyQueued)
     return ctx.answerCallbackQuery({ text: ctx.t('gen.already', { what }), show_alert: true })
