@@ -8,6 +8,7 @@ import { AppError } from '../http/errors'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
 import type { Account, Article } from '../payload-types'
+import type { DailyLimitRefusal, GenerationAllowance } from '../usage/generations'
 import { assertWithinDailySpend } from '../usage/spend'
 import { getKeyword } from '../keywords/service'
 import { getContent } from './library'
@@ -17,18 +18,25 @@ export type GenerationRequest =
   | { kind: 'post'; keywordId: number }
   | { kind: 'post'; articleId: number }
 
-export type GenerationOutcome = Enqueued | { limited: true }
+export type GenerationOutcome = Enqueued | { limited: DailyLimitRefusal }
+
+/**
+ * The caller's request limit, asked with the account as stored right now (never a cached copy:
+ * a plan staff just changed applies to this request). `release` hands the unit back when no job
+ * was added after all.
+ */
+export type GenerationQuota = (account: Account) => Promise<GenerationAllowance>
 
 /**
  * Queues AI generation for content the account owns. The daily spend cap is checked first so
  * the customer hears about it now, not from a failed job; `quota` is the caller's request limit
- * (the bot's per-plan rate limit) and is only spent when a new job is actually added.
+ * (the plan's daily generations) and is only spent when a new job is actually added.
  */
 export async function requestGeneration(
   payload: Payload,
   account: Account,
   request: GenerationRequest,
-  { quota }: { quota?: () => Promise<boolean> } = {},
+  { quota }: { quota?: GenerationQuota } = {},
 ): Promise<GenerationOutcome> {
   const source =
     'articleId' in request
@@ -62,8 +70,19 @@ export async function requestGeneration(
         } as const)
   const queued = await queuedJobId(jobKeyOf(job.name, job.input)!)
   if (queued) return { jobId: queued, alreadyQueued: true }
-  if (quota && !(await quota())) return { limited: true }
-  return job.name === 'article.generate' ? addJob(job.name, job.input) : addJob(job.name, job.input)
+  if (!quota) return add()
+  const current = await payload.findByID({ collection: 'accounts', id: account.id, depth: 0, overrideAccess: true })
+  const allowance = await quota(current)
+  if (!allowance.allowed) return { limited: allowance.refusal }
+  try {
+    return await add()
+  } catch (error) {
+    await allowance.release()
+    throw error
+  }
+  function add() {
+    return job.name === 'article.generate' ? addJob(job.name, job.input) : addJob(job.name, job.input)
+  }
 }
 
 /**

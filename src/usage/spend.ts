@@ -2,6 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import { AppError } from '../http/errors'
+import { t } from '../i18n'
 import { DEFAULT_PLAN, PLAN_LIMITS } from './plans'
 
 /** Midnight of the current day in the account's time zone, as a UTC instant. */
@@ -31,8 +32,25 @@ export async function spentToday(payload: Payload, accountId: number, timeZone: 
 export async function assertWithinDailySpend(payload: Payload, accountId: number, now = new Date()): Promise<void> {
   const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
   const limit = PLAN_LIMITS[account.plan ?? DEFAULT_PLAN].dailySpendUsd
-  const spent = await spentToday(payload, accountId, account.timezone ?? 'UTC', now)
+  const timeZone = account.timezone ?? 'UTC'
+  const spent = await spentToday(payload, accountId, timeZone, now)
   if (spent >= limit) {
-    throw new AppError('usage.daily_cap', 402, account.language, { spent: spent.toFixed(2), limit: limit.toFixed(2) })
+    // When it refills and what the customer can do, not only that it is used up.
+    const refills = t(account.language, 'usage.refills', refillParts(timeZone, now))
+    throw new AppError('usage.daily_cap', 402, account.language, { spent: spent.toFixed(2), limit: limit.toFixed(2), refills })
   }
+}
+
+/** The customer's next midnight and the time left until it, for `usage.refills`. */
+export function refillParts(timeZone: string, now = new Date()): { zone: string; hours: number; minutes: number } {
+  const next = nextLocalMidnight(timeZone, now)
+  const minutesLeft = Math.max(1, Math.ceil((next.getTime() - now.getTime()) / 60_000))
+  return { zone: timeZone, hours: Math.floor(minutesLeft / 60), minutes: minutesLeft % 60 }
+}
+
+/** The customer's next midnight (the start of tomorrow in their zone), as a UTC instant. */
+export function nextLocalMidnight(timeZone: string, now = new Date()): Date {
+  const today = startOfLocalDay(timeZone, now)
+  // 26 hours after today's midnight is always within tomorrow, whatever DST does.
+  return startOfLocalDay(timeZone, new Date(today.getTime() + 26 * 3600_000))
 }

@@ -124,21 +124,6 @@ describe('asking for generation', () => {
       reloadEnv()
     }
   })
-
-  it("holds generation requests to the plan's stricter limit", async () => {
-    const { user, account } = await verifiedUser(h)
-    expect(account.plan).toBe('free')
-    const project = await newProject(account)
-    const keywords = await Promise.all(
-      ['one phrase', 'two phrase', 'three phrase'].map((p) => keyword(project, p)),
-    )
-    for (const kw of keywords) await user.press(`c:gp:${kw.id}`)
-    expect(user.alerts().at(-1)).toBe(tr('en', 'gen.limited'))
-    const counts = await Promise.all(
-      keywords.map((kw) => jobCount(`post.generate:keyword:${kw.id}`)),
-    )
-    expect(counts).toEqual([1, 1, 0])
-  })
 })
 
 describe('reviewing content', () => {
