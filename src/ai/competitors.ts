@@ -3,6 +3,7 @@ import { parseHTML } from 'linkedom'
 import type { Logger } from 'pino'
 
 import { countWords } from '../lib/text'
+import { MAX_COMPETITORS } from '../projects/schema'
 import { fetchPublicPage } from './safeFetch'
 
 export type PageSummary = { url: string; title: string; headings: string[]; words: number; lead: string }
@@ -27,7 +28,7 @@ export function extractMainText(html: string, url: string): PageSummary {
  */
 export async function summariseCompetitors(urls: string[], log: Logger): Promise<string> {
   const parts: string[] = []
-  for (const url of urls.slice(0, 5)) {
+  for (const url of urls.slice(0, MAX_COMPETITORS)) {
     try {
       const page = await fetchPublicPage(url)
       const summary = extractMainText(page.body, page.url)

@@ -12,7 +12,7 @@ import { databaseScope } from '../lib/redis'
 import { cachedAccountByTelegramId } from '../accounts/cache'
 import type { BotContext, BotDeps, SessionData } from './context'
 import { describeKnownError, plain } from './errors'
-import { projectCreateFlow, projectEditFlow, projects } from './features/projects'
+import { competitorAddFlow, projectCreateFlow, projectEditFlow, projects } from './features/projects'
 import { articleMetaFlow, content, reviewNoteFlow } from './features/content'
 import { channelMembership, connectFixFlow, connectFlow, connections } from './features/connections'
 import { importFlow, keywords, surveyFlow } from './features/keywords'
@@ -50,6 +50,7 @@ export type CreateBotOptions = {
 export const FLOWS = [
   projectCreateFlow,
   projectEditFlow,
+  competitorAddFlow,
   surveyFlow,
   importFlow,
   reviewNoteFlow,

@@ -101,3 +101,32 @@ export function isPrivateAddressRefusal(error: unknown): boolean {
   }
   return false
 }
+
+/**
+ * Whether an address a customer types names a host the server must never reach: a private,
+ * loopback or link-local address literal (checked by `isPrivateAddress`), or a name that only
+ * exists inside a network (localhost, .local, .internal, .home.arpa). Said when the address is
+ * entered; names that resolve to such addresses are refused by `publicFetch` when reached, and by
+ * `resolvesPrivately` where the caller can wait for DNS.
+ */
+export function isPrivateHostname(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase()
+  if (isIP(host)) return isPrivateAddress(host)
+  return host === 'localhost' || /\.(localhost|local|internal|intranet|lan|home\.arpa)$/.test(host)
+}
+
+/**
+ * Does this name resolve to a private address? False when it resolves only to public ones, and
+ * also when it cannot be resolved within `timeoutMs` (nothing to refuse yet: `publicFetch` checks
+ * again on every connection).
+ */
+export function resolvesPrivately(hostname: string, timeoutMs = 2000): Promise<boolean> {
+  if (isIP(hostname.replace(/^\[|\]$/g, ''))) return Promise.resolve(isPrivateHostname(hostname))
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs)
+    dnsLookup(hostname, { all: true }, (error, addresses) => {
+      clearTimeout(timer)
+      resolve(!error && (addresses as LookupAddress[]).some((a) => isPrivateAddress(a.address)))
+    })
+  })
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 
+import { isPrivateHostname } from '../lib/safeNet'
 import { resolveTimeZone } from '../scheduling/zones'
 
 const optionalText = (max: number) => z.string().trim().max(max)
@@ -37,6 +38,31 @@ export const ProjectFields = {
     }),
   language: z.enum(['ru', 'en']),
 }
+
+/** How many competitor pages a project keeps: the article brief reads them all. */
+export const MAX_COMPETITORS = 5
+
+/**
+ * A competitor's page as people type it ("конкурент.рф/блог", "https://example.com/post"):
+ * https assumed, the host in punycode; anything but http(s), and hosts inside a network
+ * (localhost, private or loopback addresses), are refused.
+ */
+export const CompetitorUrl = z
+  .string()
+  .trim()
+  .max(500)
+  .transform((value, issue) => {
+    const address = siteAddress(value)
+    if (address === null) {
+      issue.addIssue({ code: 'custom', message: 'url' })
+      return z.NEVER
+    }
+    if (isPrivateHostname(new URL(address).hostname)) {
+      issue.addIssue({ code: 'custom', message: 'not_public' })
+      return z.NEVER
+    }
+    return address
+  })
 
 export type ProjectField = keyof typeof ProjectFields
 export const PROJECT_FIELDS = Object.keys(ProjectFields) as ProjectField[]

@@ -1,8 +1,11 @@
+import { domainToUnicode } from 'node:url'
+
 import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
 import type { Project } from '../../payload-types'
-import { ProjectFields, type ProjectField } from '../../projects/schema'
+import { addCompetitor, competitorRef, competitorUrls, removeCompetitor } from '../../projects/competitors'
+import { CompetitorUrl, MAX_COMPETITORS, ProjectFields, type ProjectField } from '../../projects/schema'
 import { zoneLabel } from '../../scheduling/zones'
 import {
   createProject,
@@ -137,11 +140,49 @@ export async function showProjectCard(ctx: BotContext, id: number, intro?: strin
     .text(ctx.t('conn.list'), cb('n:l', id))
     .text(ctx.t('media.list'), cb('md:l', id, 1))
     .row()
+    .text(ctx.t('competitors.button'), cb('p:cc', id))
+    .row()
     .text(ctx.t('project.edit'), cb('p:ed', id))
     .text(ctx.t('project.delete'), cb('p:del', id))
     .row()
     .text(ctx.t('project.back_to_list'), cb('p:list', 1))
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${projectLines(ctx, project)}`, keyboard)
+}
+
+/** An address as people read it: the host in its own script (домашнийуют.рф, not xn--...). */
+function readableUrl(url: string): string {
+  const parsed = new URL(url)
+  return url.replace(parsed.host, domainToUnicode(parsed.hostname) + (parsed.port ? `:${parsed.port}` : ''))
+}
+
+/** The competitor pages the article brief reads: numbered, each removable, more addable up to the cap. */
+async function showCompetitors(ctx: BotContext, id: number, intro?: string) {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
+  const urls = competitorUrls(project)
+  const lines = [ctx.t('competitors.title', { project: project.name, count: urls.length, max: MAX_COMPETITORS })]
+  if (urls.length === 0) lines.push('', ctx.t('competitors.empty'))
+  urls.forEach((url, index) => lines.push(`${index + 1}. ${esc(readableUrl(url))}`))
+  if (urls.length >= MAX_COMPETITORS) lines.push('', ctx.t('competitors.full', { max: MAX_COMPETITORS }))
+  const keyboard = new InlineKeyboard()
+  urls.forEach((url, index) => {
+    keyboard.text(ctx.t('competitors.remove', { n: index + 1 }), cb('p:ccd', id, competitorRef(url)))
+    if (index % 3 === 2) keyboard.row()
+  })
+  keyboard.row()
+  if (urls.length < MAX_COMPETITORS) keyboard.text(ctx.t('competitors.add'), cb('p:cca', id))
+  keyboard.text(ctx.t('back'), cb('p:o', id))
+  await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
+}
+
+/** One competitor page, typed as people type it; refused with the reason, asked again. */
+export const competitorAddFlow: FlowDef = {
+  name: 'project.competitor',
+  steps: () => [{ key: 'url', prompt: (ctx) => ctx.t('competitors.ask'), schema: CompetitorUrl }],
+  finish: async (ctx, flow, url) => {
+    await addCompetitor(ctx.deps.payload, accountOf(ctx), flow.ref!, url)
+    ctx.log.info({ project: flow.ref }, 'competitor added')
+    await showCompetitors(ctx, flow.ref!, ctx.t('competitors.added', { url: readableUrl(url) }))
+  },
 }
 
 async function showProjectList(ctx: BotContext, page: number) {
@@ -170,6 +211,20 @@ onButton(projects, 'p:new', z.tuple([]), async (ctx) => {
   await startFlow(ctx, projectCreateFlow)
 })
 onButton(projects, 'p:o', z.tuple([Id]), (ctx, [id]) => showProjectCard(ctx, id))
+
+onButton(projects, 'p:cc', z.tuple([Id]), (ctx, [id]) => showCompetitors(ctx, id))
+onButton(projects, 'p:cca', z.tuple([Id]), async (ctx, [id]) => {
+  const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
+  if (competitorUrls(project).length >= MAX_COMPETITORS)
+    return ctx.answerCallbackQuery({ text: ctx.t('competitors.full', { max: MAX_COMPETITORS }), show_alert: true })
+  await ctx.answerCallbackQuery()
+  await startFlow(ctx, competitorAddFlow, { ref: project.id })
+})
+onButton(projects, 'p:ccd', z.tuple([Id, z.string().regex(/^[\w-]{8}$/)]), async (ctx, [id, ref]) => {
+  await removeCompetitor(ctx.deps.payload, accountOf(ctx), id, ref)
+  await ctx.answerCallbackQuery({ text: ctx.t('competitors.removed') })
+  await showCompetitors(ctx, id, ctx.t('competitors.removed'))
+})
 
 onButton(projects, 'p:ed', z.tuple([Id]), async (ctx, [id]) => {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), id)
