@@ -135,7 +135,7 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
   const keyword = await loadKeyword(payload, project, input.keywordId)
   await assertWithinDailySpend(payload, input.accountId)
   let { article, revision } = await targetArticle(payload, project, keyword, input)
-  const chat = await ChatProgress.open(payload, input.accountId, run.log)
+  const chat = await ChatProgress.open(payload, input.accountId, run.log, run.jobKey)
   const ctx: CallContext = {
     payload,
     scope: { accountId: input.accountId, projectId: project.id, articleId: article.id, jobKey: run.jobKey },

@@ -22,11 +22,32 @@ export type CallContext = {
 export type PromptRef = { id: number; variant: string }
 export type Messages = { system: string; prompt: string; promptRef?: PromptRef }
 
+/**
+ * What went wrong with one model call, in terms a customer can be told (the words are in
+ * ./failure.ts; the raw error stays in ai-runs and the logs): the model is gone (404), the
+ * provider's limits (429), a problem with our account there (401, 402, 403), the content was
+ * refused by the provider's filter, no answer in time, anything else.
+ */
+export type FailureKind = 'unavailable' | 'busy' | 'service' | 'refused' | 'timeout' | 'error'
+
+function failureKind(error: unknown, timedOut: boolean): FailureKind {
+  if (timedOut) return 'timeout'
+  const status = (error as { statusCode?: number } | undefined)?.statusCode
+  const text = error instanceof Error ? `${error.message} ${(error as { responseBody?: string }).responseBody ?? ''}` : String(error)
+  if (/content[ _-]?(filter|policy)|moderation|safety|flagged/i.test(text)) return 'refused'
+  if (status === 404) return 'unavailable'
+  if (status === 429) return 'busy'
+  if (status === 401 || status === 402 || status === 403) return 'service'
+  return 'error'
+}
+
 /** Every model of the task's chain failed or timed out: worth retrying later. */
 export class AiUnavailableError extends Error {
   constructor(
     public readonly task: AiTask,
     public readonly failures: string[],
+    /** Why each model that did not answer failed (one per such model, in chain order). */
+    public readonly kinds: FailureKind[] = [],
   ) {
     super(`No model answered ${task}: ${failures.join(' | ')}`)
     this.name = 'AiUnavailableError'
@@ -99,6 +120,7 @@ async function runChain<T>(
 ): Promise<T> {
   const chain = modelChain(task)
   const failures: string[] = []
+  const kinds: FailureKind[] = []
   let unusable = 0
   const promptRef = request.promptRef
   const promptTokens = estimateTokens(request.promptChars)
@@ -161,11 +183,12 @@ async function runChain<T>(
       })
       if (ctx.signal?.aborted) throw error
       if (invalid) unusable += 1
+      else kinds.push(failureKind(error, timeout.aborted))
       failures.push(`${model}: ${outcome} (${message})`)
       ctx.log.warn({ task, model, outcome, err: message }, 'model call failed, trying the next model')
     }
   }
-  throw unusable === chain.length ? new AiOutputError(task, failures) : new AiUnavailableError(task, failures)
+  throw unusable === chain.length ? new AiOutputError(task, failures) : new AiUnavailableError(task, failures, kinds)
 }
 
 const requestOf = (messages: Messages) => ({ promptRef: messages.promptRef, promptChars: messages.system.length + messages.prompt.length })

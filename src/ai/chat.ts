@@ -3,6 +3,7 @@ import type { Payload } from 'payload'
 
 import { t } from '../i18n'
 import { env } from '../lib/env'
+import { databaseScope, redis } from '../lib/redis'
 import { escapeHtml, truncate } from '../lib/text'
 import { noticeKeyboard, type NoticeButton } from '../notify/telegram'
 import { chatApi } from '../telegram/client'
@@ -18,10 +19,33 @@ export function sectionHtml(title: string, markdown: string): string {
   return `<b>${escapeHtml(title.trim())}</b>${body ? `\n\n${body}` : ''}`
 }
 
+/** How long a job's status message is remembered between its attempts. */
+const PROGRESS_TTL_S = 7 * 24 * 3600
+
+const progressKey = (jobKey: string) => `pf:${databaseScope()}:progress:${jobKey}`
+
+/** Telegram's answer to an edit that changes nothing: the message is there, as wanted. */
+const unchanged = (error: unknown) => /message is not modified/i.test((error as Error)?.message ?? '')
+/** Telegram's answers for a message that is gone or can no longer be edited. */
+const gone = (error: unknown) => /message to edit not found|message can't be edited|message_id_invalid/i.test((error as Error)?.message ?? '')
+
+/**
+ * The job is over (done, or failed for good): its next run under the same key (a new order,
+ * "Try again") starts a status message of its own at the bottom of the chat.
+ */
+export async function forgetProgress(jobKey: string, log: Logger) {
+  await redis()
+    .del(progressKey(jobKey))
+    .catch((error: Error) => log.warn({ err: error.message }, 'progress message not forgotten'))
+}
+
 /**
  * What a job tells the customer while it works: one status message edited stage by stage, and
  * streamed drafts (Bot API sendMessageDraft) finished by real messages. Best effort: a chat that
  * cannot be reached never fails the job. Goes through `chatApi()` only.
+ *
+ * Opened with the job's key, the status message is one per job, not per attempt: its id is kept
+ * in Redis and the next attempt edits it (a new one only when it is gone).
  */
 export class ChatProgress {
   private statusMessageId: number | undefined
@@ -31,12 +55,13 @@ export class ChatProgress {
     private readonly chatId: number | null,
     readonly language: string,
     private readonly log: Logger,
+    private readonly jobKey?: string,
   ) {}
 
-  static async open(payload: Payload, accountId: number, log: Logger): Promise<ChatProgress> {
+  static async open(payload: Payload, accountId: number, log: Logger, jobKey?: string): Promise<ChatProgress> {
     const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, disableErrors: true })
     const reachable = account && account.status !== 'blocked'
-    return new ChatProgress(reachable ? account.telegramId : null, account?.language ?? 'ru', log)
+    return new ChatProgress(reachable ? account.telegramId : null, account?.language ?? 'ru', log, jobKey)
   }
 
   text(key: string, params: Record<string, string | number> = {}): string {
@@ -53,16 +78,49 @@ export class ChatProgress {
     }
   }
 
-  /** The status line: sent once, then edited in place (one line of progress, cut if ever that long). */
+  /**
+   * The status line: sent once per job, then edited in place, by later attempts too (one line of
+   * progress, cut if ever that long). An edit that fails because the message is gone (deleted by
+   * the customer, too old to edit) sends one new message instead.
+   */
   async status(key: string, params: Record<string, string | number> = {}) {
     const text = truncate(this.text(key, params), TELEGRAM_TEXT_LIMITS.message)
-    if (this.statusMessageId === undefined) {
-      const sent = (await this.call('status', (api, chat) => api.sendMessage(chat, text))) as { message_id?: number } | undefined
-      this.statusMessageId = sent?.message_id
-      return
-    }
+    if (this.chatId === null) return
+    this.statusMessageId ??= await this.storedStatus()
     const id = this.statusMessageId
-    await this.call('status-edit', (api, chat) => api.editMessageText(chat, id, text))
+    if (id !== undefined) {
+      const edited = await this.call('status-edit', async (api, chat) => {
+        try {
+          return await api.editMessageText(chat, id, text)
+        } catch (error) {
+          if (unchanged(error)) return true
+          if (!gone(error)) throw error
+          this.log.info({ err: (error as Error).message }, 'status message gone, sending a new one')
+          return 'gone'
+        }
+      })
+      // Sent again only when the message is gone; any other failure costs one stage's update.
+      if (edited !== 'gone') return
+    }
+    const sent = (await this.call('status', (api, chat) => api.sendMessage(chat, text))) as { message_id?: number } | undefined
+    this.statusMessageId = sent?.message_id
+    if (this.jobKey && sent?.message_id !== undefined) {
+      await redis()
+        .set(progressKey(this.jobKey), String(sent.message_id), 'EX', PROGRESS_TTL_S)
+        .catch((error: Error) => this.log.warn({ err: error.message }, 'status message id not kept'))
+    }
+  }
+
+  /** The status message an earlier attempt of this job sent, if any. */
+  private async storedStatus(): Promise<number | undefined> {
+    if (!this.jobKey) return undefined
+    try {
+      const id = Number(await redis().get(progressKey(this.jobKey)))
+      return Number.isInteger(id) && id > 0 ? id : undefined
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'status message id not read')
+      return undefined
+    }
   }
 
   /**

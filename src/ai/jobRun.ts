@@ -5,17 +5,24 @@ import type { Payload } from 'payload'
 import { PermanentJobError } from '../jobs/contracts'
 import { AppError } from '../http/errors'
 import { AiOutputError } from './call'
-import { ChatProgress } from './chat'
+import { ChatProgress, forgetProgress } from './chat'
 import { AiConfigError } from './config'
+import { failureReasonKey } from './failure'
 import { MissingInputError, type JobRun } from './jobContext'
+import { rememberFailedJob } from './retry'
 
 type What = 'cluster' | 'article' | 'post'
+
+/** The failure message's button: the same task and payload queued again (src/bot/features/content.ts). */
+export const retryButtonData = (token: string) => `g:rt:${token}`
 
 /**
  * Runs a generation use case inside a job and decides what a failure means: over the daily cap,
  * missing input, bad configuration or unusable output stop the job for good (the customer is
  * told why, in their language); models that did not answer are retried by the worker, and the
- * customer hears about it only when the last attempt fails.
+ * customer hears about it only when the last attempt fails. A job over for good tells what
+ * happened in words (never a model id or an HTTP status: those stay in the logs and the staff
+ * jobs view) with a "Try again" button, and its next run starts a status message of its own.
  */
 export async function runGeneration<T>(
   what: What,
@@ -32,32 +39,44 @@ export async function runGeneration<T>(
       log.warn({ err: (error as Error).message }, 'could not tell the customer')
     }
   }
-  const failed = (reasonKey: string) => tell((chat) => chat.say('ai.failed', { what: chat.text(`ai.what.${what}`), reason: chat.text(reasonKey) }))
+  const failed = (reasonKey: string, retry = true) =>
+    tell(async (chat) => {
+      const token = retry ? await rememberFailedJob(accountId, helpers.job.task_identifier, helpers.job.payload).catch(() => null) : null
+      await chat.say('ai.failed', { what: chat.text(`ai.what.${what}`), reason: chat.text(reasonKey) }, token ? [{ key: 'ai.retry', data: retryButtonData(token) }] : [])
+    })
   try {
-    return await use(run)
+    const result = await use(run)
+    await forgetProgress(run.jobKey, log)
+    return result
   } catch (error) {
     if (error instanceof AppError && error.code === 'usage.daily_cap') {
+      await forgetProgress(run.jobKey, log)
       await tell((chat) => chat.sayText(error.message))
       throw new PermanentJobError(`stopped before any model call: ${error.message}`)
     }
     if (error instanceof MissingInputError) {
-      await failed('ai.reason.missing')
+      await forgetProgress(run.jobKey, log)
+      await failed('ai.reason.missing', false)
       throw new PermanentJobError(error.message)
     }
     if (error instanceof AiConfigError) {
+      await forgetProgress(run.jobKey, log)
       await onGiveUp(error.message)
+      await failed('ai.reason.service')
       throw new PermanentJobError(`AI configuration: ${error.message}`)
     }
     if (error instanceof AiOutputError) {
+      await forgetProgress(run.jobKey, log)
       await onGiveUp(error.message)
-      await failed('ai.reason.output')
+      await failed(failureReasonKey(error))
       throw new PermanentJobError(error.message)
     }
     const lastAttempt = helpers.job.attempts >= helpers.job.max_attempts
     if (lastAttempt && !helpers.abortSignal?.aborted) {
       const message = error instanceof Error ? error.message : String(error)
+      await forgetProgress(run.jobKey, log)
       await onGiveUp(message)
-      await failed('ai.reason.models')
+      await failed(failureReasonKey(error))
     }
     throw error
   }

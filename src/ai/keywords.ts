@@ -48,7 +48,7 @@ export async function clusterKeywords(
 ): Promise<ClusterOutcome> {
   const project = await loadProject(payload, input.accountId, input.projectId)
   await assertWithinDailySpend(payload, input.accountId)
-  const chat = await ChatProgress.open(payload, input.accountId, run.log)
+  const chat = await ChatProgress.open(payload, input.accountId, run.log, run.jobKey)
   await chat.status('ai.cluster.started', { project: project.name })
 
   const { docs: existing } = await payload.find({

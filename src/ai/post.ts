@@ -80,6 +80,20 @@ async function platformsFor(payload: Payload, projectId: number, asked?: Social[
   return connected.length > 0 ? connected : SOCIAL
 }
 
+/**
+ * An image of the project the customer chose: the one asked for (`mediaId`), else the article's
+ * when the customer put their own there (an image drawn for the article is not reused). Null
+ * when there is none, or it is gone or another project's (then an image is drawn as usual).
+ */
+async function ownImage(payload: Payload, projectId: number, mediaId: number | undefined, articleImage: number | string | undefined): Promise<number | null> {
+  for (const [id, chosen] of [[mediaId, true], [articleImage, false]] as const) {
+    if (id === undefined) continue
+    const media = await payload.findByID({ collection: 'media', id, depth: 0, disableErrors: true })
+    if (media && Number(idOf(media.project)) === projectId && (chosen || !media.generatedFrom)) return media.id
+  }
+  return null
+}
+
 export type PostOutcome = { postId: number; platforms: Social[]; image: boolean }
 
 /**
@@ -92,10 +106,12 @@ export async function generatePost(payload: Payload, input: PostJobInput, run: J
   let keywordPhrase = ''
   let articleId: number | undefined
   let keywordId: number | undefined
+  let articleImage: number | string | undefined
   if (input.articleId) {
     const article = await payload.findByID({ collection: 'articles', id: input.articleId, depth: 0, disableErrors: true })
     if (!article || Number(idOf(article.project)) !== project.id) throw new MissingInputError(`article ${input.articleId} not found in project ${project.id}`)
     articleId = article.id
+    articleImage = idOf(article.images?.[0]) ?? undefined
     subject = [article.title, article.excerpt ?? '', lexicalToPlainText(article.body).slice(0, 1500)].filter(Boolean).join('\n')
     const main = idOf(article.mainKeyword)
     if (main) keywordPhrase = (await payload.findByID({ collection: 'keywords', id: main, depth: 0, disableErrors: true }))?.phrase ?? ''
@@ -106,7 +122,7 @@ export async function generatePost(payload: Payload, input: PostJobInput, run: J
     subject = keyword.phrase
   }
   await assertWithinDailySpend(payload, input.accountId)
-  const chat = await ChatProgress.open(payload, input.accountId, run.log)
+  const chat = await ChatProgress.open(payload, input.accountId, run.log, run.jobKey)
   await chat.status('ai.post.started')
   const ctx: CallContext = { payload, scope: { accountId: input.accountId, projectId: project.id, articleId, jobKey: run.jobKey }, log: run.log, signal: run.signal }
 
@@ -125,7 +141,11 @@ export async function generatePost(payload: Payload, input: PostJobInput, run: J
 
   let media: number[] = []
   let imageNote: string | null = null
-  if (input.withImage) {
+  // The customer's own image (chosen for this post, or the one they put on the article) is used
+  // as it is: no image is drawn for it.
+  const own = await ownImage(payload, project.id, input.mediaId, articleImage)
+  if (own !== null) media = [own]
+  else if (input.withImage) {
     const alt = clampWords(answer.imageAlt ?? keywordPhrase ?? subject, 300) || project.name
     const image = await generateIllustration(payload, ctx, project, { subject: subject.slice(0, 300), alt })
     if ('mediaId' in image) media = [image.mediaId]
@@ -153,7 +173,8 @@ export async function generatePost(payload: Payload, input: PostJobInput, run: J
   await payload.update({ collection: 'ai-runs', where: { jobKey: { equals: run.jobKey }, post: { exists: false } }, data: { post: post.id } })
   const status = t(chat.language, `status.${post.workflowStatus}`)
   await chat.say('ai.post.done', { platforms: platforms.map((p) => t(chat.language, `platform.${p}`)).join(', '), status }, [{ key: 'ai.open_post', data: `c:o:p:${post.id}` }])
-  if (imageNote) await chat.say('ai.post.no_image', { reason: imageNote })
+  // The customer reads why in words; the model's error stays on the post for staff (imageNote).
+  if (imageNote) await chat.say('ai.post.no_image', { reason: chat.text('ai.image.unavailable') })
   run.log.info({ postId: post.id, platforms, image: media.length > 0 }, 'post generated')
   return { postId: post.id, platforms, image: media.length > 0 }
 }

@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard, InputFile } from 'grammy'
 import { z } from 'zod'
 
 import { LENGTH_TARGETS, type LengthPreset } from '../../ai/lengths'
+import { RetryToken } from '../../ai/retry'
 import { requestGeneration, type GenerationQuota, type GenerationRequest } from '../../content/generation'
 import { clusterArticlePlan, getKeyword, listClusters } from '../../keywords/service'
 import {
@@ -27,6 +28,7 @@ import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { menuButton, startFlow, type FlowDef } from '../flows/engine'
 import { addPager, esc, say, show, truncate } from '../ui'
+import { retryFailedJob } from './retry'
 
 const PAGE_SIZE = 6
 /** Longer than this many messages, an item is sent as a file instead. */
@@ -380,3 +382,6 @@ onButton(content, 'c:rc', z.tuple([Kind, Id]), async (ctx, [kind, id]) => {
   await ctx.answerCallbackQuery()
   await startFlow(ctx, reviewNoteFlow, { ref: id, data: { kind } })
 })
+
+/** "🔁 Try again" under a generation that failed for good (the failed job behind a token). */
+onButton(content, 'g:rt', z.tuple([RetryToken]), (ctx, [token]) => retryFailedJob(ctx, token, generate))

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto'
+
+import type { Redis } from 'ioredis'
+import { z } from 'zod'
+
+import { JOBS, type JobPayload } from '../jobs/contracts'
+import { databaseScope, redis } from '../lib/redis'
+
+/** Jobs whose failure message carries "Try again". */
+export const RETRYABLE = ['article.generate', 'post.generate', 'keywords.cluster'] as const
+export type RetryTask = (typeof RETRYABLE)[number]
+
+/** How long a failure's "Try again" button works. */
+export const RETRY_TTL_S = 7 * 24 * 3600
+
+/** The button's token: 16 URL-safe characters (callback data holds at most 64 bytes). */
+export const RetryToken = z.string().regex(/^[A-Za-z0-9_-]{16}$/)
+
+export type FailedJob = { [N in RetryTask]: { accountId: number; task: N; payload: JobPayload<N> } }[RetryTask]
+
+const Stored = z.object({ accountId: z.number().int().positive(), task: z.enum(RETRYABLE), payload: z.unknown() })
+
+const keyOf = (token: string) => `pf:${databaseScope()}:retry:${token}`
+
+const isRetryable = (task: string): task is RetryTask => (RETRYABLE as readonly string[]).includes(task)
+
+/**
+ * Keeps a failed job's task and payload (as its contract reads it) under a random token for the
+ * failure message's button; the account it was queued for is kept too, to refuse anyone else.
+ * Null when the task has no retry or the payload no longer fits its contract.
+ */
+export async function rememberFailedJob(accountId: number, task: string, rawPayload: unknown): Promise<string | null> {
+  if (!isRetryable(task)) return null
+  const parsed = JOBS[task].payload.safeParse(rawPayload)
+  if (!parsed.success) return null
+  const token = randomBytes(12).toString('base64url')
+  await redis().set(keyOf(token), JSON.stringify({ accountId, task, payload: parsed.data }), 'EX', RETRY_TTL_S)
+  return token
+}
+
+/** The failed job behind a token, checked against its contract again; null when gone or unreadable. */
+export async function failedJob(client: Redis, token: string): Promise<FailedJob | null> {
+  const raw = await client.get(keyOf(token))
+  if (!raw) return null
+  let json: unknown
+  try {
+    json = JSON.parse(raw)
+  } catch {
+    return null
+  }
+  const stored = Stored.safeParse(json)
+  if (!stored.success) return null
+  const payload = JOBS[stored.data.task].payload.safeParse(stored.data.payload)
+  if (!payload.success) return null
+  return { accountId: stored.data.accountId, task: stored.data.task, payload: payload.data } as FailedJob
+}

@@ -1,0 +1,51 @@
+import { failedJob } from '../../ai/retry'
+import type { GenerationRequest } from '../../content/generation'
+import { retryRevision } from '../../content/retry'
+import { requestClustering } from '../../keywords/service'
+import { getProject } from '../../projects/service'
+import { accountOf, type BotContext } from '../context'
+import { say } from '../ui'
+
+/**
+ * "🔁 Try again" under a generation that failed for good. The button holds only a token: the
+ * failed job's task and payload are read from Redis, and nothing in the callback data is trusted
+ * for ownership. Another account's token is refused and queues nothing. The job is then ordered
+ * again the way a new order is (the account reads the project, keyword or article as itself, so
+ * it owns them and is not blocked; AI configured, spend cap and plan quota, nothing already
+ * running under the job key) and queued with the same task, payload and key through `addJob`.
+ */
+export async function retryFailedJob(
+  ctx: BotContext,
+  token: string,
+  generate: (ctx: BotContext, request: GenerationRequest) => Promise<unknown>,
+): Promise<unknown> {
+  const account = accountOf(ctx)
+  const failed = await failedJob(ctx.deps.redis, token)
+  if (!failed) return ctx.answerCallbackQuery({ text: ctx.t('gen.retry_gone'), show_alert: true })
+  if (failed.accountId !== account.id) {
+    ctx.log.warn({ task: failed.task, owner: failed.accountId }, 'retry of another account\'s job refused')
+    return ctx.answerCallbackQuery({ text: ctx.t('gen.retry_foreign'), show_alert: true })
+  }
+  ctx.log.info({ task: failed.task }, 'failed job asked again')
+  switch (failed.task) {
+    case 'keywords.cluster': {
+      await getProject(ctx.deps.payload, account, failed.payload.projectId)
+      const job = await requestClustering(account, failed.payload.projectId)
+      await ctx.answerCallbackQuery()
+      return say(ctx, ctx.t(job.alreadyQueued ? 'cluster.already' : 'cluster.queued'))
+    }
+    case 'post.generate': {
+      const { articleId, keywordId } = failed.payload
+      return generate(ctx, articleId ? { kind: 'post', articleId } : { kind: 'post', keywordId: keywordId! })
+    }
+    case 'article.generate': {
+      const { articleId, keywordId, lengthPreset, secondaryKeywordIds } = failed.payload
+      if (!articleId) return generate(ctx, { kind: 'article', keywordId, lengthPreset, secondaryKeywordIds })
+      const job = await retryRevision(ctx.deps.payload, account, articleId)
+      const what = ctx.t('gen.what_article')
+      if (job.alreadyQueued) return ctx.answerCallbackQuery({ text: ctx.t('gen.already', { what }), show_alert: true })
+      await ctx.answerCallbackQuery({ text: ctx.t('gen.queued_toast') })
+      return say(ctx, ctx.t('gen.revising'))
+    }
+  }
+}
