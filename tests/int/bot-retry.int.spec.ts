@@ -167,6 +167,32 @@ describe('an article the AI fails to write', () => {
   }, 120_000)
 })
 
+describe('clustering whose answers the model garbles', () => {
+  it('fails for good at once with the reason in words and "Try again", which sorts the keywords once the model answers', async () => {
+    const { user, project } = await customer()
+    const key = `keywords.cluster:${project.id}`
+    for (const model of ['test/primary', 'test/fallback']) ai.setModel(model, { broken: 'garbage' })
+    await user.press(`k:rc:${project.id}`)
+    h.fake.clear()
+    const failed = await runUntilSettled(key)
+    expect(failed?.attempts).toBe(1)
+    const failure = sentTo(user).find((c) => String(c.params.text).includes('Не получилось'))!
+    expect(String(failure.params.text)).toContain('подобрать ключевые слова')
+    expect(String(failure.params.text)).toContain('неверном формате')
+    const [retry] = buttonsOf(failure)
+    expect(retry?.callback_data).toMatch(/^g:rt:/)
+
+    ai.reset()
+    h.fake.clear()
+    await user.press(retry!.callback_data!)
+    expect(user.lastText()).toContain('Группирую ключевые слова')
+    expect(await runUntilSettled(key)).toBeUndefined()
+    expect(sentTo(user).some((c) => String(c.params.text).includes('Кластеры готовы'))).toBe(true)
+    const added = await h.payload.count({ collection: 'keywords', where: { project: { equals: project.id }, source: { equals: 'ai' } } })
+    expect(added.totalDocs).toBeGreaterThan(0)
+  }, 60_000)
+})
+
 describe('a post whose image the AI cannot draw', () => {
   it('says so in words, without the model or the HTTP error', async () => {
     const { user, keyword } = await customer()
