@@ -16,6 +16,7 @@ import { competitorAddFlow, projectCreateFlow, projectEditFlow, projects } from 
 import { articleMetaFlow, content, reviewNoteFlow } from './features/content'
 import { channelMembership, connectFixFlow, connectFlow, connections } from './features/connections'
 import { importFlow, keywords, surveyFlow } from './features/keywords'
+import { contentImageFlow, contentImages } from './features/contentImages'
 import { media, mediaAltFlow, mediaUploadFlow } from './features/media'
 import { menu } from './features/menu'
 import { publications } from './features/publications'
@@ -61,6 +62,7 @@ export const FLOWS = [
   scheduleEditFlow,
   mediaUploadFlow,
   mediaAltFlow,
+  contentImageFlow,
 ]
 
 /**
@@ -128,6 +130,7 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
     projects,
     keywords,
     content,
+    contentImages,
     schedules,
     publications,
     connections,

@@ -11,12 +11,13 @@ import type { Account, Article } from '../payload-types'
 import type { DailyLimitRefusal, GenerationAllowance } from '../usage/generations'
 import { assertWithinDailySpend } from '../usage/spend'
 import { getKeyword } from '../keywords/service'
+import { getMedia } from '../media/service'
 import { getContent } from './library'
 
 export type GenerationRequest =
   | { kind: 'article'; keywordId: number; lengthPreset?: LengthPreset; secondaryKeywordIds?: number[] }
-  | { kind: 'post'; keywordId: number }
-  | { kind: 'post'; articleId: number }
+  | { kind: 'post'; keywordId: number; mediaId?: number }
+  | { kind: 'post'; articleId: number; mediaId?: number }
 
 export type GenerationOutcome = Enqueued | { limited: DailyLimitRefusal }
 
@@ -48,6 +49,10 @@ export async function requestGeneration(
     throw new AppError('ai.not_configured', 503, account.language)
   }
   await assertWithinDailySpend(payload, account.id)
+  // The customer's own image must be one of theirs, in the same project (read as the account).
+  const mediaId = request.kind === 'post' && request.mediaId ? request.mediaId : undefined
+  if (mediaId !== undefined && Number(idOf((await getMedia(payload, account, mediaId)).project)) !== projectId)
+    throw new AppError('image.other_project', 403, account.language)
   // The same request twice (a double tap) has the same job key (the jobs' contracts): one job.
   const job =
     request.kind === 'article'
@@ -65,8 +70,8 @@ export async function requestGeneration(
           name: 'post.generate',
           input:
             'articleId' in request
-              ? { accountId: account.id, projectId, articleId: request.articleId }
-              : { accountId: account.id, projectId, keywordId: request.keywordId },
+              ? { accountId: account.id, projectId, articleId: request.articleId, mediaId }
+              : { accountId: account.id, projectId, keywordId: request.keywordId, mediaId },
         } as const)
   const queued = await queuedJobId(jobKeyOf(job.name, job.input)!)
   if (queued) return { jobId: queued, alreadyQueued: true }

@@ -77,7 +77,14 @@ export const JOBS = {
   }),
   'post.generate': contract({
     payload: z
-      .object({ accountId: id, projectId: id, keywordId: id.optional(), articleId: id.optional() })
+      .object({
+        accountId: id,
+        projectId: id,
+        keywordId: id.optional(),
+        articleId: id.optional(),
+        /** The customer's own image for the post (of the same project): no image is drawn. */
+        mediaId: id.optional(),
+      })
       .refine((p) => (p.keywordId === undefined) !== (p.articleId === undefined), 'one of keywordId, articleId'),
     key: (p) => (p.articleId ? `post.generate:article:${p.articleId}` : `post.generate:keyword:${p.keywordId}`),
     spec: { maxAttempts: 5, keyMode: 'dedupe' },

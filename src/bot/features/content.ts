@@ -140,7 +140,7 @@ async function showList(ctx: BotContext, kind: Kind, projectId: number, page: nu
   )
 }
 
-async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string) {
+export async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string) {
   const account = accountOf(ctx)
   const item = await getContent(ctx.deps.payload, account, COLLECTION[kind], id)
   const project = await getProject(ctx.deps.payload, account, Number(idOf(item.project)))
@@ -165,6 +165,8 @@ async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: string)
   }
   if (kind === 'a' && item.workflowStatus !== 'archived')
     keyboard.text(ctx.t('gen.post_from_article'), cb('c:gpa', id)).row()
+  // The customer's own image instead of the AI one (src/bot/features/contentImages.ts).
+  if (item.workflowStatus !== 'archived') keyboard.text(ctx.t('image.own'), cb('c:im', kind, id, 1)).row()
   keyboard.text(ctx.t('back'), cb('c:l', kind, Number(idOf(item.project)), 1))
   const lines = [
     `${kind === 'a' ? '📄' : '💬'} <b>${esc(item.title)}</b>`,
@@ -211,7 +213,7 @@ async function sayLimitReached(ctx: BotContext, refusal: DailyLimitRefusal) {
   })
   const keyboard = menuButton(ctx).row()
   addUpgradeOffer(ctx, keyboard, refusal)
-  await ctx.answerCallbackQuery({ text: ctx.t('gen.limited_toast') })
+  await tell(ctx, { text: ctx.t('gen.limited_toast') })
   await say(ctx, text, keyboard)
 }
 
@@ -221,7 +223,13 @@ async function sayLimitReached(ctx: BotContext, refusal: DailyLimitRefusal) {
  */
 function addUpgradeOffer(_ctx: BotContext, _keyboard: InlineKeyboard, _refusal: DailyLimitRefusal): void {}
 
-async function generate(ctx: BotContext, request: GenerationRequest) {
+/** A toast or alert under the pressed button; after a message (a photo just sent), alerts are said. */
+async function tell(ctx: BotContext, options: { text: string; show_alert?: boolean }) {
+  if (ctx.callbackQuery) return ctx.answerCallbackQuery(options)
+  if (options.show_alert) await say(ctx, options.text)
+}
+
+export async function generate(ctx: BotContext, request: GenerationRequest) {
   const outcome = await requestGeneration(ctx.deps.payload, accountOf(ctx), request, {
     quota: generationQuota(ctx),
   })
@@ -230,10 +238,9 @@ async function generate(ctx: BotContext, request: GenerationRequest) {
     ctx.log.info({ request, used: outcome.limited.used, limit: outcome.limited.limit }, 'generation limited')
     return sayLimitReached(ctx, outcome.limited)
   }
-  if (outcome.alreadyQueued)
-    return ctx.answerCallbackQuery({ text: ctx.t('gen.already', { what }), show_alert: true })
+  if (outcome.alreadyQueued) return tell(ctx, { text: ctx.t('gen.already', { what }), show_alert: true })
   ctx.log.info({ request, job: outcome.jobId }, 'generation queued')
-  await ctx.answerCallbackQuery({ text: ctx.t('gen.queued_toast') })
+  await tell(ctx, { text: ctx.t('gen.queued_toast') })
   await say(ctx, ctx.t('gen.queued', { what }))
 }
 

@@ -202,6 +202,9 @@ async function showKeyword(ctx: BotContext, id: number, intro?: string) {
       .text(ctx.t('gen.article'), cb('c:ga', id))
       .text(ctx.t('gen.post'), cb('c:gp', id))
       .row()
+      // A post with the customer's own image: no image is drawn (src/bot/features/contentImages.ts).
+      .text(ctx.t('image.post_with_own'), cb('c:im', 'k', id, 1))
+      .row()
   }
   keyboard.text(ctx.t('back'), cb('k:l', projectId, 1))
   const lines = [

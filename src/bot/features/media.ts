@@ -3,6 +3,7 @@ import { z } from 'zod'
 
 import { idOf } from '../../lib/ids'
 import { deleteMedia, EXTENSIONS, getMedia, listMedia, saveImage, setMediaAlt, sniffImage } from '../../media/service'
+import type { Media } from '../../payload-types'
 import { getProject } from '../../projects/service'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
@@ -123,24 +124,25 @@ async function download(ctx: BotContext, fileId: string): Promise<Buffer | null>
 }
 
 /**
- * An image sent while the upload question is open: checked by its declared type and size, then
- * by its real bytes, saved into the project's library as the account, then the alt text.
+ * An image the customer just sent, checked by its declared type and size, then by its real
+ * bytes, and saved into the project's library as the account. A refusal is told (with the
+ * question asked again) and answers null.
  */
-async function receiveImage(ctx: BotContext, projectId: number) {
+export async function takeImage(ctx: BotContext, projectId: number): Promise<Media | null> {
   const incoming = incomingFile(ctx)
-  if (!incoming) return refuse(ctx, 'media.type')
+  if (!incoming) return refuse(ctx, 'media.type').then(() => null)
   if (incoming.declaredType && !(incoming.declaredType in EXTENSIONS))
-    return refuse(ctx, 'media.type')
-  if (incoming.declaredSize > MAX_IMAGE_BYTES) return refuse(ctx, 'media.too_big')
+    return refuse(ctx, 'media.type').then(() => null)
+  if (incoming.declaredSize > MAX_IMAGE_BYTES) return refuse(ctx, 'media.too_big').then(() => null)
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
   const bytes = await download(ctx, incoming.fileId).catch((error) => {
     ctx.log.warn({ err: error }, 'image download failed')
     return null
   })
-  if (!bytes) return refuse(ctx, 'media.unreadable')
-  if (bytes.length > MAX_IMAGE_BYTES) return refuse(ctx, 'media.too_big')
+  if (!bytes) return refuse(ctx, 'media.unreadable').then(() => null)
+  if (bytes.length > MAX_IMAGE_BYTES) return refuse(ctx, 'media.too_big').then(() => null)
   const type = sniffImage(bytes)
-  if (!type) return refuse(ctx, 'media.type')
+  if (!type) return refuse(ctx, 'media.type').then(() => null)
   const caption = ctx.message?.caption?.trim()
   const alt = truncate(caption || ctx.t('media.default_alt', { project: project.name }), 300)
   const media = await saveImage(ctx.deps.payload, accountOf(ctx), project.id, {
@@ -150,11 +152,18 @@ async function receiveImage(ctx: BotContext, projectId: number) {
     alt,
   })
   ctx.log.info({ media: media.id, project: project.id, bytes: bytes.length }, 'image saved')
-  if (caption) {
+  return media
+}
+
+/** An image sent while the upload question is open: saved, then its alt text unless captioned. */
+async function receiveImage(ctx: BotContext, projectId: number) {
+  const media = await takeImage(ctx, projectId)
+  if (!media) return
+  if (ctx.message?.caption?.trim()) {
     leaveFlow(ctx)
-    return showMedia(ctx, project.id, 1, ctx.t('media.saved'))
+    return showMedia(ctx, projectId, 1, ctx.t('media.saved'))
   }
-  await startFlow(ctx, mediaAltFlow, { ref: media.id, data: { alt } })
+  await startFlow(ctx, mediaAltFlow, { ref: media.id, data: { alt: media.alt } })
 }
 
 /** The project's images: list, upload (photo or image file), alt text, delete. */
