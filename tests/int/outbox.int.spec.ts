@@ -15,6 +15,7 @@ import type { User } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { deliverNotices } from '../helpers/notices'
 import { testPayload } from '../helpers/payload'
 import { waitFor } from '../helpers/wait'
 import { startWorker, type WorkerProcess } from '../helpers/workerProcess'
@@ -235,4 +236,20 @@ describe('side effects of a write are outbox jobs of its transaction', () => {
       await registration.deregister()
     }
   }, 60_000)
+
+  it('an account blocked by staff gets no notice: its job runs and sends nothing', async () => {
+    const blocked = await createTenant(payload, { name: 'Blocked owner', reviewPolicy: 'staff' })
+    const article = await payload.create({
+      collection: 'articles',
+      data: { title: 'Approved while blocked', project: blocked.project.id, workflowStatus: 'in_review' } as never,
+      overrideAccess: true,
+    })
+    await payload.update({ collection: 'accounts', id: blocked.account.id, data: { status: 'blocked' }, overrideAccess: true })
+    await payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, user: editor, overrideAccess: false })
+    expect((await jobsOf('notice.send')).length).toBeGreaterThan(0)
+    await deliverNotices(payload)
+    expect(bot.calls.filter((c) => c.method === 'sendMessage' && Number(c.params.chat_id) === blocked.account.telegramId)).toEqual([])
+    // Done, not failed or waiting to retry.
+    expect(await jobsOf('notice.send')).toEqual([])
+  }, 30_000)
 })
