@@ -41,8 +41,9 @@ describe('the daily generation limit of a plan', () => {
     // The whole daily allowance of the plan goes through, not a burst smaller than it.
     for (const kw of keywords.slice(0, free)) {
       await user.press(`c:gp:${kw.id}`)
-      expect(user.lastText()).toContain('Пишу пост')
+      expect(await jobCount(`post.generate:keyword:${kw.id}`), kw.phrase).toBe(1)
     }
+    expect(user.texts().filter((text) => text.includes('Пишу пост'))).toHaveLength(free)
     const extra = keywords[free]
     await user.press(`c:gp:${extra.id}`)
     const refusal = user.lastText()
