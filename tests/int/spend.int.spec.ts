@@ -27,5 +27,10 @@ describe('daily spend caps', () => {
       status: 402,
       message: expect.stringContaining('$0.55 of $0.50'),
     })
+    // When it refills, in the customer's zone, and what they can do; no upgrade that does not exist.
+    const cap = await assertWithinDailySpend(payload, t.account.id).catch((error: Error) => error.message)
+    expect(cap).toMatch(/(It refills tomorrow at|Лимит обновится завтра в) 00:00 \(Europe\/Moscow\), (in|через) \d+ (h|ч) \d+ (min|мин)/)
+    expect(cap).toMatch(/contact support|написать в поддержку/)
+    expect(cap).not.toMatch(/upgrade for more|тарифе выше/)
   })
 })
