@@ -297,6 +297,7 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
     // A shutdown stops the job mid-article: the customer hears it is paused, not a dead draft.
     if (run.signal?.aborted) {
       await chat.say('ai.article.paused', { title: article.title, done: saved.length, total: article.outline?.length ?? saved.length })
+      await chat.detach()
     }
     throw error
   }

@@ -111,6 +111,16 @@ export class ChatProgress {
     }
   }
 
+  /**
+   * Something was said below the status message (the job paused for a restart): the next status
+   * goes out as a new message at the bottom of the chat, where the customer is reading, and the
+   * attempts after it edit that one.
+   */
+  async detach() {
+    this.statusMessageId = undefined
+    if (this.jobKey) await forgetProgress(this.jobKey, this.log)
+  }
+
   /** The status message an earlier attempt of this job sent, if any. */
   private async storedStatus(): Promise<number | undefined> {
     if (!this.jobKey) return undefined

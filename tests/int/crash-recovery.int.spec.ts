@@ -300,7 +300,10 @@ describe('AI jobs across shutdowns and crashes', () => {
     const runs = (await runsOf(done.id)).docs
     for (const index of saved) expect(runs.filter((r) => r.task === 'article.section' && r.outcome === 'ok' && r.jobKey?.endsWith(`#section-${index + 1}`))).toHaveLength(1)
     expect(runs.filter((r) => r.outcome === 'running')).toEqual([])
-    expect(ownerMessages().some((m) => String(m.params.text).includes('Carrying on with'))).toBe(true)
+    // The resumed status is a new message under the "paused" one, where the customer is reading.
+    const said = ownerMessages().map((m) => String(m.params.text))
+    const pausedAt = said.findIndex((text) => text.includes('is paused'))
+    expect(said.findIndex((text, i) => i > pausedAt && text.includes('Carrying on with'))).toBeGreaterThan(pausedAt)
   }, 240_000)
 
   it('kill -9 mid-article: the call in flight stays charged by its estimate, and the article resumes within a minute with no one unlocking it', async () => {
