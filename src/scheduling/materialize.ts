@@ -18,50 +18,62 @@ function cadenceOf(schedule: Schedule, timeZone: string): Cadence | null {
   return { kind: 'slots', timeZone, slots: (schedule.slots ?? []).map((s) => ({ weekday: s.weekday, time: s.time })) }
 }
 
+/** Approved content not yet out anywhere, and content already out on another channel. */
+const NOT_YET_OUT = PUBLISHABLE_STATUSES.filter((status) => status !== 'published')
+const ALREADY_OUT = PUBLISHABLE_STATUSES.filter((status) => status === 'published')
+/** Items fetched per kind and tier in one run; more than the slots of one run's horizon. */
+const CANDIDATES_PER_QUERY = 50
+
 /**
- * The next publishable items for a connection that it has not had yet, oldest approval first:
- * articles for WordPress, posts that carry a text for that platform elsewhere, narrowed by what
- * the schedule publishes. An item already out on another channel still comes to this one.
+ * The next publishable items for a connection that it has not had yet: articles for WordPress,
+ * posts that carry a text for that platform elsewhere, narrowed by what the schedule publishes.
+ * Content not yet out anywhere comes first, oldest approval first; content already out on
+ * another channel fills the slots left over, so a channel added later gets the backlog without
+ * holding up anything new. What the connection already had is left out in the query itself, so
+ * a long history never crowds the new items out of the page.
  */
 async function candidates(payload: Payload, schedule: Schedule, connection: Connection): Promise<Candidate[]> {
   const project = idOf(schedule.project)
   const wantArticles = schedule.contentKind !== 'posts' && connection.platform === 'wordpress'
   const wantPosts = schedule.contentKind !== 'articles' && connection.platform !== 'wordpress'
-  const found: Candidate[] = []
-  if (wantArticles) {
-    const { docs } = await payload.find({
-      collection: 'articles',
-      where: { project: { equals: project }, workflowStatus: { in: PUBLISHABLE_STATUSES } },
-      sort: 'submittedAt',
-      limit: 50,
-      depth: 0,
-      overrideAccess: true,
-    })
-    found.push(...docs.map((d) => ({ collection: 'articles' as const, id: d.id, order: d.submittedAt ?? d.createdAt })))
-  }
-  if (wantPosts) {
-    const { docs } = await payload.find({
-      collection: 'posts',
-      where: { project: { equals: project }, workflowStatus: { in: PUBLISHABLE_STATUSES }, 'variants.platform': { equals: connection.platform } },
-      sort: 'submittedAt',
-      limit: 50,
-      depth: 0,
-      overrideAccess: true,
-    })
-    found.push(...docs.map((d) => ({ collection: 'posts' as const, id: d.id, order: d.submittedAt ?? d.createdAt })))
-  }
-  if (found.length === 0) return []
-  const keys = found.map((c) => `${c.collection === 'articles' ? 'article' : 'post'}:${c.id}:${connection.id}`)
-  const { docs: taken } = await payload.find({
+  if (!wantArticles && !wantPosts) return []
+  const { docs: had } = await payload.find({
     collection: 'publications',
-    where: { dedupeKey: { in: keys } },
-    limit: keys.length,
+    where: { connection: { equals: connection.id } },
+    pagination: false,
     depth: 0,
     overrideAccess: true,
-    select: { dedupeKey: true },
+    select: { article: true, post: true },
   })
-  const used = new Set(taken.map((p) => p.dedupeKey))
-  return found.filter((_, i) => !used.has(keys[i])).sort((a, b) => a.order.localeCompare(b.order))
+  const hadArticles = had.flatMap((p) => (p.article ? [idOf(p.article) as number] : []))
+  const hadPosts = had.flatMap((p) => (p.post ? [idOf(p.post) as number] : []))
+
+  const pick = async (collection: 'articles' | 'posts', statuses: typeof PUBLISHABLE_STATUSES, exclude: number[]) => {
+    const { docs } = await payload.find({
+      collection,
+      where: {
+        project: { equals: project },
+        workflowStatus: { in: statuses },
+        ...(exclude.length > 0 ? { id: { not_in: exclude } } : {}),
+        ...(collection === 'posts' ? { 'variants.platform': { equals: connection.platform } } : {}),
+      },
+      sort: 'submittedAt',
+      limit: CANDIDATES_PER_QUERY,
+      depth: 0,
+      overrideAccess: true,
+      select: { submittedAt: true, createdAt: true },
+    })
+    return docs.map((d) => ({ collection, id: d.id, order: d.submittedAt ?? d.createdAt }))
+  }
+  const queue: Candidate[] = []
+  for (const statuses of [NOT_YET_OUT, ALREADY_OUT]) {
+    const tier = [
+      ...(wantArticles ? await pick('articles', statuses, hadArticles) : []),
+      ...(wantPosts ? await pick('posts', statuses, hadPosts) : []),
+    ]
+    queue.push(...tier.sort((a, b) => a.order.localeCompare(b.order)))
+  }
+  return queue
 }
 
 export type MaterializeOptions = {

@@ -147,4 +147,61 @@ describe('schedule materialisation', () => {
       [vk.id, post.id, '2026-11-24T07:00:00.000Z'],
     ])
   })
+
+  it('new content goes out before the backlog on a channel added later', async () => {
+    const own = await createTenant(payload, { name: 'Backlog' })
+    const editor = await createStaff(payload, ['editor'])
+    const post = async (title: string) => {
+      const draft = await payload.create({
+        collection: 'posts',
+        data: { project: own.project.id, title, workflowStatus: 'in_review', variants: [{ platform: 'vk', text: title }] } as never,
+      })
+      return payload.update({ collection: 'posts', id: draft.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+    }
+    const old = await post('Old news')
+    await payload.update({ collection: 'posts', id: old.id, data: { workflowStatus: 'scheduled' }, context: SYSTEM_CONTEXT })
+    await payload.update({ collection: 'posts', id: old.id, data: { workflowStatus: 'published' }, context: SYSTEM_CONTEXT })
+    const fresh = await post('Fresh news')
+    const vk = await payload.create({
+      collection: 'connections',
+      data: { displayName: 'VK', platform: 'vk', project: own.project.id, credentials: { accessToken: 'vk1.a.token-of-the-group', groupId: 321 } } as never,
+    })
+    await payload.create({
+      collection: 'schedules',
+      data: { name: 'Daily', project: own.project.id, connections: [vk.id], cadence: 'slots', contentKind: 'posts', slots: [{ weekday: 'mon', time: '10:00' }, { weekday: 'tue', time: '10:00' }] } as never,
+    })
+    expect(await materializeSchedules(payload, { now, horizonMs: 2 * 86_400_000, projectIds: [own.project.id] })).toEqual({ created: 2, unfilled: 0 })
+    const { docs } = await payload.find({ collection: 'publications', where: { project: { equals: own.project.id } }, sort: 'plannedAt', depth: 0 })
+    expect(docs.map((p) => p.post)).toEqual([fresh.id, old.id])
+  })
+
+  it('a connection with a long history still gets the newest approved item', async () => {
+    const own = await createTenant(payload, { name: 'Busy channel' })
+    const editor = await createStaff(payload, ['editor'])
+    const approvePost = async (title: string) => {
+      const draft = await payload.create({
+        collection: 'posts',
+        data: { project: own.project.id, title, workflowStatus: 'in_review', variants: [{ platform: 'telegram', text: title }] } as never,
+      })
+      return payload.update({ collection: 'posts', id: draft.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+    }
+    for (let batch = 0; batch < 6; batch += 1) await Promise.all(Array.from({ length: 10 }, (_, i) => approvePost(`Post ${batch * 10 + i}`)))
+    const channel = await payload.create({
+      collection: 'connections',
+      data: { displayName: 'Channel', platform: 'telegram', project: own.project.id, credentials: { chatId: '@busy_channel' } } as never,
+    })
+    await payload.create({
+      collection: 'schedules',
+      data: { name: 'Hourly', project: own.project.id, connections: [channel.id], cadence: 'interval', intervalMinutes: 60, startsAt: new Date(now).toISOString(), contentKind: 'posts' } as never,
+    })
+    // Sixty hourly slots take all sixty posts, over two runs (a run reads one page of candidates).
+    const horizon = { now, horizonMs: 60 * 3600_000 + 1, projectIds: [own.project.id] }
+    const first = await materializeSchedules(payload, horizon)
+    const second = await materializeSchedules(payload, horizon)
+    expect(first.created + second.created).toBe(60)
+    const latest = await approvePost('Approved after the queue filled up')
+    expect(await materializeSchedules(payload, { ...horizon, horizonMs: 61 * 3600_000 + 1 })).toEqual({ created: 1, unfilled: 0 })
+    const { docs } = await payload.find({ collection: 'publications', where: { project: { equals: own.project.id } }, sort: '-plannedAt', limit: 1, depth: 0 })
+    expect(docs[0].post).toBe(latest.id)
+  }, 120_000)
 })
