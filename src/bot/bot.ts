@@ -26,7 +26,7 @@ import { unhandled } from './features/unhandled'
 import { flowInput } from './flows/engine'
 import { scheduleCreateFlow, scheduleEditFlow } from './flows/schedule'
 import { outgoingLimits, sendBudgetPrefix, type OutgoingLimits } from '../telegram/outgoing'
-import { languageFromTelegram, tr } from './i18n'
+import { languageFromTelegram, tr } from '../i18n'
 import { DEFAULT_LIMITS, takeToken, type RateLimits } from './rateLimit'
 
 export type CreateBotOptions = {

@@ -1,7 +1,6 @@
 import type { Api } from 'grammy'
 
-import { LANGUAGES } from '../i18n'
-import { tr } from './i18n'
+import { LANGUAGES, tr } from '../i18n'
 
 export const COMMANDS = ['start', 'projects', 'new', 'language', 'help', 'cancel'] as const
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { tr } from '../../src/bot/i18n'
+import { tr } from '../../src/i18n'
 import { workerUtils } from '../../src/jobs/inspect'
 import { reloadEnv } from '../../src/lib/env'
 import type { Account, Project } from '../../src/payload-types'

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { cb } from '../../src/bot/callbacks'
 import { CAPTCHA_ATTEMPTS } from '../../src/bot/features/start'
-import { BOT_DICTIONARIES, tr } from '../../src/bot/i18n'
+import { tr } from '../../src/i18n'
 import { splitTelegramText } from '../../src/telegram/html'
 import { TELEGRAM_LIMITS } from '../../src/telegram/outgoing'
 import { DEFAULT_LIMITS } from '../../src/bot/rateLimit'
@@ -262,10 +262,6 @@ describe('error boundary', () => {
 })
 
 describe('building blocks', () => {
-  it('has every bot text in both languages', () => {
-    expect(Object.keys(BOT_DICTIONARIES.ru).sort()).toEqual(Object.keys(BOT_DICTIONARIES.en).sort())
-  })
-
   it('never builds callback data over 64 bytes', () => {
     expect(cb('p:ef', 2_147_483_647, 'tz')).toBe('p:ef:2147483647:tz')
     expect(() => cb('k:cv', 'я'.repeat(40))).toThrow(/64 bytes/)

@@ -1,8 +1,7 @@
 import type { Update } from 'grammy/types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { tr } from '../../src/bot/i18n'
-import { t } from '../../src/i18n'
+import { t, tr } from '../../src/i18n'
 import { reloadEnv } from '../../src/lib/env'
 import { resetTelegramClient } from '../../src/telegram/client'
 import type { Account } from '../../src/payload-types'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { tr } from '../../src/bot/i18n'
+import { tr } from '../../src/i18n'
 import { startHarness, telegramUser, verifiedUser, type Harness } from './bot-harness'
 
 let h: Harness

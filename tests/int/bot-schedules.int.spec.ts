@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { tr } from '../../src/bot/i18n'
+import { tr } from '../../src/i18n'
 import type { Account } from '../../src/payload-types'
 import {
   expectAlerts,

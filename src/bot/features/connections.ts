@@ -31,7 +31,7 @@ import { getProject, listProjects } from '../../projects/service'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { startFlow, type FlowDef, type FlowState, type FlowStep } from '../flows/engine'
-import { tr } from '../i18n'
+import { tr } from '../../i18n'
 import { esc, show, truncate } from '../ui'
 
 export const PLATFORM_ICON: Record<Platform, string> = {

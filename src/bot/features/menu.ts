@@ -1,12 +1,11 @@
 import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
-import { LANGUAGES, type Language } from '../../i18n'
+import { type Language, LANGUAGES, tr } from '../../i18n'
 import { setAccountLanguage } from '../accounts'
 import { onButton } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { leaveFlow, menuButton } from '../flows/engine'
-import { tr } from '../i18n'
 import { say, show } from '../ui'
 
 export function menuKeyboard(ctx: BotContext) {
