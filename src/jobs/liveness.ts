@@ -1,10 +1,12 @@
 import { hostname } from 'node:os'
 
+import { sql } from '@payloadcms/db-postgres'
 import type { PoolClient } from 'pg'
 
 import { env } from '../lib/env'
 import { PROCESS_ID } from '../lib/processId'
-import { forceUnlockPools, workerUtils } from './queue'
+import type { DrizzleLike } from './addJob'
+import { forceUnlockPools, forceUnlockPoolsIn, workerUtils } from './queue'
 
 /** How often a worker says it is alive: several reports fit in the window that declares it dead. */
 export const beatEveryMs = () => Math.max(500, Math.floor(env().WORKER_DEAD_AFTER_MS / 6))
@@ -63,30 +65,23 @@ const releasePools = forceUnlockPools
 
 /**
  * Finds worker processes that stopped reporting (killed, crashed, host gone) and releases what
- * they held, in one transaction: `skip locked` lets every live worker run this at once, each dead
- * entry handled by exactly one of them. Only entries of this queue's schema are touched.
+ * they held, on the caller's transaction: `skip locked` lets every live worker run this at once,
+ * each dead entry handled by exactly one of them. Only entries of this queue's schema are
+ * touched. The caller settles the in-flight publications in the same transaction, so a reaper
+ * that dies (or loses its connection) before it commits leaves the dead entry for the next round
+ * instead of having released the jobs while their publications stay `publishing`.
  */
-export async function reapDeadWorkers(deadAfterMs = env().WORKER_DEAD_AFTER_MS): Promise<Reaped> {
-  return withClient(async (client) => {
-    await client.query('begin')
-    try {
-      const dead = await client.query<{ id: string; pool_ids: string[] }>(
-        `select id, pool_ids from postforge.worker_processes
-          where jobs_schema = $1 and seen_at < now() - make_interval(secs => $2)
-          for update skip locked`,
-        [env().GRAPHILE_WORKER_SCHEMA, deadAfterMs / 1000],
-      )
-      const processes = dead.rows.map((r) => r.id)
-      const pools = dead.rows.flatMap((r) => r.pool_ids)
-      const released = pools.length > 0 ? await releasePools(client, pools) : { jobs: 0, publications: [] }
-      if (processes.length > 0) await client.query('delete from postforge.worker_processes where id = any($1::text[])', [processes])
-      await client.query('commit')
-      return { processes, pools, jobs: released.jobs, inFlightPublications: released.publications }
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined)
-      throw error
-    }
-  })
+export async function reapDeadWorkers(tx: DrizzleLike, deadAfterMs = env().WORKER_DEAD_AFTER_MS): Promise<Reaped> {
+  const dead = await tx.execute(sql`
+    select id, pool_ids from postforge.worker_processes
+     where jobs_schema = ${env().GRAPHILE_WORKER_SCHEMA} and seen_at < now() - make_interval(secs => ${deadAfterMs / 1000})
+     for update skip locked`)
+  const rows = dead.rows as { id: string; pool_ids: string[] }[]
+  const processes = rows.map((r) => r.id)
+  const pools = rows.flatMap((r) => r.pool_ids)
+  const released = pools.length > 0 ? await forceUnlockPoolsIn(tx, pools) : { jobs: 0, publications: [] }
+  if (processes.length > 0) await tx.execute(sql`delete from postforge.worker_processes where id = any(${sql.param(processes)}::text[])`)
+  return { processes, pools, jobs: released.jobs, inFlightPublications: released.publications }
 }
 
 /**

@@ -1,7 +1,9 @@
+import { sql } from '@payloadcms/db-postgres'
 import { makeWorkerUtils, type JobHelpers, type WorkerUtils } from 'graphile-worker'
 import type { PoolClient } from 'pg'
 
 import { env } from '../lib/env'
+import type { DrizzleLike } from './addJob'
 
 /**
  * graphile-worker's queue as this installation reaches it: the shared WorkerUtils, the public
@@ -42,6 +44,15 @@ export const WAITING_OR_RUNNING = 'locked_at is not null or attempts < max_attem
 /** A job that failed for good: unlocked with its attempts used up. */
 export const FAILED_FOR_GOOD = 'locked_at is null and attempts >= max_attempts'
 
+/** The publications whose publish jobs (by their key, `publish:<id>`) are among these held jobs. */
+function publicationsOf(held: { task: string; key: string | null }[]): number[] {
+  const publications = held.flatMap((r) => {
+    const match = r.task === 'publication.publish' ? /^publish:(\d+)$/.exec(r.key ?? '') : null
+    return match ? [Number(match[1])] : []
+  })
+  return [...new Set(publications)]
+}
+
 /**
  * Releases whatever these graphile-worker pools held (their jobs go back to the queue, the
  * attempt spent stays spent), on the caller's client so it joins the caller's transaction.
@@ -54,11 +65,19 @@ export async function forceUnlockPools(client: PoolClient, pools: string[]): Pro
     [pools],
   )
   await client.query(`select ${queueObject('force_unlock_workers')}($1::text[])`, [pools])
-  const publications = held.rows.flatMap((r) => {
-    const match = r.task === 'publication.publish' ? /^publish:(\d+)$/.exec(r.key ?? '') : null
-    return match ? [Number(match[1])] : []
-  })
-  return { jobs: held.rows.length, publications: [...new Set(publications)] }
+  return { jobs: held.rows.length, publications: publicationsOf(held.rows) }
+}
+
+/**
+ * The same on a Payload (drizzle) transaction, so the release commits together with whatever
+ * the caller writes about it (the crash recovery: the publications settled and their notices).
+ */
+export async function forceUnlockPoolsIn(tx: DrizzleLike, pools: string[]): Promise<{ jobs: number; publications: number[] }> {
+  const held = await tx.execute(
+    sql`select task_identifier as task, key from ${sql.raw(queueObject('jobs'))} where locked_by = any(${sql.param(pools)}::text[])`,
+  )
+  await tx.execute(sql`select ${sql.raw(queueObject('force_unlock_workers'))}(${sql.param(pools)}::text[])`)
+  return { jobs: held.rows.length, publications: publicationsOf(held.rows as { task: string; key: string | null }[]) }
 }
 
 /**

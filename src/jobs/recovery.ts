@@ -7,7 +7,7 @@ import { env } from '../lib/env'
 import { releaseLeasesOf } from '../publishing/limits'
 import { notifyUnconfirmed } from '../publishing/unconfirmed'
 import { markStuckUnconfirmed } from '../publishing/publications'
-import { addJob, inTransaction } from './addJob'
+import { addJob, inTransaction, transactionOf, type DrizzleLike, type JobTransaction } from './addJob'
 import { LOOKUP_AFTER_MS } from './contracts'
 import { renewHeartbeat } from './heartbeat'
 import { beatEveryMs, reapDeadWorkers, type WorkerRegistration } from './liveness'
@@ -18,18 +18,16 @@ export type Recovered = { processes: string[]; jobs: number; leases: number; unc
  * Publications a dead worker had claimed: the call may or may not have reached the platform, so
  * they become unconfirmed with the reason (in English, for staff), the customer is told in their
  * language, and a read-only lookup is queued for a minute later (found: published; otherwise a
- * person decides). Never re-sent.
+ * person decides). Never re-sent. Given `req`, all of it joins the caller's transaction.
  */
-export async function settleAbandonedPublications(payload: Payload, ids: number[]): Promise<number[]> {
-  // The rows and the customers' notices commit together: a notice is never lost nor sent for nothing.
-  const marked = await inTransaction(payload, async (req) => {
-    const rows = await markStuckUnconfirmed(payload, 0, t('en', 'publish.worker_died'), ids, req)
-    for (const id of rows) await notifyUnconfirmed(payload, id, 'publish.worker_died', req)
-    return rows
-  })
-  if (marked.length === 0) return marked
+export async function settleAbandonedPublications(payload: Payload, ids: number[], req?: JobTransaction): Promise<number[]> {
+  if (ids.length === 0) return []
+  if (!req) return inTransaction(payload, (own) => settleAbandonedPublications(payload, ids, own))
+  // The rows, the customers' notices and the lookups commit together: a notice is never lost nor sent for nothing.
+  const marked = await markStuckUnconfirmed(payload, 0, t('en', 'publish.worker_died'), ids, req)
   for (const id of marked) {
-    await addJob('publications.sweep', { publicationIds: [id] }, { runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
+    await notifyUnconfirmed(payload, id, 'publish.worker_died', req)
+    await addJob('publications.sweep', { publicationIds: [id] }, { req, runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
   }
   return marked
 }
@@ -37,15 +35,22 @@ export async function settleAbandonedPublications(payload: Payload, ids: number[
 /**
  * One round of crash recovery: dead worker processes are found by their silence in the registry,
  * their jobs released (so they run again now, on a live worker), their publish slots freed,
- * their in-flight publications settled, and model calls they left `running` closed.
+ * their in-flight publications settled, and model calls they left `running` closed. The registry
+ * entry, the jobs' release and the publications' settlement are one transaction: a reaper killed
+ * or cut off from PostgreSQL half-way leaves the dead entry for the next round (of any worker),
+ * never publications `publishing` that nobody will look at again.
  */
 export async function recoverDeadWorkers(payload: Payload): Promise<Recovered> {
-  const reaped = await reapDeadWorkers()
-  const recovered: Recovered = { processes: reaped.processes, jobs: reaped.jobs, leases: 0, unconfirmed: [], aiRuns: 0 }
-  if (reaped.processes.length > 0) {
-    recovered.leases = await releaseLeasesOf(reaped.processes)
-    recovered.unconfirmed = await settleAbandonedPublications(payload, reaped.inFlightPublications)
-  }
+  const recovered = await inTransaction(payload, async (req): Promise<Recovered> => {
+    const tx = (await transactionOf(req)) ?? (payload.db.drizzle as unknown as DrizzleLike)
+    const reaped = await reapDeadWorkers(tx)
+    const round: Recovered = { processes: reaped.processes, jobs: reaped.jobs, leases: 0, unconfirmed: [], aiRuns: 0 }
+    if (reaped.processes.length === 0) return round
+    round.unconfirmed = await settleAbandonedPublications(payload, reaped.inFlightPublications, req)
+    // Freed before the commit: a slot freed twice (the round rolled back and ran again) is harmless.
+    round.leases = await releaseLeasesOf(reaped.processes)
+    return round
+  })
   // A call's row is refreshed while it streams; one silent for longer than any call may take
   // belongs to a process that died (its estimate stays charged).
   recovered.aiRuns = await settleInterruptedRuns(payload, Math.max(env().WORKER_DEAD_AFTER_MS, env().AI_TIMEOUT_MS) + 60_000)

@@ -1,13 +1,19 @@
+import type { EventEmitter } from 'node:events'
+
 import { sql } from '@payloadcms/db-postgres'
 import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker'
 import type { Payload } from 'payload'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { addJob, queuedJobId } from '../../src/jobs/addJob'
 import { listJobs } from '../../src/jobs/inspect'
 import { stuckWork } from '../../src/jobs/stuckWork'
 import { publishJobKey } from '../../src/jobs/contracts'
+import { recoverDeadWorkers } from '../../src/jobs/recovery'
+import { surviveDatabaseRestarts } from '../../src/lib/boot'
 import { reloadEnv } from '../../src/lib/env'
+import { logger } from '../../src/lib/logger'
 import { checkHealth } from '../../src/ops/health'
 import { heldLeases } from '../../src/publishing/limits'
 import { overdueQueued } from '../../src/publishing/publications'
@@ -178,6 +184,62 @@ describe('crash recovery with real worker processes', () => {
     // Never sent twice: the claim, not the job's attempts, decides.
     for (const marker of ['cr-hang-1', 'cr-hang-2', 'cr-hang-3', 'cr-after-kill']) expect(channelPosts(marker)).toHaveLength(1)
   }, 150_000)
+
+  it('a reaper that dies half-way through settling a dead worker\'s publications leaves them to the next round, not stuck in publishing', async () => {
+    // No live worker of this queue: the rounds below are the test's own, one at a time.
+    await stopAllWorkers()
+    surviveDatabaseRestarts((payload.db as unknown as { pool?: EventEmitter }).pool, logger(), 'test')
+    const pub = await duePost('cr-reaper-dies')
+    // A dead worker (silent for a minute) whose pool holds this publication's job mid-call.
+    const deadId = `vm:dead:${pub.id}`
+    const pool = `pool-dead-${pub.id}`
+    await payload.db.drizzle.execute(sql`update publications set status = 'publishing', updated_at = now() where id = ${pub.id}`)
+    await utils.withPgClient(async (c) => {
+      await c.query(`insert into postforge.worker_processes (id, host, pid, jobs_schema, pool_ids, seen_at) values ($1, 'vm', 1, $2, $3, now() - interval '1 minute')`, [deadId, SCHEMA, [pool]])
+      // What graphile-worker's fetch writes for the job a pool takes (no public function does).
+      await c.query(`update ${SCHEMA}._private_jobs set locked_at = now(), locked_by = $1 where key = $2`, [pool, publishJobKey(pub.id)])
+    })
+    expect(await jobsLockedBy([pool])).toBe(1)
+
+    // The reaper's connection is cut while it settles the publication (another transaction holds the row).
+    const holder = new pg.Client({ connectionString: process.env.DATABASE_URL })
+    await holder.connect()
+    await holder.query('begin')
+    await holder.query('select id from publications where id = $1 for update', [pub.id])
+    let ended: string | undefined
+    const firstRound = recoverDeadWorkers(payload).then(
+      () => (ended = 'committed'),
+      (error: Error) => (ended = error.message),
+    )
+    const reaper = await waitFor(async () => {
+      expect(ended, 'the round ended before it reached the publication').toBeUndefined()
+      const { rows } = await holder.query<{ pid: number }>(
+        'select pid from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid))',
+      )
+      return rows[0]?.pid
+    })
+    await utils.withPgClient((c) => c.query('select pg_terminate_backend($1)', [reaper]))
+    expect(await firstRound).not.toBe('committed')
+    await holder.query('rollback')
+    await holder.end()
+    // Nothing of the half-done round stays: the dead worker is still known, its job still held.
+    expect((await publication(pub.id)).status).toBe('publishing')
+    expect((await registeredProcesses()).map((r) => r.id)).toContain(deadId)
+    expect(await jobsLockedBy([pool])).toBe(1)
+
+    // The next round (any worker's) settles it with the reason and the customer's notice.
+    const told = ownerMessages().length
+    const next = await recoverDeadWorkers(payload)
+    expect(next.processes).toEqual([deadId])
+    expect(next.unconfirmed).toEqual([pub.id])
+    const row = await publication(pub.id)
+    expect(row.status).toBe('unconfirmed')
+    expect(row.lastError).toBe(text('en', 'publish.worker_died'))
+    expect(await jobsLockedBy([pool])).toBe(0)
+    expect((await registeredProcesses()).map((r) => r.id)).not.toContain(deadId)
+    spawnWorker()
+    await waitFor(() => ownerMessages().slice(told).some((m) => String(m.params.text).includes('cr-reaper-dies')), 60_000)
+  }, 120_000)
 
   it('a publication waiting out a Retry-After keeps one job under its key, and the sweeper leaves it alone', async () => {
     liveWorker()
