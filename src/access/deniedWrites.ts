@@ -4,11 +4,23 @@ import { languageOf } from '../i18n/request'
 import { AppError } from '../http/errors'
 import { idOf } from '../lib/ids'
 
+/** Key order and empty (null/absent) keys of a group do not count: the admin's form sends them its own way. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical)
+  if (value && typeof value === 'object' && !(value instanceof Date))
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .flatMap((key) => ((value as Record<string, unknown>)[key] == null ? [] : [[key, canonical((value as Record<string, unknown>)[key])]])),
+    )
+  return value ?? null
+}
+
 function comparable(value: unknown): string {
   const id = value && typeof value === 'object' && !Array.isArray(value) && 'id' in value ? idOf(value) : undefined
   if (id !== undefined) return JSON.stringify(id)
   if (Array.isArray(value)) return JSON.stringify(value.map((v) => (v && typeof v === 'object' && 'id' in v ? idOf(v) : v)))
-  return JSON.stringify(value ?? null)
+  return JSON.stringify(canonical(value))
 }
 
 /**

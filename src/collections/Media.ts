@@ -7,6 +7,7 @@ import { accountField, projectField } from '../fields/tenant'
 import { env } from '../lib/env'
 import type { Media as MediaDoc } from '../payload-types'
 import { reviewUsersOnChange, reviewUsersOnDelete } from '../workflow/hooks'
+import { systemOwned } from '../fields/systemOwned'
 import { scopeToProject } from './hooks/scopeToProject'
 
 export const Media: CollectionConfig = {
@@ -33,7 +34,7 @@ export const Media: CollectionConfig = {
   },
   fields: [
     { name: 'alt', type: 'text', required: true, maxLength: 300 },
-    { name: 'generatedFrom', type: 'textarea', maxLength: 2000, admin: { readOnly: true, description: 'The prompt of an AI-generated image.' } },
+    systemOwned({ name: 'generatedFrom', type: 'textarea', maxLength: 2000, admin: { description: 'The prompt of an AI-generated image.' } }),
     projectField(),
     accountField(),
   ],

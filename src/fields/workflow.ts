@@ -1,5 +1,6 @@
 import type { Field } from 'payload'
 
+import { systemOwned } from './systemOwned'
 import { WORKFLOW_STATUSES } from '../workflow/transitions'
 
 /** Workflow status, the reviewer's latest note and when the item last entered review. */
@@ -21,11 +22,11 @@ export function workflowFields(enumPrefix: string): Field[] {
       maxLength: 2000,
       admin: { position: 'sidebar', description: 'What the reviewer wants changed.' },
     },
-    {
+    systemOwned({
       name: 'submittedAt',
       type: 'date',
       index: true,
-      admin: { position: 'sidebar', readOnly: true, date: { pickerAppearance: 'dayAndTime' } },
-    },
+      admin: { position: 'sidebar', date: { pickerAppearance: 'dayAndTime' } },
+    }),
   ]
 }

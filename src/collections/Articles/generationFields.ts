@@ -1,6 +1,7 @@
 import type { Field } from 'payload'
 
 import { LENGTH_PRESETS } from '../../ai/lengths'
+import { systemOwned } from '../../fields/systemOwned'
 
 export { LENGTH_PRESETS }
 
@@ -9,9 +10,11 @@ export const GENERATION_STATES = ['idle', 'outline', 'sections', 'finishing', 'd
 /**
  * What the AI pipeline keeps on an article: the brief, the sections written so far (a retried job
  * skips them, so a crash loses at most the section being written), quality signals and FAQ
- * structured data. Written by the worker as the system; staff read them in the admin.
+ * structured data. Written by the worker as the system; staff read them in the admin. Nobody writes
+ * them through the API (systemOwned): a customer who could set `generation.state` to done would
+ * release a half-written article to review.
  */
-export const articleGenerationFields: Field[] = [
+export const articleGenerationFields: Field[] = ([
   {
     name: 'faqJsonLd',
     type: 'json',
@@ -71,4 +74,4 @@ export const articleGenerationFields: Field[] = [
       { name: 'error', type: 'textarea', maxLength: 2000, admin: { readOnly: true } },
     ],
   },
-]
+] as Field[]).map(systemOwned)

@@ -1,6 +1,7 @@
 import type { CollectionBeforeChangeHook, CollectionConfig } from 'payload'
 
 import { ownRowsOr, ownVersionsOr, staffOrAccount } from '../../access/tenant'
+import { systemOwned } from '../../fields/systemOwned'
 import { accountField, projectField } from '../../fields/tenant'
 import { workflowFields } from '../../fields/workflow'
 import { countWords, lexicalToPlainText, slugify } from '../../lib/text'
@@ -122,7 +123,7 @@ export const Articles: CollectionConfig = {
       ],
       admin: { position: 'sidebar' },
     },
-    { name: 'wordCount', type: 'number', defaultValue: 0, admin: { position: 'sidebar', readOnly: true } },
+    systemOwned({ name: 'wordCount', type: 'number', defaultValue: 0, admin: { position: 'sidebar' } }),
     {
       name: 'lengthPreset',
       type: 'select',

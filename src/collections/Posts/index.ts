@@ -1,6 +1,7 @@
 import type { CollectionConfig } from 'payload'
 
 import { ownRowsOr, ownVersionsOr, staffOrAccount } from '../../access/tenant'
+import { systemOwned } from '../../fields/systemOwned'
 import { accountField, projectField } from '../../fields/tenant'
 import { workflowFields } from '../../fields/workflow'
 import type { Post } from '../../payload-types'
@@ -70,11 +71,11 @@ export const Posts: CollectionConfig = {
     { name: 'media', type: 'upload', relationTo: 'media', hasMany: true, maxRows: 10 },
     { name: 'article', type: 'relationship', relationTo: 'articles', admin: { description: 'The article this post promotes.' } },
     { name: 'keyword', type: 'relationship', relationTo: 'keywords', admin: { description: 'The keyword this post was written for.' } },
-    {
+    systemOwned({
       name: 'imageNote',
       type: 'textarea',
       maxLength: 1000,
-      admin: { readOnly: true, description: 'Why the generated post has no image, when it has none.' },
-    },
+      admin: { description: 'Why the generated post has no image, when it has none.' },
+    }),
   ],
 }
