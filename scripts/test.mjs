@@ -103,16 +103,26 @@ async function runE2E() {
     MEDIA_DIR: '.data/e2e-media',
     E2E_FIXTURES: path.join(results, 'e2e-fixtures.json'),
     E2E_BASE_URL: `http://localhost:${port}`,
-    // The bot console test orders an article; no worker runs, so no model is ever called.
     AI_API_KEY: 'e2e-key-never-sent',
+    E2E_FAKES: path.join(results, 'e2e-fakes.json'),
   }
   let server
+  // --- e2e fakes and worker: a model and a WordPress site (tests/e2e/fakes.ts), and the worker
+  // that writes the ordered article and publishes it, pointed at them.
+  let fakes
+  let worker
   try {
     log('e2e: migrating a fresh database')
     await run('payload', ['migrate'], { env })
     await run('tsx', ['tests/e2e/seed.ts'], { env })
     log('e2e: building the app')
     await run('next', ['build'], { env })
+    fakes = start('tsx', ['tests/e2e/fakes.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+    const started = Date.now()
+    while (!existsSync(env.E2E_FAKES) && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 200))
+    Object.assign(env, JSON.parse(readFileSync(env.E2E_FAKES, 'utf8')).env)
+    worker = start('node', ['--import', 'tsx', 'src/jobs/worker.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+    // --- end of e2e fakes and worker
     server = start('next', ['start', '-p', port], { env, stdio: ['ignore', 'ignore', 'inherit'] })
     await waitForHealth(`http://localhost:${port}/api/health`, 60_000)
     const jsonFile = path.join(results, 'playwright.json')
@@ -127,6 +137,9 @@ async function runE2E() {
     return { passed: stats.expected, failed: stats.unexpected + stats.flaky + (ok || stats.unexpected ? 0 : 1) }
   } finally {
     server?.kill('SIGTERM')
+    worker?.kill('SIGTERM')
+    fakes?.kill('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, worker ? 2_000 : 0))
     const client = new pg.Client({ connectionString: adminUrl })
     await client.connect()
     await client.query(`drop database if exists "${name}" with (force)`)

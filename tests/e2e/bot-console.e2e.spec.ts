@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test'
 
 import { EMOJI_BY_NAME } from '../helpers/captcha'
-import { fixtures } from './fixtures'
+import { fakes, fixtures } from './fixtures'
 
 const f = fixtures()
 
@@ -38,7 +38,8 @@ async function tap(page: Page, name: string | RegExp) {
   await handled(page, () => lastBot(page).getByRole('button', { name }).first().click())
 }
 
-test('staff creates a project and orders an article through the bot console', async ({ page }) => {
+test('staff creates a project, orders an article through the bot console, approves it and the customer is told it is published', async ({ page, request }) => {
+  test.setTimeout(300_000)
   await page.goto('/admin/login')
   await page.getByLabel('Email').fill(f.editor.email)
   await page.getByLabel('Password').fill(f.editor.password)
@@ -96,7 +97,59 @@ test('staff creates a project and orders an article through the bot console', as
   await expect(botMessages(page).filter({ hasText: 'Writing the article' })).toHaveCount(1)
   await page.screenshot({ path: '.data/test-results/bot-console.png', fullPage: true })
 
-  // The request reached the worker's queue: staff see it waiting in the jobs view.
-  await page.goto('/admin/jobs?state=queued')
-  await expect(page.locator('table')).toContainText('article.generate')
+  // The worker writes it with the model (tests/e2e/fakes.ts answers each section in Markdown:
+  // `## heading`, `**bold**`, `*italic*`, a list). Each section reads as formatted text.
+  await expect(botMessages(page).filter({ hasText: 'Article ready' })).toHaveCount(1, { timeout: 120_000 })
+  const sections = botMessages(page).filter({ hasText: 'the basics' })
+  expect(await sections.count()).toBeGreaterThanOrEqual(3)
+  const section = sections.first()
+  await expect(section.locator('strong').filter({ hasText: /: the basics$/ })).toHaveCount(1)
+  await expect(section.locator('strong').filter({ hasText: 'What to look for' })).toHaveCount(1)
+  await expect(section.locator('strong').filter({ hasText: 'Buy small bags' })).toHaveCount(1)
+  await expect(section.locator('em').filter({ hasText: 'boiling water' })).toHaveCount(1)
+  const shown = await section.innerText()
+  expect(shown).toContain('whole beans, not ground')
+  for (const raw of ['##', '**', '<b>', '</b>', '&lt;', '&gt;']) expect(shown, `"${raw}" shown in a section`).not.toContain(raw)
+
+  // Under the default staff review the article waits in the queue: the editor approves it there.
+  const asStaff = { headers: { Origin: new URL(page.url()).origin } }
+  const project = (await (await page.request.get('/api/projects?where[name][equals]=Coffee%20Corner&sort=-createdAt&limit=1', asStaff)).json()).docs[0]
+  const article = (await (await page.request.get(`/api/articles?where[project][equals]=${project.id}&limit=1&depth=0`, asStaff)).json()).docs[0]
+  expect(article.workflowStatus).toBe('in_review')
+  await page.goto('/admin')
+  const row = page.locator('section.review-queue').getByTestId(`review-articles-${article.id}`)
+  await row.getByRole('button', { name: `Approve ${article.title}` }).click()
+  await expect(row).toHaveCount(0)
+
+  // An admin connects the project's WordPress site (a fake one) and plans the article for now.
+  const login = await request.post('/api/users/login', { data: f.admin })
+  expect(login.ok()).toBe(true)
+  const asAdmin = { headers: { Authorization: `JWT ${(await login.json()).token}` } }
+  const wp = fakes().wordpress
+  const blog = await request.post('/api/connections', {
+    ...asAdmin,
+    data: { displayName: 'Coffee Corner blog', platform: 'wordpress', project: project.id, credentials: { siteUrl: wp.url, username: wp.username, applicationPassword: wp.password } },
+  })
+  expect(blog.status(), await blog.text()).toBe(201)
+  const planned = await request.post('/api/publications', {
+    ...asAdmin,
+    data: { project: project.id, connection: (await blog.json()).doc.id, article: article.id, plannedAt: new Date().toISOString() },
+  })
+  expect(planned.status(), await planned.text()).toBe(201)
+  const publicationId = (await planned.json()).doc.id
+  const publication = async () => (await (await request.get(`/api/publications/${publicationId}?depth=0`, asAdmin)).json()) as { status: string; remoteUrl?: string }
+  await expect.poll(async () => (await publication()).status, { timeout: 60_000 }).toBe('published')
+  const live = (await publication()).remoteUrl!
+  expect(live).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.+/)
+
+  // The customer hears about it in the chat, with the live address as a link and a button.
+  await page.goto('/admin/bot-console')
+  const notice = botMessages(page).filter({ hasText: 'Published:' })
+  await expect(notice).toHaveCount(1, { timeout: 30_000 })
+  await expect(notice).toContainText(`Published: “${article.title}” on “Coffee Corner blog”.`)
+  await expect(notice.getByRole('link', { name: /Open the post/ })).toHaveAttribute('href', live)
+  await expect(notice).toContainText(live)
+  expect(await notice.innerText()).not.toMatch(/<\/?[a-z]+>|&lt;|&gt;/)
+  await notice.scrollIntoViewIfNeeded()
+  await page.screenshot({ path: '.data/test-results/bot-console-published.png' })
 })

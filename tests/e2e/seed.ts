@@ -10,6 +10,8 @@ import { SYSTEM_CONTEXT } from '../../src/workflow/hooks'
 const payload = await getPayload({ config })
 const editor = { email: `editor-${Date.now()}@staff.test`, password: 'e2e editor password' }
 await payload.create({ collection: 'users', data: { ...editor, name: 'Eva Editor', roles: ['editor'] } })
+const admin = { email: `admin-${Date.now()}@staff.test`, password: 'e2e admin password' }
+await payload.create({ collection: 'users', data: { ...admin, name: 'Ada Admin', roles: ['admin'] } })
 
 async function tenant(name: string, telegramId: number) {
   const apiKey = randomBytes(24).toString('hex')
@@ -54,7 +56,7 @@ await payload.update({
 
 writeFileSync(
   process.env.E2E_FIXTURES!,
-  JSON.stringify({ editor, a, b, articles: { toApprove: toApprove.id, toChange: toChange.id, other: other.id }, failedPublication: failed.id }, null, 2),
+  JSON.stringify({ editor, admin, a, b, articles: { toApprove: toApprove.id, toChange: toChange.id, other: other.id }, failedPublication: failed.id }, null, 2),
 )
 await payload.destroy()
 process.exit(0)
