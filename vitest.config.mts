@@ -31,6 +31,7 @@ export default defineConfig({
       // itself is tested with Telegram's real limits in bot-infra.
       TELEGRAM_SENDS_PER_SECOND: '10000',
       TELEGRAM_CHAT_SENDS_PER_SECOND: '10000',
+      TELEGRAM_GROUP_SENDS_PER_MINUTE: '600000',
     },
   },
 })

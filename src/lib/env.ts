@@ -41,9 +41,11 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16-256 characters of A-Z a-z 0-9 _ -')
     .optional(),
   TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
-  // What the bot may send: Telegram's limits by default (30 messages/s overall, ~1/s per chat).
+  // What the bot may send: Telegram's limits by default (30 messages/s overall, ~1/s per chat,
+  // 20 a minute per group or channel, which is what paces posts to a customer's channel).
   TELEGRAM_SENDS_PER_SECOND: z.coerce.number().positive().max(100_000).default(30),
   TELEGRAM_CHAT_SENDS_PER_SECOND: z.coerce.number().positive().max(100_000).default(1),
+  TELEGRAM_GROUP_SENDS_PER_MINUTE: z.coerce.number().positive().max(6_000_000).default(20),
   BOT_USERNAME: z.string().regex(/^[A-Za-z0-9_]{5,32}$/).optional(),
 
   // AI: OpenRouter by default; any OpenAI-compatible base URL (Ollama, vLLM, LiteLLM) works.

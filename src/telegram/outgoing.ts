@@ -32,13 +32,15 @@ export const TELEGRAM_LIMITS: OutgoingLimits = {
   maxWaitMs: 60_000,
 }
 
-/** Telegram's limits, with the overall and per-chat rates from the environment. */
+/** Telegram's limits, with the overall, per-chat and per-group (channel) rates from the environment. */
 export function telegramLimits(): OutgoingLimits {
-  const { TELEGRAM_SENDS_PER_SECOND, TELEGRAM_CHAT_SENDS_PER_SECOND } = env()
+  const { TELEGRAM_SENDS_PER_SECOND, TELEGRAM_CHAT_SENDS_PER_SECOND, TELEGRAM_GROUP_SENDS_PER_MINUTE } = env()
+  const groupPerSecond = TELEGRAM_GROUP_SENDS_PER_MINUTE / 60
   return {
     ...TELEGRAM_LIMITS,
     global: { perSecond: TELEGRAM_SENDS_PER_SECOND, burst: Math.max(1, Math.round(TELEGRAM_SENDS_PER_SECOND)) },
     perChat: { perSecond: TELEGRAM_CHAT_SENDS_PER_SECOND, burst: Math.max(3, Math.round(TELEGRAM_CHAT_SENDS_PER_SECOND)) },
+    perGroup: { perSecond: groupPerSecond, burst: Math.max(3, Math.round(groupPerSecond)) },
   }
 }
 
