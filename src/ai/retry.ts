@@ -38,10 +38,54 @@ export async function rememberFailedJob(accountId: number, task: string, rawPayl
   return token
 }
 
-/** The failed job behind a token, checked against its contract again; null when gone or unreadable. */
+/** What a token's key holds once its retry was ordered (until the key expires). */
+const USED = 'used'
+
+/**
+ * Takes the token for its owner in one step: a token of another account stays as it was; the
+ * owner's is replaced by a "used" mark, so of two presses at once (or a press after the retry ran)
+ * only one gets the job.
+ */
+const CLAIM = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'gone'} end
+if raw == '${USED}' then return {'used'} end
+local ok, stored = pcall(cjson.decode, raw)
+if not ok or type(stored) ~= 'table' then return {'gone'} end
+if tonumber(stored.accountId) ~= tonumber(ARGV[1]) then return {'foreign', raw} end
+redis.call('SET', KEYS[1], '${USED}', 'KEEPTTL')
+return {'claimed', raw}
+`
+
+export type RetryClaim =
+  | { status: 'claimed'; job: FailedJob; release: () => Promise<void> }
+  | { status: 'foreign'; job: FailedJob }
+  | { status: 'used' }
+  | { status: 'gone' }
+
+/**
+ * Claims a "Try again" token for `accountId`: the token works once. `release` puts it back when
+ * ordering the retry failed before anything was queued.
+ */
+export async function claimFailedJob(client: Redis, token: string, accountId: number): Promise<RetryClaim> {
+  const key = keyOf(token)
+  const [status, raw] = (await client.eval(CLAIM, 1, key, String(accountId))) as [string, string | undefined]
+  if (status === 'used') return { status: 'used' }
+  const job = raw ? parseStored(raw) : null
+  if (!job) return { status: 'gone' }
+  if (status === 'foreign') return { status: 'foreign', job }
+  if (status !== 'claimed') return { status: 'gone' }
+  return { status: 'claimed', job, release: async () => void (await client.set(key, raw!, 'KEEPTTL')) }
+}
+
+/** The failed job behind a token, checked against its contract again; null when gone, used or unreadable. */
 export async function failedJob(client: Redis, token: string): Promise<FailedJob | null> {
   const raw = await client.get(keyOf(token))
-  if (!raw) return null
+  if (!raw || raw === USED) return null
+  return parseStored(raw)
+}
+
+function parseStored(raw: string): FailedJob | null {
   let json: unknown
   try {
     json = JSON.parse(raw)

@@ -205,6 +205,7 @@ export const en: Record<string, string> = {
   'ai.reason.internal': 'Something broke on our side. Press "Try again"; if it happens again, contact support.',
   'ai.retry': '🔁 Try again',
   'gen.retry_gone': 'This button is out of date. Order the generation again from the menu: /start.',
+  'gen.retry_used': 'This button was already used: the generation was started again. Wait for the result, or order a new one from the menu: /start.',
   'gen.retry_foreign': 'This button is not from your chat: nothing was started.',
   'ai.image.unavailable': 'the AI service cannot draw images right now',
   // Connections and review notices in the bot (issue 3).

@@ -139,6 +139,15 @@ describe('an article the AI fails to write', () => {
     expect(buttonsOf(finished!).map((b) => b.callback_data)).toContainEqual(expect.stringMatching(/^c:o:a:\d+$/))
     // The new run started a progress message of its own, at the bottom of the chat.
     expect(sentTo(user).filter((c) => String(c.params.text).startsWith('✍️ Пишу статью'))).toHaveLength(1)
+
+    // The button works once: pressed again after the retry wrote the article, it says so and orders nothing.
+    h.fake.clear()
+    await user.press(retry!.callback_data!)
+    expect(user.alerts().join(' ')).toContain('Эта кнопка уже сработала')
+    expect(user.texts().join('\n')).not.toContain('Пишу статью')
+    expect(await jobsUnder(key)).toEqual([])
+    const articles = await h.payload.count({ collection: 'articles', where: { mainKeyword: { equals: keyword.id } } })
+    expect(articles.totalDocs).toBe(1)
   }, 120_000)
 
   it('a progress message the customer deleted is replaced by one new message, which later attempts edit', async () => {
@@ -182,10 +191,13 @@ describe('clustering whose answers the model garbles', () => {
     const [retry] = buttonsOf(failure)
     expect(retry?.callback_data).toMatch(/^g:rt:/)
 
+    // Two presses at once (a double tap): one starts the job, the other is told it already did.
     ai.reset()
     h.fake.clear()
-    await user.press(retry!.callback_data!)
-    expect(user.lastText()).toContain('Группирую ключевые слова')
+    await Promise.all([user.press(retry!.callback_data!), user.press(retry!.callback_data!)])
+    expect(user.texts().filter((t) => t.includes('Группирую ключевые слова'))).toHaveLength(1)
+    expect(user.alerts().filter((t) => t.includes('Эта кнопка уже сработала'))).toHaveLength(1)
+    expect(await jobsUnder(key)).toHaveLength(1)
     expect(await runUntilSettled(key)).toBeUndefined()
     expect(sentTo(user).some((c) => String(c.params.text).includes('Кластеры готовы'))).toBe(true)
     const added = await h.payload.count({ collection: 'keywords', where: { project: { equals: project.id }, source: { equals: 'ai' } } })

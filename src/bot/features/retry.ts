@@ -1,4 +1,4 @@
-import { failedJob } from '../../ai/retry'
+import { claimFailedJob, type FailedJob } from '../../ai/retry'
 import type { GenerationRequest } from '../../content/generation'
 import { retryRevision } from '../../content/retry'
 import { requestClustering } from '../../keywords/service'
@@ -13,6 +13,8 @@ import { say } from '../ui'
  * again the way a new order is (the account reads the project, keyword or article as itself, so
  * it owns them and is not blocked; AI configured, spend cap and plan quota, nothing already
  * running under the job key) and queued with the same task, payload and key through `addJob`.
+ * The token works once: it is claimed in Redis in one step before the job is ordered, so a later
+ * or simultaneous press answers "already started" and queues nothing.
  */
 export async function retryFailedJob(
   ctx: BotContext,
@@ -20,12 +22,29 @@ export async function retryFailedJob(
   generate: (ctx: BotContext, request: GenerationRequest) => Promise<unknown>,
 ): Promise<unknown> {
   const account = accountOf(ctx)
-  const failed = await failedJob(ctx.deps.redis, token)
-  if (!failed) return ctx.answerCallbackQuery({ text: ctx.t('gen.retry_gone'), show_alert: true })
-  if (failed.accountId !== account.id) {
-    ctx.log.warn({ task: failed.task, owner: failed.accountId }, 'retry of another account\'s job refused')
+  const claim = await claimFailedJob(ctx.deps.redis, token, account.id)
+  if (claim.status === 'gone') return ctx.answerCallbackQuery({ text: ctx.t('gen.retry_gone'), show_alert: true })
+  if (claim.status === 'used') return ctx.answerCallbackQuery({ text: ctx.t('gen.retry_used'), show_alert: true })
+  if (claim.status === 'foreign') {
+    ctx.log.warn({ task: claim.job.task, owner: claim.job.accountId }, 'retry of another account\'s job refused')
     return ctx.answerCallbackQuery({ text: ctx.t('gen.retry_foreign'), show_alert: true })
   }
+  const failed = claim.job
+  try {
+    return await orderAgain(ctx, account, failed, generate)
+  } catch (error) {
+    // Nothing was queued: the button works again.
+    await claim.release()
+    throw error
+  }
+}
+
+async function orderAgain(
+  ctx: BotContext,
+  account: ReturnType<typeof accountOf>,
+  failed: FailedJob,
+  generate: (ctx: BotContext, request: GenerationRequest) => Promise<unknown>,
+): Promise<unknown> {
   ctx.log.info({ task: failed.task }, 'failed job asked again')
   switch (failed.task) {
     case 'keywords.cluster': {
