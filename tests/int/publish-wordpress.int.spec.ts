@@ -159,6 +159,16 @@ describe('publishing to WordPress', () => {
     wp.state.seo = 'yoast'
   })
 
+  it('a title and excerpt with HTML in them reach WordPress as text, escaped like the body', async () => {
+    const title = 'Meta </script><img src=x onerror=alert(1)> & <b> wp-html'
+    const { publication: pub } = await scheduledArticle('wp-html', { title, excerpt: 'Кратко <img src=x onerror=alert(2)> & всё' })
+    expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'published' })
+    const sent = wp.callsTo('POST /posts').find((c) => String(c.body.title).includes('wp-html'))!
+    expect(sent.body.title).toBe('Meta &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &lt;b&gt; wp-html')
+    expect(sent.body.excerpt).toBe('Кратко &lt;img src=x onerror=alert(2)&gt; &amp; всё')
+    expect(String(sent.body.content)).not.toMatch(/<img src=x|<\/script>/)
+  })
+
   it('429 with Retry-After: the publish job re-queues itself with that delay, nothing fails', async () => {
     const { publication: pub } = await scheduledArticle('wp-3')
     wp.fail('POST /posts', { status: 429, body: { code: 'too_many_requests', message: 'Slow down' }, headers: { 'Retry-After': '300' } })

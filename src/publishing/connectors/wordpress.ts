@@ -224,12 +224,13 @@ export const wordpressConnector: Connector<'wordpress'> = {
         method: 'POST',
         mutation: true,
         json: {
-          title: item.title,
+          // WordPress renders title and excerpt as HTML: AI-written text goes in as text, like the body.
+          title: escapeHtml(item.title),
           content,
           status: future ? 'future' : 'publish',
           ...(future ? { date_gmt: new Date(item.publishAt!).toISOString().slice(0, 19) } : {}),
           ...(item.slug ? { slug: item.slug } : {}),
-          excerpt: (meta ? item.excerpt : (item.metaDescription ?? item.excerpt)) ?? '',
+          excerpt: escapeHtml((meta ? item.excerpt : (item.metaDescription ?? item.excerpt)) ?? ''),
           ...(categories.length ? { categories } : {}),
           ...(tags.length ? { tags } : {}),
           ...(featured ? { featured_media: featured } : {}),
