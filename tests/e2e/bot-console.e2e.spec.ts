@@ -110,6 +110,7 @@ test('staff creates a project, orders an article through the bot console, approv
   const shown = await section.innerText()
   expect(shown).toContain('whole beans, not ground')
   for (const raw of ['##', '**', '<b>', '</b>', '&lt;', '&gt;']) expect(shown, `"${raw}" shown in a section`).not.toContain(raw)
+  await section.screenshot({ path: '.data/test-results/bot-console-section.png' })
 
   // Under the default staff review the article waits in the queue: the editor approves it there.
   const asStaff = { headers: { Origin: new URL(page.url()).origin } }
