@@ -55,15 +55,31 @@ export async function beginAuthorization(binding: OAuthBinding): Promise<{ state
 
 export type PendingAuthorization = z.infer<typeof PendingState>
 
-/** Takes the state (once). `sameBrowser` says whether the cookie's nonce is the one it was issued with. */
+/**
+ * Takes the state (once), in one step in Redis, but only from the browser it was issued to: a
+ * callback without that browser's cookie (a forwarded or replayed link) leaves it for the real
+ * browser's callback. `sameBrowser` says whether the cookie's nonce is the one it was issued with.
+ */
+const TAKE_FROM_BROWSER = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'gone'} end
+local ok, pending = pcall(cjson.decode, raw)
+if ok and type(pending) == 'table' and pending.browser == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return {'same', raw}
+end
+return {'other', raw}
+`
+
 export async function completeAuthorization(
   state: string,
   browserNonce: string | undefined,
 ): Promise<{ pending: PendingAuthorization; sameBrowser: boolean } | null> {
   if (!/^[A-Za-z0-9_-]{32}$/.test(state)) return null
-  const raw = await redis().getdel(`oauth:state:${state}`)
-  const parsed = raw ? PendingState.safeParse(JSON.parse(raw)) : null
-  if (!parsed?.success) return null
+  const [found, raw] = (await redis().eval(TAKE_FROM_BROWSER, 1, `oauth:state:${state}`, digest(browserNonce ?? ''))) as [string, string | undefined]
+  if (found === 'gone' || !raw) return null
+  const parsed = PendingState.safeParse(JSON.parse(raw))
+  if (!parsed.success) return null
   const given = Buffer.from(digest(browserNonce ?? ''))
-  return { pending: parsed.data, sameBrowser: timingSafeEqual(given, Buffer.from(parsed.data.browser)) }
+  return { pending: parsed.data, sameBrowser: found === 'same' && timingSafeEqual(given, Buffer.from(parsed.data.browser)) }
 }

@@ -200,6 +200,19 @@ describe('OAuth connections', () => {
     expect(after.totalDocs).toBe(before.totalDocs)
   })
 
+  it('a callback without the browser cookie does not use up the link: the real browser still finishes', async () => {
+    const { location, cookie } = await authorize('pinterest')
+    const state = location.searchParams.get('state')
+    const stray = await returnTo('pinterest', `code=abc&state=${state}`, '')
+    expect(stray.status).toBe(400)
+    expect(await stray.text()).toContain('in the same browser where you opened')
+    const real = await returnTo('pinterest', `code=abc&state=${state}`, cookie)
+    expect(real.status, await real.clone().text()).toBe(200)
+    // Used by the real browser, the state is gone for everyone.
+    const replay = await returnTo('pinterest', `code=abc&state=${state}`, cookie)
+    expect(replay.status).toBe(400)
+  })
+
   it('the browser cookie is HttpOnly, Lax, limited to the OAuth paths, Secure on https, and cleared at the end', async () => {
     const ticket = await createTicket({ accountId: tenant.account.id, projectId: tenant.project.id, platform: 'pinterest' })
     const res = await start(new Request(`https://app.postforge.test/api/oauth/pinterest/start?ticket=${ticket}`), params('pinterest'))
