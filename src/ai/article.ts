@@ -18,6 +18,7 @@ import { articleBody, markdownBlocks } from './lexical'
 import { LENGTH_PRESETS, LENGTH_TARGETS } from './lengths'
 import { preparePrompt } from './prompts'
 import { qualitySignals } from './quality'
+import { opens } from '../notify/targets'
 
 /** The bot's payload plus what the article pipeline can be told (old jobs get the defaults). */
 export const ArticleJob = JOBS['article.generate'].payload.extend({
@@ -292,7 +293,7 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
       readability: quality.readability,
       occurrences: quality.keywordOccurrences,
       status: t(chat.language, `status.${article.workflowStatus}`),
-    }, [{ key: 'ai.open_article', data: `c:o:a:${article.id}` }])
+    }, [{ key: 'ai.open_article', data: opens.article(article.id) }])
   } catch (error) {
     // A shutdown stops the job mid-article: the customer hears it is paused, not a dead draft.
     if (run.signal?.aborted) {

@@ -10,11 +10,10 @@ import { AiConfigError } from './config'
 import { failureReasonKey } from './failure'
 import { MissingInputError, type JobRun } from './jobContext'
 import { rememberFailedJob } from './retry'
+import { opens } from '../notify/targets'
 
 type What = 'cluster' | 'article' | 'post'
 
-/** The failure message's button: the same task and payload queued again (src/bot/features/content.ts). */
-export const retryButtonData = (token: string) => `g:rt:${token}`
 
 /**
  * Runs a generation use case inside a job and decides what a failure means: over the daily cap,
@@ -42,7 +41,7 @@ export async function runGeneration<T>(
   const failed = (reasonKey: string, retry = true) =>
     tell(async (chat) => {
       const token = retry ? await rememberFailedJob(accountId, helpers.job.task_identifier, helpers.job.payload).catch(() => null) : null
-      await chat.say('ai.failed', { what: chat.text(`ai.what.${what}`), reason: chat.text(reasonKey) }, token ? [{ key: 'ai.retry', data: retryButtonData(token) }] : [])
+      await chat.say('ai.failed', { what: chat.text(`ai.what.${what}`), reason: chat.text(reasonKey) }, token ? [{ key: 'ai.retry', data: opens.retry(token) }] : [])
     })
   try {
     const result = await use(run)

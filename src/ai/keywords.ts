@@ -9,6 +9,7 @@ import { generateJson } from './call'
 import { ChatProgress } from './chat'
 import { loadProject, projectVars, surveyText, type JobRun } from './jobContext'
 import { preparePrompt } from './prompts'
+import { opens } from '../notify/targets'
 
 const MAX_NEW_KEYWORDS = 100
 const INTENTS = ['informational', 'commercial', 'transactional', 'navigational'] as const
@@ -112,6 +113,6 @@ export async function clusterKeywords(
   }
   const outcome = { added, duplicates, clusters: touched.size }
   run.log.info({ projectId: project.id, ...outcome }, 'keywords clustered')
-  await chat.say('ai.cluster.done', outcome, [{ key: 'ai.open_clusters', data: `k:cl:${project.id}:1` }])
+  await chat.say('ai.cluster.done', outcome, [{ key: 'ai.open_clusters', data: opens.clusters(project.id) }])
   return outcome
 }

@@ -16,6 +16,7 @@ import { ChatProgress } from './chat'
 import { generateIllustration } from './images'
 import { loadKeyword, loadProject, MissingInputError, projectVars, type JobRun } from './jobContext'
 import { preparePrompt } from './prompts'
+import { opens } from '../notify/targets'
 
 const SOCIAL = PLATFORMS.filter((p) => p !== 'wordpress')
 type Social = Exclude<Platform, 'wordpress'>
@@ -172,7 +173,7 @@ export async function generatePost(payload: Payload, input: PostJobInput, run: J
   })) as Post
   await payload.update({ collection: 'ai-runs', where: { jobKey: { equals: run.jobKey }, post: { exists: false } }, data: { post: post.id } })
   const status = t(chat.language, `status.${post.workflowStatus}`)
-  await chat.say('ai.post.done', { platforms: platforms.map((p) => t(chat.language, `platform.${p}`)).join(', '), status }, [{ key: 'ai.open_post', data: `c:o:p:${post.id}` }])
+  await chat.say('ai.post.done', { platforms: platforms.map((p) => t(chat.language, `platform.${p}`)).join(', '), status }, [{ key: 'ai.open_post', data: opens.post(post.id) }])
   // The customer reads why in words; the model's error stays on the post for staff (imageNote).
   if (imageNote) await chat.say('ai.post.no_image', { reason: chat.text('ai.image.unavailable') })
   run.log.info({ postId: post.id, platforms, image: media.length > 0 }, 'post generated')

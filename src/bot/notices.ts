@@ -5,12 +5,12 @@ import type { Notice } from '../notify/events'
 
 import { idOf } from '../lib/ids'
 import type { Publication } from '../payload-types'
+import { opens } from '../notify/targets'
 
 /** A button that opens something in the bot (its callback data) or a page (a URL, e.g. the post). */
 export type Button = { key: string; data: string } | { key: string; url: string }
 
-/** The bot's callback data that opens a content item's card (`c:o:<a|p>:<id>`). */
-const openContent = (collection: 'articles' | 'posts', id: number) => `c:o:${collection === 'articles' ? 'a' : 'p'}:${id}`
+const openContent = opens.content
 
 /**
  * What the customer can do about an unconfirmed publication: say it is out ("It is published",
