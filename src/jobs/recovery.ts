@@ -11,6 +11,7 @@ import { addJob, inTransaction, transactionOf, type DrizzleLike, type JobTransac
 import { LOOKUP_AFTER_MS } from './contracts'
 import { renewHeartbeat } from './heartbeat'
 import { beatEveryMs, reapDeadWorkers, type WorkerRegistration } from './liveness'
+import { forceUnlockPoolsIn } from './queue'
 
 export type Recovered = { processes: string[]; jobs: number; leases: number; unconfirmed: number[]; aiRuns: number }
 
@@ -30,6 +31,20 @@ export async function settleAbandonedPublications(payload: Payload, ids: number[
     await addJob('publications.sweep', { publicationIds: [id] }, { req, runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
   }
   return marked
+}
+
+/**
+ * A pool of this (live) process that stopped by itself (PostgreSQL went away under it): its
+ * leftover locks are released and the publications it was publishing settled in one transaction,
+ * so a failure half-way (the database still away) leaves both for the supervisor's next try.
+ */
+export async function releaseStoppedPool(payload: Payload, poolId: string): Promise<{ jobs: number; publications: number[]; unconfirmed: number[] }> {
+  return inTransaction(payload, async (req) => {
+    const tx = (await transactionOf(req)) ?? (payload.db.drizzle as unknown as DrizzleLike)
+    const released = await forceUnlockPoolsIn(tx, [poolId])
+    const unconfirmed = await settleAbandonedPublications(payload, released.publications, req)
+    return { ...released, unconfirmed }
+  })
 }
 
 /**

@@ -24,8 +24,11 @@ export class SupervisedRunner {
     private readonly start: (registry: GraphileConfig.Plugin) => Promise<Runner>,
     private readonly registration: WorkerRegistration,
     private readonly log: Logger,
-    /** Publications a stopped pool was publishing: their outcome is unknown and must be settled. */
-    private readonly settlePublications: (ids: number[]) => Promise<unknown> = async () => undefined,
+    /**
+     * Releases a stopped pool's leftover locks; the worker's also settles the publications it was
+     * publishing (their outcome is unknown) in the same transaction (recovery.ts releaseStoppedPool).
+     */
+    private readonly release: (poolId: string) => Promise<{ jobs: number; publications: number[] }> = releasePool,
   ) {
     this.done = this.loop()
   }
@@ -69,14 +72,9 @@ export class SupervisedRunner {
   private async retire(poolId: string) {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const released = await releasePool(poolId)
-        if (released.jobs > 0) this.log.warn({ runner: this.name, poolId, ...released }, 'released the jobs of a stopped pool')
         // A publish call cut off with its pool may have reached the platform: never re-sent blindly.
-        if (released.publications.length > 0) {
-          await this.settlePublications(released.publications).catch((error: Error) =>
-            this.log.warn({ runner: this.name, poolId, err: error.message }, 'publications of a stopped pool not settled yet; the sweeper will'),
-          )
-        }
+        const released = await this.release(poolId)
+        if (released.jobs > 0) this.log.warn({ runner: this.name, poolId, ...released }, 'released the jobs of a stopped pool')
         this.registration.removePool(poolId)
         return
       } catch (error) {

@@ -6,7 +6,7 @@ import { logger } from '../lib/logger'
 import { closeRedis } from '../lib/redis'
 import { seedPrompts } from '../ai/prompts'
 import { WorkerRegistration } from './liveness'
-import { settleAbandonedPublications, startRecoveryLoop } from './recovery'
+import { releaseStoppedPool, startRecoveryLoop } from './recovery'
 import { SupervisedRunner } from './supervisor'
 import { buildAiTaskList, buildTaskList, CRONTAB } from './taskList'
 
@@ -67,7 +67,7 @@ const runner = new SupervisedRunner(
     }),
   registration,
   log,
-  (ids) => settleAbandonedPublications(payload, ids),
+  (poolId) => releaseStoppedPool(payload, poolId),
 )
 // AI generation in a pool of its own: an article takes minutes and must not hold up a publication
 // due now. On shutdown its model calls are aborted after 2 s; the job is released and resumes

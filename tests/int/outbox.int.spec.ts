@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { t as text } from '../../src/i18n'
 import { publishJobKey } from '../../src/jobs/contracts'
 import { WorkerRegistration } from '../../src/jobs/liveness'
-import { settleAbandonedPublications } from '../../src/jobs/recovery'
+import { releaseStoppedPool } from '../../src/jobs/recovery'
 import { SupervisedRunner } from '../../src/jobs/supervisor'
 import { reloadEnv } from '../../src/lib/env'
 import { logger } from '../../src/lib/logger'
@@ -219,7 +219,7 @@ describe('side effects of a write are outbox jobs of its transaction', () => {
       },
       registration,
       logger(),
-      (ids) => settleAbandonedPublications(payload, ids),
+      (stopped) => releaseStoppedPool(payload, stopped),
     )
     try {
       const settled = await waitFor(async () => {
