@@ -70,11 +70,23 @@ function time(date: number) {
   return new Date(date * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
 }
 
+const LANGUAGE_KEY = 'postforge.botConsole.language'
+
 /** The chat: messages with inline buttons and edits, toasts, the streamed draft, an input box. */
 export function BotConsole() {
   const [state, setState] = useState<State | null>(null)
   const [text, setText] = useState('')
-  const [language, setLanguage] = useState<'ru' | 'en'>('ru')
+  const [language, setLanguageState] = useState<'ru' | 'en'>('ru')
+  // The test client's Telegram language is the staff member's choice: kept in this browser, so a
+  // reload shows the language the console has been sending, not Russian again.
+  useEffect(() => {
+    const kept = window.localStorage.getItem(LANGUAGE_KEY)
+    if (kept === 'ru' || kept === 'en') setLanguageState(kept)
+  }, [])
+  const setLanguage = useCallback((next: 'ru' | 'en') => {
+    window.localStorage.setItem(LANGUAGE_KEY, next)
+    setLanguageState(next)
+  }, [])
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | null>(null)
   const rev = useRef(-1)
