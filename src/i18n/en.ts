@@ -117,7 +117,7 @@ export const en: Record<string, string> = {
   'verify.invalid_credentials': 'The connection details are incomplete or not valid.',
   'verify.unreachable': 'The platform is not answering right now. Check the address and try again in a few minutes.',
   'verify.private_address': 'This address points into a private network, not the internet. Give the public address of the site, e.g. https://example.com.',
-  'publish.wordpress.private_address': 'The site address points into a private network, so nothing can be published there. Reconnect the site with its public address.',
+  'publish.private_address': 'The site address is not reachable from the internet (it points into a private network or a local machine), so nothing can be published there. Reconnect the site with its public address, e.g. https://example.com.',
   'verify.platform_error': 'The platform gave an unexpected answer. Try later; if it keeps happening, contact support.',
   'verify.rate_limited': 'The platform asks us to slow down: too many requests. Try again in a minute.',
   'verify.reauth': 'The access no longer works: connect the account again.',

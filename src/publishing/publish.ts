@@ -34,6 +34,8 @@ export type PublishOutcome =
  * specifically when we have words for it, and the platform's own detail for staff.
  */
 export function failureReason(language: string | null | undefined, failure: PublishError): string {
+  // The address, not the content, is what is wrong: "the platform rejected the content" would mislead.
+  if (failure.code.endsWith('.private_address')) return `${t(language, 'publish.private_address')} (${failure.detail})`
   const specific = t(language, failure.code)
   return specific === failure.code
     ? `${t(language, `publish.${failure.kind}`)} (${failure.detail})`

@@ -18,6 +18,7 @@ import { verifyConnection } from '../../src/publishing/verify'
 import { startFakeTelegram } from '../fakes/telegramBotApi'
 import { startFakeWordpress } from '../fakes/wordpress'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
+import { rest } from '../helpers/rest'
 import { testPayload } from '../helpers/payload'
 import { waitFor } from '../helpers/wait'
 
@@ -358,6 +359,27 @@ describe('publishing to WordPress', () => {
     expect(await verifyConnection('wordpress', good)).toMatchObject({ ok: false, code: 'verify.wordpress.not_logged_in' })
     wp.state.stripAuth = false
     expect(await verifyConnection('wordpress', { ...good, siteUrl: `${wp.url}/not-wp` })).toMatchObject({ ok: false, code: 'verify.wordpress.not_wordpress' })
+  })
+
+  it('a site saved with a local address fails to publish with that reason, not "the platform rejected the content"', async () => {
+    const saved = await rest('POST', '/connections', {
+      auth: t.auth,
+      body: { displayName: 'Local blog', platform: 'wordpress', project: t.project.id, credentials: { siteUrl: 'http://127.0.0.1:4197', username: wp.username, applicationPassword: wp.password } },
+    })
+    expect(saved.status, JSON.stringify(saved.json)).toBe(201)
+    const { publication: pub } = await scheduledArticle('wp-local', {}, saved.json.doc.id)
+    process.env.FETCH_ALLOW_PRIVATE = 'false'
+    reloadEnv()
+    try {
+      expect(await publishOne(payload, pub.id)).toMatchObject({ result: 'failed' })
+    } finally {
+      process.env.FETCH_ALLOW_PRIVATE = 'true'
+      reloadEnv()
+    }
+    const seen = await rest('GET', `/publications/${pub.id}`, { auth: t.auth })
+    expect(seen.json.status).toBe('failed')
+    expect(seen.json.lastError).toContain('not reachable from the internet')
+    expect(seen.json.lastError).not.toContain('rejected the content')
   })
 
   it('never reaches a private, loopback or metadata address typed as the site', async () => {
