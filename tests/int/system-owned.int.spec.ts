@@ -111,6 +111,14 @@ describe('fields the system owns', () => {
     expect(move.status).toBe(409)
     expect(move.json.errors[0].data).toMatchObject({ code: 'workflow.generating' })
     expect((await payload.findByID({ collection: 'articles', id, depth: 0 })).workflowStatus).toBe('draft')
+
+    // Nor create one that claims to be written already.
+    const created = await rest('POST', '/articles', { auth: t.auth, body: { title: 'Готовая', project: t.project.id, generation: { state: 'done' } } })
+    expect(created.status, JSON.stringify(created.json)).toBe(403)
+    expect(created.json.errors[0].data).toMatchObject({ code: 'field.forbidden', field: 'generation' })
+    const plain = await rest('POST', '/articles', { auth: t.auth, body: { title: 'Моя статья', project: t.project.id } })
+    expect(plain.status, JSON.stringify(plain.json)).toBe(201)
+    expect(plain.json.doc.generation.state).toBe('idle')
   })
 
   it('every system-owned field in the config keeps its value against a customer and staff, over REST and GraphQL', async () => {
