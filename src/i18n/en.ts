@@ -31,6 +31,7 @@ export const en: Record<string, string> = {
   'query.sort_through_relationship': 'Sorting by a related document\'s field ({path}) is not allowed; sort by this document\'s own fields.',
   'workflow.dependency_changed': 'Something this content uses changed ({what}), so it went back to review.',
   'workflow.generating': '"{title}" is still being generated: its status cannot change until the text is ready. When it is, the article goes to review by itself.',
+  'workflow.generating_keyword': '"{title}" is still being generated for its keyword: the keyword can be changed once the text is ready.',
   'schedule.slots_required': 'Add at least one slot: a weekday and a time.',
   'schedule.interval_required': 'Set the interval between publications (60 minutes or more).',
   'schedule.dates': 'The end date must be after the start date.',

@@ -2,6 +2,7 @@ import type { Payload } from 'payload'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 import { jobKeyOf, queuedJobId } from '../../src/jobs/addJob'
+import { idOf } from '../../src/lib/ids'
 import type { Article } from '../../src/payload-types'
 import { SYSTEM_CONTEXT } from '../../src/workflow/hooks'
 import { createStaff, createTenant, lexical, type Tenant } from '../helpers/fixtures'
@@ -67,6 +68,25 @@ describe('content being generated stays where it is', () => {
     const approve = await rest('POST', `/articles/${doc.id}/move`, { auth: t.auth, body: { to: 'approved' } })
     expect(approve.status).toBe(200)
     expect(approve.json.doc.workflowStatus).toBe('approved')
+  })
+
+  it('the keyword of an article being written cannot be changed: a retried job finds the article by it, and would start a second one', async () => {
+    const t = await createTenant(payload, { reviewPolicy: 'owner' })
+    const [first, second] = await Promise.all(
+      ['кофе в зернах', 'молотый кофе'].map((phrase) => payload.create({ collection: 'keywords', data: { phrase, project: t.project.id } as never })),
+    )
+    const doc = await beingWritten(t)
+    await payload.update({ collection: 'articles', id: doc.id, context: SYSTEM_CONTEXT, data: { mainKeyword: first.id } as never })
+
+    const swap = await rest('PATCH', `/articles/${doc.id}`, { auth: t.auth, body: { mainKeyword: second.id } })
+    expect(swap.status).toBe(409)
+    expect(swap.json.errors[0].data).toMatchObject({ code: 'workflow.generating_keyword' })
+    const graph = await gql(`mutation { updateArticle(id: ${doc.id}, data: { mainKeyword: ${second.id} }) { id } }`, { auth: t.auth })
+    expect(graph.json.errors?.[0]?.message).toContain('is still being generated for its keyword')
+    expect(idOf((await payload.findByID({ collection: 'articles', id: doc.id, depth: 0 })).mainKeyword)).toBe(first.id)
+    // Other edits, and sending the same keyword back (as the admin's form does), still work.
+    const rename = await rest('PATCH', `/articles/${doc.id}`, { auth: t.auth, body: { title: 'Кофе в зернах: как выбрать', mainKeyword: first.id } })
+    expect(rename.status, JSON.stringify(rename.json)).toBe(200)
   })
 
   it('a change request queues the rewrite, and the sent-back article cannot be resubmitted until the rewrite is done', async () => {
