@@ -12,6 +12,10 @@ const nextConfig = {
   typescript: { ignoreBuildErrors: true },
   // No "X-Powered-By: Next.js, Payload" announcing the stack (withPayload adds it otherwise).
   poweredByHeader: false,
+  // `npm run dev` opened as http://127.0.0.1:3000, or by a server's address listed in DEV_ORIGINS
+  // (comma-separated host names), is not "localhost" to Next: it blocks its own dev scripts for
+  // such an origin and the admin stays a blank page.
+  allowedDevOrigins: ['127.0.0.1', ...(process.env.DEV_ORIGINS ?? '').split(',').map((host) => host.trim()).filter(Boolean)],
   experimental: {
     // The page proxy (src/proxy.ts) makes Next copy request bodies of the routes it matches
     // (admin pages and their server actions): copy no more than a server action may carry.
