@@ -2,6 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import { t } from '../i18n'
+import { inTransaction } from '../jobs/addJob'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
 import type { Article, Post, Publication } from '../payload-types'
@@ -51,9 +52,13 @@ export async function resolveUnconfirmed(payload: Payload, publicationId: number
     const [found] = await unclaimed(payload, publication, candidates)
     if (!found) return 'not_found'
     const account = await payload.findByID({ collection: 'accounts', id: idOf(publication.account)!, depth: 0, overrideAccess: true })
-    if (!(await confirmFound(payload, publicationId, found, t(account.language, 'publish.found_by_lookup')))) return 'skipped'
+    // The claim and the customer's "found it" notice commit together, or neither does.
+    const confirmed = await inTransaction(payload, async (req) => {
+      if (!(await confirmFound(payload, publicationId, found, t(account.language, 'publish.found_by_lookup'), req))) return false
+      return notifyFound(payload, publicationId, req)
+    })
+    if (!confirmed) return 'skipped'
     await markContentPublished(payload, collection, content)
-    await notifyFound(payload, publicationId)
     return 'found'
   } catch (error) {
     const detail = error instanceof PublishError ? `${error.code}: ${error.detail}` : error instanceof Error ? error.message : String(error)

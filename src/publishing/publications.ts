@@ -1,7 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload, PayloadRequest } from 'payload'
 
-import { transactionOf, type JobTransaction } from '../jobs/addJob'
+import { transactionOf, type DrizzleLike, type JobTransaction } from '../jobs/addJob'
 import type { Publication } from '../payload-types'
 import { SYSTEM_CONTEXT } from '../workflow/hooks'
 
@@ -110,10 +110,16 @@ export async function pastDue(payload: Payload, graceMs: number, limit = 50): Pr
  * the remote id, atomically: only a row still `unconfirmed` changes (a person may have settled
  * it meanwhile), and only with a post no other publication of the connection holds.
  */
-export async function confirmFound(payload: Payload, id: number, found: { remoteId: string; remoteUrl: string | null }, message: string): Promise<boolean> {
+export async function confirmFound(
+  payload: Payload,
+  id: number,
+  found: { remoteId: string; remoteUrl: string | null },
+  message: string,
+  req?: JobTransaction,
+): Promise<boolean> {
   // Two lookups may find the same post for two publications at once: the lock on the remote id
   // makes the second one's check see the first one's committed claim.
-  const rows = await payload.db.drizzle.transaction(async (tx) => {
+  const confirm = async (tx: DrizzleLike) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('publication-remote:' || ${found.remoteId}))`)
     const result = await tx.execute(sql`
       update publications
@@ -124,9 +130,12 @@ export async function confirmFound(payload: Payload, id: number, found: { remote
             where other.connection_id = publications.connection_id and other.id <> ${id} and other.remote_id = ${found.remoteId})
       returning id`)
     return result.rows
-  })
+  }
+  // Given the caller's transaction (its notice joins it too), the claim is part of it.
+  const open = await transactionOf(req)
+  const rows = open ? await confirm(open) : await payload.db.drizzle.transaction(async (tx) => confirm(tx))
   if (rows.length === 0) return false
-  await appendHistory(payload, id, 'published', message)
+  await appendHistory(payload, id, 'published', message, req)
   return true
 }
 
