@@ -20,20 +20,25 @@ export const HOLD_RECHECK_MS = 10 * 60_000
  * Whether an article is out, and its live address: that of a publication of it that went out, one
  * on WordPress first (the article on the site itself), else the newest on any platform. An
  * article can be out with no address known (its customer confirmed an unconfirmed publication).
+ * `coming`: a publication of it is still on its way (queued, publishing, unconfirmed), so a post
+ * linking to it has something to wait for.
  */
-export async function liveArticle(payload: Payload, articleId: number): Promise<{ live: boolean; url: string | null }> {
+export async function liveArticle(payload: Payload, articleId: number): Promise<{ live: boolean; coming: boolean; url: string | null }> {
   const { docs } = await payload.find({
     collection: 'publications',
-    where: { article: { equals: articleId }, status: { equals: 'published' } },
+    where: { article: { equals: articleId }, status: { in: ['published', ...ON_ITS_WAY] } },
     sort: '-updatedAt',
     depth: 1,
     limit: 20,
     overrideAccess: true,
   })
-  const live = docs.filter((p) => p.remoteUrl)
+  const out = docs.filter((p) => p.status === 'published')
+  const live = out.filter((p) => p.remoteUrl)
   const onSite = live.find((p) => (p.connection as Connection | null)?.platform === 'wordpress')
-  return { live: docs.length > 0, url: (onSite ?? live[0])?.remoteUrl ?? null }
+  return { live: out.length > 0, coming: docs.some((p) => ON_ITS_WAY.includes(p.status)), url: (onSite ?? live[0])?.remoteUrl ?? null }
 }
+
+const ON_ITS_WAY: Publication['status'][] = ['queued', 'publishing', 'unconfirmed']
 
 /**
  * What a publication of a post made from an article links to: the article's title, whether it is
@@ -45,7 +50,7 @@ export async function articleLinkFor(
   payload: Payload,
   publication: Pick<Publication, 'post'>,
   platform: Platform,
-): Promise<{ title: string; live: boolean; url: string | null } | null> {
+): Promise<{ title: string; live: boolean; coming: boolean; url: string | null } | null> {
   const postId = idOf(publication.post)
   if (postId === null || !LINKING_PLATFORMS.includes(platform)) return null
   const post = await payload.findByID({ collection: 'posts', id: postId, depth: 0, overrideAccess: true, disableErrors: true })

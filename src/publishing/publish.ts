@@ -66,8 +66,10 @@ export async function publishOne(payload: Payload, publicationId: number, now = 
   if (!publication || publication.status !== 'queued') return { result: 'skipped' }
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
   const article = await articleLinkFor(payload, publication, connection.platform)
-  // Out with no address known (confirmed by the customer): nothing to wait for, it goes without.
-  if (article && !article.live) {
+  // Held only while a publication of the article is on its way. Out with no address known
+  // (confirmed by the customer), or never going out (none planned, all failed or cancelled): it
+  // goes without the link rather than waiting for ever.
+  if (article && !article.live && article.coming) {
     const account = await payload.findByID({ collection: 'accounts', id: idOf(publication.account)!, depth: 0, overrideAccess: true })
     const reason = t(account.language, 'publish.held_for_article', { title: article.title, minutes: HOLD_RECHECK_MS / 60_000 })
     await holdForArticle(payload, publicationId, reason)

@@ -225,8 +225,9 @@ describe('item 11: a post made from an article links back to it', () => {
     const onWall = await publication(wallId, { post: post.id })
     const onBoard = await publication(boardId, { post: post.id })
     const onInstagram = await publication(instagramId, { post: post.id })
+    const onSite = await publication(blogId, { article: article.id })
 
-    // The article is not out yet: the posts that would link wait, queued, saying why, and nothing is sent.
+    // The article is on its way but not out yet: the posts that would link wait, queued, saying why, and nothing is sent.
     for (const pub of [inChannel, onWall, onBoard]) {
       const outcome = await publishOne(h.payload, pub.id)
       expect(outcome.result).toBe('retry')
@@ -244,7 +245,6 @@ describe('item 11: a post made from an article links back to it', () => {
     // An Instagram caption cannot hold a live link: that post does not wait.
     expect(await publishOne(h.payload, onInstagram.id)).toMatchObject({ result: 'published' })
 
-    const onSite = await publication(blogId, { article: article.id })
     expect(await publishOne(h.payload, onSite.id)).toMatchObject({ result: 'published' })
     const articleUrl = (await fresh(onSite.id)).remoteUrl!
     expect(articleUrl).toBe(`${wp.url}/${wpPost('link-1').slug}/`)
@@ -272,6 +272,15 @@ describe('item 11: a post made from an article links back to it', () => {
     expect(await publishOne(h.payload, inChannel.id)).toMatchObject({ result: 'published' })
     const sent = h.fake.calls.find((c) => c.method === 'sendPhoto' && String(c.params.caption).includes('link-3'))!
     expect(sent.params.caption).toBe('Как выбрать кофемолку? link-3')
+  })
+
+  it('a post whose article is not on its way anywhere (never planned, or its publication failed) goes without a link instead of waiting for ever', async () => {
+    const article = await approvedArticle('link-4')
+    const post = await approvedPost('link-4', article.id)
+    const inChannel = await publication(channelId, { post: post.id })
+    expect(await publishOne(h.payload, inChannel.id)).toMatchObject({ result: 'published' })
+    const sent = h.fake.calls.find((c) => c.method === 'sendPhoto' && String(c.params.caption).includes('link-4'))!
+    expect(sent.params.caption).toBe('Как выбрать кофемолку? link-4')
   })
 
   it('a post of its own (no article) goes out at once, without a link', async () => {
