@@ -3,7 +3,7 @@ import type { Payload } from 'payload'
 import { aiConfigured } from '../ai/config'
 import type { LengthPreset } from '../ai/lengths'
 import { addJob, jobKeyOf, queuedJobId, type JobTransaction } from '../jobs/addJob'
-import type { Enqueued } from '../jobs/contracts'
+import type { Enqueued, JobInput } from '../jobs/contracts'
 import { AppError } from '../http/errors'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
@@ -56,38 +56,36 @@ export async function requestGeneration(
   // The same request twice (a double tap) has the same job key (the jobs' contracts): one job.
   const job =
     request.kind === 'article'
-      ? ({
-          name: 'article.generate',
-          input: {
-            accountId: account.id,
-            projectId,
-            keywordId: request.keywordId,
-            lengthPreset: request.lengthPreset,
-            secondaryKeywordIds: request.secondaryKeywordIds,
-          },
-        } as const)
-      : ({
-          name: 'post.generate',
-          input:
-            'articleId' in request
-              ? { accountId: account.id, projectId, articleId: request.articleId, mediaId }
-              : { accountId: account.id, projectId, keywordId: request.keywordId, mediaId },
-        } as const)
-  const queued = await queuedJobId(jobKeyOf(job.name, job.input)!)
+      ? generationJob('article.generate', {
+          accountId: account.id,
+          projectId,
+          keywordId: request.keywordId,
+          lengthPreset: request.lengthPreset,
+          secondaryKeywordIds: request.secondaryKeywordIds,
+        })
+      : generationJob(
+          'post.generate',
+          'articleId' in request
+            ? { accountId: account.id, projectId, articleId: request.articleId, mediaId }
+            : { accountId: account.id, projectId, keywordId: request.keywordId, mediaId },
+        )
+  const queued = await queuedJobId(job.key)
   if (queued) return { jobId: queued, alreadyQueued: true }
-  if (!quota) return add()
+  if (!quota) return job.add()
   const current = await payload.findByID({ collection: 'accounts', id: account.id, depth: 0, overrideAccess: true })
   const allowance = await quota(current)
   if (!allowance.allowed) return { limited: allowance.refusal }
   try {
-    return await add()
+    return await job.add()
   } catch (error) {
     await allowance.release()
     throw error
   }
-  function add() {
-    return job.name === 'article.generate' ? addJob(job.name, job.input) : addJob(job.name, job.input)
-  }
+}
+
+/** A generation job's key (generation jobs always have one) and the call that adds it. */
+function generationJob<N extends 'article.generate' | 'post.generate'>(name: N, input: JobInput<N>) {
+  return { key: jobKeyOf(name, input)!, add: () => addJob(name, input) }
 }
 
 /**
