@@ -1,5 +1,8 @@
 import { Logger, runOnce } from 'graphile-worker'
+import sharp from 'sharp'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+
+import { rememberFailedJob } from '../../src/ai/retry'
 
 import { workerUtils } from '../../src/jobs/inspect'
 import { buildAiTaskList } from '../../src/jobs/taskList'
@@ -216,5 +219,40 @@ describe('a post whose image the AI cannot draw', () => {
     expect(note).toBeDefined()
     expect(String(note!.params.text)).toContain('не рисует изображения')
     expect(String(note!.params.text)).not.toMatch(/test\/|HTTP|404|endpoint/i)
+  }, 60_000)
+})
+
+describe('"Try again" on a post ordered with the customer\'s own image', () => {
+  it('keeps that image in the job it queues again, and a press the daily limit refuses leaves the button working', async () => {
+    const { user, account, project, keyword } = await customer()
+    const png = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#a05030' } }).png().toBuffer()
+    const own = await h.payload.create({
+      collection: 'media',
+      data: { alt: 'Своё фото', project: project.id } as never,
+      file: { data: png, mimetype: 'image/png', name: 'own-retry.png', size: png.length },
+      overrideAccess: true,
+    })
+    const key = `post.generate:keyword:${keyword.id}`
+    const token = await rememberFailedJob(account.id, 'post.generate', { accountId: account.id, projectId: project.id, keywordId: keyword.id, mediaId: own.id })
+    expect(token).toBeTruthy()
+
+    // Over the daily limit: refused, nothing queued, and the same button still works afterwards.
+    await h.payload.update({ collection: 'accounts', id: account.id, data: { plan: 'free' } as never, overrideAccess: true })
+    const dropQueued = () => workerUtils().then((u) => u.withPgClient((c) => c.query(`delete from "${SCHEMA}"._private_jobs where key = $1`, [key])))
+    for (let i = 0; i < 3; i += 1) {
+      await user.press(`c:gp:${keyword.id}`)
+      await dropQueued()
+    }
+    await user.press(`c:gp:${keyword.id}`)
+    expect(user.lastText()).toContain('лимит')
+    await user.press(`g:rt:${token}`)
+    expect(await jobsUnder(key)).toHaveLength(0)
+    expect(user.alerts().some((t) => t.includes('Эта кнопка уже сработала'))).toBe(false)
+
+    await h.payload.update({ collection: 'accounts', id: account.id, data: { plan: 'pro' } as never, overrideAccess: true })
+    await user.press(`g:rt:${token}`)
+    const { rows } = await (await workerUtils()).withPgClient((c) => c.query(`select payload from "${SCHEMA}"._private_jobs where key = $1`, [key]))
+    expect(rows).toHaveLength(1)
+    expect(rows[0].payload).toMatchObject({ keywordId: keyword.id, mediaId: own.id })
   }, 60_000)
 })

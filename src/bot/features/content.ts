@@ -229,19 +229,25 @@ async function tell(ctx: BotContext, options: { text: string; show_alert?: boole
   if (options.show_alert) await say(ctx, options.text)
 }
 
-export async function generate(ctx: BotContext, request: GenerationRequest) {
+/** Asks for a generation and tells the customer; says whether a job was queued, or why not. */
+export async function generate(ctx: BotContext, request: GenerationRequest): Promise<'queued' | 'already' | 'limited'> {
   const outcome = await requestGeneration(ctx.deps.payload, accountOf(ctx), request, {
     quota: generationQuota(ctx),
   })
   const what = ctx.t(request.kind === 'article' ? 'gen.what_article' : 'gen.what_post')
   if ('limited' in outcome) {
     ctx.log.info({ request, used: outcome.limited.used, limit: outcome.limited.limit }, 'generation limited')
-    return sayLimitReached(ctx, outcome.limited)
+    await sayLimitReached(ctx, outcome.limited)
+    return 'limited'
   }
-  if (outcome.alreadyQueued) return tell(ctx, { text: ctx.t('gen.already', { what }), show_alert: true })
+  if (outcome.alreadyQueued) {
+    await tell(ctx, { text: ctx.t('gen.already', { what }), show_alert: true })
+    return 'already'
+  }
   ctx.log.info({ request, job: outcome.jobId }, 'generation queued')
   await tell(ctx, { text: ctx.t('gen.queued_toast') })
   await say(ctx, ctx.t('gen.queued', { what }))
+  return 'queued'
 }
 
 /**

@@ -19,7 +19,7 @@ import { say } from '../ui'
 export async function retryFailedJob(
   ctx: BotContext,
   token: string,
-  generate: (ctx: BotContext, request: GenerationRequest) => Promise<unknown>,
+  generate: (ctx: BotContext, request: GenerationRequest) => Promise<'queued' | 'already' | 'limited'>,
 ): Promise<unknown> {
   const account = accountOf(ctx)
   const claim = await claimFailedJob(ctx.deps.redis, token, account.id)
@@ -31,7 +31,8 @@ export async function retryFailedJob(
   }
   const failed = claim.job
   try {
-    return await orderAgain(ctx, account, failed, generate)
+    // Refused by the daily limit: nothing was queued, so the button works again once it refills.
+    if ((await orderAgain(ctx, account, failed, generate)) === 'limited') await claim.release()
   } catch (error) {
     // Nothing was queued: the button works again.
     await claim.release()
@@ -43,7 +44,7 @@ async function orderAgain(
   ctx: BotContext,
   account: ReturnType<typeof accountOf>,
   failed: FailedJob,
-  generate: (ctx: BotContext, request: GenerationRequest) => Promise<unknown>,
+  generate: (ctx: BotContext, request: GenerationRequest) => Promise<'queued' | 'already' | 'limited'>,
 ): Promise<unknown> {
   ctx.log.info({ task: failed.task }, 'failed job asked again')
   switch (failed.task) {
@@ -54,8 +55,9 @@ async function orderAgain(
       return say(ctx, ctx.t(job.alreadyQueued ? 'cluster.already' : 'cluster.queued'))
     }
     case 'post.generate': {
-      const { articleId, keywordId } = failed.payload
-      return generate(ctx, articleId ? { kind: 'post', articleId } : { kind: 'post', keywordId: keywordId! })
+      // The customer's own image, if the failed order had one, stays the post's image.
+      const { articleId, keywordId, mediaId } = failed.payload
+      return generate(ctx, articleId ? { kind: 'post', articleId, mediaId } : { kind: 'post', keywordId: keywordId!, mediaId })
     }
     case 'article.generate': {
       const { articleId, keywordId, lengthPreset, secondaryKeywordIds } = failed.payload
