@@ -148,6 +148,15 @@ describe('unconfirmed publications: the customer and staff settle them', () => {
     expect(wp.state.posts.filter((p) => p.title.includes('u-8'))).toHaveLength(0)
   })
 
+  it('back from the "Publish again" question, the notice shows the title as the customer wrote it, escaped once', async () => {
+    const { publication: pub } = await unconfirmed('Кофе & чай · u-9')
+    await user.press(`u:a:${pub.id}`)
+    await user.press(`u:u:${pub.id}`)
+    // Sent as HTML: '&' arrives as one '&amp;' (Telegram shows '&'), never '&amp;amp;'.
+    expect(user.lastText()).toContain('Кофе &amp; чай · u-9')
+    expect(user.lastText()).not.toContain('&amp;amp;')
+  })
+
   it('"Publish again" first says a second copy may appear; confirmed, it goes back to the queue and out, recorded as the customer\'s decision', async () => {
     const { publication: pub } = await unconfirmed('Фильтр-кофе · u-2')
     await user.press(`u:a:${pub.id}`)

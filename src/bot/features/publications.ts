@@ -140,7 +140,8 @@ onButton(publications, 'u:u', z.tuple([Id]), async (ctx, [id]) => {
   })
   const keyboard = new InlineKeyboard()
   for (const button of unconfirmedButtons(publication)) if ('data' in button) keyboard.text(ctx.t(button.key), button.data).row()
-  await show(ctx, esc(text), keyboard)
+  // ctx.t escapes the title and reason already (tr): escaped again they would read '&amp;'.
+  await show(ctx, text, keyboard)
 })
 
 onButton(publications, 'u:c', z.tuple([Id]), async (ctx, [id]) => {
