@@ -179,8 +179,8 @@ function statusOf(error: unknown): number | undefined {
 }
 
 /**
- * A refusal (an error with a 4xx status) is the caller's doing: one info line with its message
- * and status, no stack, at whatever level it was logged. Decided by status, not by class name:
+ * A refusal (an error with a 4xx status) is the caller's doing: one info line with its message,
+ * status and the caller's other fields, no stack, at whatever level it was logged. Decided by status, not by class name:
  * `next build` minifies class names, so Payload's `loggingLevels` (keyed by them) missed them all.
  */
 function refusalsAtInfo(this: Logger, args: Parameters<LogFn>, method: LogFn, level: number) {
@@ -189,7 +189,8 @@ function refusalsAtInfo(this: Logger, args: Parameters<LogFn>, method: LogFn, le
   const status = statusOf(error)
   if (level > 30 && status !== undefined && status >= 400 && status < 500) {
     const message = error instanceof Error ? error.message : typeof args[1] === 'string' ? args[1] : 'refused'
-    return this.info({ status }, message)
+    // The caller's fields (account, platform, ids) stay; only the error with its stack goes.
+    return this.info({ ...(first as object), err: undefined, status }, message)
   }
   return method.apply(this, args)
 }

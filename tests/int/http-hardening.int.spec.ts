@@ -394,6 +394,10 @@ describe('refusals are logged by status, not by error class name (F7)', () => {
     expect(JSON.stringify(lines[0])).not.toContain('stack')
     expect(JSON.stringify(lines[2])).not.toContain('stack')
     expect(JSON.stringify(lines[1])).toContain('stack')
+    // The caller's own fields stay on the refusal's line: whose request it was, on what.
+    log.warn({ err: new k('Not yours', 403), accountId: 42, publicationId: 7 }, 'refused')
+    expect(lines.at(-1)).toMatchObject({ level: 30, msg: 'Not yours', status: 403, accountId: 42, publicationId: 7 })
+    expect(JSON.stringify(lines.at(-1))).not.toContain('stack')
   })
 })
 
