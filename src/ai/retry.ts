@@ -78,13 +78,6 @@ export async function claimFailedJob(client: Redis, token: string, accountId: nu
   return { status: 'claimed', job, release: async () => void (await client.set(key, raw!, 'KEEPTTL')) }
 }
 
-/** The failed job behind a token, checked against its contract again; null when gone, used or unreadable. */
-export async function failedJob(client: Redis, token: string): Promise<FailedJob | null> {
-  const raw = await client.get(keyOf(token))
-  if (!raw || raw === USED) return null
-  return parseStored(raw)
-}
-
 function parseStored(raw: string): FailedJob | null {
   let json: unknown
   try {

@@ -3,7 +3,8 @@ import type { Field } from 'payload'
 /**
  * A field the system owns: the AI pipeline's progress and output, derived numbers, workflow
  * bookkeeping. Nobody writes it through the API (REST, GraphQL, the admin, a Local API call made
- * for a user with overrideAccess:false): a value sent for it is dropped. The worker and hooks
+ * for a user with overrideAccess:false): a changed value sent for it is refused (403
+ * `field.forbidden`); the stored value sent back unchanged, as the admin's form does, passes. The worker and hooks
  * write it as the system (Local API with overrideAccess, or in a collection hook after field
  * access ran). Marked `custom.systemOwned` so tests can find every such field in the config.
  */

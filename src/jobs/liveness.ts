@@ -57,13 +57,6 @@ export type Reaped = {
 }
 
 /**
- * Releases whatever these pools held: their jobs go back to the queue (locks cleared through
- * graphile-worker's public `force_unlock_workers`, the attempt spent) and the publish jobs among
- * them are reported, so their publications can be settled.
- */
-const releasePools = forceUnlockPools
-
-/**
  * Finds worker processes that stopped reporting (killed, crashed, host gone) and releases what
  * they held, on the caller's transaction: `skip locked` lets every live worker run this at once,
  * each dead entry handled by exactly one of them. Only entries of this queue's schema are
@@ -92,7 +85,7 @@ export async function releasePool(poolId: string): Promise<{ jobs: number; publi
   return withClient(async (client) => {
     await client.query('begin')
     try {
-      const released = await releasePools(client, [poolId])
+      const released = await forceUnlockPools(client, [poolId])
       await client.query('commit')
       return released
     } catch (error) {

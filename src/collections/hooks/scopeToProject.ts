@@ -9,8 +9,6 @@ import type { Account, Project } from '../../payload-types'
 /** What every tenant document holds: its project, and the account that project belongs to. */
 type TenantDoc = { id: number; project: number | Project; account: number | Account }
 
-const idOfAccount = (account: number | Account): number => (typeof account === 'object' ? account.id : account)
-
 /**
  * Content lives inside a project; the project decides the owning account. An account may only
  * put things into its own projects, and can never re-home them into somebody else's.
@@ -21,7 +19,7 @@ export const scopeToProject: CollectionBeforeValidateHook<TenantDoc> = async ({ 
   const language = languageOf(req)
   if (projectId === null) throw new AppError('tenant.project_required', 422, language)
   if (originalDoc && sameId(originalDoc.project, projectId) && originalDoc.account) {
-    data.account = idOfAccount(originalDoc.account)
+    data.account = Number(idOf(originalDoc.account))
     return data
   }
   const project = await req.payload.findByID({
@@ -36,6 +34,6 @@ export const scopeToProject: CollectionBeforeValidateHook<TenantDoc> = async ({ 
   if (!project || (actingAccount !== null && !sameId(project.account, actingAccount))) {
     throw new AppError('tenant.foreign_project', 403, language)
   }
-  data.account = idOfAccount(project.account)
+  data.account = Number(idOf(project.account))
   return data
 }
