@@ -21,6 +21,9 @@ const EnvSchema = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   PAYLOAD_SECRET: z.string().min(32, 'must be at least 32 characters'),
   CREDENTIALS_ENCRYPTION_KEY: base64Key,
+  // While rotating the credentials key: the key being retired, still used to open what it sealed
+  // until `npm run credentials:rotate` has re-sealed everything with CREDENTIALS_ENCRYPTION_KEY.
+  CREDENTIALS_ENCRYPTION_PREVIOUS_KEY: base64Key.optional(),
   SERVER_URL: z.url().default('http://localhost:3000'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
