@@ -81,6 +81,7 @@ export interface Config {
     'workflow-events': WorkflowEvent;
     'ai-runs': AiRun;
     prompts: Prompt;
+    backups: Backup;
     'payload-kv': PayloadKv;
     'payload-locked-documents': PayloadLockedDocument;
     'payload-preferences': PayloadPreference;
@@ -101,6 +102,7 @@ export interface Config {
     'workflow-events': WorkflowEventsSelect<false> | WorkflowEventsSelect<true>;
     'ai-runs': AiRunsSelect<false> | AiRunsSelect<true>;
     prompts: PromptsSelect<false> | PromptsSelect<true>;
+    backups: BackupsSelect<false> | BackupsSelect<true>;
     'payload-kv': PayloadKvSelect<false> | PayloadKvSelect<true>;
     'payload-locked-documents': PayloadLockedDocumentsSelect<false> | PayloadLockedDocumentsSelect<true>;
     'payload-preferences': PayloadPreferencesSelect<false> | PayloadPreferencesSelect<true>;
@@ -682,6 +684,39 @@ export interface Prompt {
   createdAt: string;
 }
 /**
+ * Database dumps (pg_dump, custom format) and media archives; restore with `npm run restore -- <file>` (docs/runbook.md).
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "backups".
+ */
+export interface Backup {
+  id: number;
+  startedAt: string;
+  finishedAt?: string | null;
+  status: 'running' | 'succeeded' | 'failed';
+  /**
+   * The database dump (pg_dump --format=custom), full path.
+   */
+  file?: string | null;
+  sizeBytes?: number | null;
+  /**
+   * The tar of MEDIA_DIR next to the dump (empty: no media files).
+   */
+  mediaFile?: string | null;
+  mediaSizeBytes?: number | null;
+  durationMs?: number | null;
+  /**
+   * Why it failed, in pg_dump's or tar's words.
+   */
+  error?: string | null;
+  /**
+   * When retention (BACKUP_KEEP, BACKUP_MAX_AGE_DAYS) deleted its files.
+   */
+  removedAt?: string | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
  * This interface was referenced by `Config`'s JSON-Schema
  * via the `definition` "payload-kv".
  */
@@ -756,6 +791,10 @@ export interface PayloadLockedDocument {
     | ({
         relationTo: 'prompts';
         value: number | Prompt;
+      } | null)
+    | ({
+        relationTo: 'backups';
+        value: number | Backup;
       } | null);
   globalSlug?: string | null;
   user:
@@ -1164,6 +1203,24 @@ export interface PromptsSelect<T extends boolean = true> {
   weight?: T;
   active?: T;
   template?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "backups_select".
+ */
+export interface BackupsSelect<T extends boolean = true> {
+  startedAt?: T;
+  finishedAt?: T;
+  status?: T;
+  file?: T;
+  sizeBytes?: T;
+  mediaFile?: T;
+  mediaSizeBytes?: T;
+  durationMs?: T;
+  error?: T;
+  removedAt?: T;
   updatedAt?: T;
   createdAt?: T;
 }

@@ -11,6 +11,7 @@ import sharp from 'sharp'
 
 import { Accounts } from './collections/Accounts'
 import { AiRuns } from './collections/AiRuns'
+import { Backups } from './collections/Backups' // O7 backups
 import { Articles } from './collections/Articles'
 import { Connections } from './collections/Connections'
 import { Keywords } from './collections/Keywords'
@@ -73,6 +74,7 @@ export default guardPayloadCollections(buildConfig({
     WorkflowEvents,
     AiRuns,
     Prompts,
+    Backups, // O7 backups (src/ops/backup.ts)
   ]),
   endpoints: [...jobEndpoints, ...botConsoleEndpoints],
   editor: lexicalEditor(),

@@ -5,6 +5,7 @@ import * as migration_20261124_190342_ai_generation from './20261124_190342_ai_g
 import * as migration_20261128_155107_publication_marker from './20261128_155107_publication_marker';
 import * as migration_20261128_155245_users_no_lockout from './20261128_155245_users_no_lockout';
 import * as migration_20261128_161500_worker_liveness from './20261128_161500_worker_liveness';
+import * as migration_20261128_212805_backups from './20261128_212805_backups';
 
 export const migrations = [
   {
@@ -41,5 +42,10 @@ export const migrations = [
     up: migration_20261128_161500_worker_liveness.up,
     down: migration_20261128_161500_worker_liveness.down,
     name: '20261128_161500_worker_liveness',
+  },
+  {
+    up: migration_20261128_212805_backups.up,
+    down: migration_20261128_212805_backups.down,
+    name: '20261128_212805_backups'
   },
 ];
