@@ -15,3 +15,12 @@ export const opens = {
   /** "Try again" on a generation that failed for good: the token of the stored job. */
   retry: (token: string) => `g:rt:${token}`,
 }
+
+/**
+ * What every limit refusal offers (billing, helper B3): the plans to upgrade to and the credit
+ * packs, answered by `b:pl` and `b:pk` in src/bot/features/billing.ts. Labels are text keys.
+ */
+export const UPGRADE_BUTTONS = [
+  { key: 'billing.upgrade', data: 'b:pl' },
+  { key: 'billing.buy_credits', data: 'b:pk' },
+] as const

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 
+import { BadRequest, fakeStars } from './telegramPayments'
+
 /**
  * A Telegram Bot API for tests on 127.0.0.1 (random port). It answers /bot<token>/<method> with
  * Telegram's response shapes ({ ok: true, result } or { ok: false, error_code, description,
@@ -165,6 +167,8 @@ export async function startFakeTelegram() {
   const sockets = new Set<Socket>()
   const chats = new Map<string, KnownChat>()
   let messageId = 100
+  // Payments (Telegram Stars): invoices, pre-checkout, charges, refunds, subscriptions.
+  const stars = fakeStars()
 
   const chatOf = (chatId: unknown) => {
     const known = chats.get(String(chatId))?.chat
@@ -268,6 +272,13 @@ export async function startFakeTelegram() {
     if (refused) return send(400, { ok: false, error_code: 400, description: refused })
     if (['getChat', 'getChatMember'].includes(method) && !chats.has(String(params.chat_id)))
       return send(400, { ok: false, error_code: 400, description: 'Bad Request: chat not found' })
+    try {
+      const paid = stars.handle(method, params, () => message(params))
+      if (paid !== undefined) return send(200, { ok: true, result: paid })
+    } catch (error) {
+      if (error instanceof BadRequest) return send(400, { ok: false, error_code: 400, description: error.message })
+      throw error
+    }
     const value = result(method, params, uploaded)
     if (value === undefined)
       return send(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' })
@@ -282,6 +293,8 @@ export async function startFakeTelegram() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
+    /** Telegram Stars: the invoices made, pre-checkout and payment updates to deliver, charges, refunds. */
+    stars,
     /** Calls of one method, optionally only those to one chat. */
     callsTo(method: string, chatId?: number) {
       return calls.filter(
