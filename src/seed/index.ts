@@ -34,7 +34,10 @@ export type SeedResult = { adminEmail?: string; generatedPassword?: string; demo
  * First admin and demo content for a fresh database. Idempotent: it does nothing that exists.
  * The generated admin password is returned (never logged) so the CLI can print it once.
  */
-export async function seed(payload: Payload, options: { adminEmail?: string; adminPassword?: string } = {}): Promise<SeedResult> {
+export async function seed(
+  payload: Payload,
+  options: { adminEmail?: string; adminPassword?: string; /** Demo customer and content on an empty database (default true). */ demo?: boolean } = {},
+): Promise<SeedResult> {
   const result: SeedResult = { demo: false }
   const { totalDocs: staff } = await payload.count({ collection: 'users' })
   if (staff === 0) {
@@ -48,6 +51,7 @@ export async function seed(payload: Payload, options: { adminEmail?: string; adm
   // Prompt templates from src/ai/prompts (only the missing ones: staff edits are kept).
   await seedPrompts(payload)
 
+  if (options.demo === false) return result
   const { totalDocs: accounts } = await payload.count({ collection: 'accounts' })
   if (accounts > 0) return result
   result.demo = true
