@@ -81,6 +81,12 @@ export interface Config {
     'workflow-events': WorkflowEvent;
     'ai-runs': AiRun;
     prompts: Prompt;
+    plans: Plan;
+    'credit-packs': CreditPack;
+    payments: Payment;
+    'credit-ledger': CreditLedger;
+    subscriptions: Subscription;
+    'billing-events': BillingEvent;
     backups: Backup;
     'payload-kv': PayloadKv;
     'payload-locked-documents': PayloadLockedDocument;
@@ -102,6 +108,12 @@ export interface Config {
     'workflow-events': WorkflowEventsSelect<false> | WorkflowEventsSelect<true>;
     'ai-runs': AiRunsSelect<false> | AiRunsSelect<true>;
     prompts: PromptsSelect<false> | PromptsSelect<true>;
+    plans: PlansSelect<false> | PlansSelect<true>;
+    'credit-packs': CreditPacksSelect<false> | CreditPacksSelect<true>;
+    payments: PaymentsSelect<false> | PaymentsSelect<true>;
+    'credit-ledger': CreditLedgerSelect<false> | CreditLedgerSelect<true>;
+    subscriptions: SubscriptionsSelect<false> | SubscriptionsSelect<true>;
+    'billing-events': BillingEventsSelect<false> | BillingEventsSelect<true>;
     backups: BackupsSelect<false> | BackupsSelect<true>;
     'payload-kv': PayloadKvSelect<false> | PayloadKvSelect<true>;
     'payload-locked-documents': PayloadLockedDocumentsSelect<false> | PayloadLockedDocumentsSelect<true>;
@@ -200,12 +212,27 @@ export interface Account {
    * IANA time zone, e.g. Europe/Moscow
    */
   timezone: string;
-  plan: 'free' | 'starter' | 'pro' | 'agency';
+  /**
+   * Plan code (Billing → Plans), e.g. free, starter, pro, agency. Empty on a new account: the default plan.
+   */
+  plan: string;
   status: 'active' | 'blocked';
   /**
    * When the account passed the human check in the bot.
    */
   verifiedHumanAt?: string | null;
+  /**
+   * The customer opted out of announcements (bot settings or the Unsubscribe button).
+   */
+  announcementsOff?: boolean | null;
+  /**
+   * Telegram said the customer blocked the bot; announcements skip them until they write again.
+   */
+  botBlockedAt?: string | null;
+  /**
+   * The customer deleted the account: personal data removed, only billing records kept on this anonymous row.
+   */
+  deletedAt?: string | null;
   updatedAt: string;
   createdAt: string;
   enableAPIKey?: boolean | null;
@@ -684,6 +711,232 @@ export interface Prompt {
   createdAt: string;
 }
 /**
+ * What each plan allows and costs. Changes apply to the next request of every account on the plan.
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "plans".
+ */
+export interface Plan {
+  id: number;
+  /**
+   * The value of an account’s plan (e.g. free, pro). Cannot be changed after creation.
+   */
+  code: string;
+  name: {
+    ru: string;
+    en: string;
+  };
+  description?: {
+    ru?: string | null;
+    en?: string | null;
+  };
+  /**
+   * On sale. Accounts on a retired plan keep it.
+   */
+  active?: boolean | null;
+  /**
+   * The plan of new accounts (exactly one).
+   */
+  isDefault?: boolean | null;
+  sortOrder?: number | null;
+  limits: {
+    maxProjects: number;
+    maxConnections: number;
+    /**
+     * Articles, posts and rewrites ordered per day (the customer’s day).
+     */
+    dailyGenerations: number;
+    /**
+     * AI model cost per day, USD.
+     */
+    dailySpendUsd: number;
+  };
+  /**
+   * Credits granted for each paid month.
+   */
+  monthlyCredits: number;
+  /**
+   * One row per currency. Amount in minor units: XTR whole stars, RUB kopecks, USD/EUR cents.
+   */
+  prices?:
+    | {
+        currency: 'XTR' | 'RUB' | 'USD' | 'EUR';
+        amount: number;
+        /**
+         * Stripe Price (price_...), optional; staff only.
+         */
+        stripePriceId?: string | null;
+        id?: string | null;
+      }[]
+    | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "credit-packs".
+ */
+export interface CreditPack {
+  id: number;
+  /**
+   * How payments refer to the pack. Cannot be changed after creation.
+   */
+  code: string;
+  name: {
+    ru: string;
+    en: string;
+  };
+  credits: number;
+  /**
+   * On sale.
+   */
+  active?: boolean | null;
+  sortOrder?: number | null;
+  /**
+   * One row per currency. Amount in minor units: XTR whole stars, RUB kopecks, USD/EUR cents.
+   */
+  prices?:
+    | {
+        currency: 'XTR' | 'RUB' | 'USD' | 'EUR';
+        amount: number;
+        /**
+         * Stripe Price (price_...), optional; staff only.
+         */
+        stripePriceId?: string | null;
+        id?: string | null;
+      }[]
+    | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "payments".
+ */
+export interface Payment {
+  id: number;
+  provider: 'stars' | 'yookassa' | 'stripe';
+  /**
+   * The platform's payment id (YooKassa payment, Stripe Checkout Session, Stars invoice payload).
+   */
+  providerPaymentId: string;
+  /**
+   * telegram_payment_charge_id for Stars; the Stripe payment intent.
+   */
+  providerChargeId?: string | null;
+  providerSubscriptionId?: string | null;
+  account: number | Account;
+  product: {
+    kind: 'plan' | 'pack';
+    code: string;
+  };
+  /**
+   * Minor units: kopecks, cents, or whole stars for XTR.
+   */
+  amount: number;
+  currency: 'XTR' | 'RUB' | 'USD' | 'EUR';
+  status: 'pending' | 'waiting_for_capture' | 'succeeded' | 'canceled' | 'refunded' | 'partially_refunded';
+  refundedAmount: number;
+  /**
+   * Credits this payment put on the ledger (a pack, or the plan's monthly credits).
+   */
+  credits?: number | null;
+  paidAt?: string | null;
+  refundedAt?: string | null;
+  /**
+   * Contact for the 54-FZ receipt (YooKassa).
+   */
+  receipt?: {
+    email?: string | null;
+    phone?: string | null;
+  };
+  /**
+   * The provider's non-secret details.
+   */
+  metadata?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean
+    | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "credit-ledger".
+ */
+export interface CreditLedger {
+  id: number;
+  account: number | Account;
+  kind: 'grant' | 'purchase' | 'spend' | 'refund' | 'expiry' | 'adjustment';
+  /**
+   * Signed whole credits: + adds, − takes away.
+   */
+  credits: number;
+  /**
+   * The balance right after this row (written under the account lock).
+   */
+  balanceAfter?: number | null;
+  reason?: string | null;
+  /**
+   * Who wrote it by hand (from the session, never from input).
+   */
+  staffUser?: (number | null) | User;
+  payment?: (number | null) | Payment;
+  /**
+   * The AI generation (job key) a spend belongs to.
+   */
+  jobRef?: string | null;
+  idempotencyKey: string;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "subscriptions".
+ */
+export interface Subscription {
+  id: number;
+  account: number | Account;
+  provider: 'stars' | 'yookassa' | 'stripe';
+  providerSubscriptionId: string;
+  planCode: string;
+  status: 'active' | 'past_due' | 'canceled';
+  currentPeriodEnd?: string | null;
+  cancelAtPeriodEnd?: boolean | null;
+  /**
+   * When the provider created the newest event applied (older ones are ignored).
+   */
+  lastEventAt?: string | null;
+  /**
+   * When the ended period's unspent plan credits expired.
+   */
+  creditsExpiredAt?: string | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "billing-events".
+ */
+export interface BillingEvent {
+  id: number;
+  provider: 'stars' | 'yookassa' | 'stripe';
+  eventId: string;
+  type: string;
+  processedAt: string;
+  /**
+   * What applying the event did (e.g. applied, ignored: unknown payment).
+   */
+  outcome?: string | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
  * Database dumps (pg_dump, custom format) and media archives; restore with `npm run restore -- <file>` (docs/runbook.md).
  *
  * This interface was referenced by `Config`'s JSON-Schema
@@ -793,6 +1046,30 @@ export interface PayloadLockedDocument {
         value: number | Prompt;
       } | null)
     | ({
+        relationTo: 'plans';
+        value: number | Plan;
+      } | null)
+    | ({
+        relationTo: 'credit-packs';
+        value: number | CreditPack;
+      } | null)
+    | ({
+        relationTo: 'payments';
+        value: number | Payment;
+      } | null)
+    | ({
+        relationTo: 'credit-ledger';
+        value: number | CreditLedger;
+      } | null)
+    | ({
+        relationTo: 'subscriptions';
+        value: number | Subscription;
+      } | null)
+    | ({
+        relationTo: 'billing-events';
+        value: number | BillingEvent;
+      } | null)
+    | ({
         relationTo: 'backups';
         value: number | Backup;
       } | null);
@@ -884,6 +1161,9 @@ export interface AccountsSelect<T extends boolean = true> {
   plan?: T;
   status?: T;
   verifiedHumanAt?: T;
+  announcementsOff?: T;
+  botBlockedAt?: T;
+  deletedAt?: T;
   updatedAt?: T;
   createdAt?: T;
   enableAPIKey?: T;
@@ -1203,6 +1483,153 @@ export interface PromptsSelect<T extends boolean = true> {
   weight?: T;
   active?: T;
   template?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "plans_select".
+ */
+export interface PlansSelect<T extends boolean = true> {
+  code?: T;
+  name?:
+    | T
+    | {
+        ru?: T;
+        en?: T;
+      };
+  description?:
+    | T
+    | {
+        ru?: T;
+        en?: T;
+      };
+  active?: T;
+  isDefault?: T;
+  sortOrder?: T;
+  limits?:
+    | T
+    | {
+        maxProjects?: T;
+        maxConnections?: T;
+        dailyGenerations?: T;
+        dailySpendUsd?: T;
+      };
+  monthlyCredits?: T;
+  prices?:
+    | T
+    | {
+        currency?: T;
+        amount?: T;
+        stripePriceId?: T;
+        id?: T;
+      };
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "credit-packs_select".
+ */
+export interface CreditPacksSelect<T extends boolean = true> {
+  code?: T;
+  name?:
+    | T
+    | {
+        ru?: T;
+        en?: T;
+      };
+  credits?: T;
+  active?: T;
+  sortOrder?: T;
+  prices?:
+    | T
+    | {
+        currency?: T;
+        amount?: T;
+        stripePriceId?: T;
+        id?: T;
+      };
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "payments_select".
+ */
+export interface PaymentsSelect<T extends boolean = true> {
+  provider?: T;
+  providerPaymentId?: T;
+  providerChargeId?: T;
+  providerSubscriptionId?: T;
+  account?: T;
+  product?:
+    | T
+    | {
+        kind?: T;
+        code?: T;
+      };
+  amount?: T;
+  currency?: T;
+  status?: T;
+  refundedAmount?: T;
+  credits?: T;
+  paidAt?: T;
+  refundedAt?: T;
+  receipt?:
+    | T
+    | {
+        email?: T;
+        phone?: T;
+      };
+  metadata?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "credit-ledger_select".
+ */
+export interface CreditLedgerSelect<T extends boolean = true> {
+  account?: T;
+  kind?: T;
+  credits?: T;
+  balanceAfter?: T;
+  reason?: T;
+  staffUser?: T;
+  payment?: T;
+  jobRef?: T;
+  idempotencyKey?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "subscriptions_select".
+ */
+export interface SubscriptionsSelect<T extends boolean = true> {
+  account?: T;
+  provider?: T;
+  providerSubscriptionId?: T;
+  planCode?: T;
+  status?: T;
+  currentPeriodEnd?: T;
+  cancelAtPeriodEnd?: T;
+  lastEventAt?: T;
+  creditsExpiredAt?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "billing-events_select".
+ */
+export interface BillingEventsSelect<T extends boolean = true> {
+  provider?: T;
+  eventId?: T;
+  type?: T;
+  processedAt?: T;
+  outcome?: T;
   updatedAt?: T;
   createdAt?: T;
 }

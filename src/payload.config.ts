@@ -14,8 +14,10 @@ import { AiRuns } from './collections/AiRuns'
 import { Backups } from './collections/Backups' // O7 backups
 import { Articles } from './collections/Articles'
 import { Connections } from './collections/Connections'
+import { CreditPacks } from './collections/CreditPacks' // B1 plans and limits
 import { Keywords } from './collections/Keywords'
 import { Media } from './collections/Media'
+import { Plans } from './collections/Plans' // B1 plans and limits
 import { Posts } from './collections/Posts'
 import { Projects } from './collections/Projects'
 import { Prompts } from './collections/Prompts'
@@ -74,6 +76,8 @@ export default guardPayloadCollections(buildConfig({
     WorkflowEvents,
     AiRuns,
     Prompts,
+    Plans, // B1 plans and limits (Billing)
+    CreditPacks, // B1 plans and limits (Billing)
     Backups, // O7 backups (src/ops/backup.ts)
   ]),
   endpoints: [...jobEndpoints, ...botConsoleEndpoints],

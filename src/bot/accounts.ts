@@ -4,7 +4,7 @@ import { findAccountByTelegramId } from '../accounts/lookup'
 import type { Language } from '../i18n'
 import type { Account } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
-import { DEFAULT_PLAN } from '../usage/plans'
+import { defaultPlan } from '../usage/limits'
 
 export type TelegramProfile = {
   telegramId: number
@@ -33,7 +33,8 @@ export async function ensureTelegramAccount(
         displayName: profile.displayName?.slice(0, 120),
         language: profile.language,
         timezone: 'Europe/Moscow',
-        plan: DEFAULT_PLAN,
+        // The configured default plan (staff's mark in the admin, or BILLING_DEFAULT_PLAN).
+        plan: (await defaultPlan(payload)).code,
         status: 'active',
       },
       depth: 0,

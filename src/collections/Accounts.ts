@@ -5,7 +5,7 @@ import { secureCookies } from '../http/cookies'
 import { timezoneField } from '../fields/timezone'
 import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
-import { DEFAULT_PLAN, PLANS } from '../usage/plans'
+import { planCodeOrDefault } from './hooks/planCode'
 
 /** An account reads and edits itself; a blocked one (no actor at all) nothing. */
 const self: Access = ({ req }) => {
@@ -66,14 +66,15 @@ export const Accounts: CollectionConfig = {
       ],
     },
     timezoneField(),
+    // Plans and limits (B1): the code of a row of `plans`, which staff add in the admin.
     {
       name: 'plan',
-      type: 'select',
+      type: 'text',
       required: true,
-      defaultValue: DEFAULT_PLAN,
-      enumName: 'enum_accounts_plan',
-      options: PLANS.map((value) => ({ label: value, value })),
+      index: true,
       access: { create: ({ req }) => isStaff(req, 'admin'), update: ({ req }) => isStaff(req, 'admin') },
+      hooks: { beforeValidate: [planCodeOrDefault] },
+      admin: { description: 'Plan code (Billing → Plans), e.g. free, starter, pro, agency. Empty on a new account: the default plan.' },
     },
     {
       name: 'status',

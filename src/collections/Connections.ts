@@ -9,6 +9,7 @@ import { AppError } from '../http/errors'
 import { CredentialSchemas, credentialsHint } from '../publishing/credentials'
 import { PLATFORMS, type Platform } from '../publishing/platforms'
 import { scopeToProject } from './hooks/scopeToProject'
+import { withinPlan } from '../usage/enforce'
 
 /**
  * Credentials are write-only: validated per platform, sealed with AES-256-GCM before they reach
@@ -42,7 +43,7 @@ export const Connections: CollectionConfig = {
     update: ownRowsOr('admin'),
     delete: ownRowsOr('admin'),
   },
-  hooks: { beforeValidate: [scopeToProject] },
+  hooks: { beforeValidate: [scopeToProject], beforeChange: [withinPlan('connections')] },
   fields: [
     { name: 'displayName', type: 'text', required: true, maxLength: 120 },
     {

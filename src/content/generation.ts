@@ -8,7 +8,7 @@ import { AppError } from '../http/errors'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
 import type { Account, Article } from '../payload-types'
-import type { DailyLimitRefusal, GenerationAllowance } from '../usage/generations'
+import { dailyLimitError, takeDailyGeneration, type DailyLimitRefusal } from '../usage/generations'
 import { assertWithinDailySpend } from '../usage/spend'
 import { getKeyword } from '../keywords/service'
 import { getMedia } from '../media/service'
@@ -22,23 +22,12 @@ export type GenerationRequest =
 export type GenerationOutcome = Enqueued | { limited: DailyLimitRefusal }
 
 /**
- * The caller's request limit, asked with the account as stored right now (never a cached copy:
- * a plan staff just changed applies to this request). `release` hands the unit back when no job
- * was added after all.
- */
-export type GenerationQuota = (account: Account) => Promise<GenerationAllowance>
-
-/**
  * Queues AI generation for content the account owns. The daily spend cap is checked first so
- * the customer hears about it now, not from a failed job; `quota` is the caller's request limit
- * (the plan's daily generations) and is only spent when a new job is actually added.
+ * the customer hears about it now, not from a failed job; one of the plan's daily generations
+ * is taken here, for every face, and only when a new job is actually added (a double tap or an
+ * order already queued costs nothing).
  */
-export async function requestGeneration(
-  payload: Payload,
-  account: Account,
-  request: GenerationRequest,
-  { quota }: { quota?: GenerationQuota } = {},
-): Promise<GenerationOutcome> {
+export async function requestGeneration(payload: Payload, account: Account, request: GenerationRequest): Promise<GenerationOutcome> {
   const source =
     'articleId' in request
       ? await getContent(payload, account, 'articles', request.articleId)
@@ -71,12 +60,20 @@ export async function requestGeneration(
         )
   const queued = await queuedJobId(job.key)
   if (queued) return { jobId: queued, alreadyQueued: true }
-  if (!quota) return job.add()
-  const current = await payload.findByID({ collection: 'accounts', id: account.id, depth: 0, overrideAccess: true })
-  const allowance = await quota(current)
+  return withDailyGeneration(payload, account.id, job.add)
+}
+
+/**
+ * Adds a generation job paying one of the account's daily generations (read with the account as
+ * stored now, never a cached copy: a plan staff just changed applies to this order), given back
+ * when the job could not be added.
+ */
+async function withDailyGeneration(payload: Payload, accountId: number, add: () => Promise<Enqueued>, req?: JobTransaction): Promise<GenerationOutcome> {
+  const current = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true, req: req as never })
+  const allowance = await takeDailyGeneration(payload, current)
   if (!allowance.allowed) return { limited: allowance.refusal }
   try {
-    return await job.add()
+    return await add()
   } catch (error) {
     await allowance.release()
     throw error
@@ -94,18 +91,27 @@ function generationJob<N extends 'article.generate' | 'post.generate'>(name: N, 
  * keyword) are left to their author. Runs as the system, after the move was allowed, in the
  * move's own transaction (`req`): the job exists only once the change request is committed.
  */
-export async function requestRevision(article: Article, req?: JobTransaction): Promise<Enqueued | null> {
+export async function requestRevision(
+  article: Article,
+  req?: JobTransaction,
+  { counted }: { counted?: { payload: Payload; language: string | null | undefined } } = {},
+): Promise<Enqueued | null> {
   const keywordId = article.mainKeyword ? Number(idOf(article.mainKeyword)) : null
   if (!keywordId || !article.account) return null
-  return addJob(
-    'article.generate',
-    {
-      accountId: Number(idOf(article.account)),
-      projectId: Number(idOf(article.project)),
-      keywordId,
-      articleId: article.id,
-      lengthPreset: article.lengthPreset ?? undefined,
-    },
-    { req },
-  )
+  const input = {
+    accountId: Number(idOf(article.account)),
+    projectId: Number(idOf(article.project)),
+    keywordId,
+    articleId: article.id,
+    lengthPreset: article.lengthPreset ?? undefined,
+  }
+  const add = () => addJob('article.generate', input, { req })
+  if (!counted) return add()
+  // Ordered by the customer (a change request, "Try again"): one of their daily generations,
+  // unless the same rewrite is already queued.
+  const queued = await queuedJobId(jobKeyOf('article.generate', input)!, req)
+  if (queued) return { jobId: queued, alreadyQueued: true }
+  const outcome = await withDailyGeneration(counted.payload, input.accountId, add, req)
+  if ('limited' in outcome) throw dailyLimitError(outcome.limited, counted.language)
+  return outcome
 }

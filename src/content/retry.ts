@@ -17,7 +17,7 @@ export async function retryRevision(payload: Payload, account: Account, articleI
   const article = await getContent(payload, account, 'articles', articleId)
   if (!aiConfigured()) throw new AppError('ai.not_configured', 503, account.language)
   await assertWithinDailySpend(payload, account.id)
-  const queued = await requestRevision(article)
+  const queued = await requestRevision(article, undefined, { counted: { payload, language: account.language } })
   if (!queued) throw new AppError('ai.reason.missing', 404, account.language)
   return queued
 }

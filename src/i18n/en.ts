@@ -411,7 +411,7 @@ export const en: Record<string, string> = {
   'gen.already': 'Already writing {what} — please wait for it.',
   'gen.limited_toast': "Today's limit is used up",
   'gen.limit_reached':
-    "⏳ <b>No generations left for today</b>\nPlan “{plan}”: {used} of {limit} a day used.\nThe limit refills {refills}.\n\nWhat you can do:\n• wait: once the limit refills, orders go through again;\n• contact support: staff can change your plan, and the new limit applies at once.",
+    "⏳ <b>No generations left for today</b>\nPlan “{plan}”: {used} of {limit} a day used.\nThe limit refills {refills}.\n\nWhat you can do:\n• wait: once the limit refills, orders go through again;\n• change your plan or buy credits: the buttons below, or /plan;\n• contact support: staff can change your plan, and the new limit applies at once.",
   'content.articles': '📄 Articles',
   'content.posts': '💬 Posts',
   'content.articles_title': '<b>Articles of "{project}"</b> ({total})',

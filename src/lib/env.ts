@@ -103,6 +103,10 @@ const EnvSchema = z.object({
   WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(3_000).max(600_000).default(30_000),
   // graphile-worker's schema (its own variable name); one database can host separate queues.
   GRAPHILE_WORKER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('graphile_worker'),
+
+  // Plans and limits (B1, src/usage/limits.ts): the plan code an account without a known plan gets;
+  // unset, the plans row marked default in the admin.
+  BILLING_DEFAULT_PLAN: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,31}$/, 'must be a plan code').optional(),
 })
 
 export type Env = z.infer<typeof EnvSchema>

@@ -3,7 +3,7 @@ import type { Payload } from 'payload'
 
 import { AppError } from '../http/errors'
 import { t } from '../i18n'
-import { DEFAULT_PLAN, PLAN_LIMITS } from './plans'
+import { effectivePlan, planName } from './limits'
 
 /** Midnight of the current day in the account's time zone, as a UTC instant. */
 export function startOfLocalDay(timeZone: string, now = new Date()): Date {
@@ -31,13 +31,15 @@ export async function spentToday(payload: Payload, accountId: number, timeZone: 
  */
 export async function assertWithinDailySpend(payload: Payload, accountId: number, now = new Date()): Promise<void> {
   const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, overrideAccess: true })
-  const limit = PLAN_LIMITS[account.plan ?? DEFAULT_PLAN].dailySpendUsd
+  // The plan as stored now (src/usage/limits.ts): a limit staff just changed applies to this job.
+  const plan = await effectivePlan(payload, account)
+  const limit = plan.limits.dailySpendUsd
   const timeZone = account.timezone ?? 'UTC'
   const spent = await spentToday(payload, accountId, timeZone, now)
   if (spent >= limit) {
     // When it refills and what the customer can do, not only that it is used up.
     const refills = t(account.language, 'usage.refills', refillParts(timeZone, now))
-    throw new AppError('usage.daily_cap', 402, account.language, { spent: spent.toFixed(2), limit: limit.toFixed(2), refills })
+    throw new AppError('usage.daily_cap', 402, account.language, { spent: spent.toFixed(2), limit: limit.toFixed(2), plan: planName(plan, account.language), refills })
   }
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { workerUtils } from '../../src/jobs/inspect'
-import { PLAN_LIMITS } from '../../src/usage/plans'
+import { effectivePlan } from '../../src/usage/limits'
 import { nextLocalMidnight } from '../../src/usage/spend'
 import { createStaff } from '../helpers/fixtures'
 import { rest } from '../helpers/rest'
@@ -33,7 +33,7 @@ describe('the daily generation limit of a plan', () => {
       data: { name: 'Лимиты', account: account.id } as never,
       overrideAccess: true,
     })
-    const free = PLAN_LIMITS.free.dailyGenerations
+    const free = (await effectivePlan(h.payload, { plan: 'free' })).limits.dailyGenerations
     const keywords = []
     for (let i = 0; i <= free; i++)
       keywords.push(await h.payload.create({ collection: 'keywords', data: { phrase: `запрос номер ${i}`, project: project.id } as never, overrideAccess: true }))
@@ -52,10 +52,10 @@ describe('the daily generation limit of a plan', () => {
     const [, hours, minutes] = refusal.match(/через (\d+) ч (\d+) мин/)!
     const expectedMinutes = (nextLocalMidnight('Asia/Novosibirsk').getTime() - Date.now()) / 60_000
     expect(Math.abs(Number(hours) * 60 + Number(minutes) - expectedMinutes)).toBeLessThan(3)
-    // What the customer can do, and no purchase button that does not exist yet.
+    // What the customer can do: change the plan or buy credits (the buttons every limit carries).
     expect(refusal).toContain('написать в поддержку')
-    expect(refusal).not.toContain('тариф выше')
-    expect(user.lastButtons().map((b) => b.callback_data)).toEqual(['m:home'])
+    expect(refusal).toContain('/plan')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual(['b:pl', 'b:pk', 'm:home'])
     expect(await jobCount(`post.generate:keyword:${extra.id}`)).toBe(0)
 
     // Staff upgrade the account through REST while the bot keeps running (its cache is warm).
@@ -72,7 +72,7 @@ describe('the daily generation limit of a plan', () => {
   it('says the same in English', async () => {
     const { user, account } = await verifiedUser(h, { language: 'en' })
     const project = await h.payload.create({ collection: 'projects', data: { name: 'Limits', account: account.id } as never, overrideAccess: true })
-    const free = PLAN_LIMITS.free.dailyGenerations
+    const free = (await effectivePlan(h.payload, { plan: 'free' })).limits.dailyGenerations
     for (let i = 0; i <= free; i++) {
       const kw = await h.payload.create({ collection: 'keywords', data: { phrase: `phrase number ${i}`, project: project.id } as never, overrideAccess: true })
       await user.press(`c:gp:${kw.id}`)

@@ -27,10 +27,11 @@ describe('daily spend caps', () => {
       status: 402,
       message: expect.stringContaining('$0.55 of $0.50'),
     })
-    // When it refills, in the customer's zone, and what they can do; no upgrade that does not exist.
+    // When it refills, in the customer's zone, the plan, and what they can do (/plan, support).
     const cap = await assertWithinDailySpend(payload, t.account.id).catch((error: Error) => error.message)
     expect(cap).toMatch(/(It refills tomorrow at|Лимит обновится завтра в) 00:00 \(Europe\/Moscow\), (in|через) \d+ (h|ч) \d+ (min|мин)/)
     expect(cap).toMatch(/contact support|написать в поддержку/)
-    expect(cap).not.toMatch(/upgrade for more|тарифе выше/)
+    expect(cap).toMatch(/plan “Free”|тариф «Free»/)
+    expect(cap).toContain('/plan')
   })
 })

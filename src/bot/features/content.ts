@@ -3,7 +3,7 @@ import { z } from 'zod'
 
 import { LENGTH_TARGETS, type LengthPreset } from '../../ai/lengths'
 import { RetryToken } from '../../ai/retry'
-import { requestGeneration, type GenerationQuota, type GenerationRequest } from '../../content/generation'
+import { requestGeneration, type GenerationRequest } from '../../content/generation'
 import { clusterArticlePlan, getKeyword, listClusters } from '../../keywords/service'
 import {
   ArticleMetaEdit,
@@ -22,11 +22,13 @@ import type { Article, Post } from '../../payload-types'
 import { getProject } from '../../projects/service'
 import { publishedLinks } from '../../publishing/actions'
 import { lexicalToTelegramHtml, splitTelegramHtml } from '../../telegram/html'
-import { takeDailyGeneration, type DailyLimitRefusal } from '../../usage/generations'
+import type { DailyLimitRefusal } from '../../usage/generations'
+import { planName } from '../../usage/limits'
 import { refillParts } from '../../usage/spend'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { menuButton, startFlow, type FlowDef } from '../flows/engine'
+import { addUpgradeButtons } from '../keyboards/upgrade'
 import { addPager, esc, say, show, truncate } from '../ui'
 import { retryFailedJob } from './retry'
 
@@ -195,33 +197,22 @@ export async function showItem(ctx: BotContext, kind: Kind, id: number, intro?: 
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${lines.join('\n')}`, keyboard)
 }
 
-/** The plan's daily generations, counted per account (the bot's Redis, its key prefix). */
-function generationQuota(ctx: BotContext): GenerationQuota {
-  return (current) => takeDailyGeneration(ctx.deps.redis, ctx.deps.keyPrefix, current)
-}
-
 /**
  * The daily limit is used up: when it refills (the customer's midnight, in their zone, and the
  * time left) and what they can do now.
  */
 async function sayLimitReached(ctx: BotContext, refusal: DailyLimitRefusal) {
   const text = ctx.t('gen.limit_reached', {
-    plan: ctx.t(`plan.${refusal.plan}`),
+    plan: planName(refusal.plan, ctx.lang),
     used: refusal.used,
     limit: refusal.limit,
     refills: ctx.t('usage.refills', refillParts(refusal.timeZone)),
   })
-  const keyboard = menuButton(ctx).row()
-  addUpgradeOffer(ctx, keyboard, refusal)
+  // The way past the limit (change the plan, buy credits), as on every limit refusal.
+  const keyboard = addUpgradeButtons(new InlineKeyboard(), ctx.lang).text(ctx.t('menu.open'), 'm:home')
   await tell(ctx, { text: ctx.t('gen.limited_toast') })
   await say(ctx, text, keyboard)
 }
-
-/**
- * Where a paid way past the limit goes: the billing work adds its purchase button here (a plan or
- * a top-up for this refusal). Until then the refusal offers waiting and support, no fake button.
- */
-function addUpgradeOffer(_ctx: BotContext, _keyboard: InlineKeyboard, _refusal: DailyLimitRefusal): void {}
 
 /** A toast or alert under the pressed button; after a message (a photo just sent), alerts are said. */
 async function tell(ctx: BotContext, options: { text: string; show_alert?: boolean }) {
@@ -231,9 +222,8 @@ async function tell(ctx: BotContext, options: { text: string; show_alert?: boole
 
 /** Asks for a generation and tells the customer; says whether a job was queued, or why not. */
 export async function generate(ctx: BotContext, request: GenerationRequest): Promise<'queued' | 'already' | 'limited'> {
-  const outcome = await requestGeneration(ctx.deps.payload, accountOf(ctx), request, {
-    quota: generationQuota(ctx),
-  })
+  // The plan's daily generation is taken in the domain (one count for every face).
+  const outcome = await requestGeneration(ctx.deps.payload, accountOf(ctx), request)
   const what = ctx.t(request.kind === 'article' ? 'gen.what_article' : 'gen.what_post')
   if ('limited' in outcome) {
     ctx.log.info({ request, used: outcome.limited.used, limit: outcome.limited.limit }, 'generation limited')

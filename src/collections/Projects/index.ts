@@ -6,6 +6,7 @@ import { accountField } from '../../fields/tenant'
 import { timezoneField } from '../../fields/timezone'
 import { deleteProjectContent } from '../hooks/cascadeDelete'
 import type { Project } from '../../payload-types'
+import { withinPlan } from '../../usage/enforce'
 import { REVIEW_POLICIES } from '../../workflow/transitions'
 
 /** An account creates projects for itself and can never hand one to another account. */
@@ -30,7 +31,7 @@ export const Projects: CollectionConfig = {
     update: ownRowsOr('admin', 'editor'),
     delete: ownRowsOr('admin'),
   },
-  hooks: { beforeValidate: [ownedByActingAccount], beforeDelete: [deleteProjectContent] },
+  hooks: { beforeValidate: [ownedByActingAccount], beforeChange: [withinPlan('projects')], beforeDelete: [deleteProjectContent] },
   fields: [
     { name: 'name', type: 'text', required: true, maxLength: 120 },
     accountField({ access: { update: ({ req }) => isStaff(req, 'admin') } }),

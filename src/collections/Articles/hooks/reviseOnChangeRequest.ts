@@ -1,6 +1,8 @@
 import type { CollectionAfterChangeHook } from 'payload'
 
+import { accountIdOf } from '../../../access/actors'
 import { requestRevision } from '../../../content/generation'
+import { languageOf } from '../../../i18n/request'
 import { logger } from '../../../lib/logger'
 import type { Article } from '../../../payload-types'
 
@@ -13,7 +15,10 @@ import type { Article } from '../../../payload-types'
 export const reviseOnChangeRequest: CollectionAfterChangeHook<Article> = async ({ doc, previousDoc, operation, req }) => {
   if (operation !== 'update') return doc
   if (doc.workflowStatus !== 'changes_requested' || previousDoc?.workflowStatus === 'changes_requested') return doc
-  const queued = await requestRevision(doc, req)
+  // A customer's change request is one of their daily generations (refused past the plan's limit);
+  // staff are not limited.
+  const counted = accountIdOf(req) !== null ? { payload: req.payload, language: languageOf(req) } : undefined
+  const queued = await requestRevision(doc, req, { counted })
   if (queued) logger().info({ article: doc.id, job: queued.jobId }, 'revision queued')
   return doc
 }

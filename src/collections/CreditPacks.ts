@@ -1,0 +1,26 @@
+import type { CollectionConfig } from 'payload'
+
+import { staffOnly } from '../access/tenant'
+import { pricesField, wholeNumber } from '../fields/prices'
+import { catalogueRead, codeField, namesFields } from './Plans'
+
+/** Credits sold on their own (top-ups), priced per currency like plans. */
+export const CreditPacks: CollectionConfig = {
+  slug: 'credit-packs',
+  admin: { useAsTitle: 'code', defaultColumns: ['code', 'name.en', 'credits', 'active', 'sortOrder'], group: 'Billing' },
+  defaultSort: 'sortOrder',
+  access: { read: catalogueRead, create: staffOnly('admin'), update: staffOnly('admin'), delete: staffOnly('admin') },
+  fields: [
+    codeField('How payments refer to the pack. Cannot be changed after creation.'),
+    namesFields('name', 'text', true),
+    {
+      type: 'row',
+      fields: [
+        { name: 'credits', type: 'number', required: true, min: 1, validate: wholeNumber(true) },
+        { name: 'active', type: 'checkbox', defaultValue: true, admin: { description: 'On sale.' } },
+        { name: 'sortOrder', type: 'number', defaultValue: 0, validate: wholeNumber(false) },
+      ],
+    },
+    pricesField('enum_credit_packs_prices_currency'),
+  ],
+}
