@@ -97,6 +97,67 @@ const EnvSchema = z.object({
 
   // Worker.
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  // Observability (O6: src/lib/telemetry/**). Errors go to Sentry only when SENTRY_DSN is set;
+  // traces go over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT (the collector's base URL, e.g.
+  // http://signoz:4318) only when it is set. The release is GIT_SHA or the package version.
+  SENTRY_DSN: z.url().optional(),
+  SENTRY_ENVIRONMENT: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a short name like production').optional(),
+  GIT_SHA: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be a commit id or version tag').optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
+  // The worker's own Prometheus port (GET /metrics with METRICS_TOKEN); off when unset or 0.
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(0),
+
+  // Alerts and backups (O7: src/ops/alerts*.ts, src/ops/backup*.ts). Alerts go to this staff
+  // chat (a group id like -1001234567890, or @channel) through TELEGRAM_BOT_TOKEN; off while
+  // either is unset.
+  STAFF_ALERT_CHAT_ID: z.string().regex(/^(-?\d{1,20}|@[A-Za-z0-9_]{5,32})$/, 'must be a chat id (-100...) or @username').optional(),
+  // The window the failure checks count over, and their thresholds within it.
+  ALERT_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  ALERT_FAILED_PUBLICATIONS: z.coerce.number().int().min(1).max(100_000).default(5),
+  ALERT_FAILED_JOBS: z.coerce.number().int().min(1).max(100_000).default(5),
+  // One platform failing: at least this many distinct connections with a failed attempt on it.
+  ALERT_PLATFORM_CONNECTIONS: z.coerce.number().int().min(1).max(100_000).default(3),
+  // How long the worker's heartbeat must stay lost before staff hear of it (a restart is not news).
+  ALERT_WORKER_DOWN_AFTER_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+  // How often each web process's watchdog looks at the worker (one of them, elected in Redis, does).
+  ALERT_WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  // At most this many alert messages an hour; the rest are counted and mentioned in the next one.
+  ALERT_MAX_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(20),
+  // Staff hear when the whole installation's AI spend of the UTC day passes this (USD); off unset.
+  AI_DAILY_BUDGET_USD: z.coerce.number().positive().max(1_000_000).optional(),
+  // Backups: pg_dump --format=custom of DATABASE_URL (and a tar of MEDIA_DIR) into BACKUP_DIR,
+  // every BACKUP_INTERVAL_HOURS (0: off), keeping the newest BACKUP_KEEP and none older than
+  // BACKUP_MAX_AGE_DAYS (the newest good one is always kept). PG_DUMP_PATH / PG_RESTORE_PATH point
+  // at binaries whose major version is at least the server's.
+  BACKUP_DIR: z.string().min(1).default('.data/backups'),
+  BACKUP_INTERVAL_HOURS: z.coerce.number().int().min(0).max(720).default(12),
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(10_000).default(14),
+  BACKUP_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  PG_DUMP_PATH: z.string().min(1).default('pg_dump'),
+  PG_RESTORE_PATH: z.string().min(1).optional(),
+
+  // Card payments (B4 billing: Stripe and YooKassa). A provider without its keys is off; with
+  // neither (and no Telegram Stars), billing is off and every account stays on the default plan.
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must be a Stripe secret key (sk_live_... or sk_test_...)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=_-]+$/, 'must be the endpoint signing secret (whsec_...)').optional(),
+  // Tests only: where the stripe client connects instead of api.stripe.com (http://127.0.0.1:port).
+  STRIPE_API_BASE: z.url().optional(),
+  YOOKASSA_SHOP_ID: z.string().regex(/^\d{1,20}$/, 'must be the numeric shopId').optional(),
+  YOOKASSA_SECRET_KEY: z.string().regex(/^(live|test)_[A-Za-z0-9_-]+$/, 'must be the secret key (live_... or test_...)').optional(),
+  YOOKASSA_API_BASE: z.url().default('https://api.yookassa.ru/v3'),
+  // 54-FZ receipts: the VAT code of our items (1 = no VAT ... 6 = 20/120) and, when the shop has
+  // several tax systems, the one to use (1-6).
+  YOOKASSA_VAT_CODE: z.coerce.number().int().min(1).max(12).default(1),
+  YOOKASSA_TAX_SYSTEM_CODE: z.coerce.number().int().min(1).max(6).optional(),
+  // Accept notifications only from YooKassa's published addresses (the client address is the
+  // last X-Forwarded-For entry, as everywhere). Off by default: notifications are never trusted
+  // anyway, the payment is always re-read from the API.
+  YOOKASSA_CHECK_IP: booleanFlag,
+  // Where the customer lands after paying (Stripe success/cancel, YooKassa return_url); without
+  // it the bot's t.me link (BOT_USERNAME), else SERVER_URL.
+  PAYMENT_RETURN_URL: z.url().optional(),
+
   // AI generation jobs run in their own pool of this size, apart from publishing.
   WORKER_AI_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
   // A worker process silent this long is dead: its jobs and publish slots are released.

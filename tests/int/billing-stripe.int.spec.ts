@@ -1,0 +1,284 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { POST } from '../../src/app/api/billing/stripe/route'
+import { balanceOf } from '../../src/billing/ledger'
+import { startCheckout } from '../../src/billing/payments'
+import { providerFor, resetProviders } from '../../src/billing/providers'
+import { refundPayment } from '../../src/billing/refunds'
+import { reloadEnv } from '../../src/lib/env'
+import type { Account } from '../../src/payload-types'
+import { signedDelivery, startFakeStripe, type FakeStripe } from '../fakes/stripe'
+import { createTenant } from '../helpers/fixtures'
+import { testPayload } from '../helpers/payload'
+
+/**
+ * Stripe end to end through our code: the `stripe` package against the fake Stripe API
+ * (checkout, portal, refunds, subscriptions), and Stripe's signed webhook deliveries into the real
+ * route handler (`POST /api/billing/stripe`). What a customer notices: their balance, their plan,
+ * their payment's status.
+ */
+const WEBHOOK_SECRET = `whsec_${crypto.randomUUID().replaceAll('-', '')}`
+const savedEnv = { ...process.env }
+let stripe: FakeStripe
+
+const deliver = (event: unknown, secret = WEBHOOK_SECRET) => POST(signedDelivery(event, secret))
+
+async function account(): Promise<Account> {
+  return (await createTenant(await testPayload(), { name: 'Card buyer' })).account
+}
+async function planOf(id: number) {
+  return (await (await testPayload()).findByID({ collection: 'accounts', id, depth: 0 })).plan
+}
+async function balance(id: number) {
+  return balanceOf(await testPayload(), id)
+}
+async function paymentOf(id: number) {
+  return (await testPayload()).findByID({ collection: 'payments', id, depth: 0 })
+}
+async function eventsRecorded(eventId: string) {
+  return (await (await testPayload()).find({ collection: 'billing-events', where: { eventId: { equals: eventId } }, depth: 0 })).docs
+}
+
+async function buy(accountId: number, product: { kind: 'plan' | 'pack'; code: string }, amount: number) {
+  return startCheckout(await testPayload(), {
+    provider: 'stripe',
+    accountId,
+    product,
+    amount,
+    currency: 'USD',
+    title: product.kind === 'plan' ? `Plan ${product.code}` : `${product.code}`,
+    description: 'Postforge',
+    receipt: { email: 'buyer@example.com' },
+  })
+}
+
+/** The customer pays; the completed session as Stripe's event carries it. */
+function paid(sessionId: string) {
+  return stripe.event('checkout.session.completed', stripe.completeCheckout(sessionId))
+}
+
+beforeAll(async () => {
+  stripe = await startFakeStripe()
+  Object.assign(process.env, { STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: stripe.url })
+  reloadEnv()
+  resetProviders()
+  await testPayload()
+})
+
+afterAll(async () => {
+  await stripe?.close()
+  process.env = savedEnv
+  reloadEnv()
+  resetProviders()
+})
+
+describe('Stripe checkout', () => {
+  it('opens a hosted Checkout for a pack and a subscription Checkout for a plan, each named for the account, with an idempotency key', async () => {
+    const buyer = await account()
+    const pack = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    expect(pack.url).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/)
+    expect(pack.payment.status).toBe('pending')
+    const [packCall] = stripe.callsTo('POST /v1/checkout/sessions').slice(-1)
+    const sent = Object.fromEntries(new URLSearchParams(packCall!.raw.toString()))
+    expect(sent).toMatchObject({
+      mode: 'payment',
+      client_reference_id: String(buyer.id),
+      'metadata[accountId]': String(buyer.id),
+      'metadata[productKind]': 'pack',
+      'metadata[productCode]': 'credits-500',
+      'payment_intent_data[metadata][accountId]': String(buyer.id),
+      'line_items[0][price_data][currency]': 'usd',
+      'line_items[0][price_data][unit_amount]': '500',
+      customer_email: 'buyer@example.com',
+    })
+    expect(packCall!.headers['idempotency-key']).toBe(`pf-checkout-${(pack.payment.metadata as { orderId: string }).orderId}`)
+
+    const plan = await buy(buyer.id, { kind: 'plan', code: 'pro' }, 2900)
+    const [planCall] = stripe.callsTo('POST /v1/checkout/sessions').slice(-1)
+    expect(Object.fromEntries(new URLSearchParams(planCall!.raw.toString()))).toMatchObject({
+      mode: 'subscription',
+      'line_items[0][price_data][recurring][interval]': 'month',
+      'subscription_data[metadata][productCode]': 'pro',
+    })
+    expect(plan.payment.providerPaymentId).toMatch(/^cs_test_/)
+  })
+
+  it('gives the customer portal and stops renewal at the period end', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'plan', code: 'starter' }, 900)
+    const session = stripe.completeCheckout(payment.providerPaymentId)
+    const provider = providerFor('stripe')!
+    const url = await provider.manageUrl!({ accountId: buyer.id, providerCustomerId: session.customer })
+    expect(url).toMatch(/^https:\/\/billing\.stripe\.com\/p\/session\//)
+    await provider.cancelSubscription!({ providerSubscriptionId: session.subscription, accountId: buyer.id, telegramId: buyer.telegramId })
+    expect(stripe.subscription(session.subscription)).toMatchObject({ status: 'active', cancel_at_period_end: true })
+  })
+})
+
+describe('POST /api/billing/stripe', () => {
+  it('refuses a missing, wrong or stale signature and a tampered body with 400, and applies nothing', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    const event = paid(payment.providerPaymentId)
+
+    const unsigned = new Request('http://localhost/api/billing/stripe', { method: 'POST', body: JSON.stringify(event), headers: { 'content-type': 'application/json' } })
+    expect((await POST(unsigned)).status).toBe(400)
+    expect((await deliver(event, `whsec_${crypto.randomUUID().replaceAll('-', '')}`)).status).toBe(400)
+    // Stripe refuses signatures older than five minutes (a replayed capture).
+    expect((await POST(signedDelivery(event, WEBHOOK_SECRET, { timestamp: Math.floor(Date.now() / 1000) - 600 }))).status).toBe(400)
+    // Signed, then changed on the way: another account, another amount.
+    const genuine = signedDelivery(event, WEBHOOK_SECRET)
+    const forged = JSON.stringify({ ...event, data: { object: { ...event.data.object, amount_total: 1 } } })
+    expect((await POST(new Request(genuine.url, { method: 'POST', headers: genuine.headers, body: forged }))).status).toBe(400)
+
+    expect(await balance(buyer.id)).toBe(0)
+    expect((await paymentOf(payment.id)).status).toBe('pending')
+    expect(await eventsRecorded(event.id)).toHaveLength(0)
+
+    // The same event, properly signed, goes through.
+    expect((await deliver(event)).status).toBe(200)
+    expect(await balance(buyer.id)).toBe(500)
+  })
+
+  it('credits a paid pack once, however often and however concurrently the event is delivered', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-2000' }, 1800)
+    const event = paid(payment.providerPaymentId)
+    const answers = await Promise.all([deliver(event), deliver(event), deliver(event)])
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+    expect((await deliver(event)).status).toBe(200)
+
+    expect(await balance(buyer.id)).toBe(2000)
+    const settled = await paymentOf(payment.id)
+    expect(settled).toMatchObject({ status: 'succeeded', credits: 2000 })
+    expect(settled.providerChargeId).toMatch(/^pi_test_/)
+    expect(await eventsRecorded(event.id)).toHaveLength(1)
+    const ledger = await (await testPayload()).find({ collection: 'credit-ledger', where: { account: { equals: buyer.id } }, depth: 0 })
+    expect(ledger.docs.map((row) => [row.kind, row.credits])).toEqual([['purchase', 2000]])
+  })
+
+  it('acknowledges events off the allowlist without acting on them', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    const session = stripe.completeCheckout(payment.providerPaymentId)
+    // Same paid session, but as an event type we do not act on.
+    const other = stripe.event('checkout.session.async_payment_failed', session)
+    expect((await deliver(other)).status).toBe(200)
+    expect(await balance(buyer.id)).toBe(0)
+    expect(await eventsRecorded(other.id)).toHaveLength(0)
+  })
+
+  it('a plan: active on payment, renewed by invoice.paid, kept while past_due, back to the default plan when canceled', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'plan', code: 'pro' }, 2900)
+    const completed = paid(payment.providerPaymentId)
+    const sub = completed.data.object.subscription as string
+    expect((await deliver(completed)).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe('pro')
+    expect(await balance(buyer.id)).toBe(5000)
+
+    // The first invoice belongs to the checkout: its invoice.paid gives nothing more.
+    const firstInvoice = stripe.state.invoices.get(stripe.subscription(sub).latest_invoice)!
+    expect((await deliver(stripe.event('invoice.paid', firstInvoice))).status).toBe(200)
+    expect(await balance(buyer.id)).toBe(5000)
+
+    // A month later Stripe charges the card again.
+    const renewal = stripe.renew(sub)
+    const paidAgain = stripe.event('invoice.paid', renewal)
+    await deliver(paidAgain)
+    await deliver(paidAgain)
+    expect(await balance(buyer.id)).toBe(10_000)
+    expect(await planOf(buyer.id)).toBe('pro')
+    const rows = await (await testPayload()).find({ collection: 'subscriptions', where: { providerSubscriptionId: { equals: sub } }, depth: 0 })
+    expect(new Date(rows.docs[0]!.currentPeriodEnd!).getTime()).toBe(stripe.subscription(sub).items.data[0].current_period_end * 1000)
+
+    // The next charge is declined: past_due keeps the plan while Stripe retries the card.
+    const failed = stripe.failRenewal(sub)
+    expect((await deliver(stripe.event('invoice.payment_failed', failed))).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe('pro')
+    const pastDue = await (await testPayload()).find({ collection: 'subscriptions', where: { providerSubscriptionId: { equals: sub } }, depth: 0 })
+    expect(pastDue.docs[0]!.status).toBe('past_due')
+
+    // Stripe gives up and cancels.
+    const canceled = stripe.cancelNow(sub)
+    expect((await deliver(stripe.event('customer.subscription.deleted', canceled))).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe('free')
+  })
+
+  it('out of order: an older update after the deletion, or an old subscription deleted after the new one started, ends in the right plan', async () => {
+    const buyer = await account()
+    const first = await buy(buyer.id, { kind: 'plan', code: 'starter' }, 900)
+    const completedFirst = paid(first.payment.providerPaymentId)
+    const subA = completedFirst.data.object.subscription as string
+    await deliver(completedFirst)
+    expect(await planOf(buyer.id)).toBe('starter')
+
+    // The customer cancels; Stripe sends updated (cancel_at_period_end) and then deleted, but the
+    // deleted one arrives first and the older updated one last.
+    const updatedOld = stripe.event('customer.subscription.updated', { ...stripe.subscription(subA), cancel_at_period_end: true })
+    const deletedA = stripe.event('customer.subscription.deleted', stripe.cancelNow(subA))
+    expect((await deliver(deletedA)).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe('free')
+    expect((await deliver(updatedOld)).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe('free')
+
+    // A new subscription to another plan; then a late, older deletion of the first one.
+    const second = await buy(buyer.id, { kind: 'plan', code: 'agency' }, 9900)
+    const completedSecond = paid(second.payment.providerPaymentId)
+    const subB = completedSecond.data.object.subscription as string
+    const lateDeletion = stripe.event('customer.subscription.deleted', stripe.subscription(subA), { created: deletedA.created - 1 })
+    await deliver(completedSecond)
+    expect(await planOf(buyer.id)).toBe('agency')
+    expect((await deliver(lateDeletion)).status).toBe(200)
+    expect((await deliver(deletedA)).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe('agency')
+
+    // B's newer update (past_due) followed by an older one written while it was still active.
+    const olderActive = stripe.event('customer.subscription.updated', stripe.subscription(subB))
+    stripe.failRenewal(subB)
+    const newerPastDue = stripe.event('customer.subscription.updated', stripe.subscription(subB))
+    await deliver(newerPastDue)
+    await deliver(olderActive)
+    const rowB = await (await testPayload()).find({ collection: 'subscriptions', where: { providerSubscriptionId: { equals: subB } }, depth: 0 })
+    expect(rowB.docs[0]).toMatchObject({ status: 'past_due', planCode: 'agency' })
+    expect(await planOf(buyer.id)).toBe('agency')
+  })
+
+  it('a refund from the admin goes to Stripe on the payment intent, takes the credits back, and Stripe’s charge.refunded changes nothing more', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    await deliver(paid(payment.providerPaymentId))
+    expect(await balance(buyer.id)).toBe(500)
+    const paymentIntent = (await paymentOf(payment.id)).providerChargeId!
+
+    const result = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'customer asked' })
+    expect(result).toMatchObject({ applied: true, amount: 500, creditsReversed: 500 })
+    const [call] = stripe.callsTo('POST /v1/refunds').slice(-1)
+    expect(Object.fromEntries(new URLSearchParams(call!.raw.toString()))).toMatchObject({ payment_intent: paymentIntent, amount: '500' })
+    expect(call!.headers['idempotency-key']).toMatch(/^pf-refund-refund:/)
+    expect(await balance(buyer.id)).toBe(0)
+    expect((await paymentOf(payment.id)).status).toBe('refunded')
+
+    const charge = [...stripe.state.charges.values()].find((c) => c.payment_intent === paymentIntent)!
+    expect(charge.amount_refunded).toBe(500)
+    expect((await deliver(stripe.event('charge.refunded', charge))).status).toBe(200)
+    expect(await balance(buyer.id)).toBe(0)
+    // Refunding again is refused before Stripe is called.
+    const again = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'customer asked' })
+    expect(again.applied).toBe(false)
+    expect(stripe.callsTo('POST /v1/refunds').filter((c) => c.raw.toString().includes(paymentIntent))).toHaveLength(1)
+  })
+
+  it('answers 500 when Stripe cannot be read, so Stripe delivers again, and applies it then', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    const event = paid(payment.providerPaymentId)
+    // Three failures outlast the client's own retries (2).
+    stripe.fail('GET /v1/checkout/sessions/:id', { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } }, 3)
+    expect((await deliver(event)).status).toBe(500)
+    expect(await balance(buyer.id)).toBe(0)
+    expect(await eventsRecorded(event.id)).toHaveLength(0)
+    expect((await deliver(event)).status).toBe(200)
+    expect(await balance(buyer.id)).toBe(500)
+  })
+})
