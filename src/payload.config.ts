@@ -25,6 +25,11 @@ import { Publications } from './collections/Publications'
 import { Schedules } from './collections/Schedules'
 import { Users } from './collections/Users'
 import { WorkflowEvents } from './collections/WorkflowEvents'
+// B2 ledger and payments
+import { BillingEvents } from './collections/BillingEvents'
+import { CreditLedger } from './collections/CreditLedger'
+import { Payments } from './collections/Payments'
+import { Subscriptions } from './collections/Subscriptions'
 import { guardPayloadCollections, guardTenancy } from './collections/guard'
 import { botConsoleEndpoints } from './bot/console/endpoints'
 import { jobEndpoints } from './jobs/endpoints'
@@ -78,6 +83,10 @@ export default guardPayloadCollections(buildConfig({
     Prompts,
     Plans, // B1 plans and limits (Billing)
     CreditPacks, // B1 plans and limits (Billing)
+    Payments, // B2 ledger and payments (src/billing)
+    CreditLedger, // B2
+    Subscriptions, // B2
+    BillingEvents, // B2
     Backups, // O7 backups (src/ops/backup.ts)
   ]),
   endpoints: [...jobEndpoints, ...botConsoleEndpoints],

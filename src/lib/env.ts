@@ -165,6 +165,12 @@ const EnvSchema = z.object({
   // graphile-worker's schema (its own variable name); one database can host separate queues.
   GRAPHILE_WORKER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').default('graphile_worker'),
 
+  // Billing core (B2, src/billing): on when a payment provider is configured or this flag is set.
+  // AI runs then spend credits = ceil(cost USD x BILLING_CREDITS_PER_USD x BILLING_CREDIT_MARGIN).
+  BILLING_ENABLED: booleanFlag,
+  BILLING_CREDITS_PER_USD: z.coerce.number().positive().max(1_000_000).default(100),
+  BILLING_CREDIT_MARGIN: z.coerce.number().min(1).max(100).default(1.5),
+
   // Plans and limits (B1, src/usage/limits.ts): the plan code an account without a known plan gets;
   // unset, the plans row marked default in the admin.
   BILLING_DEFAULT_PLAN: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,31}$/, 'must be a plan code').optional(),

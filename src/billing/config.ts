@@ -1,0 +1,64 @@
+import type { Payload } from 'payload'
+
+import { env } from '../lib/env'
+import { DEFAULT_PLAN } from '../usage/plans'
+
+export const PAYMENT_STATUSES = ['pending', 'waiting_for_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'] as const
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number]
+
+export const SUBSCRIPTION_STATUSES = ['active', 'past_due', 'canceled'] as const
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number]
+
+export const LEDGER_KINDS = ['grant', 'purchase', 'spend', 'refund', 'expiry', 'adjustment'] as const
+export type LedgerKind = (typeof LEDGER_KINDS)[number]
+
+/** What staff may write by hand (the admin's "manual grant"); everything else is the system's. */
+export const STAFF_LEDGER_KINDS = ['grant', 'adjustment'] as const satisfies readonly LedgerKind[]
+
+/** Credits for a recorded model cost: ceil(USD x BILLING_CREDITS_PER_USD x BILLING_CREDIT_MARGIN). */
+export function creditsForCost(costUsd: number): number {
+  if (!(costUsd > 0)) return 0
+  const { BILLING_CREDITS_PER_USD, BILLING_CREDIT_MARGIN } = env()
+  // Rounded to 1e-9 first, so 0.1 + 0.2 style float noise never adds a credit.
+  return Math.ceil(Number((costUsd * BILLING_CREDITS_PER_USD * BILLING_CREDIT_MARGIN).toFixed(9)))
+}
+
+/**
+ * What a generation reserves before its first model call, in USD of model cost (then converted
+ * like any cost): a generous estimate of a whole run of that kind, so an account that cannot cover
+ * it is refused before anything is spent. The reservation is settled to the recorded cost after.
+ */
+export const RESERVE_USD: Record<'cluster' | 'article' | 'post', number> = {
+  cluster: 0.02,
+  article: 0.15,
+  post: 0.03,
+}
+
+/** The plan accounts fall back to: the plan staff marked default (B1's `plans`), else the seeded one. */
+export async function defaultPlanCode(payload: Payload): Promise<string> {
+  if (!('plans' in payload.collections)) return DEFAULT_PLAN
+  const { docs } = await payload.find({ collection: 'plans' as never, where: { isDefault: { equals: true } }, limit: 1, depth: 0, pagination: false })
+  return (docs[0] as CatalogueDoc | undefined)?.code ?? DEFAULT_PLAN
+}
+
+type CatalogueDoc = { code?: string | null; monthlyCredits?: number | null; credits?: number | null }
+
+/**
+ * The plan's monthly credits, read from B1's `plans` collection (field `monthlyCredits`) when it
+ * exists; 0 otherwise (a plan without credits still sets the limits).
+ */
+export async function planMonthlyCredits(payload: Payload, planCode: string): Promise<number> {
+  return (await catalogueDoc(payload, 'plans', planCode))?.monthlyCredits ?? 0
+}
+
+/** The credits a pack gives, from B1's `credit-packs` collection (field `credits`). */
+export async function packCredits(payload: Payload, packCode: string): Promise<number | null> {
+  const doc = await catalogueDoc(payload, 'credit-packs', packCode)
+  return doc ? (doc.credits ?? 0) : null
+}
+
+async function catalogueDoc(payload: Payload, slug: string, code: string): Promise<CatalogueDoc | null> {
+  if (!(slug in payload.collections)) return null
+  const { docs } = await payload.find({ collection: slug as never, where: { code: { equals: code } }, limit: 1, depth: 0, pagination: false })
+  return (docs[0] as CatalogueDoc | undefined) ?? null
+}

@@ -1,0 +1,115 @@
+import { sql } from '@payloadcms/db-postgres'
+import type { Payload } from 'payload'
+
+import { logger } from '../lib/logger'
+import { creditsForCost, RESERVE_USD } from './config'
+import { appendEntry, balanceOf, inBillingTransaction, lockAccount, noCredits } from './ledger'
+import { billingEnabled } from './providers'
+
+/**
+ * Credits for AI generations. With billing on, a generation (one job: a cluster, an article, a
+ * post) holds credits for its whole run:
+ *
+ * - `reserveGeneration` before the first model call: a `spend` row of an estimate
+ *   (RESERVE_USD of its kind, converted like any cost) under the account's lock; an account that
+ *   cannot cover it is refused with `billing.no_credits` and no model is called. A retried job
+ *   (a model outage, a worker that crashed mid-way) finds its open hold and reuses it: one hold
+ *   per generation, however many attempts.
+ * - `settleGeneration` after it succeeded: a `spend` row (key `<hold>:close`) bringing the hold to
+ *   ceil(recorded cost of every ai-runs row of the job since the hold × BILLING_CREDITS_PER_USD ×
+ *   BILLING_CREDIT_MARGIN): positive when the estimate was too high, negative for the rest when
+ *   it was too low, never more than the balance holds (the rest is written in its reason).
+ * - `refundGeneration` when it failed for good: a `refund` row (the same `<hold>:close` key)
+ *   giving back everything the hold took. The key makes it happen once, even when the failure is
+ *   handled twice or the job is retried afterwards.
+ *
+ * With billing off all three do nothing.
+ */
+
+export type GenerationKind = keyof typeof RESERVE_USD
+
+/** An open hold: the reservation row's key and what it took. */
+export type GenerationHold = { accountId: number; jobRef: string; key: string; reserved: number; since: Date }
+
+const closeKey = (holdKey: string) => `${holdKey}:close`
+
+/** The open hold of a job, if any (reserved and not closed). */
+async function openHold(db: Parameters<typeof lockAccount>[0], accountId: number, jobRef: string) {
+  const { rows } = await db.execute(sql`
+    select r.idempotency_key as key, -r.credits as reserved, r.created_at as since
+      from credit_ledger r
+     where r.account_id = ${accountId} and r.job_ref = ${jobRef} and r.kind = 'spend' and r.idempotency_key like 'hold:%'
+       and r.idempotency_key not like '%:close'
+       and not exists (select 1 from credit_ledger c where c.idempotency_key = r.idempotency_key || ':close')
+     order by r.id desc limit 1`)
+  const row = rows[0] as { key: string; reserved: string; since: string | Date } | undefined
+  return row ? { key: row.key, reserved: Number(row.reserved), since: new Date(row.since) } : null
+}
+
+/** Holds the generation's estimate (see the module comment); null when billing is off. */
+export async function reserveGeneration(
+  payload: Payload,
+  input: { accountId: number; kind: GenerationKind; jobRef: string },
+): Promise<GenerationHold | null> {
+  if (!billingEnabled()) return null
+  return inBillingTransaction(payload, async ({ db }) => {
+    await lockAccount(db, input.accountId)
+    const open = await openHold(db, input.accountId, input.jobRef)
+    if (open) return { accountId: input.accountId, jobRef: input.jobRef, ...open }
+    const needed = Math.max(1, creditsForCost(RESERVE_USD[input.kind]))
+    const balance = await balanceOf(payload, input.accountId, db)
+    if (balance < needed) throw await noCredits(payload, input.accountId, balance, needed)
+    const { rows } = await db.execute(sql`select count(*)::int as n from credit_ledger where job_ref = ${input.jobRef} and idempotency_key like 'hold:%' and idempotency_key not like '%:close'`)
+    const key = `hold:${input.jobRef}#${Number(rows[0]?.n ?? 0) + 1}`
+    await appendEntry(db, { accountId: input.accountId, kind: 'spend', credits: -needed, reason: `${input.kind} generation: reserved`, jobRef: input.jobRef, idempotencyKey: key }, balance)
+    return { accountId: input.accountId, jobRef: input.jobRef, key, reserved: needed, since: new Date() }
+  })
+}
+
+/** What the job's model calls recorded since the hold was taken, in USD. */
+async function recordedCost(db: Parameters<typeof lockAccount>[0], hold: GenerationHold): Promise<number> {
+  const { rows } = await db.execute(sql`
+    select coalesce(sum(cost_usd), 0) as cost from ai_runs
+     where account_id = ${hold.accountId} and (job_key = ${hold.jobRef} or job_key like ${`${hold.jobRef}#%`})
+       and created_at >= ${hold.since.toISOString()}`)
+  return Number(rows[0]?.cost ?? 0)
+}
+
+/** Settles a succeeded generation's hold to its recorded cost (once). */
+export async function settleGeneration(payload: Payload, hold: GenerationHold | null): Promise<{ charged: number } | null> {
+  if (!hold) return null
+  return inBillingTransaction(payload, async ({ db }) => {
+    await lockAccount(db, hold.accountId)
+    const cost = await recordedCost(db, hold)
+    const actual = creditsForCost(cost)
+    const balance = await balanceOf(payload, hold.accountId, db)
+    // Give back what the estimate held too much, or take the rest (as far as the balance goes).
+    const change = hold.reserved - actual
+    const credits = change >= 0 ? change : -Math.min(-change, Math.max(0, balance))
+    const short = change < 0 ? -change + credits : 0
+    const reason = `generation settled: $${cost.toFixed(6)} = ${actual} credits (reserved ${hold.reserved})${short > 0 ? `; ${short} credits not covered by the balance` : ''}`
+    const result = await appendEntry(db, { accountId: hold.accountId, kind: 'spend', credits, reason, jobRef: hold.jobRef, idempotencyKey: closeKey(hold.key) }, balance)
+    if (short > 0) logger().warn({ accountId: hold.accountId, jobRef: hold.jobRef, short }, 'a generation cost more credits than the balance held')
+    return { charged: result.applied ? hold.reserved - credits : 0 }
+  })
+}
+
+/**
+ * Gives back everything a failed generation's open hold took (once; nothing when billing is off
+ * or no hold is open, e.g. it was refused before reserving).
+ */
+export async function refundGeneration(payload: Payload, input: { accountId: number; jobRef: string }): Promise<{ refunded: number } | null> {
+  if (!billingEnabled()) return null
+  return inBillingTransaction(payload, async ({ db }) => {
+    await lockAccount(db, input.accountId)
+    const open = await openHold(db, input.accountId, input.jobRef)
+    if (!open) return { refunded: 0 }
+    const balance = await balanceOf(payload, input.accountId, db)
+    const result = await appendEntry(
+      db,
+      { accountId: input.accountId, kind: 'refund', credits: open.reserved, reason: 'generation failed: reserved credits given back', jobRef: input.jobRef, idempotencyKey: closeKey(open.key) },
+      balance,
+    )
+    return { refunded: result.applied ? open.reserved : 0 }
+  })
+}

@@ -1,0 +1,162 @@
+import type { Payload } from 'payload'
+
+import { AppError } from '../http/errors'
+import { logger } from '../lib/logger'
+import type { Payment } from '../payload-types'
+import { defaultPlanCode } from './config'
+import { appendEntry, balanceOf, inBillingTransaction, lockAccount } from './ledger'
+import { lockPayment } from './payments'
+import { providerFor } from './providers'
+import { PaymentProviderError, type Currency, type ProviderName } from './providers/types'
+import { recomputeAccountPlan } from './subscriptions'
+
+export type RefundPaymentInput = {
+  paymentId: number
+  /** Minor units; default: everything not yet refunded. */
+  amount?: number
+  staffUserId: number | null
+  reason: string
+  language?: string | null
+}
+
+export type RefundPaymentResult = {
+  applied: boolean
+  payment: Payment
+  /** Minor units given back by this call. */
+  amount: number
+  /** Credits taken back from the balance by this call (≥ 0). */
+  creditsReversed: number
+  /** Credits the refund should have taken back but the account had already spent (≥ 0). */
+  creditsShort: number
+  providerRefundId: string | null
+}
+
+/**
+ * Gives money back through the payment's provider and reverses what it bought, in one
+ * transaction that holds the payment (so two clicks refund once):
+ *
+ * 1. checks the payment is succeeded or partially refunded and `amount` fits what is left (a
+ *    provider without partial refunds, Stars, refunds only the whole payment);
+ * 2. calls `provider.refund` with a key stable for this request (`refund:<id>:<refunded so far>:
+ *    <amount>`), so a retry after a crash between the provider's answer and our commit is the
+ *    same refund at the provider, not a second one;
+ * 3. appends a `refund` row taking back the payment's credits in proportion to the money
+ *    returned. The balance never goes below zero through a refund: it takes what is there, and
+ *    credits already spent are written in the row's reason (`creditsShort`); the money is
+ *    returned anyway (staff decided);
+ * 4. marks the payment `refunded` or `partially_refunded`; a fully refunded plan payment ends its
+ *    subscription period now (the account's plan is recomputed, usually back to the default).
+ *
+ * Idempotent: a payment with nothing left to refund answers `applied: false` without calling
+ * the provider.
+ */
+export async function refundPayment(payload: Payload, input: RefundPaymentInput): Promise<RefundPaymentResult> {
+  const reason = input.reason.trim()
+  if (reason.length < 3) throw new AppError('billing.ledger.reason_required', 422, input.language)
+  return inBillingTransaction(payload, async (t) => {
+    const first = await payload.findByID({ collection: 'payments', id: input.paymentId, depth: 0, disableErrors: true, req: t.req })
+    if (!first) throw new AppError('billing.refund.not_found', 404, input.language)
+    await lockPayment(t.db, first.provider as ProviderName, first.providerPaymentId)
+    const payment = await payload.findByID({ collection: 'payments', id: input.paymentId, depth: 0, req: t.req })
+    const refunded = payment.refundedAmount ?? 0
+    const left = payment.amount - refunded
+    const none = { applied: false, payment, amount: 0, creditsReversed: 0, creditsShort: 0, providerRefundId: null }
+    if (payment.status === 'refunded' || (payment.status === 'partially_refunded' && left <= 0)) {
+      if (input.amount === undefined) return none
+      throw new AppError('billing.refund.nothing_left', 409, input.language)
+    }
+    if (payment.status !== 'succeeded' && payment.status !== 'partially_refunded') throw new AppError('billing.refund.not_paid', 409, input.language)
+    const amount = input.amount ?? left
+    if (!Number.isInteger(amount) || amount <= 0 || amount > left) throw new AppError('billing.refund.amount_invalid', 422, input.language, { left })
+    const provider = providerFor(payment.provider as ProviderName)
+    if (!provider) throw new AppError('billing.refund.provider_unavailable', 503, input.language, { provider: payment.provider })
+    if (amount !== payment.amount && !provider.partialRefunds) throw new AppError('billing.refund.partial_unsupported', 422, input.language, { provider: payment.provider })
+    const accountId = Number(payment.account)
+    const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, req: t.req })
+
+    let providerRefundId: string
+    try {
+      const result = await provider.refund({
+        payment: {
+          id: payment.id,
+          providerPaymentId: payment.providerPaymentId,
+          providerChargeId: payment.providerChargeId ?? null,
+          amount: payment.amount,
+          refundedAmount: refunded,
+          currency: payment.currency as Currency,
+          accountId,
+          telegramId: account.telegramId,
+          metadata: (payment.metadata as Record<string, unknown> | null) ?? null,
+        },
+        amount,
+        idempotencyKey: `refund:${payment.id}:${refunded}:${amount}`,
+        reason,
+      })
+      providerRefundId = result.providerRefundId
+    } catch (error) {
+      if (error instanceof PaymentProviderError) {
+        logger().warn({ paymentId: payment.id, provider: payment.provider, err: error.message }, 'the provider refused a refund')
+        throw new AppError('billing.refund.provider_failed', 502, input.language, { provider: payment.provider })
+      }
+      throw error
+    }
+
+    const totalRefunded = refunded + amount
+    const credits = payment.credits ?? 0
+    // Credits earlier refunds of this payment took back or found already spent (kept on the payment).
+    const reversedBefore = Number((payment.metadata as { reversedCredits?: number } | null)?.reversedCredits ?? 0)
+    const target = totalRefunded >= payment.amount ? credits : Math.floor((credits * totalRefunded) / payment.amount)
+    const due = Math.max(0, target - reversedBefore)
+    await lockAccount(t.db, accountId)
+    const balance = await balanceOf(payload, accountId, t.db)
+    const taken = Math.min(due, Math.max(0, balance))
+    const short = due - taken
+    const noteShort = short > 0 ? `; ${short} of ${due} credits were already spent and stay spent` : ''
+    await appendEntry(
+      t.db,
+      {
+        accountId,
+        kind: 'refund',
+        credits: -taken,
+        reason: `refund of payment ${payment.id} (${amount} ${payment.currency}${totalRefunded >= payment.amount ? ', full' : ''}): ${reason}${noteShort}`,
+        staffUserId: input.staffUserId,
+        paymentId: payment.id,
+        idempotencyKey: `refund:${payment.id}:${refunded}:${amount}`,
+      },
+      balance,
+    )
+    const full = totalRefunded >= payment.amount
+    const updated = await payload.update({
+      collection: 'payments',
+      id: payment.id,
+      depth: 0,
+      req: t.req,
+      data: {
+        status: full ? 'refunded' : 'partially_refunded',
+        refundedAmount: totalRefunded,
+        refundedAt: new Date().toISOString(),
+        metadata: { ...((payment.metadata as Record<string, unknown> | null) ?? {}), lastRefundId: providerRefundId, reversedCredits: reversedBefore + due },
+      },
+    })
+    if (full && payment.product?.kind === 'plan' && payment.providerSubscriptionId) {
+      await endPeriodNow(t, payment.provider as ProviderName, payment.providerSubscriptionId)
+      const plan = await recomputeAccountPlan(t, accountId)
+      logger().info({ paymentId: payment.id, accountId, plan, defaultPlan: await defaultPlanCode(payload) }, 'plan payment refunded: period ended')
+    }
+    return { applied: true, payment: updated, amount, creditsReversed: taken, creditsShort: short, providerRefundId }
+  })
+}
+
+async function endPeriodNow(t: Parameters<typeof recomputeAccountPlan>[0], provider: ProviderName, subscriptionId: string) {
+  const { docs } = await t.req.payload.find({
+    collection: 'subscriptions',
+    where: { and: [{ provider: { equals: provider } }, { providerSubscriptionId: { equals: subscriptionId } }] },
+    limit: 1,
+    depth: 0,
+    pagination: false,
+    req: t.req,
+  })
+  if (docs[0]) {
+    await t.req.payload.update({ collection: 'subscriptions', id: docs[0].id, depth: 0, req: t.req, data: { status: 'canceled', currentPeriodEnd: new Date().toISOString() } })
+  }
+}
