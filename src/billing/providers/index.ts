@@ -1,5 +1,7 @@
 import { env } from '../../lib/env'
+import { stripeProvider } from './stripe'
 import { PROVIDER_NAMES, type PaymentProvider, type ProviderFactory, type ProviderName } from './types'
+import { yookassaProvider } from './yookassa'
 
 export * from './types'
 
@@ -9,7 +11,7 @@ export * from './types'
  * its factory says so from the environment (e.g. a bot token for Stars, a shop id and secret key
  * for YooKassa, a secret key for Stripe).
  */
-const FACTORIES: ProviderFactory[] = []
+const FACTORIES: ProviderFactory[] = [yookassaProvider, stripeProvider]
 
 const built = new Map<ProviderName, PaymentProvider>()
 /** Providers put in place by tests (see `useProviderForTests`), ahead of the real ones. */
