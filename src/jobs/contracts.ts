@@ -132,6 +132,22 @@ export const JOBS = {
     key: () => undefined,
     spec: { maxAttempts: 8, keyMode: 'replace', priority: 10 },
   }),
+  // Operations (O7): alerts and backups.
+  /** Every minute: failure rates, platform outages, AI spend and backups checked; staff alerted once per incident. */
+  'alerts.check': contract({
+    payload: z.object({}).passthrough(),
+    key: () => 'alerts.check',
+    spec: { maxAttempts: 1, keyMode: 'replace' },
+  }),
+  /**
+   * Every hour: a backup (pg_dump and media) when the last one is BACKUP_INTERVAL_HOURS old;
+   * `force` runs one now. One attempt: a failure is recorded and alerted, and the next tick tries again.
+   */
+  'backup.run': contract({
+    payload: z.object({ force: z.boolean().optional() }).passthrough(),
+    key: () => 'backup.run',
+    spec: { maxAttempts: 1, keyMode: 'replace' },
+  }),
 } as const
 
 export type JobName = keyof typeof JOBS

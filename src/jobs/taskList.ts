@@ -11,9 +11,12 @@ import { postGenerateTask } from './tasks/postGenerate'
 import { publishTask } from './tasks/publish'
 import { refreshTokensTask } from './tasks/refreshTokens'
 import { sweepPublicationsTask } from './tasks/sweepPublications'
+// Operations (O7): alerts and backups
+import { alertsCheckTask } from './tasks/alertsCheck'
+import { backupRunTask } from './tasks/backupRun'
 
 /** Every task the worker runs; one file each under tasks/. */
-export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask, refreshTokensTask]
+export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask, refreshTokensTask, alertsCheckTask, backupRunTask]
 
 export function buildTaskList(getPayload: () => Promise<Payload>): TaskList {
   return Object.fromEntries(TASKS.map((task) => task(getPayload)))
@@ -30,7 +33,7 @@ export function buildAiTaskList(getPayload: () => Promise<Payload>): TaskList {
 }
 
 /** A fan-out task on a UTC schedule, queued under its contract's key and attempts. */
-const cron = (match: string, task: JobName & ('worker.heartbeat' | 'schedules.materialize' | 'publications.sweep' | 'connections.refreshTokens')): CronItem => ({
+const cron = (match: string, task: JobName & ('worker.heartbeat' | 'schedules.materialize' | 'publications.sweep' | 'connections.refreshTokens' | 'alerts.check' | 'backup.run')): CronItem => ({
   task,
   identifier: task,
   match,
@@ -43,4 +46,7 @@ export const CRONTAB: CronItem[] = [
   cron('*/5 * * * *', 'schedules.materialize'),
   cron('*/5 * * * *', 'publications.sweep'),
   cron('23 */6 * * *', 'connections.refreshTokens'),
+  // O7: alerts every minute; the backup tick every hour (it runs one when BACKUP_INTERVAL_HOURS have passed).
+  cron('* * * * *', 'alerts.check'),
+  cron('41 * * * *', 'backup.run'),
 ]
