@@ -88,6 +88,10 @@ export interface Config {
     subscriptions: Subscription;
     'billing-events': BillingEvent;
     backups: Backup;
+    'support-messages': SupportMessage;
+    broadcasts: Broadcast;
+    'broadcast-deliveries': BroadcastDelivery;
+    'account-deletions': AccountDeletion;
     'payload-kv': PayloadKv;
     'payload-locked-documents': PayloadLockedDocument;
     'payload-preferences': PayloadPreference;
@@ -115,6 +119,10 @@ export interface Config {
     subscriptions: SubscriptionsSelect<false> | SubscriptionsSelect<true>;
     'billing-events': BillingEventsSelect<false> | BillingEventsSelect<true>;
     backups: BackupsSelect<false> | BackupsSelect<true>;
+    'support-messages': SupportMessagesSelect<false> | SupportMessagesSelect<true>;
+    broadcasts: BroadcastsSelect<false> | BroadcastsSelect<true>;
+    'broadcast-deliveries': BroadcastDeliveriesSelect<false> | BroadcastDeliveriesSelect<true>;
+    'account-deletions': AccountDeletionsSelect<false> | AccountDeletionsSelect<true>;
     'payload-kv': PayloadKvSelect<false> | PayloadKvSelect<true>;
     'payload-locked-documents': PayloadLockedDocumentsSelect<false> | PayloadLockedDocumentsSelect<true>;
     'payload-preferences': PayloadPreferencesSelect<false> | PayloadPreferencesSelect<true>;
@@ -204,6 +212,10 @@ export interface User {
  */
 export interface Account {
   id: number;
+  /**
+   * Last activity in the bot or through the API (updated at most once a minute).
+   */
+  lastSeenAt?: string | null;
   telegramId: number;
   username?: string | null;
   displayName?: string | null;
@@ -233,6 +245,13 @@ export interface Account {
    * The customer deleted the account: personal data removed, only billing records kept on this anonymous row.
    */
   deletedAt?: string | null;
+  /**
+   * Email or phone for card payment receipts (54-FZ), given by the customer in the bot.
+   */
+  receiptContact?: {
+    email?: string | null;
+    phone?: string | null;
+  };
   updatedAt: string;
   createdAt: string;
   enableAPIKey?: boolean | null;
@@ -970,6 +989,140 @@ export interface Backup {
   createdAt: string;
 }
 /**
+ * Open /admin/support for the inbox: one thread per customer, unread first, with a reply box.
+ *
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "support-messages".
+ */
+export interface SupportMessage {
+  id: number;
+  account: number | Account;
+  direction: 'in' | 'out';
+  text?: string | null;
+  /**
+   * A photo the customer sent (Telegram file id; shown in the inbox).
+   */
+  photoFileId?: string | null;
+  /**
+   * A customer message no staff member has opened yet.
+   */
+  unread?: boolean | null;
+  readAt?: string | null;
+  staffUser?: (number | null) | User;
+  /**
+   * When Telegram accepted the reply in the customer’s chat.
+   */
+  deliveredAt?: string | null;
+  deliveryError?: string | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "broadcasts".
+ */
+export interface Broadcast {
+  id: number;
+  /**
+   * For staff only; customers never see it.
+   */
+  title: string;
+  textRu: string;
+  textEn: string;
+  /**
+   * Optional: a link button under the message (https only).
+   */
+  button?: {
+    textRu?: string | null;
+    textEn?: string | null;
+    url?: string | null;
+  };
+  /**
+   * Who receives it. Empty means everyone; customers who opted out or blocked the bot are always skipped.
+   */
+  segment?: {
+    /**
+     * Plan codes (e.g. free, pro); empty: every plan.
+     */
+    plans?: string[] | null;
+    languages?: ('ru' | 'en')[] | null;
+    /**
+     * Only customers seen in the bot within this many days.
+     */
+    activeWithinDays?: number | null;
+  };
+  status: 'draft' | 'sending' | 'done';
+  recipients?: number | null;
+  sent?: number | null;
+  failed?: number | null;
+  /**
+   * Customers who blocked the bot (marked on their account, skipped next time).
+   */
+  blocked?: number | null;
+  /**
+   * In flight when a worker died: maybe delivered, never sent twice.
+   */
+  unknown?: number | null;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  sentBy?: (number | null) | User;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "broadcast-deliveries".
+ */
+export interface BroadcastDelivery {
+  id: number;
+  broadcast: number | Broadcast;
+  recipient?: (number | null) | Account;
+  status: 'sending' | 'sent' | 'failed' | 'blocked' | 'unknown';
+  error?: string | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "account-deletions".
+ */
+export interface AccountDeletion {
+  id: number;
+  accountId: number;
+  requestedBy: 'customer' | 'staff';
+  staffUser?: (number | null) | User;
+  /**
+   * Records removed, by collection.
+   */
+  removed?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean
+    | null;
+  /**
+   * Billing records kept for the law, by collection (linked to the anonymous account row).
+   */
+  retained?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean
+    | null;
+  /**
+   * The account row was kept, anonymised, because billing records refer to it.
+   */
+  tombstone?: boolean | null;
+  updatedAt: string;
+  createdAt: string;
+}
+/**
  * This interface was referenced by `Config`'s JSON-Schema
  * via the `definition` "payload-kv".
  */
@@ -1072,6 +1225,22 @@ export interface PayloadLockedDocument {
     | ({
         relationTo: 'backups';
         value: number | Backup;
+      } | null)
+    | ({
+        relationTo: 'support-messages';
+        value: number | SupportMessage;
+      } | null)
+    | ({
+        relationTo: 'broadcasts';
+        value: number | Broadcast;
+      } | null)
+    | ({
+        relationTo: 'broadcast-deliveries';
+        value: number | BroadcastDelivery;
+      } | null)
+    | ({
+        relationTo: 'account-deletions';
+        value: number | AccountDeletion;
       } | null);
   globalSlug?: string | null;
   user:
@@ -1153,6 +1322,7 @@ export interface UsersSelect<T extends boolean = true> {
  * via the `definition` "accounts_select".
  */
 export interface AccountsSelect<T extends boolean = true> {
+  lastSeenAt?: T;
   telegramId?: T;
   username?: T;
   displayName?: T;
@@ -1164,6 +1334,12 @@ export interface AccountsSelect<T extends boolean = true> {
   announcementsOff?: T;
   botBlockedAt?: T;
   deletedAt?: T;
+  receiptContact?:
+    | T
+    | {
+        email?: T;
+        phone?: T;
+      };
   updatedAt?: T;
   createdAt?: T;
   enableAPIKey?: T;
@@ -1648,6 +1824,83 @@ export interface BackupsSelect<T extends boolean = true> {
   durationMs?: T;
   error?: T;
   removedAt?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "support-messages_select".
+ */
+export interface SupportMessagesSelect<T extends boolean = true> {
+  account?: T;
+  direction?: T;
+  text?: T;
+  photoFileId?: T;
+  unread?: T;
+  readAt?: T;
+  staffUser?: T;
+  deliveredAt?: T;
+  deliveryError?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "broadcasts_select".
+ */
+export interface BroadcastsSelect<T extends boolean = true> {
+  title?: T;
+  textRu?: T;
+  textEn?: T;
+  button?:
+    | T
+    | {
+        textRu?: T;
+        textEn?: T;
+        url?: T;
+      };
+  segment?:
+    | T
+    | {
+        plans?: T;
+        languages?: T;
+        activeWithinDays?: T;
+      };
+  status?: T;
+  recipients?: T;
+  sent?: T;
+  failed?: T;
+  blocked?: T;
+  unknown?: T;
+  startedAt?: T;
+  finishedAt?: T;
+  sentBy?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "broadcast-deliveries_select".
+ */
+export interface BroadcastDeliveriesSelect<T extends boolean = true> {
+  broadcast?: T;
+  recipient?: T;
+  status?: T;
+  error?: T;
+  updatedAt?: T;
+  createdAt?: T;
+}
+/**
+ * This interface was referenced by `Config`'s JSON-Schema
+ * via the `definition` "account-deletions_select".
+ */
+export interface AccountDeletionsSelect<T extends boolean = true> {
+  accountId?: T;
+  requestedBy?: T;
+  staffUser?: T;
+  removed?: T;
+  retained?: T;
+  tombstone?: T;
   updatedAt?: T;
   createdAt?: T;
 }

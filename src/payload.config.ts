@@ -25,6 +25,11 @@ import { Publications } from './collections/Publications'
 import { Schedules } from './collections/Schedules'
 import { Users } from './collections/Users'
 import { WorkflowEvents } from './collections/WorkflowEvents'
+// O8 staff tools: support, announcements, data rights
+import { AccountDeletions } from './collections/AccountDeletions'
+import { BroadcastDeliveries } from './collections/BroadcastDeliveries'
+import { Broadcasts } from './collections/Broadcasts'
+import { SupportMessages } from './collections/SupportMessages'
 // B2 ledger and payments
 import { BillingEvents } from './collections/BillingEvents'
 import { CreditLedger } from './collections/CreditLedger'
@@ -33,6 +38,9 @@ import { Subscriptions } from './collections/Subscriptions'
 import { guardPayloadCollections, guardTenancy } from './collections/guard'
 import { botConsoleEndpoints } from './bot/console/endpoints'
 import { jobEndpoints } from './jobs/endpoints'
+import { dashboardEndpoints } from './ops/dashboard'
+import { accountCreditsEndpoints } from './ops/accountCredits'
+import { withBillingAdmin } from './components/admin/billing/collections'
 import { surviveDatabaseRestarts } from './lib/boot'
 import { env } from './lib/env'
 import { answerInputErrorsWith4xx } from './http/errors'
@@ -58,16 +66,23 @@ export default guardPayloadCollections(buildConfig({
     importMap: { baseDir: dirname },
     meta: { titleSuffix: ' · Postforge' },
     components: {
-      beforeDashboard: ['/components/admin/ReviewQueue#ReviewQueue', '/components/admin/PublishingAlerts#PublishingAlerts'],
-      afterNavLinks: ['/components/admin/JobsNavLink#JobsNavLink', '/components/admin/BotConsoleNavLink#BotConsoleNavLink'],
+      beforeDashboard: [
+        '/components/admin/ReviewQueue#ReviewQueue',
+        '/components/admin/PublishingAlerts#PublishingAlerts',
+        // A5 admin: the dashboard's charts (src/ops/dashboard.ts)
+        '/components/admin/dashboard/Dashboard#Dashboard',
+      ],
+      afterNavLinks: ['/components/admin/JobsNavLink#JobsNavLink', '/components/admin/BotConsoleNavLink#BotConsoleNavLink', '/components/admin/SupportNavLink#SupportNavLink' /* O8 */],
       views: {
         jobs: { Component: '/components/admin/JobsView#JobsView', path: '/jobs' },
         botConsole: { Component: '/components/admin/BotConsoleView#BotConsoleView', path: '/bot-console' },
+        supportInbox: { Component: '/components/admin/SupportInboxView#SupportInboxView', path: '/support' }, // O8 staff tools
       },
     },
   },
   i18n: { supportedLanguages: { ru, en }, fallbackLanguage: 'en' },
-  collections: guardTenancy([
+  // A5 admin: billing screens (refund, ledger, payment filters) put onto the billing collections
+  collections: guardTenancy(withBillingAdmin([
     Users,
     Accounts,
     Projects,
@@ -88,8 +103,12 @@ export default guardPayloadCollections(buildConfig({
     Subscriptions, // B2
     BillingEvents, // B2
     Backups, // O7 backups (src/ops/backup.ts)
-  ]),
-  endpoints: [...jobEndpoints, ...botConsoleEndpoints],
+    SupportMessages, // O8 staff tools (src/support)
+    Broadcasts, // O8 (src/broadcasts)
+    BroadcastDeliveries, // O8
+    AccountDeletions, // O8 (src/privacy)
+  ])),
+  endpoints: [...jobEndpoints, ...botConsoleEndpoints, ...dashboardEndpoints, ...accountCreditsEndpoints /* A5 admin */],
   editor: lexicalEditor(),
   db: postgresAdapter({
     // A PostgreSQL that does not answer (a cut link) fails a query within seconds, as one that

@@ -10,6 +10,8 @@ import { logger } from '../lib/logger'
 import { isOutage } from '../lib/outage'
 import { databaseScope } from '../lib/redis'
 import { cachedAccountByTelegramId } from '../accounts/cache'
+import { touchLastSeen } from '../accounts/lastSeen'
+import { errorTrackingOn, markFailed, metrics, reportError } from '../lib/telemetry'
 import type { BotContext, BotDeps, SessionData } from './context'
 import { describeKnownError, plain } from './errors'
 import { competitorAddFlow, projectCreateFlow, projectEditFlow, projects } from './features/projects'
@@ -23,6 +25,12 @@ import { publications } from './features/publications'
 import { schedules } from './features/schedules'
 import { gate, start } from './features/start'
 import { unhandled } from './features/unhandled'
+// Billing (B3): /plan, buying, /paysupport, /terms; Telegram's payment updates; limit refusals' buttons.
+import { billing, payments, receiptFlow } from './features/billing'
+import { isLimitRefusal, upgradeKeyboard } from './keyboards/upgrade'
+// Staff tools (O8): support, my data (export, delete, announcements)
+import { support } from './features/support'
+import { deleteAccountFlow, privacy } from './features/privacy'
 import { flowInput } from './flows/engine'
 import { scheduleCreateFlow, scheduleEditFlow } from './flows/schedule'
 import { outgoingLimits, sendBudgetPrefix, type OutgoingLimits } from '../telegram/outgoing'
@@ -63,6 +71,8 @@ export const FLOWS = [
   mediaUploadFlow,
   mediaAltFlow,
   contentImageFlow,
+  receiptFlow,
+  deleteAccountFlow,
 ]
 
 /**
@@ -126,7 +136,10 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
   privateChats.use(
     start,
     gate,
+    privacy,
+    support,
     menu,
+    billing,
     projects,
     keywords,
     content,
@@ -140,7 +153,9 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
   )
   // What the boundary passes on (an outage) is the caller's: the webhook answers 503, polling
   // handles the update again (delivery.ts).
-  bot.errorBoundary(onError, channelMembership, chats)
+  // Payment updates come first and outside the private chats: a pre_checkout_query has no chat, and
+  // a successful_payment must reach the ledger whatever the rate limit or the human check say.
+  bot.errorBoundary(onError, channelMembership, payments, chats)
   return bot
 }
 
@@ -187,6 +202,7 @@ const rateLimit: MiddlewareFn<BotContext> = async (ctx, next) => {
     limits.noticeWindowMs,
   )
   if (result.allowed) return next()
+  metrics().rateLimited.inc({ limiter: 'bot_updates' })
   ctx.log.info({ notify: result.notify }, 'rate limited')
   if (ctx.callbackQuery)
     await ctx.answerCallbackQuery(result.notify ? { text: ctx.t('rate.slow_down') } : undefined)
@@ -195,6 +211,8 @@ const rateLimit: MiddlewareFn<BotContext> = async (ctx, next) => {
 
 const loadAccount: MiddlewareFn<BotContext> = async (ctx, next) => {
   ctx.account = await cachedAccountByTelegramId(ctx.deps.payload, ctx.deps.redis, ctx.from!.id)
+  // Observability (O6): the account's activity time, written at most once a minute.
+  if (ctx.account) await touchLastSeen(ctx.deps.payload, ctx.deps.redis, ctx.account.id)
   if (ctx.account) {
     ctx.lang = ctx.account.language
     if (ctx.session.lang !== ctx.account.language) ctx.session.lang = ctx.account.language
@@ -211,18 +229,30 @@ async function onError(error: BotError<BotContext>) {
   if (isOutage(error.error)) throw error.error
   const ctx = error.ctx
   const known = describeKnownError(error.error, ctx.t)
-  if (known === null) ctx.log.error({ err: error.error }, 'update failed')
-  else ctx.log.info({ err: known }, 'request refused')
-  const text = known ?? ctx.t('error.apology')
+  let text: string
+  if (known !== null) {
+    text = known
+    ctx.log.info({ err: known }, 'request refused')
+  } else {
+    // Observability (O6): reported once (update id, account id), counted, and the customer is told
+    // honestly: staff got a report only when error tracking is on; otherwise it was recorded.
+    const ref = reportError(error.error, { tags: { update_id: ctx.update.update_id }, accountId: ctx.account?.id })
+    markFailed()
+    metrics().botErrors.inc({ type: Object.keys(ctx.update).find((key) => key !== 'update_id') ?? 'unknown' })
+    ctx.log.error({ err: error.error, ref, account: ctx.account?.id }, 'update failed')
+    text = ctx.t(errorTrackingOn() ? 'error.apology' : 'error.apology_recorded', { ref })
+  }
+  // A limit a purchase lifts carries the way to buy it (an alert cannot hold buttons).
+  const keyboard = isLimitRefusal(error.error) ? upgradeKeyboard(ctx.lang) : undefined
   let shown = false
-  if (ctx.callbackQuery && plain(text).length <= 200) {
+  if (ctx.callbackQuery && !keyboard && plain(text).length <= 200) {
     shown = await ctx
       .answerCallbackQuery({ text: plain(text), show_alert: true })
       .then(() => known !== null)
       .catch(() => false)
   }
   if (!shown) {
-    await ctx.reply(text, { parse_mode: 'HTML' }).catch((replyError) => {
+    await ctx.reply(text, { parse_mode: 'HTML', reply_markup: keyboard }).catch((replyError) => {
       ctx.log.warn({ err: replyError }, 'could not tell the user about the error')
     })
   }

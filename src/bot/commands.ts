@@ -2,10 +2,10 @@ import type { Api } from 'grammy'
 
 import { LANGUAGES, tr } from '../i18n'
 
-export const COMMANDS = ['start', 'projects', 'new', 'language', 'help', 'cancel'] as const
+export const COMMANDS = ['start', 'projects', 'new', 'language', 'support', 'mydata', 'plan', 'paysupport', 'terms', 'help', 'cancel'] as const
 
 /** The updates the bot handles; Telegram sends nothing else (a smaller attack surface, less load). */
-export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member'] as const
+export const ALLOWED_UPDATES = ['message', 'callback_query', 'my_chat_member', 'pre_checkout_query'] as const
 
 /** The command menu in each language, Russian as the default for other languages. */
 export async function publishCommands(api: Api): Promise<void> {

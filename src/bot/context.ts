@@ -16,6 +16,8 @@ export type SessionData = {
   lang?: Language
   captcha?: CaptchaState
   flow?: FlowState
+  /** In support mode what the customer writes goes to the staff inbox (src/bot/features/support.ts). */
+  support?: boolean
 }
 
 export type BotDeps = {

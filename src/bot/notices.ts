@@ -84,6 +84,9 @@ function parts(notice: Notice, language: string): { key: string; params: Record<
       const key = d.replaced ? 'notify.connection_reconnected' : 'notify.connection_connected'
       return { key, params: { connection: d.connection }, buttons }
     }
+    case 'support.reply':
+      // Staff tools (O8): a reply from the support inbox; the button opens support mode to answer.
+      return { key: 'notify.support_reply', params: { text: notice.data.text }, buttons: [{ key: 'support.answer', data: 'sp:open' }] }
     case 'connection.lost':
       return {
         key: 'notify.connection_lost',

@@ -4,6 +4,8 @@ import { accountIdOf, isStaff } from '../access/actors'
 import { secureCookies } from '../http/cookies'
 import { timezoneField } from '../fields/timezone'
 import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
+import { touchLastSeenOnApiKey } from '../accounts/lastSeen'
+import { systemOwned } from '../fields/systemOwned'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
 import { planCodeOrDefault } from './hooks/planCode'
 
@@ -41,6 +43,13 @@ export const Accounts: CollectionConfig = {
     beforeDelete: [deleteAccountProjects],
     afterChange: [forgetCachedAccount],
     afterDelete: [forgetDeletedAccount],
+    // Observability (O6): an API-key request records the account's activity (at most once a minute).
+    afterRead: [
+      async ({ doc, req }) => {
+        await touchLastSeenOnApiKey({ doc, req })
+        return doc
+      },
+    ],
   },
   access: {
     admin: () => false,
@@ -51,6 +60,15 @@ export const Accounts: CollectionConfig = {
   },
   fields: [
     ...credentialFields,
+    // Observability (O6): the last bot update or API-key request, written by the system at most
+    // once a minute (src/accounts/lastSeen.ts); staff read it (DAU/MAU), nobody writes it.
+    systemOwned({
+      name: 'lastSeenAt',
+      type: 'date',
+      index: true,
+      access: { read: ({ req }) => isStaff(req) },
+      admin: { position: 'sidebar', description: 'Last activity in the bot or through the API (updated at most once a minute).' },
+    }),
     { name: 'telegramId', type: 'number', required: true, unique: true, index: true, access: { update: () => false } },
     { name: 'username', type: 'text' },
     { name: 'displayName', type: 'text' },
@@ -93,6 +111,35 @@ export const Accounts: CollectionConfig = {
       type: 'date',
       access: { update: ({ req }) => isStaff(req, 'admin') },
       admin: { readOnly: true, description: 'When the account passed the human check in the bot.' },
+    },
+    // Staff tools (O8): announcements, a bot the customer blocked, and deletion (src/broadcasts, src/privacy).
+    {
+      name: 'announcementsOff',
+      type: 'checkbox',
+      defaultValue: false,
+      admin: { description: 'The customer opted out of announcements (bot settings or the Unsubscribe button).' },
+    },
+    {
+      name: 'botBlockedAt',
+      type: 'date',
+      access: { update: ({ req }) => isStaff(req, 'admin') },
+      admin: { readOnly: true, description: 'Telegram said the customer blocked the bot; announcements skip them until they write again.' },
+    },
+    {
+      name: 'deletedAt',
+      type: 'date',
+      access: { update: ({ req }) => isStaff(req, 'admin') },
+      admin: { readOnly: true, description: 'The customer deleted the account: personal data removed, only billing records kept on this anonymous row.' },
+    },
+    // Billing (B3): where YooKassa's 54-FZ receipts go, asked once in the bot and kept for next time.
+    {
+      name: 'receiptContact',
+      type: 'group',
+      admin: { description: 'Email or phone for card payment receipts (54-FZ), given by the customer in the bot.' },
+      fields: [
+        { name: 'email', type: 'email' },
+        { name: 'phone', type: 'text', maxLength: 20, validate: (value: unknown) => (value == null || value === '' || /^\d{10,15}$/.test(String(value)) ? true : 'Digits only, 10-15, with the country code') },
+      ],
     },
   ],
 }

@@ -148,7 +148,30 @@ export const JOBS = {
     key: () => 'backup.run',
     spec: { maxAttempts: 1, keyMode: 'replace' },
   }),
+  // Staff tools (O8): announcements and data exports.
+  /**
+   * An announcement sent to its segment, paced; one job per broadcast. Resumable: each
+   * recipient's delivery row is written before its message, so a run after a crash sends only to
+   * those without one. Behind notices and publishing.
+   */
+  'broadcast.send': contract({
+    payload: z.object({ broadcastId: id }),
+    key: (p) => `broadcast.send:${p.broadcastId}`,
+    spec: { maxAttempts: 25, keyMode: 'dedupe', priority: 20 },
+  }),
+  /** A customer's data as a JSON file sent to their chat (one at a time per account). */
+  'privacy.export': contract({
+    payload: z.object({ accountId: id }),
+    key: (p) => `privacy.export:${p.accountId}`,
+    spec: { maxAttempts: 3, keyMode: 'dedupe' },
+  }),
 } as const
+
+/**
+ * Observability (O6): the W3C traceparent of the trace a job was queued in, added to any job's
+ * payload by addJob and continued by the task runner (task.ts); not part of any contract's schema.
+ */
+export const TRACE_FIELD = 'traceparent'
 
 export type JobName = keyof typeof JOBS
 /** What a caller passes when queueing a job of this task. */

@@ -14,9 +14,12 @@ import { sweepPublicationsTask } from './tasks/sweepPublications'
 // Operations (O7): alerts and backups
 import { alertsCheckTask } from './tasks/alertsCheck'
 import { backupRunTask } from './tasks/backupRun'
+// Staff tools (O8)
+import { broadcastSendTask } from './tasks/broadcastSend'
+import { privacyExportTask } from './tasks/privacyExport'
 
 /** Every task the worker runs; one file each under tasks/. */
-export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask, refreshTokensTask, alertsCheckTask, backupRunTask]
+export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask, refreshTokensTask, broadcastSendTask, privacyExportTask, alertsCheckTask, backupRunTask]
 
 export function buildTaskList(getPayload: () => Promise<Payload>): TaskList {
   return Object.fromEntries(TASKS.map((task) => task(getPayload)))

@@ -57,6 +57,8 @@ export const NoticeEvents = {
   'connection.connected': z.object({ connectionId: id, connection: z.string(), platform: z.string(), replaced: z.boolean() }),
   /** A connection's access lapsed outside any publication (a token that could not be renewed). */
   'connection.lost': z.object({ connectionId: id, connection: z.string(), reason: z.string() }),
+  // Staff tools (O8): a support reply written in the admin inbox, for the customer's chat.
+  'support.reply': z.object({ messageId: id, text: z.string() }),
 } as const
 
 export type NoticeEvent = keyof typeof NoticeEvents

@@ -95,6 +95,8 @@ export async function createWorld(payload: Payload, name: string, editor: { id: 
       prompt: prompt.docs[0]?.id,
     } as never,
   })
+  // O8: the account's support thread (a reply would queue a notice, so only the customer's message).
+  const supportIn = await payload.create({ collection: 'support-messages', data: { account: tenant.account.id, direction: 'in', text: `${name} private question` } as never })
   const events = await payload.find({ collection: 'workflow-events', where: { account: { equals: tenant.account.id } }, depth: 0 })
   return {
     ...tenant,
@@ -109,6 +111,7 @@ export async function createWorld(payload: Payload, name: string, editor: { id: 
       schedules: [schedule.id],
       publications: [publication.id],
       'ai-runs': [run.id],
+      'support-messages': [supportIn.id],
       'workflow-events': events.docs.map((e) => e.id),
     },
   }

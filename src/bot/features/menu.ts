@@ -13,8 +13,13 @@ export function menuKeyboard(ctx: BotContext) {
     .text(ctx.t('menu.projects'), 'p:list:1')
     .text(ctx.t('menu.new_project'), 'p:new')
     .row()
+    .text(ctx.t('menu.plan'), 'b:home')
+    .row()
     .text(ctx.t('menu.language'), 'm:lang')
     .text(ctx.t('menu.help'), 'm:help')
+    .row()
+    .text(ctx.t('menu.support'), 'sp:open')
+    .text(ctx.t('menu.my_data'), 'pd:home')
 }
 
 export async function showMenu(ctx: BotContext, intro?: string) {

@@ -4,6 +4,7 @@ import { renderNotice } from '../../bot/notices'
 import { env } from '../../lib/env'
 import { databaseScope, redis } from '../../lib/redis'
 import { chatApi } from '../../telegram/client'
+import { markReplyDelivered, markReplyUndeliverable } from '../../support/messages'
 import { JOBS, PermanentJobError } from '../contracts'
 import { defineTask } from '../task'
 
@@ -30,10 +31,13 @@ export const noticeSendTask = defineTask('notice.send', JOBS['notice.send'].payl
     await chatApi().sendMessage(account.telegramId, text, { link_preview_options: { is_disabled: true }, reply_markup: replyMarkup })
   } catch (error) {
     if (error instanceof GrammyError && (error.error_code === 403 || (error.error_code === 400 && /chat not found/i.test(error.description)))) {
+      if (notice.event === 'support.reply') await markReplyUndeliverable(payload, notice.data.messageId, error.description)
       throw new PermanentJobError(`notice ${notice.event} not deliverable: ${error.description}`)
     }
     throw error
   }
   await redis().set(sent, '1', 'EX', SENT_FOR_S)
+  // A support reply is stamped delivered, so staff see it reached the customer (O8).
+  if (notice.event === 'support.reply') await markReplyDelivered(payload, notice.data.messageId)
   log.info({ accountId: notice.accountId, event: notice.event }, 'notice sent')
 })
