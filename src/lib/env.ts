@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   TELEGRAM_CHAT_SENDS_PER_SECOND: z.coerce.number().positive().max(100_000).default(1),
   TELEGRAM_GROUP_SENDS_PER_MINUTE: z.coerce.number().positive().max(6_000_000).default(20),
   BOT_USERNAME: z.string().regex(/^[A-Za-z0-9_]{5,32}$/).optional(),
+  // Billing (B3): a contact /paysupport names besides /support (an @username, an email or a URL).
+  SUPPORT_CONTACT: z.string().trim().min(3).max(200).optional(),
 
   // AI: OpenRouter by default; any OpenAI-compatible base URL (Ollama, vLLM, LiteLLM) works.
   AI_BASE_URL: z.url().default('https://openrouter.ai/api/v1'),

@@ -7,6 +7,7 @@ import * as migration_20261128_155245_users_no_lockout from './20261128_155245_u
 import * as migration_20261128_161500_worker_liveness from './20261128_161500_worker_liveness';
 import * as migration_20261128_212805_backups from './20261128_212805_backups';
 import * as migration_20261128_213035_plans_and_credit_packs from './20261128_213035_plans_and_credit_packs';
+import * as migration_20261128_213359_account_receipt_contact from './20261128_213359_account_receipt_contact';
 
 export const migrations = [
   {
@@ -53,5 +54,10 @@ export const migrations = [
     up: migration_20261128_213035_plans_and_credit_packs.up,
     down: migration_20261128_213035_plans_and_credit_packs.down,
     name: '20261128_213035_plans_and_credit_packs',
+  },
+  {
+    up: migration_20261128_213359_account_receipt_contact.up,
+    down: migration_20261128_213359_account_receipt_contact.down,
+    name: '20261128_213359_account_receipt_contact'
   },
 ];

@@ -1,4 +1,5 @@
 import { env } from '../../lib/env'
+import { starsProvider } from './stars'
 import { stripeProvider } from './stripe'
 import { PROVIDER_NAMES, type PaymentProvider, type ProviderFactory, type ProviderName } from './types'
 import { yookassaProvider } from './yookassa'
@@ -11,7 +12,7 @@ export * from './types'
  * its factory says so from the environment (e.g. a bot token for Stars, a shop id and secret key
  * for YooKassa, a secret key for Stripe).
  */
-const FACTORIES: ProviderFactory[] = [yookassaProvider, stripeProvider]
+const FACTORIES: ProviderFactory[] = [starsProvider, yookassaProvider, stripeProvider]
 
 const built = new Map<ProviderName, PaymentProvider>()
 /** Providers put in place by tests (see `useProviderForTests`), ahead of the real ones. */
