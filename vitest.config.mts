@@ -32,6 +32,9 @@ export default defineConfig({
       TELEGRAM_SENDS_PER_SECOND: '10000',
       TELEGRAM_CHAT_SENDS_PER_SECOND: '10000',
       TELEGRAM_GROUP_SENDS_PER_MINUTE: '600000',
+      // O7: no scheduled backups of the test database from workers the tests start (the backup
+      // tests run theirs on demand).
+      BACKUP_INTERVAL_HOURS: '0',
     },
   },
 })

@@ -73,9 +73,17 @@ export function openedText(f: Finding, openedAt: number): string {
   return [`🔴 ALERT · Postforge ${installation()}`, f.title, ...(f.details ? [f.details] : []), '', `Since ${utcTime(openedAt)} UTC · ${idOf(f)}`].join('\n')
 }
 
+/** `12 min`, `3 h 5 min`. */
+const duration = (ms: number) => {
+  const minutes = Math.max(1, Math.round(ms / 60_000))
+  return minutes < 90 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`
+}
+
 export function resolvedText(incident: Incident, now: number): string {
-  const minutes = Math.max(1, Math.round((now - incident.openedAt) / 60_000))
-  return [`✅ RESOLVED · Postforge ${installation()}`, incident.title, '', `Lasted ${minutes} min (${utcTime(incident.openedAt)}–${utcTime(now)} UTC) · ${idOf(incident)}`].join('\n')
+  const sameDay = new Date(incident.openedAt).toISOString().slice(0, 10) === new Date(now).toISOString().slice(0, 10)
+  const from = sameDay ? utcTime(incident.openedAt) : new Date(incident.openedAt).toISOString().slice(0, 16).replace('T', ' ')
+  const to = sameDay ? utcTime(now) : new Date(now).toISOString().slice(0, 16).replace('T', ' ')
+  return [`✅ RESOLVED · Postforge ${installation()}`, `Cleared: ${incident.title}`, '', `Lasted ${duration(now - incident.openedAt)} (${from}–${to} UTC) · ${idOf(incident)}`].join('\n')
 }
 
 /** Takes a slot of the hourly cap; a held-back message is counted for the next one that goes. */

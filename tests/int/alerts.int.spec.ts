@@ -1,0 +1,185 @@
+import { sql } from '@payloadcms/db-postgres'
+import type { Payload } from 'payload'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { recordHeartbeat } from '../../src/jobs/heartbeat'
+import { reloadEnv } from '../../src/lib/env'
+import { closeRedis, databaseScope, redis } from '../../src/lib/redis'
+import { failureFindings, spendFindings } from '../../src/ops/alertChecks'
+import { reconcile } from '../../src/ops/alerts'
+import { AlertWatchdog } from '../../src/ops/alertWatchdog'
+import { claimPublication, settlePublication } from '../../src/publishing/publications'
+import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
+import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { testPayload } from '../helpers/payload'
+import { waitFor } from '../helpers/wait'
+
+/**
+ * Staff alerts as the staff chat sees them, through the bot's real client against the fake Bot
+ * API: one message when an incident starts, however many checks and watchdogs see it, and one
+ * when it clears. The failure checks are run at an instant of their own (2031), with this file's
+ * publications dated there, so other test files' failures on the shared database never count.
+ */
+
+const STAFF_CHAT = -1009990001
+const saved = { ...process.env }
+
+let payload: Payload
+let telegram: FakeTelegram
+let tenant: Tenant
+
+const staffTexts = () => telegram.textsTo(STAFF_CHAT)
+const sent = (pattern: RegExp) => staffTexts().filter((t) => pattern.test(t))
+
+beforeAll(async () => {
+  payload = await testPayload()
+  telegram = await startFakeTelegram()
+  Object.assign(process.env, {
+    // A queue of this file's own: its heartbeat key is nobody else's.
+    GRAPHILE_WORKER_SCHEMA: 'pf_test_alerts',
+    TELEGRAM_BOT_TOKEN: `123456:${'A'.repeat(35)}`,
+    TELEGRAM_API_ROOT: telegram.url,
+    STAFF_ALERT_CHAT_ID: String(STAFF_CHAT),
+    ALERT_WORKER_DOWN_AFTER_MS: '400',
+    ALERT_WATCHDOG_INTERVAL_MS: '200',
+    ALERT_PLATFORM_CONNECTIONS: '3',
+    ALERT_FAILED_PUBLICATIONS: '5',
+    ALERT_WINDOW_MINUTES: '15',
+    ALERT_MAX_PER_HOUR: '1000',
+    AI_DAILY_BUDGET_USD: '5',
+  })
+  reloadEnv()
+  tenant = await createTenant(payload, { name: 'Alerts' })
+}, 60_000)
+
+afterAll(async () => {
+  process.env = { ...saved }
+  reloadEnv()
+  await telegram?.close()
+  await closeRedis()
+})
+
+describe('the worker heartbeat, watched from the web app', () => {
+  it('a lost heartbeat is told once across repeated rounds of two watchdogs, and its end once', async () => {
+    const a = new AlertWatchdog({ id: 'web-a' })
+    const b = new AlertWatchdog({ id: 'web-b' })
+    const round = async () => (await Promise.all([a.tick(), b.tick()])).map((t) => t.role).sort()
+    const heartbeatKey = `pf:${databaseScope()}:worker:heartbeat:pf_test_alerts`
+    await redis().del(heartbeatKey)
+
+    // No live worker has ever renewed this queue's heartbeat: after ALERT_WORKER_DOWN_AFTER_MS, one message.
+    expect(await round()).toEqual(['follower', 'leader'])
+    expect(sent(/Worker heartbeat lost/)).toHaveLength(0)
+    await waitFor(async () => {
+      await round()
+      return sent(/Worker heartbeat lost/).length > 0
+    }, 15_000)
+    for (let i = 0; i < 5; i++) await round()
+    expect(sent(/Worker heartbeat lost/)).toHaveLength(1)
+    expect(sent(/Worker heartbeat lost/)[0]).toMatch(/ALERT[\s\S]*No live worker process has renewed the heartbeat[\s\S]*worker_down:heartbeat/)
+
+    // Two processes that both think they lead still send one message: opening is one Redis command.
+    await recordHeartbeat()
+    await waitFor(async () => {
+      await round()
+      return sent(/RESOLVED[\s\S]*Worker heartbeat lost/).length > 0
+    }, 15_000)
+    for (let i = 0; i < 3; i++) await round()
+    expect(sent(/RESOLVED[\s\S]*Worker heartbeat lost/)).toHaveLength(1)
+
+    // A worker alive but not running its heartbeat job for 10 minutes (a hung pool).
+    await recordHeartbeat(Date.now() - 10 * 60_000)
+    await waitFor(async () => {
+      await Promise.all([a.tick(), b.tick(), a.tick()])
+      return sent(/ALERT[\s\S]*Worker heartbeat lost/).length > 1
+    }, 15_000)
+    for (let i = 0; i < 3; i++) await round()
+    const lost = sent(/ALERT[\s\S]*Worker heartbeat lost/)
+    expect(lost).toHaveLength(2)
+    expect(lost[1]).toMatch(/The last heartbeat job ran 10 min ago/)
+
+    // The leader stops: the other takes over at once and still reports nothing new.
+    await a.stop()
+    expect((await b.tick()).role).toBe('leader')
+    expect(sent(/ALERT[\s\S]*Worker heartbeat lost/)).toHaveLength(2)
+    await recordHeartbeat()
+    await b.tick()
+    expect(sent(/RESOLVED[\s\S]*Worker heartbeat lost/)).toHaveLength(2)
+    await b.stop()
+  })
+})
+
+describe('one platform failing for many connections', () => {
+  /** An instant no other test file's failures fall near. */
+  const T = Date.parse('2031-03-01T12:00:00.000Z')
+
+  async function failingConnection(name: string, outcome: 'failed' | 'retry') {
+    const editor = await createStaff(payload, ['editor'])
+    const connection = await payload.create({
+      collection: 'connections',
+      data: { displayName: name, platform: 'vk', project: tenant.project.id, credentials: { groupId: 4242, accessToken: 'vk-token-0123456789' } } as never,
+    })
+    const article = await payload.create({ collection: 'articles', data: { title: `${name} article`, project: tenant.project.id, workflowStatus: 'in_review' } as never })
+    await payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, user: editor.user, overrideAccess: false })
+    const publication = await payload.create({
+      collection: 'publications',
+      data: { project: tenant.project.id, connection: connection.id, article: article.id, plannedAt: new Date(T).toISOString() } as never,
+    })
+    // The publish path's own records: claimed, then failed, or sent back to the queue after a 5xx.
+    expect(await claimPublication(payload, publication.id)).toBe(true)
+    await settlePublication(payload, publication.id, outcome === 'failed' ? { status: 'failed', message: 'VK error 5' } : { status: 'queued', message: 'VK answered 503' })
+    await payload.db.drizzle.execute(sql`
+      update publications_history set at = ${new Date(T).toISOString()}::timestamptz + make_interval(secs => _order) where _parent_id = ${publication.id}`)
+    return connection.id
+  }
+
+  const check = (now: number) => failureFindings(payload, now).then((findings) => reconcile(['publications_failing', 'platform_failing', 'jobs_failing'], findings, { now }))
+
+  it('alerts once when the third connection fails within the window, and once when it clears', async () => {
+    const ids = [await failingConnection('VK one', 'failed'), await failingConnection('VK two', 'retry')]
+    expect((await check(T + 5 * 60_000)).opened).toEqual([])
+    expect(sent(/platform_failing:vk/)).toHaveLength(0)
+
+    ids.push(await failingConnection('VK three', 'failed'))
+    const results = await Promise.all([check(T + 5 * 60_000), check(T + 5 * 60_000), check(T + 6 * 60_000)])
+    expect(results.flatMap((r) => r.opened)).toEqual(['platform_failing:vk'])
+    await check(T + 7 * 60_000)
+    const alerts = sent(/ALERT[\s\S]*platform_failing:vk/)
+    expect(alerts).toHaveLength(1)
+    expect(alerts[0]).toContain('vk: publishing failed for 3 connections in the last 15 min')
+    expect(alerts[0]).toContain(`Connection ids: ${[...ids].sort((x, y) => x - y).join(', ')}.`)
+    // Two failed publications are below ALERT_FAILED_PUBLICATIONS: no second alert for them.
+    expect(sent(/publications_failing/)).toHaveLength(0)
+    // Customer data stays out: no connection names, no platform error texts.
+    expect(alerts[0]).not.toMatch(/VK one|VK error|503/)
+
+    // The window moves past the failures: resolved, once.
+    await check(T + 30 * 60_000)
+    await check(T + 31 * 60_000)
+    const resolved = sent(/RESOLVED[\s\S]*platform_failing:vk/)
+    expect(resolved).toHaveLength(1)
+    expect(resolved[0]).toMatch(/Cleared: vk: publishing failed[\s\S]*Lasted 25 min \(12:05–12:30 UTC\)/)
+  })
+})
+
+describe('daily AI spend', () => {
+  it('over AI_DAILY_BUDGET_USD is told once for the UTC day', async () => {
+    const day = Date.parse('2031-04-02T00:30:00.000Z')
+    const runs = await Promise.all(
+      [2.5, 3].map((costUsd) =>
+        payload.create({ collection: 'ai-runs', data: { task: 'article', model: 'fake/model', outcome: 'ok', costUsd, account: tenant.account.id } as never, overrideAccess: true }),
+      ),
+    )
+    await payload.db.drizzle.execute(sql`update ai_runs set created_at = ${new Date(day).toISOString()} where id = any(${sql.param(runs.map((r) => r.id))}::int[])`)
+    const check = (now: number) => spendFindings(payload, now).then((findings) => reconcile(['ai_budget'], findings, { now }))
+    await check(day + 60_000)
+    await check(day + 120_000)
+    const alerts = sent(/ALERT[\s\S]*ai_budget:daily/)
+    expect(alerts).toHaveLength(1)
+    expect(alerts[0]).toContain('AI spend today (2031-04-02 UTC) is $5.50, over the budget of $5.00')
+    // The next UTC day starts from zero.
+    await check(day + 86_400_000)
+    expect(sent(/RESOLVED[\s\S]*ai_budget:daily/)).toHaveLength(1)
+    expect(sent(/RESOLVED[\s\S]*ai_budget:daily/)[0]).toContain('Lasted 23 h 59 min (2031-04-02 00:31–2031-04-03 00:30 UTC)')
+  })
+})
