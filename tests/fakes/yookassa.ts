@@ -10,7 +10,8 @@ import { json, startFakeServer, type FakeCall } from './http'
  * strings (`{ value: "990.00", currency: "RUB" }`), payments created `pending` with a redirect
  * confirmation URL and moving pending → waiting_for_capture → succeeded / canceled (here by the
  * test: `pay`, `cancel`; `capture: true` goes straight to succeeded), refunds of succeeded
- * payments up to what is left, and the notification bodies YooKassa POSTs to a shop
+ * payments up to what is left (a partial refund of a payment with a receipt needs a refund
+ * receipt, a full one does not, as in "Чеки при возвратах"), and the notification bodies YooKassa POSTs to a shop
  * (`{ type: 'notification', event, object }`, no signature). Knob keys: `POST /v3/payments`,
  * `GET /v3/payments/:id`, `POST /v3/refunds`.
  */
@@ -118,6 +119,15 @@ export async function startFakeYooKassa(options: { shopId?: string; secretKey?: 
     const asked = minor(String(b.amount?.value ?? '0'))
     if (!asked || b.amount?.currency !== payment.amount.currency) return error(400, 'invalid_request', 'Invalid amount', 'amount')
     if (refunded + asked > minor(payment.amount.value)) return error(400, 'invalid_request', 'Refund amount exceeds payment amount', 'amount')
+    // 54-FZ: a full refund takes the receipt data from the payment; a partial one must bring a
+    // refund receipt for what is returned.
+    if (state.receipts.has(payment.id) && asked !== minor(payment.amount.value)) {
+      const receipt = b.receipt
+      const sum = Array.isArray(receipt?.items) ? receipt.items.reduce((total: number, item: any) => total + minor(String(item.amount?.value ?? '0')) * Number(item.quantity ?? 0), 0) : -1
+      if (!receipt?.customer || (!receipt.customer.email && !receipt.customer.phone)) return error(400, 'invalid_request', 'Receipt is missing or illegal', 'receipt')
+      if (sum !== asked) return error(400, 'invalid_request', 'Receipt total does not match the refund amount', 'receipt.items')
+      state.receipts.set(`refund:${payment.id}:${refunded}`, receipt)
+    }
     const refund: FakeRefund = {
       id: `${randomUUID().slice(0, 8)}-0015-5000-9000-${randomUUID().slice(-12)}`,
       payment_id: payment.id,

@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/stripe/route'
 import { balanceOf } from '../../src/billing/ledger'
@@ -17,6 +19,13 @@ import { testPayload } from '../helpers/payload'
  * route handler (`POST /api/billing/stripe`). What a customer notices: their balance, their plan,
  * their payment's status.
  */
+// What this file logs goes to a file of its own, read back at the end.
+const logFile = vi.hoisted(() => {
+  const file = `${process.cwd()}/.data/test-logs/billing-stripe-${process.pid}-${Date.now()}.log`
+  process.env.LOG_FILE = file
+  process.env.LOG_LEVEL = 'info'
+  return file
+})
 const WEBHOOK_SECRET = `whsec_${crypto.randomUUID().replaceAll('-', '')}`
 const savedEnv = { ...process.env }
 let stripe: FakeStripe
@@ -101,6 +110,14 @@ describe('Stripe checkout', () => {
       'subscription_data[metadata][productCode]': 'pro',
     })
     expect(plan.payment.providerPaymentId).toMatch(/^cs_test_/)
+
+    // Asked twice for one order (a retry after a lost answer): Stripe answers the same session.
+    const order = { orderId: '6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f', accountId: buyer.id, telegramId: buyer.telegramId, language: 'en' as const, product: { kind: 'pack' as const, code: 'credits-500' }, amount: 500, currency: 'USD' as const, title: '500 credits', description: 'Postforge' }
+    const sessions = stripe.state.sessions.size
+    const once = await providerFor('stripe')!.createCheckout(order)
+    const twice = await providerFor('stripe')!.createCheckout(order)
+    expect(twice.providerPaymentId).toBe(once.providerPaymentId)
+    expect(stripe.state.sessions.size).toBe(sessions + 1)
   })
 
   it('gives the customer portal and stops renewal at the period end', async () => {
@@ -280,5 +297,15 @@ describe('POST /api/billing/stripe', () => {
     expect(await eventsRecorded(event.id)).toHaveLength(0)
     expect((await deliver(event)).status).toBe(200)
     expect(await balance(buyer.id)).toBe(500)
+  })
+})
+
+describe('logs', () => {
+  it('say what each event did and never carry the secret key or the signing secret', () => {
+    const lines = readFileSync(logFile, 'utf8')
+    expect(lines).toContain('"outcome":"applied: 2000 credits"')
+    expect(lines).toContain('stripe event not applied')
+    expect(lines).not.toContain(stripe.secretKey)
+    expect(lines).not.toContain(WEBHOOK_SECRET)
   })
 })

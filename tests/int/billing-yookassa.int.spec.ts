@@ -1,9 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/yookassa/route'
 import { balanceOf } from '../../src/billing/ledger'
 import { startCheckout } from '../../src/billing/payments'
-import { PaymentProviderError, resetProviders } from '../../src/billing/providers'
+import { PaymentProviderError, providerFor, resetProviders, type PaymentProvider } from '../../src/billing/providers'
 import { refundPayment } from '../../src/billing/refunds'
 import { reloadEnv } from '../../src/lib/env'
 import type { Account } from '../../src/payload-types'
@@ -16,6 +18,13 @@ import { testPayload } from '../helpers/payload'
  * notifications (unsigned, as YooKassa sends them) into the real route handler
  * (`POST /api/billing/yookassa`), which must believe only what the API says.
  */
+// What this file logs goes to a file of its own, read back at the end.
+const logFile = vi.hoisted(() => {
+  const file = `${process.cwd()}/.data/test-logs/billing-yookassa-${process.pid}-${Date.now()}.log`
+  process.env.LOG_FILE = file
+  process.env.LOG_LEVEL = 'info'
+  return file
+})
 const savedEnv = { ...process.env }
 let kassa: FakeYooKassa
 
@@ -119,7 +128,7 @@ describe('YooKassa checkout', () => {
     expect(second.id).toBe(first.id)
     // Wrong credentials, and none at all, are refused alike.
     const wrong = createYooKassaApi({ shopId: kassa.shopId, secretKey: 'test_not_the_key', apiBase: `${kassa.url}/v3` })
-    await expect(wrong.getPayment(first.id)).rejects.toMatchObject({ status: 401, code: 'invalid_credentials' })
+    await expect(wrong.getPayment(first.id)).rejects.toMatchObject({ httpStatus: 401, code: 'invalid_credentials' })
     const anonymous = await fetch(`${kassa.url}/v3/payments/${first.id}`)
     expect(anonymous.status).toBe(401)
     expect(await anonymous.json()).toMatchObject({ type: 'error', code: 'invalid_credentials' })
@@ -233,16 +242,13 @@ describe('POST /api/billing/yookassa', () => {
     await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
     expect(await balance(buyer.id)).toBe(2000)
 
-    const half = await refundPayment(await testPayload(), { paymentId: payment.id, amount: 49_500, staffUserId: null, reason: 'half back' })
-    expect(half).toMatchObject({ applied: true, amount: 49_500, creditsReversed: 1000 })
+    const result = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'customer asked' })
+    expect(result).toMatchObject({ applied: true, amount: 99_000, creditsReversed: 2000 })
     const [call] = kassa.callsTo('POST /v3/refunds').slice(-1)
     expect(call!.headers['idempotence-key']).toBeTruthy()
-    expect(call!.body).toMatchObject({ payment_id: payment.providerPaymentId, amount: { value: '495.00', currency: 'RUB' } })
-    expect(await balance(buyer.id)).toBe(1000)
-    expect((await paymentOf(payment.id)).status).toBe('partially_refunded')
-
-    const rest = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'the rest' })
-    expect(rest).toMatchObject({ applied: true, amount: 49_500 })
+    // A full refund: YooKassa makes the refund receipt from the payment's own.
+    expect(call!.body).toMatchObject({ payment_id: payment.providerPaymentId, amount: { value: '990.00', currency: 'RUB' } })
+    expect(call!.body).not.toHaveProperty('receipt')
     expect(await balance(buyer.id)).toBe(0)
     expect((await paymentOf(payment.id)).status).toBe('refunded')
     expect(kassa.state.payments.get(payment.providerPaymentId)!.refunded_amount).toEqual({ value: '990.00', currency: 'RUB' })
@@ -250,5 +256,46 @@ describe('POST /api/billing/yookassa', () => {
     const refund = [...kassa.state.refunds.values()].at(-1)!
     expect((await notify(kassa.notification('refund.succeeded', refund))).status).toBe(200)
     expect(await balance(buyer.id)).toBe(0)
+  })
+
+  it('a partial refund carries a 54-FZ refund receipt for the part returned, to the contact the payment was made with', async () => {
+    const buyer = await account()
+    const { payment } = await buyPack(buyer.id)
+    await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
+    const stored = await paymentOf(payment.id)
+    const result = await providerFor('yookassa')!.refund({
+      payment: {
+        id: stored.id,
+        providerPaymentId: stored.providerPaymentId,
+        providerChargeId: null,
+        amount: stored.amount,
+        refundedAmount: 0,
+        currency: 'RUB',
+        accountId: buyer.id,
+        telegramId: buyer.telegramId,
+        metadata: stored.metadata as Record<string, unknown>,
+        receipt: { email: stored.receipt?.email ?? undefined },
+      } as Parameters<PaymentProvider['refund']>[0]['payment'],
+      amount: 49_500,
+      idempotencyKey: `partial-${stored.id}`,
+      reason: 'half back',
+    })
+    expect(result.status).toBe('succeeded')
+    const [call] = kassa.callsTo('POST /v3/refunds').slice(-1)
+    expect(call!.body).toMatchObject({
+      amount: { value: '495.00', currency: 'RUB' },
+      receipt: { customer: { email: 'buyer@example.ru' }, items: [{ description: '2000 кредитов', amount: { value: '495.00', currency: 'RUB' }, payment_subject: 'service', payment_mode: 'full_payment' }] },
+    })
+  })
+})
+
+describe('logs', () => {
+  it('say what each notification did and never carry the secret key or the Basic credentials', () => {
+    const lines = readFileSync(logFile, 'utf8')
+    expect(lines).toContain('"outcome":"ignored: unknown payment"')
+    expect(lines).toContain('yookassa notification not applied')
+    expect(lines).not.toContain(kassa.secretKey)
+    expect(lines).not.toContain('test_rotated_but_not_updated')
+    expect(lines).not.toContain(Buffer.from(`${kassa.shopId}:${kassa.secretKey}`).toString('base64'))
   })
 })

@@ -89,8 +89,11 @@ export type CreateRefund = { payment_id: string; amount: Amount; description?: s
 export class YooKassaError extends Error {
   constructor(
     message: string,
-    /** HTTP status (0: no answer). */
-    readonly status: number,
+    /**
+     * YooKassa's HTTP status (0: no answer). Not named `status`: the logger reads a 4xx `status`
+     * as the caller's refusal, and a 401 from YooKassa is our misconfiguration, an error.
+     */
+    readonly httpStatus: number,
     /** YooKassa's error code (`invalid_credentials`, `not_found`, ...) or ours (`network`, `unreadable`). */
     readonly code: string,
   ) {
@@ -100,7 +103,7 @@ export class YooKassaError extends Error {
 
   /** Worth trying again later with the same Idempotence-Key: no answer, 429 or a 5xx. */
   get retryable(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500
+    return this.httpStatus === 0 || this.httpStatus === 429 || this.httpStatus >= 500
   }
 }
 
@@ -217,7 +220,10 @@ function paymentError(error: unknown, what: string): PaymentProviderError {
   return new PaymentProviderError('yookassa', `${what}: ${(error as Error)?.message ?? String(error)}`, false)
 }
 
-/** The payment being refunded may carry the receipt contact it was paid with (54-FZ refund receipts). */
+/**
+ * The payment being refunded, with the receipt contact it was paid with when the core passes it
+ * (needed for a partial refund's 54-FZ receipt; the line's name is kept in the payment's metadata).
+ */
 type RefundWithReceipt = RefundInput & { payment: RefundInput['payment'] & { receipt?: ReceiptContact | null } }
 
 export function createYooKassaProvider(api: YooKassaApi, returnUrl: () => string): PaymentProvider {
@@ -240,6 +246,7 @@ export function createYooKassaProvider(api: YooKassaApi, returnUrl: () => string
         productCode: input.product.code,
       }
       try {
+        const receipt = receiptOf(input.receipt, { description: input.title, amount })
         const payment = await api.createPayment(
           {
             amount,
@@ -247,14 +254,14 @@ export function createYooKassaProvider(api: YooKassaApi, returnUrl: () => string
             confirmation: { type: 'redirect', return_url: input.returnUrl ?? returnUrl() },
             description: description.slice(0, 128),
             metadata,
-            receipt: receiptOf(input.receipt, { description: input.title, amount }),
+            receipt,
           },
           // The order id: asking twice for the same order answers the same payment.
           input.orderId,
         )
         const url = payment.confirmation?.confirmation_url
         if (!url) throw new PaymentProviderError('yookassa', `payment ${payment.id} has no confirmation URL (status ${payment.status})`, false)
-        return { providerPaymentId: payment.id, url, metadata: { test: payment.test ?? false } }
+        return { providerPaymentId: payment.id, url, metadata: { test: payment.test ?? false, receiptItem: receipt.items[0]!.description } }
       } catch (error) {
         throw paymentError(error, 'POST /payments')
       }
@@ -268,8 +275,9 @@ export function createYooKassaProvider(api: YooKassaApi, returnUrl: () => string
             payment_id: payment.providerPaymentId,
             amount: value,
             description: reason.slice(0, 250),
-            // A refund of a payment that had a receipt gets a refund receipt with the same contact.
-            ...(payment.receipt?.email || payment.receipt?.phone ? { receipt: receiptOf(payment.receipt, { description: reason || 'Refund', amount: value }) } : {}),
+            // 54-FZ: YooKassa makes the receipt of a full refund from the payment's own; a partial
+            // refund brings one for the part returned, to the same contact.
+            ...(amount !== payment.amount ? { receipt: receiptOf(payment.receipt ?? undefined, { description: String(payment.metadata?.receiptItem ?? reason), amount: value }) } : {}),
           },
           idempotencyKey.slice(0, 64),
         )

@@ -44,7 +44,7 @@ async function readBack<T>(run: () => Promise<T>): Promise<T | null> {
   try {
     return await run()
   } catch (error) {
-    if (error instanceof YooKassaError && error.status === 404) return null
+    if (error instanceof YooKassaError && error.httpStatus === 404) return null
     throw error
   }
 }
