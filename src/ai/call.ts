@@ -4,6 +4,7 @@ import type { Payload } from 'payload'
 import { z } from 'zod'
 
 import { env } from '../lib/env'
+import { metrics } from '../lib/telemetry/metrics'
 import { costOf, modelChain } from './config'
 import { parseModelJson } from './json'
 import { aiProvider, chatModel, isOpenRouter } from './provider'
@@ -146,6 +147,8 @@ async function runChain<T>(
     try {
       const result = await attempt(model, chain.slice(index + 1), signal, progress)
       await writing
+      // Observability (O6): calls, tokens and cost by model and task.
+      countAiCall(task, result.model, 'ok', result.inputTokens, result.outputTokens, costOf(result.model, result, result.reportedCost))
       await finishRun(ctx.payload, runId, {
         task,
         model: result.model,
@@ -166,6 +169,14 @@ async function runChain<T>(
       // A call we cut short (shutdown, time limit) or that broke mid-answer was billed for what
       // the provider read and wrote: the estimate stays. One the provider refused costs nothing.
       const charged = invalid ? null : signal.aborted || streamed > 0 ? { inputTokens: promptTokens, outputTokens: streamed } : { inputTokens: 0, outputTokens: 0 }
+      countAiCall(
+        task,
+        invalid ? error.spent.model : model,
+        outcome,
+        invalid ? error.spent.inputTokens : charged!.inputTokens,
+        invalid ? error.spent.outputTokens : charged!.outputTokens,
+        invalid ? costOf(error.spent.model, error.spent, error.spent.reportedCost) : charged!.inputTokens > 0 ? estimate(charged!.outputTokens) : undefined,
+      )
       await finishRun(ctx.payload, runId, {
         task,
         model: invalid ? error.spent.model : model,
@@ -189,6 +200,14 @@ async function runChain<T>(
     }
   }
   throw unusable === chain.length ? new AiOutputError(task, failures) : new AiUnavailableError(task, failures, kinds)
+}
+
+function countAiCall(task: string, model: string, outcome: string, inputTokens: number, outputTokens: number, cost: number | undefined | null) {
+  const m = metrics()
+  m.aiCalls.inc({ model, task, outcome })
+  if (inputTokens > 0) m.aiTokens.inc({ model, task, direction: 'input' }, inputTokens)
+  if (outputTokens > 0) m.aiTokens.inc({ model, task, direction: 'output' }, outputTokens)
+  if (cost && cost > 0) m.aiCost.inc({ model, task }, cost)
 }
 
 const requestOf = (messages: Messages) => ({ promptRef: messages.promptRef, promptChars: messages.system.length + messages.prompt.length })

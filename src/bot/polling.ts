@@ -4,6 +4,7 @@ import { getPayload } from 'payload'
 import { bootOrExit } from '../lib/boot'
 import { logger } from '../lib/logger'
 import { closeRedis, redis } from '../lib/redis'
+import { flushErrors, initErrorTracking, startTracing, stopTracing } from '../lib/telemetry'
 import { createBot } from './bot'
 import { ALLOWED_UPDATES, publishCommands } from './commands'
 import { handleUntilDelivered } from './delivery'
@@ -13,6 +14,10 @@ import { handleUntilDelivered } from './delivery'
  * because Telegram serves updates one way at a time; `npm run bot:webhook` sets it back.
  */
 const settings = bootOrExit()
+// Observability (O6): errors to Sentry and spans over OTLP when configured (the web app's
+// webhook does the same through src/instrumentation.ts).
+initErrorTracking('bot')
+startTracing('postforge-bot')
 const log = logger().child({ process: 'bot' })
 if (!settings.TELEGRAM_BOT_TOKEN) {
   process.stderr.write('postforge: TELEGRAM_BOT_TOKEN is required for the bot. See .env.example.\n')
@@ -47,6 +52,7 @@ async function stop(signal: string) {
   if (runner.isRunning()) await runner.stop()
   await closeRedis()
   await payload.destroy()
+  await Promise.allSettled([flushErrors(), stopTracing()])
   process.exit(0)
 }
 process.once('SIGINT', () => void stop('SIGINT'))

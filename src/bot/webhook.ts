@@ -8,6 +8,7 @@ import { z } from 'zod'
 import { AppError, errorResponse } from '../http/errors'
 import { BODY_LIMITS, readLimitedBody } from '../http/body'
 import { logger } from '../lib/logger'
+import { metrics, recordWebhook, reportError, secondsSince, SpanKind, trackOutcome, withSpan } from '../lib/telemetry'
 import { isOutage } from '../lib/outage'
 import type { BotContext } from './context'
 import { unwrapBotError } from './delivery'
@@ -73,7 +74,31 @@ export function createWebhookHandler(
         throw error
       }))
 
+  // Observability (O6): each request is a span (the update's trace, continued by the jobs it
+  // queues), timed into the webhook histogram and the shared per-minute rollup, and counted by
+  // update type and outcome.
   return async (request) => {
+    const started = performance.now()
+    const seen: Seen = { type: 'none', outcome: 'refused' }
+    const { value: response, failed } = await trackOutcome(() =>
+      withSpan('telegram.webhook', {}, async (span) => {
+        const answer = await handleRequest(request, seen)
+        span.setAttributes({ 'telegram.update_type': seen.type, 'telegram.outcome': seen.outcome, 'http.response.status_code': answer.status })
+        if (seen.updateId !== undefined) span.setAttribute('telegram.update_id', seen.updateId)
+        return answer
+      }, { kind: SpanKind.SERVER }),
+    )
+    if (failed && seen.outcome === 'ok') seen.outcome = 'error'
+    const seconds = secondsSince(started)
+    metrics().webhookDuration.observe({ outcome: seen.outcome }, seconds)
+    if (seen.outcome !== 'refused') {
+      metrics().updates.inc({ type: seen.type, outcome: seen.outcome })
+      await recordWebhook(seconds * 1000, seen.outcome === 'error' || seen.outcome === 'unavailable')
+    }
+    return response
+  }
+
+  async function handleRequest(request: Request, seen: Seen): Promise<Response> {
     if (!options.secret)
       return Response.json({ ok: false, error: 'webhook not configured' }, { status: 503 })
     if (!secretMatches(request.headers.get(SECRET_HEADER), options.secret)) {
@@ -94,6 +119,8 @@ export function createWebhookHandler(
       return Response.json({ ok: false, error: 'not a Telegram update' }, { status: 400 })
     }
     const { update_id } = parsed
+    seen.updateId = update_id
+    seen.type = updateTypeOf(parsed)
     const log = (options.log ?? logger()).child({ update_id })
     const key = `${options.keyPrefix}update:${update_id}`
     let first: string | null
@@ -101,9 +128,13 @@ export function createWebhookHandler(
       first = await options.redis.set(key, '1', 'EX', UPDATE_PROCESSING_SECONDS, 'NX')
     } catch (error) {
       log.warn({ err: error }, 'update not taken: Redis unavailable, Telegram will deliver it again')
+      seen.outcome = 'unavailable'
       return unavailable()
     }
-    if (first === null) return Response.json({ ok: true, duplicate: true })
+    if (first === null) {
+      seen.outcome = 'duplicate'
+      return Response.json({ ok: true, duplicate: true })
+    }
 
     const release = () =>
       options.redis.del(key).catch(() => {
@@ -119,6 +150,7 @@ export function createWebhookHandler(
       run = await handle()
     } catch (error) {
       log.warn({ err: error }, 'bot could not start, Telegram will deliver the update again')
+      seen.outcome = 'unavailable'
       await release()
       return unavailable()
     }
@@ -133,26 +165,39 @@ export function createWebhookHandler(
         // Telegram re-sends what it waits too long for, so the update is acknowledged while it
         // finishes (a reply waiting out a 429, say); how it ends is still logged.
         log.warn('update still running at the webhook timeout: acknowledged, finishing in the background')
+        seen.outcome = 'late'
         handling.then(remember, async (thrown: unknown) => {
-          log.error({ err: unwrapBotError(thrown) }, 'update failed after it was acknowledged')
+          const ref = reportError(unwrapBotError(thrown), { tags: { update_id } })
+          log.error({ err: unwrapBotError(thrown), ref }, 'update failed after it was acknowledged')
           await remember()
         })
         return Response.json({ ok: true })
       }
       await remember()
+      seen.outcome = 'ok'
       return response
     } catch (thrown) {
       const error = unwrapBotError(thrown)
       if (isOutage(error)) {
         log.warn({ err: error }, 'update not handled: database or Redis unavailable, Telegram will deliver it again')
+        seen.outcome = 'unavailable'
         await release()
         return unavailable()
       }
-      log.error({ err: error }, 'update failed and is acknowledged, so Telegram does not re-send it')
+      seen.outcome = 'error'
+      const ref = reportError(error, { tags: { update_id } })
+      log.error({ err: error, ref }, 'update failed and is acknowledged, so Telegram does not re-send it')
       await remember()
       return Response.json({ ok: true })
     } finally {
       clearTimeout(timer)
     }
   }
+}
+
+type Seen = { type: string; outcome: 'refused' | 'duplicate' | 'ok' | 'error' | 'unavailable' | 'late'; updateId?: number }
+
+/** The kind of an update: the one field beside update_id (message, callback_query, ...). */
+function updateTypeOf(update: Record<string, unknown>): string {
+  return Object.keys(update).find((key) => key !== 'update_id') ?? 'unknown'
 }

@@ -1,7 +1,8 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload, PayloadRequest } from 'payload'
 
-import { JOBS, type Enqueued, type JobInput, type JobName, type JobSpec, type KeyMode } from './contracts'
+import { currentTraceparent } from '../lib/telemetry/tracing'
+import { JOBS, TRACE_FIELD, type Enqueued, type JobInput, type JobName, type JobSpec, type KeyMode } from './contracts'
 import { FAILED_FOR_GOOD, queueObject, WAITING_OR_RUNNING, workerUtils } from './queue'
 
 /** A Payload request (a hook's `req`, or one made for a transaction), whose write the job joins. */
@@ -59,6 +60,18 @@ async function poolDb(): Promise<QueueDb> {
 }
 
 /**
+ * The trace the job is queued in (the webhook update's, a request's) travels with it as a W3C
+ * `traceparent` beside the contract's fields, so the worker continues the same trace (task.ts);
+ * every contract accepts it because it is added after the payload is checked and read back
+ * before it is parsed. Outside a trace (cron, tracing off) nothing is added.
+ */
+function withTrace(payload: unknown): unknown {
+  const traceparent = currentTraceparent()
+  if (!traceparent || payload === null || typeof payload !== 'object' || Array.isArray(payload)) return payload
+  return { ...payload, [TRACE_FIELD]: traceparent }
+}
+
+/**
  * Queues a job of a known task, its payload checked against the task's contract. Given `req`
  * with an open transaction (a collection hook's, or one the caller began), the job is added on
  * that transaction's own connection: it exists only if the write commits, and then it surely
@@ -90,7 +103,7 @@ export async function addJob<N extends JobName>(
     addMode = (await db.failedForGood(key)) ? 'replace' : 'unsafe_dedupe'
   }
   const spec: JobSpec = contract.spec
-  const jobId = await db.add(name, payload, { key, mode: addMode, runAt: options.runAt, maxAttempts: spec.maxAttempts, priority: spec.priority })
+  const jobId = await db.add(name, withTrace(payload), { key, mode: addMode, runAt: options.runAt, maxAttempts: spec.maxAttempts, priority: spec.priority })
   return { jobId, alreadyQueued: false }
 }
 

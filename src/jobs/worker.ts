@@ -4,8 +4,10 @@ import { getPayload } from 'payload'
 import { bootOrExit, surviveDatabaseRestarts } from '../lib/boot'
 import { logger } from '../lib/logger'
 import { closeRedis } from '../lib/redis'
+import { flushErrors, initErrorTracking, renderMetrics, serveMetrics, startTracing, stopTracing, watchPool } from '../lib/telemetry'
 import { seedPrompts } from '../ai/prompts'
 import { WorkerRegistration } from './liveness'
+import { registerQueueGauges } from './queueMetrics'
 import { releaseStoppedPool, startRecoveryLoop } from './recovery'
 import { SupervisedRunner } from './supervisor'
 import { buildAiTaskList, buildTaskList, CRONTAB } from './taskList'
@@ -29,6 +31,10 @@ let shutdown = async (_signal: NodeJS.Signals) => {
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, (s) => void shutdown(s))
 
 const settings = bootOrExit()
+// Observability (O6): errors to Sentry when SENTRY_DSN is set, spans over OTLP when
+// OTEL_EXPORTER_OTLP_ENDPOINT is set, before anything else runs.
+initErrorTracking('worker')
+startTracing('postforge-worker')
 const { default: config } = await import('@payload-config')
 const log = logger().child({ process: 'worker' })
 
@@ -41,6 +47,21 @@ const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
 
 const payload = await getPayload({ config })
 surviveDatabaseRestarts(payload.db.pool, log, 'payload')
+// The worker's Prometheus metrics on a port of its own, behind the same token as /api/metrics.
+watchPool('payload', payload.db.pool)
+registerQueueGauges(payload)
+const metricsServer = settings.WORKER_METRICS_PORT
+  ? await serveMetrics({
+      port: settings.WORKER_METRICS_PORT,
+      token: settings.METRICS_TOKEN,
+      render: () => renderMetrics(),
+      onError: (error) => log.warn({ err: error }, 'metrics not rendered'),
+    }).catch((error: Error) => {
+      log.error({ err: error.message, port: settings.WORKER_METRICS_PORT }, 'metrics port not opened')
+      return undefined
+    })
+  : undefined
+if (metricsServer) log.info({ port: metricsServer.port, protected: Boolean(settings.METRICS_TOKEN) }, 'worker metrics listening')
 const sharedPayload = async () => payload
 const registration = new WorkerRegistration()
 
@@ -102,6 +123,8 @@ shutdown = async (signal: NodeJS.Signals) => {
   await registration.deregister().catch((error: Error) => log.warn({ err: error.message }, 'registry entry left for the others to clear'))
   await closeRedis().catch(() => undefined)
   await payload.destroy().catch(() => undefined)
+  await metricsServer?.close()
+  await Promise.allSettled([flushErrors(), stopTracing()])
   log.info('worker stopped')
   process.exit(0)
 }

@@ -112,7 +112,7 @@ export function createSecretScrubber(): (line: string) => string {
 }
 
 /** Keys whose values are secret wherever they sit in an error (a client's request config, say). */
-const SECRET_KEY = /authorization|cookie|password|secret|token|credentials|api-?key/i
+export const SECRET_KEY = /authorization|cookie|password|secret|token|credentials|api-?key/i
 
 /**
  * Errors as pino's standard serializer writes them, minus what must never be printed: grammY's

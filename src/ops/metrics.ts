@@ -28,7 +28,11 @@ async function grouped(payload: Payload, query: ReturnType<typeof sql>) {
   return (result.rows as { key: string; n: number | string }[]).map((r) => ({ key: String(r.key), n: Number(r.n) }))
 }
 
-/** Business and process figures in Prometheus text format, for scraping and alerting. */
+/**
+ * Business figures in Prometheus text format, for scraping and alerting. /api/metrics serves them
+ * after the process's prom-client registry (src/lib/telemetry/metrics.ts: latencies, updates,
+ * jobs, AI calls, publications, the database pool, and Node's own process figures).
+ */
 export async function collectMetrics(payload: Payload): Promise<string> {
   const [publications, content, runs, jobs, heartbeat, variants] = await Promise.all([
     grouped(payload, sql`select status as key, count(*) as n from publications group by status`),
@@ -43,7 +47,6 @@ export async function collectMetrics(payload: Payload): Promise<string> {
     approvalByVariant(payload, 'article.section').catch(() => []),
   ])
   const runRows = runs.rows as { key: string; n: string; cost: string; tokens: string }[]
-  const memory = process.memoryUsage()
   return render([
     { name: 'postforge_publications', help: 'Publications by status.', type: 'gauge', values: publications.map((r) => ({ labels: { status: r.key }, value: r.n })) },
     { name: 'postforge_articles', help: 'Articles by workflow status.', type: 'gauge', values: content.map((r) => ({ labels: { status: r.key }, value: r.n })) },
@@ -54,6 +57,5 @@ export async function collectMetrics(payload: Payload): Promise<string> {
     { name: 'postforge_prompt_variant_approval_rate', help: 'Share of those articles approved or beyond, per prompt variant.', type: 'gauge', values: variants.map((v) => ({ labels: { variant: v.variant }, value: v.rate })) },
     { name: 'postforge_jobs', help: 'Worker jobs by state.', type: 'gauge', values: Object.entries(jobs).map(([state, n]) => ({ labels: { state }, value: n })) },
     { name: 'postforge_worker_last_job_seconds', help: 'Seconds since the worker last ran its heartbeat job (-1: never).', type: 'gauge', values: [{ value: heartbeat === null ? -1 : heartbeat / 1000 }] },
-    { name: 'process_resident_memory_bytes', help: 'Resident memory of the web process.', type: 'gauge', values: [{ value: memory.rss }] },
   ])
 }

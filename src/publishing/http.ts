@@ -1,5 +1,6 @@
 import { env } from '../lib/env'
 import { isPrivateAddressRefusal, publicFetch } from '../lib/safeNet'
+import { SpanKind, withSpan } from '../lib/telemetry/tracing'
 import { PublishError } from './connector'
 
 /** A platform's answer, body read once as text and parsed as JSON where it is JSON. */
@@ -73,8 +74,20 @@ export async function httpCall(platform: string, url: string, options: HttpOptio
       body: options.body,
       signal: AbortSignal.timeout(timeoutMs),
     }
-    response = options.publicOnly ? await publicFetch(url, init, env().FETCH_ALLOW_PRIVATE) : await fetch(url, init)
-    text = await response.text()
+    // Observability (O6): one span per platform HTTP call (method and host, never the path or
+    // query, which can carry tokens), a child of the publish span.
+    const answered = await withSpan(
+      `${platform} ${init.method}`,
+      { 'postforge.platform': platform, 'http.request.method': init.method, 'server.address': hostOf(url) },
+      async (span) => {
+        const got = options.publicOnly ? await publicFetch(url, init, env().FETCH_ALLOW_PRIVATE) : await fetch(url, init)
+        span.setAttribute('http.response.status_code', got.status)
+        return { got, body: await got.text() }
+      },
+      { kind: SpanKind.CLIENT },
+    )
+    response = answered.got
+    text = answered.body
   } catch (error) {
     if (isPrivateAddressRefusal(error))
       throw new PublishError('bad_request', `${platform}.private_address`, describe(error))
@@ -91,6 +104,14 @@ export async function httpCall(platform: string, url: string, options: HttpOptio
     }
   }
   return { status: response.status, headers: response.headers, text, json }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host
+  } catch {
+    return 'invalid'
+  }
 }
 
 function describe(error: unknown): string {

@@ -3,6 +3,8 @@ import type { Payload } from 'payload'
 import { t } from '../i18n'
 import { idOf } from '../lib/ids'
 import { logger } from '../lib/logger'
+import { metrics } from '../lib/telemetry/metrics'
+import { SpanKind, withSpan } from '../lib/telemetry/tracing'
 import { inTransaction } from '../jobs/addJob'
 import { notice } from '../notify'
 import type { Article, Connection, Post, Publication } from '../payload-types'
@@ -62,9 +64,18 @@ export function publishContext(payload: Payload, connectionId: number): PublishC
  * out with the article's live address, and waits queued (with the reason) until the article is out.
  */
 export async function publishOne(payload: Payload, publicationId: number, now = Date.now()): Promise<PublishOutcome> {
+  const counted = { platform: 'unknown' }
+  const outcome = await publishCounted(payload, publicationId, now, counted)
+  // Observability (O6): publish attempts by platform and result.
+  metrics().publications.inc({ platform: counted.platform, status: outcome.result })
+  return outcome
+}
+
+async function publishCounted(payload: Payload, publicationId: number, now: number, counted: { platform: string }): Promise<PublishOutcome> {
   const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true, disableErrors: true })
   if (!publication || publication.status !== 'queued') return { result: 'skipped' }
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
+  counted.platform = connection.platform
   const article = await articleLinkFor(payload, publication, connection.platform)
   // Held only while a publication of the article is on its way. Out with no address known
   // (confirmed by the customer), or never going out (none planned, all failed or cancelled): it
@@ -144,7 +155,13 @@ async function publishClaimed(
   let result: PublishResult
   try {
     // Opened only here, for this call; a stored blob that no longer fits is a `reauth` failure.
-    result = await connector.publish({ ...item, ...stamp }, openCredentials(connection.platform, connection.credentials), publishContext(payload, connection.id))
+    // Observability (O6): the platform call is a span of the job's trace, named by platform.
+    result = await withSpan(
+      `publish ${connection.platform}`,
+      { 'postforge.platform': connection.platform, 'postforge.publication_id': publicationId, 'postforge.connection_id': connection.id },
+      () => connector.publish({ ...item, ...stamp }, openCredentials(connection.platform, connection.credentials), publishContext(payload, connection.id)),
+      { kind: SpanKind.CLIENT },
+    )
   } catch (error) {
     const failure = error instanceof PublishError ? error : new PublishError('unconfirmed', 'publish.unknown', String(error))
     const reason = failureReason(language, failure)

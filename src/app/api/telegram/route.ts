@@ -5,6 +5,7 @@ import { botKeyPrefix, createBot } from '../../../bot/bot'
 import { createWebhookHandler } from '../../../bot/webhook'
 import { env } from '../../../lib/env'
 import { logger } from '../../../lib/logger'
+import { timedRoute } from '../../../lib/telemetry/http'
 import { redis } from '../../../lib/redis'
 
 export const dynamic = 'force-dynamic'
@@ -37,6 +38,5 @@ function webhook() {
   return handler
 }
 
-export async function POST(request: Request): Promise<Response> {
-  return webhook()(request)
-}
+/** Timed by route like every API route (O6); the webhook's own figures come from the handler. */
+export const POST = timedRoute('/api/telegram', (request: Request): Promise<Response> => webhook()(request))

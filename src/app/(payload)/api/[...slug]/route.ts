@@ -11,10 +11,14 @@ import {
 } from '@payloadcms/next/routes'
 
 import { guardRest } from '@/http/rest'
+import { timedRoute } from '@/lib/telemetry/http'
 
-export const GET = guardRest(config, REST_GET(config))
-export const POST = guardRest(config, REST_POST(config))
-export const DELETE = guardRest(config, REST_DELETE(config))
-export const PATCH = guardRest(config, REST_PATCH(config))
-export const PUT = guardRest(config, REST_PUT(config))
-export const OPTIONS = guardRest(config, REST_OPTIONS(config))
+// Observability (O6): every REST call is timed by route template, method and status class.
+const route = '/api/[...slug]'
+
+export const GET = timedRoute(route, guardRest(config, REST_GET(config)))
+export const POST = timedRoute(route, guardRest(config, REST_POST(config)))
+export const DELETE = timedRoute(route, guardRest(config, REST_DELETE(config)))
+export const PATCH = timedRoute(route, guardRest(config, REST_PATCH(config)))
+export const PUT = timedRoute(route, guardRest(config, REST_PUT(config)))
+export const OPTIONS = timedRoute(route, guardRest(config, REST_OPTIONS(config)))

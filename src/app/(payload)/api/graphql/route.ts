@@ -3,6 +3,8 @@ import config from '@payload-config'
 import { GRAPHQL_POST, REST_OPTIONS } from '@payloadcms/next/routes'
 
 import { guardGraphQL } from '@/http/graphql'
+import { timedRoute } from '@/lib/telemetry/http'
 
-export const POST = guardGraphQL(config, GRAPHQL_POST(config))
+// Observability (O6): timed by route, method and status class.
+export const POST = timedRoute('/api/graphql', guardGraphQL(config, GRAPHQL_POST(config)))
 export const OPTIONS = REST_OPTIONS(config)

@@ -1,0 +1,11 @@
+/** Business-free observability primitives: errors (Sentry), traces (OpenTelemetry), metrics (prom-client), the webhook rollup. */
+export { errorTrackingOn, flushErrors, initErrorTracking, markErrorTrackingOn, reportError, sentryOptions, type ErrorTags, type Face } from './errors'
+export { currentTraceId, currentTraceparent, withSpan, SpanKind } from './tracing'
+export { flushTracing, startTracing, stopTracing, tracesUrl, tracingOn } from './tracingSdk'
+export { metrics, renderMetrics, secondsSince, watchPool, METRICS_CONTENT_TYPE, type Metrics } from './metrics'
+export { recordWebhook, webhookStats, WEBHOOK_BUCKETS_MS, type WebhookHour, type WebhookStats } from './webhookStats'
+export { oncePer } from './gate'
+export { bearerMatches, serveMetrics } from './serve'
+export { scrubEvent, scrubText, scrubValue } from './scrub'
+export { markFailed, trackOutcome } from './outcome'
+export { timedRoute } from './http'
