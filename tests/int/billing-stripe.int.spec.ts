@@ -120,12 +120,17 @@ describe('Stripe checkout', () => {
     expect(stripe.state.sessions.size).toBe(sessions + 1)
   })
 
-  it('gives the customer portal and stops renewal at the period end', async () => {
+  it('keeps the Stripe customer for the portal link, gives the portal, and stops renewal at the period end', async () => {
     const buyer = await account()
     const { payment } = await buy(buyer.id, { kind: 'plan', code: 'starter' }, 900)
-    const session = stripe.completeCheckout(payment.providerPaymentId)
+    const completed = paid(payment.providerPaymentId)
+    const session = completed.data.object
+    await deliver(completed)
+    // The Stripe customer is kept on the payment for the portal link.
+    const customerId = ((await paymentOf(payment.id)).metadata as { customerId?: string }).customerId
+    expect(customerId).toBe(session.customer)
     const provider = providerFor('stripe')!
-    const url = await provider.manageUrl!({ accountId: buyer.id, providerCustomerId: session.customer })
+    const url = await provider.manageUrl!({ accountId: buyer.id, providerCustomerId: customerId! })
     expect(url).toMatch(/^https:\/\/billing\.stripe\.com\/p\/session\//)
     await provider.cancelSubscription!({ providerSubscriptionId: session.subscription, accountId: buyer.id, telegramId: buyer.telegramId })
     expect(stripe.subscription(session.subscription)).toMatchObject({ status: 'active', cancel_at_period_end: true })
@@ -284,6 +289,23 @@ describe('POST /api/billing/stripe', () => {
     const again = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'customer asked' })
     expect(again.applied).toBe(false)
     expect(stripe.callsTo('POST /v1/refunds').filter((c) => c.raw.toString().includes(paymentIntent))).toHaveLength(1)
+  })
+
+  it('a refunded plan payment is refunded on the payment intent of the subscription’s first invoice, and the plan ends', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'plan', code: 'pro' }, 2900)
+    const completed = paid(payment.providerPaymentId)
+    await deliver(completed)
+    expect(await planOf(buyer.id)).toBe('pro')
+    const invoice = stripe.state.invoices.get(stripe.subscription(completed.data.object.subscription as string).latest_invoice)!
+    const paymentIntent = invoice.payments.data[0].payment.payment_intent
+    expect((await paymentOf(payment.id)).providerChargeId).toBe(paymentIntent)
+
+    await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'charged by mistake' })
+    const [call] = stripe.callsTo('POST /v1/refunds').slice(-1)
+    expect(Object.fromEntries(new URLSearchParams(call!.raw.toString()))).toMatchObject({ payment_intent: paymentIntent, amount: '2900' })
+    expect(await planOf(buyer.id)).toBe('free')
+    expect(await balance(buyer.id)).toBe(0)
   })
 
   it('answers 500 when Stripe cannot be read, so Stripe delivers again, and applies it then', async () => {

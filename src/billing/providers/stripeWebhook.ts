@@ -135,7 +135,7 @@ export async function applyStripeEvent(payload: Payload, stripe: Stripe, event: 
               product: order.product,
               providerSubscriptionId: subscription.id,
               periodEnd: periodEndOf(subscription) ?? undefined,
-              metadata: { stripeCustomerId: customerId, stripeSubscriptionId: subscription.id },
+              metadata: { customerId },
             },
             tx,
           )
@@ -160,7 +160,7 @@ export async function applyStripeEvent(payload: Payload, stripe: Stripe, event: 
             paidAt: eventAt,
             accountId: order.accountId,
             product: order.product,
-            metadata: { stripeCustomerId: customerId },
+            metadata: { customerId },
           },
           tx,
         )
@@ -201,7 +201,7 @@ export async function applyStripeEvent(payload: Payload, stripe: Stripe, event: 
             product: order.product,
             providerSubscriptionId: subscription.id,
             periodEnd: periodEndOf(subscription) ?? undefined,
-            metadata: { stripeCustomerId: idOf(invoice.customer), stripeSubscriptionId: subscription.id },
+            metadata: { customerId: idOf(invoice.customer) },
           },
           tx,
         )
