@@ -14,6 +14,8 @@ export type RecordedCall = {
   params: Record<string, any>
   /** Multipart file parts: field name, file name and content. */
   files: Array<{ field: string; name: string; content: Buffer }>
+  /** When the call arrived (ms since the epoch): pacing tests measure the gaps. */
+  at?: number
 }
 
 /** How the next call of a method fails: Telegram's error answer, or no answer at all ('hang'). */
@@ -166,6 +168,7 @@ export async function startFakeTelegram() {
   const files = new Map<string, StoredFile>()
   const sockets = new Set<Socket>()
   const chats = new Map<string, KnownChat>()
+  const blockedChats = new Set<string>()
   let messageId = 100
   // Payments (Telegram Stars): invoices, pre-checkout, charges, refunds, subscriptions.
   const stars = fakeStars()
@@ -255,7 +258,11 @@ export async function startFakeTelegram() {
     if (!methodMatch) return send(404, { ok: false, error_code: 404, description: 'Not Found' })
     const method = methodMatch[1]
     const { params, files: uploaded } = await parseParams(req, await readBody(req))
-    calls.push({ method, params, files: uploaded })
+    calls.push({ method, params, files: uploaded, at: Date.now() })
+    // A user who blocked the bot: every message to their chat is refused as Telegram does (O8).
+    if (/^send/.test(method) && blockedChats.has(String(params.chat_id))) {
+      return send(403, { ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' })
+    }
     const failure = failures.get(method)?.shift()
     if (failure === 'hang') return
     if (failure) {
@@ -317,6 +324,10 @@ export async function startFakeTelegram() {
     /** The next call(s) of `method` fail like Telegram does: 429 with retry_after, 400, 403. */
     fail(method: string, failure: Failure) {
       failures.set(method, [...(failures.get(method) ?? []), failure])
+    },
+    /** The user of this private chat blocked the bot: sends answer 403 "Forbidden: bot was blocked by the user". */
+    blockChat(chatId: number) {
+      blockedChats.add(String(chatId))
     },
     /** Makes a channel known by its id and @username, with the bot's membership in it. */
     addChat(chat: KnownChat['chat'], member: KnownChat['member']) {
