@@ -96,6 +96,7 @@ export async function settleStarsPayment(payload: Payload, paid: StarsPayment, t
   const periodEnd = paid.subscription_expiration_date ? new Date(paid.subscription_expiration_date * 1000) : null
   const original = renewal ? await findPayment(payload, 'stars', order.orderId) : null
   const result = await processOnce(payload, { provider: 'stars', eventId: chargeId, type: renewal ? 'subscription_renewal' : 'successful_payment' }, async (tx) => {
+    const subscriptionId = original?.providerSubscriptionId ?? original?.providerChargeId ?? chargeId
     const settled = await settlePayment(
       payload,
       {
@@ -108,11 +109,11 @@ export async function settleStarsPayment(payload: Payload, paid: StarsPayment, t
         ...(order.product.kind === 'plan'
           ? {
               // The subscription is known by its first charge (what editUserStarSubscription takes).
-              providerSubscriptionId: original?.providerSubscriptionId ?? original?.providerChargeId ?? chargeId,
+              providerSubscriptionId: subscriptionId,
               ...(periodEnd ? { periodEnd } : {}),
             }
           : {}),
-        ...(renewal ? { accountId: account.id, product: order.product, metadata: { orderId: order.orderId, renewal: true } } : {}),
+        ...(renewal ? { accountId: account.id, product: order.product, metadata: { orderId: order.orderId, renewal: true, starsSubscriptionId: subscriptionId } } : {}),
       },
       tx,
     )

@@ -12,6 +12,7 @@ import { reloadEnv } from '../../src/lib/env'
 import type { Account } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
 import type { FakeInvoice } from '../fakes/telegramPayments'
+import { startFakeYooKassa } from '../fakes/yookassa'
 import { nextUpdateId, startHarness, TOKEN, verifiedUser, type Harness, type TestUser } from './bot-harness'
 
 let h: Harness
@@ -177,6 +178,15 @@ describe('buying with Telegram Stars in the bot', () => {
     await user.press('b:sc:0')
     expect(user.lastText()).toContain('Renewal resumed')
     expect((await subscriptionOf(account.id))?.cancelAtPeriodEnd).toBe(false)
+
+    // Staff refund the renewal: the stars go back, the plan ends now and Telegram stops renewing.
+    const renewalPayment = payments[1]!
+    const refunded = await refundPayment(h.payload, { paymentId: renewalPayment.id, staffUserId: null, reason: 'renewal not wanted' })
+    expect(refunded).toMatchObject({ applied: true, amount: 500, creditsReversed: 300 })
+    expect(h.fake.stars.refunds.map((r) => r.chargeId)).toContain(renewal.charge.id)
+    expect(h.fake.callsTo('editUserStarSubscription').at(-1)?.params).toMatchObject({ telegram_payment_charge_id: first.charge.id, is_canceled: true })
+    expect(() => h.fake.stars.renew(renewal.charge.id)).toThrow(/canceled/)
+    expect((await h.payload.findByID({ collection: 'accounts', id: account.id, overrideAccess: true })).plan).not.toBe(PLAN)
   })
 
   it('pre-checkout of a changed price or a product no longer sold is refused with a message in the customer’s language', async () => {
@@ -307,5 +317,46 @@ describe('/plan, the upgrade buttons, /paysupport and /terms', () => {
       expect(t('en', `cmd.${command}`)).not.toBe(`cmd.${command}`)
     }
     expect(ALLOWED_UPDATES).toContain('pre_checkout_query')
+  })
+})
+
+describe('paying by card through YooKassa from the bot', () => {
+  it('asks once for the 54-FZ receipt contact (validated), keeps it on the account and gives the payment link', async () => {
+    const kassa = await startFakeYooKassa()
+    Object.assign(process.env, { YOOKASSA_SHOP_ID: kassa.shopId, YOOKASSA_SECRET_KEY: kassa.secretKey, YOOKASSA_API_BASE: `${kassa.url}/v3` })
+    reloadEnv()
+    resetProviders()
+    try {
+      const { user, account } = await verifiedUser(h, { language: 'ru' })
+      await user.press('b:pk')
+      await user.press(`b:b:k:${PACK}`)
+      const card = user.lastButtons().find((b) => b.callback_data === `b:p:k:${PACK}:yk`)
+      expect(card?.text.replace(/\u00a0/g, ' ')).toBe('💳 Карта или СБП — 250 ₽')
+      await user.press(card!.callback_data)
+      expect(user.lastText()).toContain('54-ФЗ')
+      await user.send('not a contact')
+      expect(user.lastText()).toContain(t('ru', 'v.receipt_contact'))
+      expect(kassa.payments()).toHaveLength(0)
+      await user.send('Buyer@Example.ru')
+
+      const stored = await h.payload.findByID({ collection: 'accounts', id: account.id, overrideAccess: true })
+      expect((stored as unknown as { receiptContact: { email: string } }).receiptContact.email).toBe('buyer@example.ru')
+      const [created] = kassa.payments()
+      expect(created).toMatchObject({ amount: { value: '250.00', currency: 'RUB' } })
+      const request = kassa.callsTo('POST /v3/payments').at(-1)!
+      expect(request.body).toMatchObject({ receipt: { customer: { email: 'buyer@example.ru' } } })
+      const link = h.fake.callsTo('sendMessage', user.id).at(-1)!.params.reply_markup.inline_keyboard.flat()[0]
+      expect(link).toEqual({ text: '💳 Перейти к оплате', url: created!.confirmation!.confirmation_url })
+
+      // Next time the contact is known: straight to the link.
+      await user.press(`b:p:k:${PACK}:yk`)
+      expect(kassa.payments()).toHaveLength(2)
+      expect(user.lastText()).toContain('Нажмите кнопку, чтобы перейти на страницу оплаты')
+    } finally {
+      for (const name of ['YOOKASSA_SHOP_ID', 'YOOKASSA_SECRET_KEY', 'YOOKASSA_API_BASE']) delete process.env[name]
+      reloadEnv()
+      resetProviders()
+      await kassa.close()
+    }
   })
 })

@@ -2,6 +2,7 @@ import { GrammyError, HttpError, type Api } from 'grammy'
 import { z } from 'zod'
 
 import { env } from '../../lib/env'
+import { logger } from '../../lib/logger'
 import { createApi } from '../../telegram/client'
 import {
   PaymentProviderError,
@@ -123,7 +124,8 @@ export function createStarsProvider(api: Api): StarsProvider {
           ...(input.product.kind === 'plan' ? { subscription_period: STARS_SUBSCRIPTION_PERIOD } : {}),
         }),
       )
-      return { providerPaymentId: input.orderId, url }
+      // A plan's first charge is its Stars subscription: a full refund of it also stops renewal.
+      return { providerPaymentId: input.orderId, url, ...(input.product.kind === 'plan' ? { metadata: { starsSubscription: true } } : {}) }
     },
 
     async sendInvoice(chatId, input) {
@@ -146,6 +148,13 @@ export function createStarsProvider(api: Api): StarsProvider {
         // the stars are back with the customer either way.
         if (!(error instanceof GrammyError && /CHARGE_ALREADY_REFUNDED/i.test(error.description))) throw providerError(error, 'refundStarPayment')
       }
+      // A refunded plan payment ends its period (the core); Telegram must not charge the next one.
+      const subscription = subscriptionOf(payment)
+      if (subscription) {
+        await setSubscriptionCanceled({ telegramId: payment.telegramId, chargeId: subscription, canceled: true }).catch((error: Error) =>
+          logger().error({ paymentId: payment.id, err: error.message }, 'Stars payment refunded but its subscription could not be canceled: cancel it by hand'),
+        )
+      }
       return { providerRefundId: payment.providerChargeId, status: 'succeeded' }
     },
 
@@ -155,6 +164,13 @@ export function createStarsProvider(api: Api): StarsProvider {
 
     setSubscriptionCanceled,
   }
+}
+
+/** The Stars subscription a payment belongs to (its first charge id), from what checkout and renewals keep. */
+function subscriptionOf(payment: RefundInput['payment']): string | null {
+  const metadata = payment.metadata ?? {}
+  if (typeof metadata.starsSubscriptionId === 'string') return metadata.starsSubscriptionId
+  return metadata.starsSubscription === true ? payment.providerChargeId : null
 }
 
 /** Stars are on wherever the bot has a token: the registry builds the provider from it. */

@@ -176,7 +176,7 @@ function isPhone(value: string): boolean {
 }
 
 function receiptOf(value: string): ReceiptContact {
-  return value.includes('@') ? { email: value } : { phone: value.replace(/[^\d]/g, '') }
+  return value.includes('@') ? { email: value.toLowerCase() } : { phone: value.replace(/\D/g, '') }
 }
 
 function rememberedReceipt(account: Account): ReceiptContact | null {
