@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 
 import { BackupError, mediaFileOf, pgRestorePath, runTool, toolConnection, toolFailure } from '../src/ops/backupTools'
+import { loadEnvFiles } from './lib.mjs'
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
 const fail = (line: string, code = 1): never => {
@@ -62,6 +63,8 @@ async function ensureDatabase(url: string): Promise<boolean> {
 }
 
 async function main() {
+  // .env, then .env.local (what `npm run dev` writes), under what the shell sets.
+  loadEnvFiles()
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
