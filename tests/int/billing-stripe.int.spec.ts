@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { POST } from '../../src/app/api/billing/stripe/route'
 import { balanceOf } from '../../src/billing/ledger'
 import { startCheckout } from '../../src/billing/payments'
-import { providerFor, resetProviders } from '../../src/billing/providers'
+import { PaymentProviderError, providerFor, resetProviders } from '../../src/billing/providers'
 import { refundPayment } from '../../src/billing/refunds'
 import { reloadEnv } from '../../src/lib/env'
 import type { Account } from '../../src/payload-types'
@@ -118,6 +118,26 @@ describe('Stripe checkout', () => {
     const twice = await providerFor('stripe')!.createCheckout(order)
     expect(twice.providerPaymentId).toBe(once.providerPaymentId)
     expect(stripe.state.sessions.size).toBe(sessions + 1)
+  })
+
+  it('a wrong secret key is refused by Stripe: no checkout link, no payment recorded, an error that says so', async () => {
+    const buyer = await account()
+    process.env.STRIPE_SECRET_KEY = 'sk_test_revokedKey0000000000000000000'
+    reloadEnv()
+    resetProviders()
+    try {
+      const refused = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500).catch((error: unknown) => error)
+      expect(refused).toBeInstanceOf(PaymentProviderError)
+      expect(refused).toMatchObject({ provider: 'stripe', retryable: false })
+      expect((refused as Error).message).toMatch(/401 invalid_request_error api_key_invalid/)
+      expect((refused as Error).message).not.toContain('revokedKey')
+    } finally {
+      process.env.STRIPE_SECRET_KEY = stripe.secretKey
+      reloadEnv()
+      resetProviders()
+    }
+    const payments = await (await testPayload()).find({ collection: 'payments', where: { account: { equals: buyer.id } }, depth: 0 })
+    expect(payments.totalDocs).toBe(0)
   })
 
   it('keeps the Stripe customer for the portal link, gives the portal, and stops renewal at the period end', async () => {

@@ -56,7 +56,7 @@ export function stripeFailure(error: unknown, what: string): PaymentProviderErro
   if (error instanceof Stripe.errors.StripeError) {
     const status = error.statusCode ?? 0
     const retryable = error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError || status === 429 || status >= 500 || error.code === 'lock_timeout'
-    return new PaymentProviderError('stripe', `${what}: ${status || 'no answer'} ${error.type}${error.code ? ` ${error.code}` : ''}: ${error.message}`, retryable)
+    return new PaymentProviderError('stripe', `${what}: ${status || 'no answer'} ${error.rawType ?? error.type}${error.code ? ` ${error.code}` : ''}: ${error.message}`, retryable)
   }
   return new PaymentProviderError('stripe', `${what}: ${(error as Error)?.message ?? String(error)}`, false)
 }
