@@ -19,16 +19,19 @@ RUN DATABASE_URL=postgres://build:build@localhost:5432/build \
 
 FROM node:24-bookworm-slim AS web
 WORKDIR /app
-ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0 MEDIA_DIR=/data/media
+# WEB_PROCESSES: web processes sharing port 3000 (scripts/cluster.mjs); one per core you give it.
+ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0 MEDIA_DIR=/data/media WEB_PROCESSES=1
 COPY --from=build --chown=node:node /app/.next/standalone ./
 COPY --from=build --chown=node:node /app/.next/static ./.next/static
+COPY --chown=node:node scripts/cluster.mjs ./cluster.mjs
 RUN mkdir -p /data/media && chown -R node:node /data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:3000/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# Payload applies committed migrations (prodMigrations) when it starts in production.
-CMD ["node", "server.js"]
+# Payload applies committed migrations (prodMigrations) when it starts in production; with several
+# web processes the first one does it before the others start (scripts/cluster.mjs).
+CMD ["node", "cluster.mjs"]
 
 FROM node:24-bookworm-slim AS worker
 WORKDIR /app
