@@ -188,7 +188,10 @@ describe('POST /api/billing/stripe', () => {
     const event = paid(payment.providerPaymentId)
     const answers = await Promise.all([deliver(event), deliver(event), deliver(event)])
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+    // A later repeat is answered from our record, without reading Stripe again.
+    const reads = stripe.callsTo('GET /v1/checkout/sessions/:id').length
     expect((await deliver(event)).status).toBe(200)
+    expect(stripe.callsTo('GET /v1/checkout/sessions/:id')).toHaveLength(reads)
 
     expect(await balance(buyer.id)).toBe(2000)
     const settled = await paymentOf(payment.id)

@@ -171,7 +171,9 @@ describe('POST /api/billing/yookassa', () => {
     const note = kassa.notification('payment.succeeded', paid)
     const answers = await Promise.all([notify(note), notify(note), notify(note)])
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+    const reads = kassa.callsTo('GET /v3/payments/:id').length
     expect((await notify(note)).status).toBe(200)
+    expect(kassa.callsTo('GET /v3/payments/:id')).toHaveLength(reads)
     expect(await balance(buyer.id)).toBe(2000)
     expect(await paymentOf(payment.id)).toMatchObject({ status: 'succeeded', credits: 2000 })
     const ledger = await (await testPayload()).find({ collection: 'credit-ledger', where: { account: { equals: buyer.id } }, depth: 0 })

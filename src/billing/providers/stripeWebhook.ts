@@ -8,6 +8,7 @@ import { markPaymentStatus, settlePayment } from '../payments'
 import { syncSubscription } from '../subscriptions'
 import { idOf, invoicePaymentIntent, stripeFailure } from './stripe'
 import { CURRENCIES, type Currency, type ProductRef } from './types'
+import { processedOutcome } from './webhookEvents'
 
 /**
  * What Stripe's webhook does to our books. Only the events below are acted on (anything else
@@ -99,6 +100,10 @@ async function read<T>(what: string, run: () => Promise<T>): Promise<T> {
  */
 export async function applyStripeEvent(payload: Payload, stripe: Stripe, event: Stripe.Event): Promise<StripeWebhookResult> {
   if (!(STRIPE_EVENTS as readonly string[]).includes(event.type)) return { handled: false, applied: false, outcome: null }
+  // A repeat is answered from our own record, without asking Stripe again (processOnce still
+  // decides when two copies race).
+  const seen = await processedOutcome(payload, 'stripe', event.id)
+  if (seen !== null) return { handled: true, applied: false, outcome: seen }
   const once = async (fn: Parameters<typeof processOnce>[2]) => {
     const result = await processOnce(payload, { provider: 'stripe', eventId: event.id, type: event.type }, fn)
     return { handled: true, applied: result.applied, outcome: result.outcome }

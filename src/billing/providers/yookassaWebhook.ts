@@ -7,6 +7,7 @@ import { logger } from '../../lib/logger'
 import { processOnce } from '../events'
 import { findPayment, markPaymentStatus, settlePayment } from '../payments'
 import { CURRENCIES, type Currency, type ProductRef } from './types'
+import { processedOutcome } from './webhookEvents'
 import { minorOf, YOOKASSA_NOTIFICATION_RANGES, YooKassaError, type YooKassaApi } from './yookassa'
 
 /**
@@ -52,6 +53,9 @@ async function readBack<T>(run: () => Promise<T>): Promise<T | null> {
 /** Throws when YooKassa could not be read or the database failed: the route answers 500 and YooKassa sends again. */
 export async function applyYooKassaNotification(payload: Payload, api: YooKassaApi, notification: Notification): Promise<NotificationResult> {
   if (notification.event.startsWith('payment.')) {
+    // A succeeded payment is final: once settled, repeats are answered without asking YooKassa.
+    const settled = await processedOutcome(payload, 'yookassa', `payment.succeeded:${notification.object.id}`)
+    if (settled !== null) return { applied: false, outcome: settled }
     const payment = await readBack(() => api.getPayment(notification.object.id))
     if (!payment) return { applied: false, outcome: 'ignored: unknown payment' }
     const status = payment.status
