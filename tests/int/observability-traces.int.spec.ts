@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { POST } from '../../src/app/api/telegram/route'
 import { reloadEnv } from '../../src/lib/env'
-import { flushTracing, startTracing, stopTracing } from '../../src/lib/telemetry'
+import { flushTracing, initErrorTracking, startTracing, stopTracing } from '../../src/lib/telemetry'
 import { startFakeOtlp, type FakeOtlp, type ReceivedSpan } from '../fakes/otlp'
+import { startFakeSentry, type FakeSentry } from '../fakes/sentry'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -24,6 +25,7 @@ const SCHEMA = 'pf_test_observability_traces'
 const SECRET = 'obs-trace-secret-0123456789'
 const savedEnv = { ...process.env }
 let otlp: FakeOtlp
+let sentry: FakeSentry
 let fake: FakeTelegram
 let payload: Payload
 let t: Tenant
@@ -31,6 +33,8 @@ let worker: WorkerProcess | undefined
 
 beforeAll(async () => {
   otlp = await startFakeOtlp()
+  // Sentry is on in both processes: its SDK must not take the spans away from the collector.
+  sentry = await startFakeSentry()
   fake = await startFakeTelegram()
   Object.assign(process.env, {
     TELEGRAM_BOT_TOKEN: `${FAKE_BOT.id}:${'O'.repeat(35)}`,
@@ -40,8 +44,10 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
     OTEL_BSP_SCHEDULE_DELAY: '200',
     PUBLISH_CONNECTION_RATE_PER_MIN: '100000',
+    SENTRY_DSN: sentry.dsn,
   })
   reloadEnv()
+  expect(initErrorTracking('web')).toBe(true)
   expect(startTracing('postforge-web')).toBe(true)
   payload = await testPayload()
   t = await createTenant(payload)
@@ -53,6 +59,7 @@ afterAll(async () => {
   await stopTracing()
   await fake?.close()
   await otlp?.close()
+  await sentry?.close()
   process.env = savedEnv
   reloadEnv()
 })
@@ -71,7 +78,7 @@ function ancestry(span: ReceivedSpan, spans: ReceivedSpan[]): ReceivedSpan[] {
 }
 
 describe('tracing (OpenTelemetry over OTLP)', () => {
-  it('a "Publish again" press is one trace: webhook update → publish job in the worker → the Telegram channel call', async () => {
+  it('a "Publish again" press is one trace: webhook update → publish job in the worker → the Telegram channel call (Sentry on in both)', async () => {
     const channel = await payload.create({
       collection: 'connections',
       data: { displayName: 'Trace channel', platform: 'telegram', project: t.project.id, credentials: { chatId: '@pf_trace' } } as never,
@@ -95,6 +102,7 @@ describe('tracing (OpenTelemetry over OTLP)', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       OTEL_BSP_SCHEDULE_DELAY: '200',
       PUBLISH_CONNECTION_RATE_PER_MIN: '100000',
+      SENTRY_DSN: sentry.dsn,
     })
 
     const update_id = nextUpdateId()
@@ -132,6 +140,8 @@ describe('tracing (OpenTelemetry over OTLP)', () => {
     ])
     expect(platformSpan.attributes['postforge.platform']).toBe('telegram')
     expect((await payload.findByID({ collection: 'publications', id: publication.id })).status).toBe('published')
+    // Nothing failed, so error tracking (on) sent no event.
+    expect(sentry.events()).toEqual([])
     // Both encodings the receiver understands were not needed: the exporter sends OTLP/JSON.
     expect(new Set(otlp.requests.map((r) => r.contentType))).toEqual(new Set(['application/json']))
   }, 120_000)
