@@ -9,6 +9,8 @@ export const CreditPacks: CollectionConfig = {
   slug: 'credit-packs',
   admin: { useAsTitle: 'code', defaultColumns: ['code', 'name.en', 'credits', 'active', 'sortOrder'], group: 'Billing' },
   defaultSort: 'sortOrder',
+  // Readable by every customer and owned by none: the isolation invariant checks that A and B see the same rows.
+  custom: { publicCatalogue: true },
   access: { read: catalogueRead, create: staffOnly('admin'), update: staffOnly('admin'), delete: staffOnly('admin') },
   fields: [
     codeField('How payments refer to the pack. Cannot be changed after creation.'),

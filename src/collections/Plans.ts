@@ -82,6 +82,8 @@ export const Plans: CollectionConfig = {
     description: 'What each plan allows and costs. Changes apply to the next request of every account on the plan.',
   },
   defaultSort: 'sortOrder',
+  // Readable by every customer and owned by none: the isolation invariant checks that A and B see the same rows.
+  custom: { publicCatalogue: true },
   access: { read: catalogueRead, create: staffOnly('admin'), update: staffOnly('admin'), delete: staffOnly('admin') },
   hooks: {
     beforeChange: [oneDefault],

@@ -1,5 +1,5 @@
 import { sql } from '@payloadcms/db-postgres'
-import type { CollectionBeforeChangeHook, PayloadRequest } from 'payload'
+import type { CollectionBeforeChangeHook, Payload, PayloadRequest } from 'payload'
 
 import { accountIdOf } from '../access/actors'
 import { AppError } from '../http/errors'
@@ -35,12 +35,21 @@ export function withinPlan(collection: Counted): CollectionBeforeChangeHook {
 async function assertBelowLimit(req: PayloadRequest, collection: Counted, accountId: number): Promise<void> {
   const tx = await transactionOf(req)
   if (tx) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`plan:${collection}`}), ${accountId})`)
+  await assertRoomFor(req.payload, accountId, collection, req)
+}
+
+/**
+ * Refuses (402) when the account already has as many projects or connections as its plan allows.
+ * The collections' hooks enforce it on every create; a face may ask first (the bot does, before a
+ * conversation of several steps) so the customer is not told at the last step.
+ */
+export async function assertRoomFor(payload: Payload, accountId: number, collection: Counted, req?: PayloadRequest): Promise<void> {
   // Read as stored now, not the copy on the request: a plan staff just changed applies here.
-  const account = await req.payload.findByID({ collection: 'accounts', id: accountId, depth: 0, req, overrideAccess: true })
-  const plan = await effectivePlan(req.payload, account)
+  const account = await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, req, overrideAccess: true })
+  const plan = await effectivePlan(payload, account)
   const { key, code } = LIMIT[collection]
   const limit = plan.limits[key]
-  const { totalDocs } = await req.payload.count({ collection, where: { account: { equals: accountId } }, req, overrideAccess: true })
+  const { totalDocs } = await payload.count({ collection, where: { account: { equals: accountId } }, req, overrideAccess: true })
   if (totalDocs >= limit)
     throw new AppError(code, 402, account.language, { plan: planName(plan, account.language), limit, count: totalDocs })
 }

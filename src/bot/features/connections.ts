@@ -28,6 +28,7 @@ import { CredentialSchemas } from '../../publishing/credentials'
 import type { Platform } from '../../publishing/platforms'
 import { siteAddress } from '../../projects/schema'
 import { getProject, listProjects } from '../../projects/service'
+import { assertRoomFor } from '../../usage/enforce'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { startFlow, type FlowDef, type FlowState, type FlowStep } from '../flows/engine'
@@ -293,6 +294,8 @@ async function showPlatforms(ctx: BotContext, projectId: number) {
 
 async function startConnecting(ctx: BotContext, projectId: number, platform: Platform, connectionId?: number) {
   const project = await getProject(ctx.deps.payload, accountOf(ctx), projectId)
+  // A new connection past the plan's limit is refused before the customer types credentials.
+  if (connectionId === undefined) await assertRoomFor(ctx.deps.payload, accountOf(ctx).id, 'connections')
   if ((TYPED_PLATFORMS as readonly string[]).includes(platform)) {
     await ctx.answerCallbackQuery()
     await show(ctx, ctx.t(`conn.intro.${platform}`, { bot: `@${ctx.me.username}` }))

@@ -7,6 +7,7 @@ import type { Project } from '../../payload-types'
 import { addCompetitor, competitorRef, competitorUrls, removeCompetitor } from '../../projects/competitors'
 import { CompetitorUrl, MAX_COMPETITORS, ProjectFields, type ProjectField } from '../../projects/schema'
 import { zoneLabel } from '../../scheduling/zones'
+import { assertRoomFor } from '../../usage/enforce'
 import {
   createProject,
   deleteProject,
@@ -203,10 +204,15 @@ async function showProjectList(ctx: BotContext, page: number) {
 export const projects = new Composer<BotContext>()
 
 projects.command('projects', (ctx) => showProjectList(ctx, 1))
-projects.command('new', (ctx) => startFlow(ctx, projectCreateFlow))
+projects.command('new', async (ctx) => {
+  await assertRoomFor(ctx.deps.payload, accountOf(ctx).id, 'projects')
+  await startFlow(ctx, projectCreateFlow)
+})
 
 onButton(projects, 'p:list', z.tuple([Page]), (ctx, [page]) => showProjectList(ctx, page))
 onButton(projects, 'p:new', z.tuple([]), async (ctx) => {
+  // The plan's project limit is told before the conversation, not at its last step.
+  await assertRoomFor(ctx.deps.payload, accountOf(ctx).id, 'projects')
   await ctx.answerCallbackQuery()
   await startFlow(ctx, projectCreateFlow)
 })

@@ -5,6 +5,7 @@ import { decodeTextFile } from '../../keywords/parse'
 import { cb, onButton } from '../callbacks'
 import type { BotContext } from '../context'
 import { describeKnownError } from '../errors'
+import { isLimitRefusal, upgradeKeyboard } from '../keyboards/upgrade'
 import { say, truncate } from '../ui'
 
 /**
@@ -112,6 +113,12 @@ async function answer(ctx: BotContext, def: FlowDef, flow: FlowState, value: str
     const known = describeKnownError(error, ctx.t)
     if (known === null) throw error
     ctx.log.info({ flow: def.name, err: known }, 'flow finish refused')
+    // A plan limit is not fixed by answering again: the conversation ends with the way to upgrade.
+    if (isLimitRefusal(error)) {
+      ctx.session.flow = undefined
+      await ctx.reply(known, { parse_mode: 'HTML', reply_markup: upgradeKeyboard(ctx.lang) })
+      return
+    }
     await ask(ctx, def, flow, `⚠️ ${known}\n\n`)
   }
 }

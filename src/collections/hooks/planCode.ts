@@ -1,5 +1,6 @@
 import type { FieldHook } from 'payload'
 
+import { isStaff } from '../../access/actors'
 import { AppError } from '../../http/errors'
 import { languageOf } from '../../i18n/request'
 import { defaultPlan, planExists } from '../../usage/limits'
@@ -16,6 +17,8 @@ export const planCodeOrDefault: FieldHook = async ({ value, previousValue, opera
     return previousValue
   }
   if (value === previousValue) return value
+  // Whoever may not set the plan is refused by the field's access (403 naming it), not told here.
+  if (req.user && !isStaff(req, 'admin')) return value
   if (typeof value !== 'string' || !(await planExists(req.payload, value)))
     throw new AppError('plan.unknown', 422, languageOf(req), { plan: String(value) })
   return value
