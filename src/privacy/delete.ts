@@ -1,9 +1,40 @@
-import type { CollectionSlug, Payload, Where } from 'payload'
+import type { CollectionSlug, FlattenedField, Payload, Where } from 'payload'
 
 import { forgetCachedAccount } from '../accounts/cache'
 import { inTransaction } from '../jobs/addJob'
 import type { Account } from '../payload-types'
 import { accountCollections, retainedCollections } from './scope'
+
+/** What an anonymous account row keeps: what billing needs to read it (plan, language for the books, zone). */
+const TOMBSTONE_KEEPS = new Set(['id', 'telegramId', 'plan', 'language', 'timezone', 'status', 'createdAt', 'updatedAt', 'deletedAt'])
+
+/** Every other field of the account emptied: names, contacts, API key, activity, whatever is added later. */
+function emptiedAccountFields(payload: Payload): Record<string, unknown> {
+  return emptied(payload.collections.accounts.config.flattenedFields, TOMBSTONE_KEEPS)
+}
+
+function emptied(fields: FlattenedField[], keep: Set<string> = new Set()): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const field of fields) {
+    if (keep.has(field.name) || field.type === 'join') continue
+    if (field.type === 'group' || field.type === 'tab') out[field.name] = emptied(field.flattenedFields)
+    else if (field.type === 'array' || field.type === 'blocks') out[field.name] = []
+    else out[field.name] = field.type === 'checkbox' ? false : null
+  }
+  return out
+}
+
+/** Contact details inside kept billing records (a `receipt` group's email or phone), emptied below the hooks. */
+async function dropContacts(payload: Payload, slug: CollectionSlug, accountId: number, req: never) {
+  const collection = payload.collections[slug].config
+  const groups = collection.flattenedFields.filter((f) => f.type === 'group' && 'flattenedFields' in f && f.flattenedFields.some((s) => /email|phone/i.test(s.name)))
+  if (groups.length === 0) return
+  const data = Object.fromEntries(
+    groups.map((g) => [g.name, Object.fromEntries(('flattenedFields' in g ? g.flattenedFields : []).filter((s) => /email|phone/i.test(s.name)).map((s) => [s.name, null]))]),
+  )
+  const rows = await payload.find({ collection: slug, where: { account: { equals: accountId } }, depth: 0, pagination: false, overrideAccess: true, req, select: {} })
+  for (const row of rows.docs) await payload.db.updateOne({ collection: slug, id: row.id, data, req })
+}
 
 export type DeletionResult = {
   removed: Record<string, number>
@@ -56,21 +87,12 @@ export async function deleteAccount(
     }
     const tombstone = Object.keys(retained).length > 0
     if (tombstone) {
+      // Kept records lose the contact details they carried (a receipt's email or phone).
+      for (const slug of Object.keys(retained)) await dropContacts(payload, slug as CollectionSlug, id, req)
       await payload.update({
         collection: 'accounts',
         id,
-        data: {
-          telegramId: -id,
-          username: null,
-          displayName: null,
-          status: 'blocked',
-          enableAPIKey: false,
-          apiKey: null,
-          announcementsOff: true,
-          verifiedHumanAt: null,
-          botBlockedAt: null,
-          deletedAt: new Date().toISOString(),
-        } as never,
+        data: { ...emptiedAccountFields(payload), telegramId: -id, status: 'blocked', announcementsOff: true, deletedAt: new Date().toISOString() } as never,
         overrideAccess: true,
         depth: 0,
         req,

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto'
+
+import { Logger, runOnce } from 'graphile-worker'
+import type { Payload } from 'payload'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { t } from '../../src/i18n'
+import { privacyExportTask } from '../../src/jobs/tasks/privacyExport'
+import { env, reloadEnv } from '../../src/lib/env'
+import type { Account } from '../../src/payload-types'
+import { resetTelegramClient } from '../../src/telegram/client'
+import { createStaff, lexical } from '../helpers/fixtures'
+import { startHarness, TOKEN, accountOf, verifiedUser, type Harness } from './bot-harness'
+
+/**
+ * Data rights through the bot: "My data" exports everything the account owns as a JSON document
+ * in the chat (built by the job), without credentials or anything of another account; deleting
+ * the account needs "Continue" and the typed word, removes its data, keeps only anonymised
+ * billing records, logs the deletion, and the same Telegram user is a new customer afterwards.
+ */
+const SCHEMA = 'pf_test_privacy'
+const quiet = new Logger(() => () => {})
+const savedEnv = { ...process.env }
+let h: Harness
+let payload: Payload
+let editor: { id: number }
+
+beforeAll(async () => {
+  h = await startHarness('data-rights')
+  payload = h.payload
+  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: h.fake.url, GRAPHILE_WORKER_SCHEMA: SCHEMA })
+  reloadEnv()
+  resetTelegramClient()
+  editor = (await createStaff(payload, ['editor'])).user
+})
+
+afterAll(async () => {
+  process.env = savedEnv
+  reloadEnv()
+  resetTelegramClient()
+  await h?.close()
+})
+
+const WP_PASSWORD = 'abcd efgh ijkl mnop'
+
+/** What a customer of a few weeks owns: a project with content, a connection with a password, a schedule, a publication, a support thread. */
+async function fill(account: Account, name: string) {
+  const project = await payload.create({ collection: 'projects', data: { name: `${name} bakery`, account: account.id } as never, overrideAccess: true })
+  const keyword = await payload.create({ collection: 'keywords', data: { phrase: `${name} sourdough recipe`, project: project.id } as never, overrideAccess: true })
+  const article = await payload.create({ collection: 'articles', data: { title: `${name} how to bake`, project: project.id, body: lexical(`${name} body text`), mainKeyword: keyword.id, workflowStatus: 'in_review' } as never, overrideAccess: true })
+  await payload.update({ collection: 'articles', id: article.id, data: { workflowStatus: 'approved' }, user: { ...editor, collection: 'users', roles: ['editor'] } as never, overrideAccess: false })
+  const post = await payload.create({ collection: 'posts', data: { title: `${name} post`, project: project.id, variants: [{ platform: 'telegram', text: `${name} post text` }] } as never, overrideAccess: true })
+  const connection = await payload.create({
+    collection: 'connections',
+    data: { displayName: `${name} blog`, platform: 'wordpress', project: project.id, credentials: { siteUrl: `https://${name.toLowerCase()}.example`, username: 'baker', applicationPassword: WP_PASSWORD } } as never,
+    overrideAccess: true,
+  })
+  const schedule = await payload.create({ collection: 'schedules', data: { name: `${name} weekly`, project: project.id, connections: [connection.id], cadence: 'interval', intervalMinutes: 60, active: false } as never, overrideAccess: true })
+  const publication = await payload.create({
+    collection: 'publications',
+    data: { project: project.id, connection: connection.id, article: article.id, plannedAt: new Date(Date.now() + 86_400_000).toISOString() } as never,
+    overrideAccess: true,
+  })
+  const support = await payload.create({ collection: 'support-messages', data: { account: account.id, direction: 'in', text: `${name} asks about invoices` } as never, overrideAccess: true })
+  return { project, keyword, article, post, connection, schedule, publication, support }
+}
+
+/** A paid order on the books (a payment and its credits), as the billing code records them. */
+async function paid(account: Account) {
+  const payment = await payload.create({
+    collection: 'payments',
+    data: { provider: 'yookassa', providerPaymentId: `p-${randomBytes(6).toString('hex')}`, account: account.id, product: { kind: 'pack', code: 'pack-100' }, amount: 49_000, currency: 'RUB', status: 'succeeded', paidAt: new Date().toISOString(), credits: 100, receipt: { email: 'baker@example.com' } } as never,
+    overrideAccess: true,
+  })
+  const entry = await payload.create({
+    collection: 'credit-ledger',
+    data: { account: account.id, kind: 'purchase', credits: 100, payment: payment.id, idempotencyKey: `test-${payment.id}`, reason: 'pack' } as never,
+    overrideAccess: true,
+  })
+  return { payment, entry }
+}
+
+async function runExports() {
+  await runOnce({ connectionString: env().DATABASE_URL, schema: SCHEMA, taskList: Object.fromEntries([privacyExportTask(async () => payload)]), logger: quiet })
+}
+
+const count = async (collection: string, where: Record<string, unknown>) => (await payload.count({ collection: collection as never, where: where as never, overrideAccess: true })).totalDocs
+
+describe('My data', () => {
+  it('exports everything the account owns as a JSON document in the chat, without credentials and nothing of another account', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    const other = await verifiedUser(h, { language: 'en' })
+    const mine = await fill(account, 'Alpha')
+    await fill(other.account, 'Omega')
+    const billing = await paid(account)
+
+    await user.press('pd:home')
+    expect(user.lastText()).toContain('My data')
+    h.fake.clear()
+    await user.press('pd:exp')
+    expect(user.lastText()).toBe(t('en', 'privacy.export_queued'))
+    await runExports()
+
+    const sent = h.fake.callsTo('sendDocument', user.id)
+    expect(sent).toHaveLength(1)
+    expect(sent[0].files[0].name).toMatch(/^postforge-data-\d{4}-\d{2}-\d{2}\.json$/)
+    const raw = sent[0].files[0].content.toString('utf8')
+    const archive = JSON.parse(raw)
+    expect(archive.accountId).toBe(account.id)
+    const ids = (slug: string) => (archive.data[slug] as { id: number }[]).map((d) => d.id)
+    expect(ids('accounts')).toEqual([account.id])
+    expect(ids('projects')).toEqual([mine.project.id])
+    expect(ids('keywords')).toEqual([mine.keyword.id])
+    expect(ids('articles')).toEqual([mine.article.id])
+    expect(ids('posts')).toEqual([mine.post.id])
+    expect(ids('connections')).toEqual([mine.connection.id])
+    expect(ids('schedules')).toEqual([mine.schedule.id])
+    expect(ids('publications')).toEqual([mine.publication.id])
+    expect(ids('support-messages')).toEqual([mine.support.id])
+    expect(ids('payments')).toEqual([billing.payment.id])
+    expect(ids('credit-ledger')).toEqual([billing.entry.id])
+    expect(raw).toContain('Alpha how to bake')
+    expect(raw).toContain('Alpha blog')
+    // No credentials or secrets, and nothing of the other customer.
+    expect(raw).not.toContain(WP_PASSWORD)
+    expect(raw).not.toMatch(/"(credentials|apiKey|credentialsHint)"/)
+    expect(raw).not.toContain('Omega')
+    expect(raw).not.toContain(String(other.account.telegramId))
+  })
+
+  it('deletes the account only after "Continue" and the typed word; its data is gone, the other customer keeps theirs, the user starts anew', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'ru' })
+    const other = await verifiedUser(h, { language: 'ru' })
+    const mine = await fill(account, 'Delta')
+    const theirs = await fill(other.account, 'Sigma')
+
+    await user.press('pd:del')
+    expect(user.lastText()).toBe(t('ru', 'privacy.delete_warning'))
+    // Leaving at the warning deletes nothing.
+    await user.press('pd:home')
+    expect(await accountOf(payload, user.id)).not.toBeNull()
+    await user.press('pd:del')
+    await user.press('pd:del2')
+    expect(user.lastText()).toContain(t('ru', 'privacy.delete_type'))
+    await user.send('да')
+    expect(user.lastText()).toContain(t('ru', 'v.delete_word'))
+    expect(await count('projects', { account: { equals: account.id } })).toBe(1)
+
+    await user.send('удалить')
+    expect(user.lastText()).toBe(t('ru', 'privacy.deleted'))
+    expect(await accountOf(payload, user.id)).toBeNull()
+    expect(await count('accounts', { id: { equals: account.id } })).toBe(0)
+    for (const [collection, doc] of Object.entries(mine)) {
+      expect(await count(collection === 'support' ? 'support-messages' : `${collection}s`, { id: { equals: doc.id } }), collection).toBe(0)
+    }
+    for (const [collection, doc] of Object.entries(theirs)) {
+      expect(await count(collection === 'support' ? 'support-messages' : `${collection}s`, { id: { equals: doc.id } }), collection).toBe(1)
+    }
+    const log = await payload.find({ collection: 'account-deletions', where: { accountId: { equals: account.id } }, overrideAccess: true })
+    expect(log.docs).toHaveLength(1)
+    expect(log.docs[0]).toMatchObject({ requestedBy: 'customer', tombstone: false })
+    expect(log.docs[0].removed).toMatchObject({ projects: 1, articles: 1, connections: 1, 'support-messages': 1 })
+    expect(JSON.stringify(log.docs[0])).not.toContain(String(user.id))
+
+    // The same Telegram user is a new customer: /start makes a new account with the human check.
+    await user.send('/start')
+    const again = await accountOf(payload, user.id)
+    expect(again).not.toBeNull()
+    expect(again!.id).not.toBe(account.id)
+    expect(again!.verifiedHumanAt ?? null).toBeNull()
+  })
+
+  it('keeps payments and ledger entries on an anonymous account row, with no name, username, Telegram id or receipt contact', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    await fill(account, 'Kappa')
+    const billing = await paid(account)
+    await user.press('pd:del2')
+    await user.send('DELETE')
+    expect(user.lastText()).toBe(t('en', 'privacy.deleted'))
+    expect(await accountOf(payload, user.id)).toBeNull()
+
+    const tomb = await payload.findByID({ collection: 'accounts', id: account.id, overrideAccess: true })
+    expect(tomb).toMatchObject({ status: 'blocked', telegramId: -account.id, username: null, displayName: null })
+    expect(tomb.deletedAt).toBeTruthy()
+    expect(JSON.stringify(tomb)).not.toContain(String(user.id))
+    const payment = await payload.findByID({ collection: 'payments', id: billing.payment.id, overrideAccess: true, depth: 0 })
+    expect(payment).toMatchObject({ account: account.id, amount: 49_000, status: 'succeeded' })
+    expect(JSON.stringify(payment)).not.toContain('baker@example.com')
+    expect(await count('credit-ledger', { id: { equals: billing.entry.id } })).toBe(1)
+    expect(await count('projects', { account: { equals: account.id } })).toBe(0)
+    const log = await payload.find({ collection: 'account-deletions', where: { accountId: { equals: account.id } }, overrideAccess: true })
+    expect(log.docs[0]).toMatchObject({ tombstone: true, retained: { payments: 1, 'credit-ledger': 1 } })
+
+    await user.send('/start')
+    const again = await accountOf(payload, user.id)
+    expect(again!.id).not.toBe(account.id)
+  })
+})
