@@ -652,7 +652,7 @@ export const en: Record<string, string> = {
   'billing.renews': 'Renews on {date}',
   'billing.ends': 'Paid until {date}, renewal canceled',
   'billing.past_due': 'The payment failed: the plan lasts until {date}, please update your payment method',
-  'billing.no_renewal': 'Free plan, no end date',
+  'billing.no_renewal': 'No end date: nothing to renew',
   'billing.usage_title': '<b>Usage</b>',
   'billing.usage_projects': 'Projects: {used} of {limit}',
   'billing.usage_connections': 'Connections: {used} of {limit}',

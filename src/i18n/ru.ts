@@ -659,7 +659,7 @@ export const ru: Record<string, string> = {
   'billing.renews': 'Продление: {date}',
   'billing.ends': 'Оплачен до {date}, продление отменено',
   'billing.past_due': 'Оплата не прошла: тариф действует до {date}, обновите способ оплаты',
-  'billing.no_renewal': 'Бесплатный тариф, без срока',
+  'billing.no_renewal': 'Без срока: продлевать не нужно',
   'billing.usage_title': '<b>Использование</b>',
   'billing.usage_projects': 'Проекты: {used} из {limit}',
   'billing.usage_connections': 'Подключения: {used} из {limit}',

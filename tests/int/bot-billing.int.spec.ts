@@ -5,13 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { balanceOf } from '../../src/billing/ledger'
 import { resetProviders } from '../../src/billing/providers'
+import { stripeClient } from '../../src/billing/providers/stripe'
 import { refundPayment } from '../../src/billing/refunds'
 import { COMMANDS, ALLOWED_UPDATES } from '../../src/bot/commands'
+import { localDateTime } from '../../src/bot/features/billing'
 import { t, tr } from '../../src/i18n'
 import { reloadEnv } from '../../src/lib/env'
 import type { Account } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
 import type { FakeInvoice } from '../fakes/telegramPayments'
+import { startFakeStripe } from '../fakes/stripe'
 import { startFakeYooKassa } from '../fakes/yookassa'
 import { nextUpdateId, startHarness, TOKEN, verifiedUser, type Harness, type TestUser } from './bot-harness'
 
@@ -56,6 +59,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
+  if (preCheckoutMs.length > 0) process.stdout.write(`pre-checkout answered in ${preCheckoutMs.map((ms) => ms.toFixed(0)).join(', ')} ms\n`)
   process.env = savedEnv
   reloadEnv()
   resetTelegramClient()
@@ -82,10 +86,16 @@ async function orderWithStars(user: TestUser, kind: 'plan' | 'pack', code: strin
   return invoice!
 }
 
+/** How long each pre-checkout took to answer (Telegram allows 10 s). */
+const preCheckoutMs: number[] = []
+
 async function approveAndPay(user: TestUser, invoice: FakeInvoice, language = 'en') {
   const { update, queryId } = h.fake.stars.preCheckout(invoice, fromOf(user, language))
+  const started = performance.now()
   await h.bot.handleUpdate(update)
+  preCheckoutMs.push(performance.now() - started)
   expect(h.fake.stars.answerOf(queryId)).toEqual({ ok: true })
+  expect(preCheckoutMs.at(-1)).toBeLessThan(10_000)
   return h.fake.stars.pay(queryId)
 }
 
@@ -115,8 +125,8 @@ describe('buying with Telegram Stars in the bot', () => {
     expect(invoice.payload).toMatch(new RegExp(`^pf1:${account.id}:p:${PACK}:[0-9a-f-]{36}$`))
 
     const { update, charge } = await approveAndPay(user, invoice)
-    await h.bot.handleUpdate(update)
-    await h.bot.handleUpdate(update)
+    // Delivered twice at once (two webhook workers), then once more after a retry.
+    await Promise.all([h.bot.handleUpdate(update), h.bot.handleUpdate(again(update))])
     await h.bot.handleUpdate(again(update))
 
     expect(await balanceOf(h.payload, account.id)).toBe(700)
@@ -168,7 +178,9 @@ describe('buying with Telegram Stars in the bot', () => {
     // /plan shows the plan and when it renews; cancelling stops Telegram's renewal.
     await user.send('/plan')
     expect(user.lastText()).toContain('Your plan: Business')
-    expect(user.lastText()).toContain('Renews on')
+    // In the customer's zone (the account's, Europe/Moscow by default).
+    expect(user.lastText()).toContain(`Renews on ${localDateTime(new Date(renewal.charge.expiresAt! * 1000), stored)}`)
+    expect(user.lastText()).toMatch(/Renews on \d{1,2} \w+ \d{4} at \d\d:\d\d, \w+ \(UTC[+-]\d+\)/)
     await user.press('b:mg')
     await user.press('b:sc:1')
     expect(h.fake.callsTo('editUserStarSubscription').at(-1)?.params).toMatchObject({ user_id: user.id, telegram_payment_charge_id: first.charge.id, is_canceled: true })
@@ -259,7 +271,7 @@ describe('/plan, the upgrade buttons, /paysupport and /terms', () => {
     await user.send('/plan')
     const screen = user.lastText()
     expect(screen).toContain('Your plan: Business')
-    expect(screen).toContain('Free plan, no end date')
+    expect(screen).toContain('No end date: nothing to renew')
     expect(screen).toContain('Projects: 1 of 7')
     expect(screen).toContain('Connections: 0 of 9')
     expect(screen).toContain('Generations today: 0 of 50')
@@ -357,6 +369,49 @@ describe('paying by card through YooKassa from the bot', () => {
       reloadEnv()
       resetProviders()
       await kassa.close()
+    }
+  })
+})
+
+describe('managing a Stripe subscription from the bot', () => {
+  it('offers the Stripe customer portal for the customer of the subscription, and a Stripe price in the customer’s card currency', async () => {
+    const stripe = await startFakeStripe()
+    Object.assign(process.env, { STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url })
+    reloadEnv()
+    resetProviders()
+    try {
+      const { user, account } = await verifiedUser(h, { language: 'en' })
+      // The customer Stripe made at checkout (the webhook keeps its id on the payment).
+      const customer = await stripeClient().customers.create({ metadata: { accountId: String(account.id) } })
+      const paidAt = new Date()
+      const payment = await h.payload.create({
+        collection: 'payments',
+        overrideAccess: true,
+        data: { provider: 'stripe', providerPaymentId: `cs_test_${tag}`, account: account.id, product: { kind: 'plan', code: PLAN }, amount: 1_500, currency: 'USD', status: 'succeeded', refundedAmount: 0, paidAt: paidAt.toISOString(), metadata: { customerId: customer.id } },
+      })
+      expect(payment.id).toBeGreaterThan(0)
+      await h.payload.create({
+        collection: 'subscriptions',
+        overrideAccess: true,
+        data: { account: account.id, provider: 'stripe', providerSubscriptionId: `sub_${tag}`, planCode: PLAN, status: 'active', currentPeriodEnd: new Date(paidAt.getTime() + 30 * 86_400_000).toISOString(), lastEventAt: paidAt.toISOString() },
+      })
+      await user.send('/plan')
+      expect(user.lastButtons().map((b) => b.callback_data)).toContain('b:mg')
+      await user.press('b:mg')
+      const portal = h.fake.calls.filter((c) => c.method === 'editMessageText' || c.method === 'sendMessage').at(-1)!
+      const button = portal.params.reply_markup.inline_keyboard.flat().find((b: { url?: string }) => b.url)
+      expect(button).toMatchObject({ text: '💳 Billing portal', url: expect.stringMatching(/^https:\/\/billing\.stripe\.com\/p\/session\/bps_/) })
+      expect([...stripe.state.portalSessions.values()].map((session) => session.customer)).toEqual([customer.id])
+
+      // With Stripe on, an English customer sees the plan in dollars beside the stars.
+      await user.press(`b:b:s:${PLAN}`)
+      expect(user.lastButtons().map((b) => b.callback_data)).toEqual([`b:p:s:${PLAN}:st`, `b:p:s:${PLAN}:sp`, 'b:pl'])
+      expect(user.lastButtons().slice(0, 2).map((b) => b.text)).toEqual(['⭐ Telegram Stars — ⭐ 500', '💳 Bank card — $15.00'])
+    } finally {
+      for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_API_BASE']) delete process.env[name]
+      reloadEnv()
+      resetProviders()
+      await stripe.close()
     }
   })
 })

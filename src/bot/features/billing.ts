@@ -22,6 +22,7 @@ import { isOutage } from '../../lib/outage'
 import { isValidTimeZone } from '../../lib/timezone'
 import type { Account, Subscription } from '../../payload-types'
 import { actingAs } from '../../projects/actingAs'
+import { zoneLabel } from '../../scheduling/zones'
 import { generationsUsedToday } from '../../usage/generations'
 import { effectivePlan, planName } from '../../usage/limits'
 import { spentToday } from '../../usage/spend'
@@ -61,11 +62,11 @@ async function freshAccount(ctx: BotContext): Promise<Account> {
   return ctx.deps.payload.findByID({ collection: 'accounts', id: account.id, depth: 0, ...actingAs(account) })
 }
 
-const zoneOf = (account: Account) => (account.timezone && isValidTimeZone(account.timezone) ? account.timezone : 'UTC')
+const zoneOf = (account: Pick<Account, 'timezone'>) => (account.timezone && isValidTimeZone(account.timezone) ? account.timezone : 'UTC')
 
 /** An instant as the customer reads it: their zone, their language. */
 export function localDateTime(value: Date | string, account: Pick<Account, 'timezone' | 'language'>): string {
-  const zone = account.timezone && isValidTimeZone(account.timezone) ? account.timezone : 'UTC'
+  const zone = zoneOf(account)
   const text = new Intl.DateTimeFormat(account.language === 'en' ? 'en-GB' : 'ru-RU', {
     timeZone: zone,
     day: 'numeric',
@@ -74,7 +75,7 @@ export function localDateTime(value: Date | string, account: Pick<Account, 'time
     hour: '2-digit',
     minute: '2-digit',
   }).format(new Date(value))
-  return `${text} (${zone})`
+  return `${text}, ${zoneLabel(zone, account.language, new Date(value).getTime())}`
 }
 
 function renewalLine(ctx: BotContext, account: Account, subscription: Subscription | null): string {
@@ -180,7 +181,7 @@ function receiptOf(value: string): ReceiptContact {
 }
 
 function rememberedReceipt(account: Account): ReceiptContact | null {
-  const saved = (account as Account & { receiptContact?: { email?: string | null; phone?: string | null } | null }).receiptContact
+  const saved = account.receiptContact
   if (saved?.email) return { email: saved.email }
   if (saved?.phone) return { phone: saved.phone }
   return null
@@ -230,7 +231,7 @@ export const receiptFlow: FlowDef = {
     ctx.account = await ctx.deps.payload.update({
       collection: 'accounts',
       id: account.id,
-      data: { receiptContact: { email: receipt.email ?? null, phone: receipt.phone ?? null } } as never,
+      data: { receiptContact: { email: receipt.email ?? null, phone: receipt.phone ?? null } },
       depth: 0,
       ...actingAs(account),
     })
@@ -253,11 +254,19 @@ async function manageScreen(ctx: BotContext, intro?: string) {
   } else if (subscription.provider === 'stripe') {
     const stripe = providerFor('stripe')
     const customer = await stripeCustomerOf(ctx, account)
-    if (stripe?.manageUrl && customer) keyboard.url(ctx.t('billing.portal'), await stripe.manageUrl({ accountId: account.id, providerCustomerId: customer })).row()
+    const url = stripe?.manageUrl && customer ? await stripe.manageUrl({ accountId: account.id, providerCustomerId: customer }).catch(portalUnavailable(ctx)) : null
+    if (url) keyboard.url(ctx.t('billing.portal'), url).row()
   }
   keyboard.text(ctx.t('back'), 'b:home')
   const status = renewalLine(ctx, account, subscription)
   await show(ctx, `${intro ? `${intro}\n\n` : ''}${ctx.t('billing.manage_title', { plan: planName(plan, ctx.lang), status })}`, keyboard)
+}
+
+/** Stripe could not open a portal session: the screen goes without the button (logged for staff). */
+const portalUnavailable = (ctx: BotContext) => (error: unknown) => {
+  if (!(error instanceof PaymentProviderError)) throw error
+  ctx.log.warn({ err: error.message }, 'Stripe customer portal unavailable')
+  return null
 }
 
 /** The Stripe customer of the account's latest Stripe payment (kept in the payment's metadata by the provider). */
