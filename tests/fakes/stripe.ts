@@ -109,8 +109,12 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
       metadata: {},
       lines: list([{ id: id('il'), object: 'line_item', amount, currency: sub.currency, period: { start: item.current_period_start, end: item.current_period_end }, pricing: { price_details: { price: item.price.id } } }], `/v1/invoices/x/lines`),
       parent: { type: 'subscription_details', quote_details: null, subscription_details: { subscription: sub.id, metadata: sub.metadata } },
-      payments: list(pi ? [{ id: id('inpay'), object: 'invoice_payment', amount_paid: amount, status: 'paid', payment: { type: 'payment_intent', payment_intent: pi.id }, is_default: true }] : [], `/v1/invoice_payments`),
     }
+    // `payments` is includable: the API returns it only when asked (`expand[]=payments`).
+    Object.defineProperty(invoice, '_payments', {
+      value: list(pi ? [{ id: id('inpay'), object: 'invoice_payment', amount_paid: amount, status: 'paid', payment: { type: 'payment_intent', payment_intent: pi.id }, is_default: true }] : [], `/v1/invoice_payments`),
+      enumerable: false,
+    })
     state.invoices.set(invoice.id, invoice)
     sub.latest_invoice = invoice.id
     return invoice
@@ -242,7 +246,9 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
     }
     if (call.method === 'GET' && (m = p.match(/^\/v1\/invoices\/([^/]+)$/))) {
       const invoice = state.invoices.get(m[1])
-      return invoice ? json(200, invoice) : missing('invoice', m[1])
+      if (!invoice) return missing('invoice', m[1])
+      const expand: string[] = b.expand ?? []
+      return json(200, expand.includes('payments') ? { ...invoice, payments: (invoice as Obj & { _payments: Obj })._payments } : invoice)
     }
     if (call.method === 'GET' && (m = p.match(/^\/v1\/payment_intents\/([^/]+)$/))) {
       const pi = state.paymentIntents.get(m[1])

@@ -321,7 +321,7 @@ describe('POST /api/billing/stripe', () => {
     await deliver(completed)
     expect(await planOf(buyer.id)).toBe('pro')
     const invoice = stripe.state.invoices.get(stripe.subscription(completed.data.object.subscription as string).latest_invoice)!
-    const paymentIntent = invoice.payments.data[0].payment.payment_intent
+    const paymentIntent = (invoice as typeof invoice & { _payments: { data: { payment: { payment_intent: string } }[] } })._payments.data[0]!.payment.payment_intent
     expect((await paymentOf(payment.id)).providerChargeId).toBe(paymentIntent)
 
     await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'charged by mistake' })

@@ -164,10 +164,10 @@ async function paymentIntentOf(stripe: Stripe, sessionId: string): Promise<strin
   if (direct) return direct
   const invoiceId = idOf(session.invoice)
   if (!invoiceId) return null
-  return invoicePaymentIntent(await call('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId)))
+  return invoicePaymentIntent(await call('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] })))
 }
 
-/** The payment intent that paid an invoice (API versions since 2025-03-31 list it under `payments`). */
+/** The payment intent that paid an invoice (API versions since 2025-03-31 list it under `payments`, returned only when expanded). */
 export function invoicePaymentIntent(invoice: Stripe.Invoice): string | null {
   for (const entry of invoice.payments?.data ?? []) {
     if (entry.payment.type === 'payment_intent' && entry.status === 'paid') return idOf(entry.payment.payment_intent ?? null)

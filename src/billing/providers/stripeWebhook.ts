@@ -125,7 +125,7 @@ export async function applyStripeEvent(payload: Payload, stripe: Stripe, event: 
         if (!subscriptionId) return once(async () => 'ignored: no subscription')
         const subscription = await read('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId))
         const invoiceId = idOf(session.invoice)
-        const invoice = invoiceId ? await read('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId)) : null
+        const invoice = invoiceId ? await read('invoices.retrieve', () => stripe.invoices.retrieve(invoiceId, { expand: ['payments'] })) : null
         return once(async (tx) => {
           const settled = await settlePayment(
             payload,
@@ -185,7 +185,7 @@ export async function applyStripeEvent(payload: Payload, stripe: Stripe, event: 
       const subscriptionId = idOf(event.data.object.parent?.subscription_details?.subscription)
       // The first invoice of a subscription is paid through its Checkout Session (handled above).
       if (!subscriptionId || event.data.object.billing_reason === 'subscription_create') return once(async () => 'ignored: not a renewal')
-      const invoice = await read('invoices.retrieve', () => stripe.invoices.retrieve(event.data.object.id!))
+      const invoice = await read('invoices.retrieve', () => stripe.invoices.retrieve(event.data.object.id!, { expand: ['payments'] }))
       const subscription = await read('subscriptions.retrieve', () => stripe.subscriptions.retrieve(subscriptionId))
       const order = orderOf(subscription.metadata)
       const currency = currencyOf(invoice.currency)
