@@ -844,7 +844,7 @@ export interface Payment {
    */
   providerChargeId?: string | null;
   providerSubscriptionId?: string | null;
-  account: number | Account;
+  account?: (number | null) | Account;
   product: {
     kind: 'plan' | 'pack';
     code: string;
@@ -890,7 +890,7 @@ export interface Payment {
  */
 export interface CreditLedger {
   id: number;
-  account: number | Account;
+  account?: (number | null) | Account;
   kind: 'grant' | 'purchase' | 'spend' | 'refund' | 'expiry' | 'adjustment';
   /**
    * Signed whole credits: + adds, − takes away.
@@ -910,7 +910,7 @@ export interface CreditLedger {
    * The AI generation (job key) a spend belongs to.
    */
   jobRef?: string | null;
-  idempotencyKey: string;
+  idempotencyKey?: string | null;
   updatedAt: string;
   createdAt: string;
 }
@@ -920,7 +920,7 @@ export interface CreditLedger {
  */
 export interface Subscription {
   id: number;
-  account: number | Account;
+  account?: (number | null) | Account;
   provider: 'stars' | 'yookassa' | 'stripe';
   providerSubscriptionId: string;
   planCode: string;

@@ -1,4 +1,4 @@
-import type { Payload } from 'payload'
+import type { Payload, PayloadRequest } from 'payload'
 
 import { env } from '../lib/env'
 import { DEFAULT_PLAN } from '../usage/plans'
@@ -35,9 +35,9 @@ export const RESERVE_USD: Record<'cluster' | 'article' | 'post', number> = {
 }
 
 /** The plan accounts fall back to: the plan staff marked default (B1's `plans`), else the seeded one. */
-export async function defaultPlanCode(payload: Payload): Promise<string> {
+export async function defaultPlanCode(payload: Payload, req?: Partial<PayloadRequest>): Promise<string> {
   if (!('plans' in payload.collections)) return DEFAULT_PLAN
-  const { docs } = await payload.find({ collection: 'plans' as never, where: { isDefault: { equals: true } }, limit: 1, depth: 0, pagination: false })
+  const { docs } = await payload.find({ collection: 'plans' as never, where: { isDefault: { equals: true } }, limit: 1, depth: 0, pagination: false, req })
   return (docs[0] as CatalogueDoc | undefined)?.code ?? DEFAULT_PLAN
 }
 
@@ -47,18 +47,19 @@ type CatalogueDoc = { code?: string | null; monthlyCredits?: number | null; cred
  * The plan's monthly credits, read from B1's `plans` collection (field `monthlyCredits`) when it
  * exists; 0 otherwise (a plan without credits still sets the limits).
  */
-export async function planMonthlyCredits(payload: Payload, planCode: string): Promise<number> {
-  return (await catalogueDoc(payload, 'plans', planCode))?.monthlyCredits ?? 0
+export async function planMonthlyCredits(payload: Payload, planCode: string, req?: Partial<PayloadRequest>): Promise<number> {
+  return (await catalogueDoc(payload, 'plans', planCode, req))?.monthlyCredits ?? 0
 }
 
 /** The credits a pack gives, from B1's `credit-packs` collection (field `credits`). */
-export async function packCredits(payload: Payload, packCode: string): Promise<number | null> {
-  const doc = await catalogueDoc(payload, 'credit-packs', packCode)
+export async function packCredits(payload: Payload, packCode: string, req?: Partial<PayloadRequest>): Promise<number | null> {
+  const doc = await catalogueDoc(payload, 'credit-packs', packCode, req)
   return doc ? (doc.credits ?? 0) : null
 }
 
-async function catalogueDoc(payload: Payload, slug: string, code: string): Promise<CatalogueDoc | null> {
+/** Inside a billing transaction pass its `req`: a second pool connection per transaction can starve the pool. */
+async function catalogueDoc(payload: Payload, slug: string, code: string, req?: Partial<PayloadRequest>): Promise<CatalogueDoc | null> {
   if (!(slug in payload.collections)) return null
-  const { docs } = await payload.find({ collection: slug as never, where: { code: { equals: code } }, limit: 1, depth: 0, pagination: false })
+  const { docs } = await payload.find({ collection: slug as never, where: { code: { equals: code } }, limit: 1, depth: 0, pagination: false, req })
   return (docs[0] as CatalogueDoc | undefined) ?? null
 }

@@ -52,13 +52,14 @@ export async function reserveGeneration(
   input: { accountId: number; kind: GenerationKind; jobRef: string },
 ): Promise<GenerationHold | null> {
   if (!billingEnabled()) return null
-  return inBillingTransaction(payload, async ({ db }) => {
+  return inBillingTransaction(payload, async (tx) => {
+    const { db } = tx
     await lockAccount(db, input.accountId)
     const open = await openHold(db, input.accountId, input.jobRef)
     if (open) return { accountId: input.accountId, jobRef: input.jobRef, ...open }
     const needed = Math.max(1, creditsForCost(RESERVE_USD[input.kind]))
     const balance = await balanceOf(payload, input.accountId, db)
-    if (balance < needed) throw await noCredits(payload, input.accountId, balance, needed)
+    if (balance < needed) throw await noCredits(payload, input.accountId, balance, needed, null, tx)
     const { rows } = await db.execute(sql`select count(*)::int as n from credit_ledger where job_ref = ${input.jobRef} and idempotency_key like 'hold:%' and idempotency_key not like '%:close'`)
     const key = `hold:${input.jobRef}#${Number(rows[0]?.n ?? 0) + 1}`
     await appendEntry(db, { accountId: input.accountId, kind: 'spend', credits: -needed, reason: `${input.kind} generation: reserved`, jobRef: input.jobRef, idempotencyKey: key }, balance)

@@ -96,19 +96,20 @@ export async function spendCredits(
   tx?: BillingTx,
 ): Promise<AppendResult> {
   if (!Number.isInteger(input.credits) || input.credits <= 0) throw new Error(`a spend takes a positive whole number of credits, got ${input.credits}`)
-  const work = async ({ db }: BillingTx) => {
+  const work = async (t: BillingTx) => {
+    const { db } = t
     await lockAccount(db, input.accountId)
     const balance = await balanceOf(payload, input.accountId, db)
     if (await entryExists(db, input.idempotencyKey)) return { applied: false, id: null, balance }
-    if (balance < input.credits) throw await noCredits(payload, input.accountId, balance, input.credits, input.language)
+    if (balance < input.credits) throw await noCredits(payload, input.accountId, balance, input.credits, input.language, t)
     return appendEntry(db, { accountId: input.accountId, kind: 'spend', credits: -input.credits, reason: input.reason, jobRef: input.jobRef, idempotencyKey: input.idempotencyKey }, balance)
   }
   return tx ? work(tx) : inBillingTransaction(payload, work)
 }
 
 /** The refusal for an account whose balance cannot cover `needed` credits. */
-export async function noCredits(payload: Payload, accountId: number, balance: number, needed: number, language?: string | null): Promise<AppError> {
-  const lang = language ?? (await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, disableErrors: true }))?.language
+export async function noCredits(payload: Payload, accountId: number, balance: number, needed: number, language?: string | null, tx?: BillingTx): Promise<AppError> {
+  const lang = language ?? (await payload.findByID({ collection: 'accounts', id: accountId, depth: 0, disableErrors: true, req: tx?.req }))?.language
   return new AppError('billing.no_credits', 402, lang, { balance, needed })
 }
 

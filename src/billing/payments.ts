@@ -218,10 +218,10 @@ export async function settlePayment(payload: Payload, input: SettleInput, tx?: B
     const product = payment.product as ProductRef
     const credits =
       product.kind === 'plan'
-        ? await planMonthlyCredits(payload, product.code)
+        ? await planMonthlyCredits(payload, product.code, t.req)
         : (payment.credits ?? 0) > 0
           ? payment.credits!
-          : ((await packCredits(payload, product.code)) ?? 0)
+          : ((await packCredits(payload, product.code, t.req)) ?? 0)
     if (product.kind === 'pack' && credits === 0) logger().error({ paymentId: payment.id, pack: product.code }, 'a paid pack gives no credits: grant them by hand')
     const subscriptionId = input.providerSubscriptionId ?? payment.providerSubscriptionId ?? undefined
     const updated = await t.req.payload.update({

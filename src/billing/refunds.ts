@@ -141,7 +141,7 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
     if (full && payment.product?.kind === 'plan' && payment.providerSubscriptionId) {
       await endPeriodNow(t, payment.provider as ProviderName, payment.providerSubscriptionId)
       const plan = await recomputeAccountPlan(t, accountId)
-      logger().info({ paymentId: payment.id, accountId, plan, defaultPlan: await defaultPlanCode(payload) }, 'plan payment refunded: period ended')
+      logger().info({ paymentId: payment.id, accountId, plan, defaultPlan: await defaultPlanCode(payload, t.req) }, 'plan payment refunded: period ended')
     }
     return { applied: true, payment: updated, amount, creditsReversed: taken, creditsShort: short, providerRefundId }
   })

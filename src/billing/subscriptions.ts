@@ -129,7 +129,7 @@ export async function recomputeAccountPlan(t: BillingTx, accountId: number, now 
     pagination: false,
     req: t.req,
   })
-  const plan = docs[0]?.planCode ?? (await defaultPlanCode(t.req.payload))
+  const plan = docs[0]?.planCode ?? (await defaultPlanCode(t.req.payload, t.req))
   const account = await t.req.payload.findByID({ collection: 'accounts', id: accountId, depth: 0, req: t.req })
   if (String(account.plan) !== plan) {
     await t.req.payload.update({ collection: 'accounts', id: accountId, depth: 0, req: t.req, data: { plan: plan as never } })

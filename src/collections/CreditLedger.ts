@@ -19,6 +19,7 @@ import { idOf } from '../lib/ids'
 const staffRules: CollectionBeforeValidateHook = ({ data, req, operation }) => {
   if (operation !== 'create' || !data) return data
   const actor = actorOf(req)
+  if (data.account === undefined || data.account === null) throw new AppError('billing.ledger.account_required', 422, languageOf(req))
   if (actor.kind === 'staff') {
     assertStaffEntry(data.kind, data.credits, data.reason, languageOf(req))
     data.staffUser = actor.id
@@ -65,7 +66,9 @@ export const CreditLedger: CollectionConfig = {
   },
   hooks: { beforeValidate: [staffRules], beforeChange: [underAccountLock] },
   fields: [
-    { name: 'account', type: 'relationship', relationTo: 'accounts', required: true, index: true },
+    // Not required: a deleted account's money records stay, anonymised (ON DELETE SET NULL); every
+    // write path sets it.
+    { name: 'account', type: 'relationship', relationTo: 'accounts', index: true },
     { name: 'kind', type: 'select', required: true, index: true, enumName: 'enum_credit_ledger_kind', options: LEDGER_KINDS.map((value) => ({ label: value, value })) },
     { name: 'credits', type: 'number', required: true, admin: { description: 'Signed whole credits: + adds, − takes away.' } },
     { name: 'balanceAfter', type: 'number', admin: { readOnly: true, description: 'The balance right after this row (written under the account lock).' } },
@@ -73,6 +76,7 @@ export const CreditLedger: CollectionConfig = {
     { name: 'staffUser', type: 'relationship', relationTo: 'users', admin: { readOnly: true, description: 'Who wrote it by hand (from the session, never from input).' } },
     { name: 'payment', type: 'relationship', relationTo: 'payments', index: true },
     { name: 'jobRef', type: 'text', index: true, admin: { readOnly: true, description: 'The AI generation (job key) a spend belongs to.' } },
-    { name: 'idempotencyKey', type: 'text', required: true, unique: true, admin: { readOnly: true } },
+    // Not `required` in the schema (APIs would demand it): the hook above makes one when not given.
+    { name: 'idempotencyKey', type: 'text', unique: true, admin: { readOnly: true } },
   ],
 }

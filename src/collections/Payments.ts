@@ -27,7 +27,9 @@ export const Payments: CollectionConfig = {
     { name: 'providerPaymentId', type: 'text', required: true, admin: { description: "The platform's payment id (YooKassa payment, Stripe Checkout Session, Stars invoice payload)." } },
     { name: 'providerChargeId', type: 'text', unique: true, admin: { description: 'telegram_payment_charge_id for Stars; the Stripe payment intent.' } },
     { name: 'providerSubscriptionId', type: 'text', index: true },
-    { name: 'account', type: 'relationship', relationTo: 'accounts', required: true, index: true },
+    // Not required: a deleted account's money records stay, anonymised (ON DELETE SET NULL); every
+    // write path sets it.
+    { name: 'account', type: 'relationship', relationTo: 'accounts', index: true },
     {
       name: 'product',
       type: 'group',

@@ -16,7 +16,9 @@ export const Subscriptions: CollectionConfig = {
   access: { read: ownRowsOr(), create: nobody, update: nobody, delete: nobody },
   indexes: [{ fields: ['provider', 'providerSubscriptionId'], unique: true }],
   fields: [
-    { name: 'account', type: 'relationship', relationTo: 'accounts', required: true, index: true },
+    // Not required: a deleted account's money records stay, anonymised (ON DELETE SET NULL); every
+    // write path sets it.
+    { name: 'account', type: 'relationship', relationTo: 'accounts', index: true },
     { name: 'provider', type: 'select', required: true, enumName: 'enum_subscriptions_provider', options: PROVIDER_NAMES.map((value) => ({ label: value, value })) },
     { name: 'providerSubscriptionId', type: 'text', required: true },
     { name: 'planCode', type: 'text', required: true },

@@ -8,6 +8,8 @@ import * as migration_20261128_161500_worker_liveness from './20261128_161500_wo
 import * as migration_20261128_212805_backups from './20261128_212805_backups';
 import * as migration_20261128_213035_plans_and_credit_packs from './20261128_213035_plans_and_credit_packs';
 import * as migration_20261128_213359_account_receipt_contact from './20261128_213359_account_receipt_contact';
+import * as migration_20261128_214954_credit_ledger_append_only from './20261128_214954_credit_ledger_append_only';
+import * as migration_20261128_215222_money_records_outlive_accounts from './20261128_215222_money_records_outlive_accounts';
 
 export const migrations = [
   {
@@ -58,6 +60,16 @@ export const migrations = [
   {
     up: migration_20261128_213359_account_receipt_contact.up,
     down: migration_20261128_213359_account_receipt_contact.down,
-    name: '20261128_213359_account_receipt_contact'
+    name: '20261128_213359_account_receipt_contact',
+  },
+  {
+    up: migration_20261128_214954_credit_ledger_append_only.up,
+    down: migration_20261128_214954_credit_ledger_append_only.down,
+    name: '20261128_214954_credit_ledger_append_only',
+  },
+  {
+    up: migration_20261128_215222_money_records_outlive_accounts.up,
+    down: migration_20261128_215222_money_records_outlive_accounts.down,
+    name: '20261128_215222_money_records_outlive_accounts'
   },
 ];
