@@ -132,6 +132,45 @@ describe('limits follow the plan on every face at once', () => {
     expect((await rest('POST', '/projects', { auth: admin.auth, body: { name: 'От поддержки', account: account.id, timezone: 'UTC' } })).status).toBe(201)
   })
 
+  it('connections: the bot, REST and GraphQL refuse the connection past maxConnections, and take it once staff raise the limit', async () => {
+    const code = `conn-${uid()}`
+    await createPlan(code, { ...FREE_LIKE, maxConnections: 1 })
+    const { user, account, auth } = await customer(code, 'en')
+    const project = await systemProject(account, 'Channels')
+    const vk = (name: string) =>
+      rest('POST', '/connections', {
+        auth,
+        body: { displayName: name, platform: 'vk', project: project.id, credentials: { groupId: 42, accessToken: `vk1.a.${randomBytes(24).toString('hex')}` } },
+      })
+    const graphqlVk = () =>
+      gql(`mutation ($c: JSON!) { createConnection(data: { displayName: "VK 3", platform: vk, status: active, project: ${project.id}, account: ${account.id}, credentials: $c }) { id } }`, {
+        auth,
+        variables: { c: { groupId: 43, accessToken: `vk1.a.${randomBytes(24).toString('hex')}` } },
+      })
+    expect((await vk('VK 1')).status).toBe(201)
+
+    const second = await vk('VK 2')
+    expect(second.status).toBe(402)
+    expect(second.json.errors[0].data.code).toBe('plan.connections_limit')
+    expect(second.json.errors[0].message).toBe(`Plan “Test ${code}” allows 1 connections and you have 1. To add another, change your plan with /plan or delete a connection you no longer need.`)
+    expect((await graphqlVk()).json.errors?.[0]?.message).toContain('allows 1 connections')
+    // The bot says so before asking for any credentials.
+    await user.press(`n:ap:${project.id}:v`)
+    expect(user.lastText()).toContain('allows 1 connections')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual(expect.arrayContaining(['b:pl', 'b:pk']))
+    expect((await h.session(user.id)).flow).toBeUndefined()
+
+    await setLimits(code, { maxConnections: 2 })
+    expect((await vk('VK 2')).status).toBe(201)
+    expect((await graphqlVk()).json.errors?.[0]?.message).toContain('allows 2 connections and you have 2')
+    await setLimits(code, { maxConnections: 3 })
+    const third = await graphqlVk()
+    expect(third.json.errors).toBeUndefined()
+    await setLimits(code, { maxConnections: 4 })
+    await user.press(`n:ap:${project.id}:v`)
+    expect((await h.session(user.id)).flow?.name).toBe('conn.new')
+  })
+
   it('daily generations: the bot, a REST and a GraphQL change request share one count that follows the plan as staff change it', async () => {
     const code = `gen-${uid()}`
     await createPlan(code, { ...FREE_LIKE, dailyGenerations: 10 })
