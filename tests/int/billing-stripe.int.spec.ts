@@ -202,6 +202,23 @@ describe('POST /api/billing/stripe', () => {
     expect(ledger.docs.map((row) => [row.kind, row.credits])).toEqual([['purchase', 2000]])
   })
 
+  it('answers 404 while Stripe is not configured (billing off)', async () => {
+    const event = stripe.event('customer.subscription.deleted', { id: 'sub_test_none', object: 'subscription' })
+    delete process.env.STRIPE_SECRET_KEY
+    delete process.env.STRIPE_WEBHOOK_SECRET
+    reloadEnv()
+    resetProviders()
+    try {
+      expect((await deliver(event)).status).toBe(404)
+      expect(providerFor('stripe')).toBeNull()
+    } finally {
+      Object.assign(process.env, { STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET })
+      reloadEnv()
+      resetProviders()
+    }
+    expect(await eventsRecorded(event.id)).toHaveLength(0)
+  })
+
   it('acknowledges events off the allowlist without acting on them', async () => {
     const buyer = await account()
     const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)

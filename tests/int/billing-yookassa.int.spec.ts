@@ -136,6 +136,19 @@ describe('YooKassa checkout', () => {
 })
 
 describe('POST /api/billing/yookassa', () => {
+  it('answers 404 while YooKassa is not configured (billing off)', async () => {
+    delete process.env.YOOKASSA_SHOP_ID
+    delete process.env.YOOKASSA_SECRET_KEY
+    reloadEnv()
+    resetProviders()
+    try {
+      expect((await notify(kassa.notification('payment.succeeded', { id: '2419a771-000f-5000-9000-000000000001' }))).status).toBe(404)
+      expect(providerFor('yookassa')).toBeNull()
+    } finally {
+      useCredentials(kassa.secretKey)
+    }
+  })
+
   it('credits nothing for a payment YooKassa does not know', async () => {
     const buyer = await account()
     const forged = kassa.notification('payment.succeeded', {
