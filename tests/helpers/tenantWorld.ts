@@ -97,6 +97,19 @@ export async function createWorld(payload: Payload, name: string, editor: { id: 
   })
   // O8: the account's support thread (a reply would queue a notice, so only the customer's message).
   const supportIn = await payload.create({ collection: 'support-messages', data: { account: tenant.account.id, direction: 'in', text: `${name} private question` } as never })
+  // B2 billing: a paid pack, its ledger row (pointing at the payment) and a plan subscription.
+  const payment = await payload.create({
+    collection: 'payments',
+    data: { provider: 'yookassa', providerPaymentId: `${name}-${tenant.account.id}-pay`, account: tenant.account.id, product: { kind: 'pack', code: 'pack-100' }, amount: 29_000, currency: 'RUB', status: 'succeeded', credits: 100 } as never,
+  })
+  const ledger = await payload.create({
+    collection: 'credit-ledger',
+    data: { account: tenant.account.id, kind: 'purchase', credits: 100, reason: `${name} private purchase`, payment: payment.id, idempotencyKey: `world:${tenant.account.id}` } as never,
+  })
+  const subscription = await payload.create({
+    collection: 'subscriptions',
+    data: { account: tenant.account.id, provider: 'stripe', providerSubscriptionId: `${name}-${tenant.account.id}-sub`, planCode: 'pro', status: 'active' } as never,
+  })
   const events = await payload.find({ collection: 'workflow-events', where: { account: { equals: tenant.account.id } }, depth: 0 })
   return {
     ...tenant,
@@ -113,6 +126,9 @@ export async function createWorld(payload: Payload, name: string, editor: { id: 
       'ai-runs': [run.id],
       'support-messages': [supportIn.id],
       'workflow-events': events.docs.map((e) => e.id),
+      payments: [payment.id],
+      'credit-ledger': [ledger.id],
+      subscriptions: [subscription.id],
     },
   }
 }

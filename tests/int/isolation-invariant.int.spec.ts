@@ -341,7 +341,15 @@ describe.each(RELATIONS.map((r) => [relationName(r), r] as const))('%s', (_name,
     const target = (await payload.findByID({ collection: r.target as never, id: theirs, depth: 0 })) as { createdAt: string }
     const before = (await payload.findByID({ collection: r.collection as never, id: own, depth: 0 })) as Record<string, unknown>
     // A link left from before the ownership check existed, written below every hook.
-    await payload.db.updateOne({ collection: r.collection as never, id: own, data: valueFor(r, theirs), req: {} as never })
+    const planted = await payload.db
+      .updateOne({ collection: r.collection as never, id: own, data: valueFor(r, theirs), req: {} as never })
+      .then(() => true, (error: Error & { cause?: Error }) => {
+        // An append-only table (the credit ledger: its rows cannot be changed, in SQL either) never
+        // holds a link written after the fact, so there is nothing to plant.
+        expect(`${error.message} ${error.cause?.message}`).toContain('append-only')
+        return false
+      })
+    if (!planted) return
     try {
       const res = await rest('GET', `/${r.collection}?where[${r.path}.createdAt][equals]=${encodeURIComponent(target.createdAt)}&depth=0`, { auth: a.auth })
       if (res.status === 200) expect(res.json.docs.map((d: { id: number }) => d.id)).not.toContain(own)
