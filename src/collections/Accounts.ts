@@ -7,6 +7,7 @@ import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
 import { touchLastSeenOnApiKey } from '../accounts/lastSeen'
 import { systemOwned } from '../fields/systemOwned'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
+import { deleteAccountOwnData } from '../privacy/hooks'
 import { planCodeOrDefault } from './hooks/planCode'
 
 /** An account reads and edits itself; a blocked one (no actor at all) nothing. */
@@ -40,7 +41,7 @@ export const Accounts: CollectionConfig = {
   },
   auth: { useAPIKey: true, disableLocalStrategy: true, cookies: { secure: secureCookies() } },
   hooks: {
-    beforeDelete: [deleteAccountProjects],
+    beforeDelete: [deleteAccountProjects, deleteAccountOwnData /* O8: support thread, deliveries, deletion log */],
     afterChange: [forgetCachedAccount],
     afterDelete: [forgetDeletedAccount],
     // Observability (O6): an API-key request records the account's activity (at most once a minute).

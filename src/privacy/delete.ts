@@ -3,6 +3,7 @@ import type { CollectionSlug, FlattenedField, Payload, Where } from 'payload'
 import { forgetCachedAccount } from '../accounts/cache'
 import { inTransaction } from '../jobs/addJob'
 import type { Account } from '../payload-types'
+import { PRIVACY_DELETION } from './hooks'
 import { accountCollections, retainedCollections } from './scope'
 
 /** What an anonymous account row keeps: what billing needs to read it (plan, language for the books, zone). */
@@ -98,7 +99,7 @@ export async function deleteAccount(
         req,
       })
     } else {
-      await payload.delete({ collection: 'accounts', id, overrideAccess: true, req })
+      await payload.delete({ collection: 'accounts', id, overrideAccess: true, req, context: { [PRIVACY_DELETION]: true } })
     }
     await payload.create({
       collection: 'account-deletions',

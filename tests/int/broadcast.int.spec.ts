@@ -148,25 +148,30 @@ describe('broadcasts', () => {
     expect(marked.botBlockedAt).toBeTruthy()
   }, 120_000)
 
-  it('the Unsubscribe button opts a customer out; the next broadcast skips them, the blocked and other languages', async () => {
+  it('the Unsubscribe button opts a customer out; the next broadcast skips them, the blocked, other languages and those not seen within the days asked', async () => {
     const plan = planCode()
     const { user, account } = await verifiedUser(h, { language: 'en' })
     await payload.db.updateOne({ collection: 'accounts', id: account.id, data: { plan }, req: {} as never })
     const staying = await customer(plan, 'en')
     const russian = await customer(plan, 'ru')
     const blocked = await customer(plan, 'en', { botBlockedAt: new Date().toISOString() } as never)
+    // Seen 40 days ago: outside "active within 30 days".
+    const stale = await customer(plan, 'en', { lastSeenAt: new Date(Date.now() - 40 * 86_400_000).toISOString() } as never)
+    await payload.db.updateOne({ collection: 'accounts', id: staying.id, data: { lastSeenAt: new Date().toISOString() }, req: {} as never })
+    await payload.db.updateOne({ collection: 'accounts', id: account.id, data: { lastSeenAt: new Date().toISOString() }, req: {} as never })
 
     await user.press(UNSUBSCRIBE_DATA)
     expect(user.alerts().join(' ')).toContain(t('en', 'broadcast.unsubscribed'))
     expect((await payload.findByID({ collection: 'accounts', id: account.id, overrideAccess: true })).announcementsOff).toBe(true)
 
     const marker = `U${randomInt(1e9)}`
-    const b = await draft({ plans: [plan], languages: ['en'] }, marker)
+    const b = await draft({ plans: [plan], languages: ['en'], activeWithinDays: 30 }, marker)
     await send(b.id)
     await runJobs()
     expect(sendsWith(marker).map((c) => Number(c.params.chat_id))).toEqual([staying.telegramId])
     expect(russian.id).toBeTruthy()
     expect(blocked.id).toBeTruthy()
+    expect(stale.id).toBeTruthy()
     expect(await broadcast(b.id)).toMatchObject({ status: 'done', recipients: 1, sent: 1 })
 
     // Back on from My data; and writing to the bot again clears a "blocked" mark.

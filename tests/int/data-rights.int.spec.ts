@@ -10,6 +10,7 @@ import { env, reloadEnv } from '../../src/lib/env'
 import type { Account } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
 import { createStaff, lexical } from '../helpers/fixtures'
+import { rest } from '../helpers/rest'
 import { startHarness, TOKEN, accountOf, verifiedUser, type Harness } from './bot-harness'
 
 /**
@@ -194,5 +195,17 @@ describe('My data', () => {
     await user.send('/start')
     const again = await accountOf(payload, user.id)
     expect(again!.id).not.toBe(account.id)
+  })
+
+  it('an admin deleting an account in the admin panel takes its support thread along and logs it', async () => {
+    const admin = await createStaff(payload, ['admin'])
+    const { account } = await verifiedUser(h, { language: 'en' })
+    const mine = await fill(account, 'Lambda')
+    const res = await rest('DELETE', `/accounts/${account.id}`, { auth: admin.auth })
+    expect(res.status, JSON.stringify(res.json)).toBe(200)
+    expect(await count('support-messages', { id: { equals: mine.support.id } })).toBe(0)
+    expect(await count('projects', { id: { equals: mine.project.id } })).toBe(0)
+    const log = await payload.find({ collection: 'account-deletions', where: { accountId: { equals: account.id } }, overrideAccess: true, depth: 0 })
+    expect(log.docs[0]).toMatchObject({ requestedBy: 'staff', staffUser: admin.user.id })
   })
 })
