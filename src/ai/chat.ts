@@ -142,8 +142,8 @@ export class ChatProgress {
   }
 
   /** A message already in the customer's language (e.g. an AppError's message). */
-  async sayText(text: string) {
-    await this.sendHtml('say', splitTelegramText(text))
+  async sayText(text: string, buttons: NoticeButton[] = []) {
+    await this.sendHtml('say', splitTelegramText(text), buttons)
   }
 
   private async sendHtml(what: string, parts: string[], buttons: NoticeButton[] = []) {

@@ -11,7 +11,7 @@ import { AiConfigError } from './config'
 import { failureReasonKey } from './failure'
 import { MissingInputError, type JobRun } from './jobContext'
 import { rememberFailedJob } from './retry'
-import { opens } from '../notify/targets'
+import { opens, UPGRADE_BUTTONS } from '../notify/targets'
 
 type What = 'cluster' | 'article' | 'post'
 
@@ -67,7 +67,8 @@ export async function runGeneration<T>(
     if (error instanceof AppError && (error.code === 'usage.daily_cap' || error.code === 'billing.no_credits')) {
       await giveBack()
       await forgetProgress(run.jobKey, log)
-      await tell((chat) => chat.sayText(error.message))
+      // The refusal carries the way past it (change plan, buy credits), as every limit refusal does.
+      await tell((chat) => chat.sayText(error.message, [...UPGRADE_BUTTONS]))
       throw new PermanentJobError(`stopped before any model call: ${error.message}`)
     }
     if (error instanceof MissingInputError) {
