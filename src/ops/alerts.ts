@@ -44,8 +44,12 @@ type Incident = { kind: AlertKind; subject: string; title: string; openedAt: num
 
 export type AlertSender = (text: string) => Promise<void>
 
+/**
+ * Per installation (database) and staff chat: what is open is what that chat has been told, so
+ * pointing STAFF_ALERT_CHAT_ID at a new chat starts it afresh.
+ */
 const keys = () => {
-  const base = `pf:${databaseScope()}:alerts:`
+  const base = `pf:${databaseScope()}:alerts:${env().STAFF_ALERT_CHAT_ID ?? 'none'}:`
   return { open: `${base}open`, pending: `${base}pending`, rate: `${base}rate`, held: `${base}held` }
 }
 

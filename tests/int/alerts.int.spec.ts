@@ -2,6 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { addJob } from '../../src/jobs/addJob'
 import { recordHeartbeat } from '../../src/jobs/heartbeat'
 import { reloadEnv } from '../../src/lib/env'
 import { closeRedis, databaseScope, redis } from '../../src/lib/redis'
@@ -13,6 +14,7 @@ import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { waitFor } from '../helpers/wait'
+import { startWorker } from '../helpers/workerProcess'
 
 /**
  * Staff alerts as the staff chat sees them, through the bot's real client against the fake Bot
@@ -182,4 +184,32 @@ describe('daily AI spend', () => {
     expect(sent(/RESOLVED[\s\S]*ai_budget:daily/)).toHaveLength(1)
     expect(sent(/RESOLVED[\s\S]*ai_budget:daily/)[0]).toContain('Lasted 23 h 59 min (2031-04-02 00:31–2031-04-03 00:30 UTC)')
   })
+})
+
+describe('through the worker', () => {
+  it(
+    'the worker runs alerts.check (the day\'s spend over budget reaches the staff chat) and backup.run (a failure recorded)',
+    async () => {
+      await payload.create({ collection: 'ai-runs', data: { task: 'article', model: 'fake/model', outcome: 'ok', costUsd: 1, account: tenant.account.id } as never, overrideAccess: true })
+      const worker = startWorker({ AI_DAILY_BUDGET_USD: '0.5', BACKUP_INTERVAL_HOURS: '12', PG_DUMP_PATH: '/nonexistent-o7/pg_dump', BACKUP_DIR: '/tmp/pf-test-alerts-backups' })
+      try {
+        await addJob('alerts.check', {})
+        await addJob('backup.run', { force: true })
+        const today = new Date().toISOString().slice(0, 10)
+        await waitFor(() => sent(new RegExp(`ALERT[\\s\\S]*AI spend today \\(${today} UTC\\)[\\s\\S]*ai_budget:daily`)).length > 0, 90_000).catch((error) => {
+          throw new Error(`${error}\n${worker.output()}`)
+        })
+        const failed = await waitFor(async () => {
+          const { docs } = await payload.find({ collection: 'backups', where: { error: { contains: '/nonexistent-o7/pg_dump' } }, overrideAccess: true })
+          return docs[0]
+        }, 60_000)
+        expect(failed.status).toBe('failed')
+        // Whether it is told depends on the installation's latest backup, which the backup test
+        // file changes at the same time; tests/int/backup.int.spec.ts proves that part.
+      } finally {
+        await worker.term()
+      }
+    },
+    180_000,
+  )
 })
