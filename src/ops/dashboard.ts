@@ -6,6 +6,7 @@ import { isStaff } from '../access/actors'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../http/errors'
 import { logger } from '../lib/logger'
+import { webhookStats } from '../lib/telemetry/webhookStats'
 
 /**
  * The admin home's figures, read from the database (and the webhook rollup the processes keep):
@@ -275,8 +276,9 @@ async function revenue(payload: Payload, from: string, days: string[]): Promise<
     })
 }
 
+/** The webhook's p50/p99 and error rate over the last 24 h, from the rollup every web process writes to Redis. */
 async function webhooks(): Promise<WebhookStats | null> {
-  return null
+  return webhookStats({ hours: 24 })
 }
 
 /** Every figure of the admin home for the last `period` days (UTC). */

@@ -1,7 +1,6 @@
 'use client'
 
 import { useAuth, useDocumentInfo } from '@payloadcms/ui'
-import { useRouter } from 'next/navigation'
 import React, { useCallback, useEffect, useState } from 'react'
 
 import { errorOf, formatMoney, minorPerUnit, parseMoney } from './money'
@@ -28,7 +27,6 @@ const noSubmit = (e: React.KeyboardEvent) => {
 export function RefundPayment() {
   const { id } = useDocumentInfo()
   const { user } = useAuth()
-  const router = useRouter()
   const [payment, setPayment] = useState<PaymentView | null>(null)
   const [amount, setAmount] = useState('')
   const [reason, setReason] = useState('')
@@ -50,6 +48,15 @@ export function RefundPayment() {
   useEffect(() => {
     void load()
   }, [load])
+  // The outcome of a refund survives the reload that shows the payment's new state in the form.
+  useEffect(() => {
+    if (!id) return
+    const saved = sessionStorage.getItem(`refund-result:${id}`)
+    if (saved) {
+      setDone(saved)
+      sessionStorage.removeItem(`refund-result:${id}`)
+    }
+  }, [id])
 
   if (!id || !payment) return null
   const refunded = payment.refundedAmount ?? 0
@@ -75,17 +82,17 @@ export function RefundPayment() {
         return
       }
       const answer = (await res.json()) as RefundAnswer
-      setDone(
-        answer.applied
-          ? `Refunded ${formatMoney(answer.refund.amount, payment.currency)} through ${payment.provider}; ${answer.refund.creditsReversed} credits taken back` +
-              (answer.refund.creditsShort > 0 ? ` (${answer.refund.creditsShort} were already spent)` : '') +
-              `. Status: ${answer.payment.status}.`
-          : 'Nothing was left to refund; nothing changed.',
-      )
+      const message = answer.applied
+        ? `Refunded ${formatMoney(answer.refund.amount, payment.currency)} through ${payment.provider}; ${answer.refund.creditsReversed} credits taken back` +
+          (answer.refund.creditsShort > 0 ? ` (${answer.refund.creditsShort} were already spent)` : '') +
+          `. Status: ${answer.payment.status}.`
+        : 'Nothing was left to refund; nothing changed.'
+      // The document's fields below (status, refunded amount) come from the server: reload them.
+      sessionStorage.setItem(`refund-result:${payment.id}`, message)
+      setDone(message)
       setConfirming(false)
       setReason('')
-      await load()
-      router.refresh()
+      window.location.reload()
     } finally {
       setBusy(false)
     }

@@ -3,7 +3,8 @@ export const minorPerUnit = (currency: string) => (currency.toUpperCase() === 'X
 
 export function formatMoney(minor: number, currency: string): string {
   const code = currency.toUpperCase()
-  if (code === 'XTR') return `${minor} ⭐`
+  // Stars as a code, not an emoji: the admin's fonts need not have one.
+  if (code === 'XTR') return `${minor} XTR`
   return new Intl.NumberFormat('en', { style: 'currency', currency: code }).format(minor / minorPerUnit(code))
 }
 

@@ -41,7 +41,7 @@ const shortDay = (day: string) => day.slice(5)
 const percent = (value: number | null | undefined) => (value === null || value === undefined ? '—' : `${Math.round(value * 1000) / 10}%`)
 const usd = (value: number) => `$${value < 1 ? value.toFixed(4) : value.toFixed(2)}`
 const money = (value: number, currency: string) =>
-  currency === 'XTR' ? `${Math.round(value)} ⭐` : new Intl.NumberFormat('en', { style: 'currency', currency, maximumFractionDigits: 2 }).format(value)
+  currency === 'XTR' ? `${Math.round(value)} XTR` : new Intl.NumberFormat('en', { style: 'currency', currency, maximumFractionDigits: 2 }).format(value)
 
 function Card({ title, testId, empty, note, children }: { title: string; testId: string; empty: boolean; note?: string; children: React.ReactNode }) {
   return (
