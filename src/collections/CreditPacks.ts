@@ -18,7 +18,7 @@ export const CreditPacks: CollectionConfig = {
     {
       type: 'row',
       fields: [
-        { name: 'credits', type: 'number', required: true, min: 1, validate: wholeNumber(true) },
+        { name: 'credits', type: 'number', required: true, min: 1, validate: (value: unknown) => (Number.isInteger(value) && (value as number) >= 1) || 'A whole number, 1 or more' },
         { name: 'active', type: 'checkbox', defaultValue: true, admin: { description: 'On sale.' } },
         { name: 'sortOrder', type: 'number', defaultValue: 0, validate: wholeNumber(false) },
       ],

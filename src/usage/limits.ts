@@ -16,9 +16,10 @@ export type EffectivePlan = {
 }
 
 /**
- * How long a process trusts its copy of the catalogue without asking Redis whether staff changed
- * a plan. Every read asks Redis for the catalogue's version (one GET), so a change made in any
- * process applies to the next request everywhere; this bound only matters when Redis is away.
+ * How long a process keeps its copy of the catalogue at most. Every read also asks Redis for the
+ * catalogue's version (one GET), bumped whenever staff save a plan, so a change made in any
+ * process applies to the next request everywhere. The bound covers what the version cannot: Redis
+ * away, and a read that raced the change's commit (the version is bumped inside the transaction).
  */
 const TRUST_MS = 5_000
 
@@ -37,7 +38,7 @@ async function catalogueVersion(): Promise<string | null> {
 
 async function catalogue(payload: Payload): Promise<Map<string, PlanRow>> {
   const version = await catalogueVersion()
-  const fresh = cached && cached.version === version && (version !== null || Date.now() - cached.at < TRUST_MS)
+  const fresh = cached && cached.version === version && Date.now() - cached.at < TRUST_MS
   if (cached && fresh) return cached.plans
   const { docs } = await payload.find({ collection: 'plans', limit: 500, depth: 0, pagination: false, overrideAccess: true })
   cached = { version, at: Date.now(), plans: new Map(docs.map((doc) => [doc.code, doc])) }
