@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/stripe/route'
@@ -180,6 +181,28 @@ describe('POST /api/billing/stripe', () => {
     // The same event, properly signed, goes through.
     expect((await deliver(event)).status).toBe(200)
     expect(await balance(buyer.id)).toBe(500)
+  })
+
+  it('whatever arrives unsigned or mis-signed (300 generated requests) is a 400 and records nothing', async () => {
+    const before = (await (await testPayload()).count({ collection: 'billing-events', where: { provider: { equals: 'stripe' } } })).totalDocs
+    const now = Math.floor(Date.now() / 1000)
+    const header = fc.oneof(
+      fc.constant(undefined),
+      fc.string(),
+      fc.tuple(fc.integer({ min: 0, max: 2 * now }), fc.stringMatching(/^[0-9a-f]{0,64}$/)).map(([t, v1]) => `t=${t},v1=${v1}`),
+      fc.stringMatching(/^[0-9a-f]{64}$/).map((v1) => `t=${now},v1=${v1},v0=${v1}`),
+    )
+    const body = fc.oneof(fc.string(), fc.json(), fc.constant(JSON.stringify(stripe.event('checkout.session.completed', { id: 'cs_test_x', object: 'checkout.session' }))))
+    await fc.assert(
+      fc.asyncProperty(header, body, async (signature, raw) => {
+        const response = await POST(
+          new Request('http://localhost/api/billing/stripe', { method: 'POST', body: raw, headers: signature === undefined ? {} : { 'stripe-signature': signature } }),
+        )
+        expect(response.status).toBe(400)
+      }),
+      { numRuns: 300 },
+    )
+    expect((await (await testPayload()).count({ collection: 'billing-events', where: { provider: { equals: 'stripe' } } })).totalDocs).toBe(before)
   })
 
   it('credits a paid pack once, however often and however concurrently the event is delivered', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/yookassa/route'
@@ -161,6 +162,24 @@ describe('POST /api/billing/yookassa', () => {
     expect((await notify(forged)).status).toBe(200)
     expect(await balance(buyer.id)).toBe(0)
     expect(kassa.callsTo('GET /v3/payments/:id').at(-1)!.path).toBe('/v3/payments/2419a771-000f-5000-9000-1edaf29243f2')
+  })
+
+  it('generated notifications (150: any JSON, any event, any id) are answered 400 or 200 and settle no payment', async () => {
+    const payload = await testPayload()
+    const credited = async () => (await payload.count({ collection: 'payments', where: { and: [{ provider: { equals: 'yookassa' } }, { status: { not_equals: 'pending' } }] } })).totalDocs
+    const before = await credited()
+    const notification = fc.record({
+      type: fc.oneof(fc.constant('notification'), fc.string()),
+      event: fc.oneof(fc.constantFrom('payment.succeeded', 'payment.canceled', 'payment.waiting_for_capture', 'refund.succeeded', 'deal.closed'), fc.string()),
+      object: fc.oneof(fc.record({ id: fc.string({ minLength: 1, maxLength: 120 }), status: fc.constantFrom('succeeded', 'pending'), paid: fc.boolean() }), fc.json()),
+    })
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(notification, fc.json()), async (body) => {
+        expect([200, 400]).toContain((await notify(body)).status)
+      }),
+      { numRuns: 150 },
+    )
+    expect(await credited()).toBe(before)
   })
 
   it('credits nothing when the notification says succeeded but the API says the payment is still pending', async () => {

@@ -28,7 +28,8 @@ import { minorOf, YOOKASSA_NOTIFICATION_RANGES, YooKassaError, type YooKassaApi 
 export const Notification = z.object({
   type: z.literal('notification'),
   event: z.string().min(1).max(100),
-  object: z.object({ id: z.string().min(1).max(100) }),
+  // YooKassa's ids are UUID-like (22e12f66-000f-5000-8000-18db351245c7); nothing else reaches a URL.
+  object: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
 })
 export type Notification = z.infer<typeof Notification>
 
