@@ -9,7 +9,9 @@ import type { Account, User } from '../../src/payload-types'
 import { supportThreads } from '../../src/support/messages'
 import { createStaff } from '../helpers/fixtures'
 import { deliverNotices } from '../helpers/notices'
+import { send } from '../helpers/http'
 import { gql, rest, type Auth } from '../helpers/rest'
+import { PNG } from '../helpers/tenantWorld'
 import { startHarness, TOKEN, verifiedUser, type Harness, type TestUser } from './bot-harness'
 
 let h: Harness
@@ -137,6 +139,22 @@ describe('support', () => {
     // A reads its own thread.
     const mine = await rest('GET', '/support-messages?depth=0', { auth: aAuth })
     expect(mine.json.docs.map((m: { text: string }) => m.text)).toContain('My secret invoice question')
+  })
+
+  it('staff see a photo the customer sent (fetched from Telegram by the server); customers and other staff do not', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    h.fake.addFile('large-photo', PNG, 'photos/file_1.png')
+    await user.send('/support')
+    await photoMessage(user, 'screenshot')
+    const [message] = await thread(account.id)
+    const auth = (a: Auth) => (a.token ? { authorization: `JWT ${a.token}` } : { authorization: `accounts API-Key ${a.apiKey!.key}` })
+    const asSupport = await send({ method: 'GET', path: `/support-messages/${message.id}/photo`, headers: auth(support.auth) })
+    expect(asSupport.status).toBe(200)
+    expect(Buffer.from(await asSupport.arrayBuffer()).equals(PNG)).toBe(true)
+    const asCustomer = await send({ method: 'GET', path: `/support-messages/${message.id}/photo`, headers: auth(await apiAuth(account)) })
+    expect(asCustomer.status).toBe(404)
+    const editor = await createStaff(h.payload, ['editor'])
+    expect((await send({ method: 'GET', path: `/support-messages/${message.id}/photo`, headers: auth(editor.auth) })).status).toBe(404)
   })
 
   it('staff without the support or admin role cannot read the inbox', async () => {
