@@ -27,8 +27,10 @@ const TINY = `b3-tiny-${tag}`
 
 beforeAll(async () => {
   h = await startHarness('billing')
-  // Stars are on wherever the bot has a token; the provider talks to the same fake Bot API.
-  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: h.fake.url, SUPPORT_CONTACT: 'billing@postforge.test' })
+  // Stars sell wherever the bot has a token once billing is on (BILLING_ENABLED, or a card
+  // provider's keys: a bot token alone never turns billing on, see src/billing/providers/index.ts);
+  // the provider talks to the same fake Bot API.
+  Object.assign(process.env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: h.fake.url, SUPPORT_CONTACT: 'billing@postforge.test', BILLING_ENABLED: 'true' })
   reloadEnv()
   resetTelegramClient()
   resetProviders()

@@ -14,6 +14,13 @@ export * from './types'
  */
 const FACTORIES: ProviderFactory[] = [starsProvider, yookassaProvider, stripeProvider]
 
+/**
+ * Providers that need no credentials of their own (Stars works with any bot token): available only
+ * once billing is on by BILLING_ENABLED or a provider with its own keys. A bot token alone must not
+ * start charging every customer of an installation that never meant to sell.
+ */
+const OPT_IN: readonly ProviderName[] = ['stars']
+
 const built = new Map<ProviderName, PaymentProvider>()
 /** Providers put in place by tests (see `useProviderForTests`), ahead of the real ones. */
 const overrides = new Map<ProviderName, PaymentProvider>()
@@ -22,9 +29,15 @@ export function isProviderName(value: unknown): value is ProviderName {
   return typeof value === 'string' && (PROVIDER_NAMES as readonly string[]).includes(value)
 }
 
-/** The names of the providers configured in this process's environment, in registry order. */
+/** Whether a provider is configured and may sell here (billing on, see OPT_IN). */
+function available(factory: ProviderFactory): boolean {
+  if (!factory.configured()) return false
+  return !OPT_IN.includes(factory.name) || billingEnabled()
+}
+
+/** The names of the providers that sell in this process (configured, billing on), in registry order. */
 export function configuredProviders(): ProviderName[] {
-  const names = FACTORIES.filter((factory) => factory.configured()).map((factory) => factory.name)
+  const names = FACTORIES.filter(available).map((factory) => factory.name)
   for (const name of overrides.keys()) if (!names.includes(name)) names.push(name)
   return names
 }
@@ -34,7 +47,7 @@ export function providerFor(name: ProviderName): PaymentProvider | null {
   const override = overrides.get(name)
   if (override) return override
   const factory = FACTORIES.find((f) => f.name === name)
-  if (!factory || !factory.configured()) return null
+  if (!factory || !available(factory)) return null
   let provider = built.get(name)
   if (!provider) {
     provider = factory.create()
@@ -44,12 +57,12 @@ export function providerFor(name: ProviderName): PaymentProvider | null {
 }
 
 /**
- * Billing is on when at least one provider is configured or BILLING_ENABLED is set (credits
- * granted by staff only). Off, nothing is charged and every account stays on the default plan's
- * limits as before.
+ * Billing is on when BILLING_ENABLED is set or a provider with keys of its own (YooKassa, Stripe)
+ * is configured; Telegram Stars then sells too. Off, nothing is charged or sold and generation
+ * works as it always did.
  */
 export function billingEnabled(): boolean {
-  return env().BILLING_ENABLED || configuredProviders().length > 0
+  return env().BILLING_ENABLED || overrides.size > 0 || FACTORIES.some((factory) => !OPT_IN.includes(factory.name) && factory.configured())
 }
 
 /**

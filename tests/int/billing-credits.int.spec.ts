@@ -1,0 +1,137 @@
+import { Logger, run, type Runner } from 'graphile-worker'
+import type { Payload } from 'payload'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { creditsForCost } from '../../src/billing/config'
+import { balanceOf, grantCredits } from '../../src/billing/ledger'
+import { workerUtils } from '../../src/jobs/inspect'
+import { buildAiTaskList } from '../../src/jobs/taskList'
+import { reloadEnv } from '../../src/lib/env'
+import type { FakeOpenAI } from '../fakes/openai'
+import type { FakeTelegram } from '../fakes/telegramBotApi'
+import { useFakeAiWorld } from '../helpers/aiWorld'
+import { createTenant, type Tenant } from '../helpers/fixtures'
+import { waitFor } from '../helpers/wait'
+
+/**
+ * Credits for AI generations through the real task list in a graphile-worker runner, against the
+ * fake model server: what the customer's balance does when a generation succeeds, fails, cannot
+ * be paid for, and when billing is off.
+ */
+const world = useFakeAiWorld()
+let payload: Payload
+let ai: FakeOpenAI
+let bot: FakeTelegram
+let runner: Runner
+const silent = new Logger(() => () => {})
+
+const billing = (on: boolean) => {
+  process.env.BILLING_ENABLED = on ? 'true' : 'false'
+  reloadEnv()
+}
+
+beforeAll(async () => {
+  ;({ payload, ai, bot } = world)
+  billing(true)
+  runner = await run({
+    connectionString: process.env.DATABASE_URL,
+    concurrency: 2,
+    taskList: buildAiTaskList(async () => payload),
+    noHandleSignals: true,
+    logger: silent,
+    preset: { worker: { pollInterval: 200 } },
+  })
+})
+afterAll(async () => {
+  await runner?.stop()
+})
+
+async function jobRow(id: string) {
+  const { rows } = await (await workerUtils()).withPgClient((c) =>
+    c.query('select attempts, max_attempts, last_error, locked_at from graphile_worker._private_jobs where id = $1', [id]),
+  )
+  return rows[0] as { attempts: number; max_attempts: number; last_error: string | null; locked_at: Date | null } | undefined
+}
+
+/** Queues a keyword clustering of the tenant's project and waits until it is done or failed for good. */
+async function cluster(t: Tenant, maxAttempts = 1): Promise<{ jobKey: string; failed: string | null }> {
+  const jobKey = `keywords.cluster:${t.project.id}`
+  const job = await (await workerUtils()).addJob('keywords.cluster', { accountId: t.account.id, projectId: t.project.id }, { jobKey, maxAttempts })
+  const end = await waitFor(async () => {
+    const row = await jobRow(String(job.id))
+    if (!row) return { failed: null }
+    return row.attempts >= row.max_attempts && !row.locked_at && row.last_error ? { failed: row.last_error } : undefined
+  }, 60_000)
+  return { jobKey, ...end }
+}
+
+const ledgerOf = async (accountId: number) =>
+  (await payload.find({ collection: 'credit-ledger', where: { account: { equals: accountId } }, sort: 'id', limit: 100, depth: 0, pagination: false })).docs
+
+const recordedCost = async (accountId: number) =>
+  (await payload.find({ collection: 'ai-runs', where: { account: { equals: accountId } }, limit: 100, depth: 0, pagination: false })).docs.reduce((sum, r) => sum + (r.costUsd ?? 0), 0)
+
+describe('credits for AI generations', () => {
+  it('a generation is charged its recorded cost times the margin: the estimate is held first and settled after', async () => {
+    const t = await createTenant(payload, { name: `Paying ${Date.now().toString(36)}` })
+    await grantCredits(payload, { accountId: t.account.id, credits: 1_000, reason: 'test credits', staffUserId: null })
+    ai.setModel('test/primary', { cost: 0.0123 })
+    const { failed, jobKey } = await cluster(t)
+    expect(failed).toBeNull()
+    const cost = await recordedCost(t.account.id)
+    expect(cost).toBeGreaterThan(0)
+    // 0.0123 USD x 100 credits/USD x margin 1.5 = 1.845, rounded up.
+    expect(creditsForCost(cost)).toBe(Math.ceil(cost * 150 - 1e-9))
+    expect(await balanceOf(payload, t.account.id)).toBe(1_000 - creditsForCost(cost))
+    const rows = await ledgerOf(t.account.id)
+    expect(rows.map((r) => [r.kind, r.jobRef])).toEqual([['grant', null], ['spend', jobKey], ['spend', jobKey]])
+    expect(rows[1]!.credits).toBe(-3)
+    expect(rows[2]!.reason).toContain(`= ${creditsForCost(cost)} credits (reserved 3)`)
+  })
+
+  it('a generation that fails for good, after a retry, gives back everything it held, once', async () => {
+    const t = await createTenant(payload, { name: `Failing ${Date.now().toString(36)}` })
+    await grantCredits(payload, { accountId: t.account.id, credits: 50, reason: 'test credits', staffUserId: null })
+    ai.setModel('test/primary', { dead: 500 })
+    ai.setModel('test/fallback', { dead: 500 })
+    try {
+      const { failed, jobKey } = await cluster(t, 2)
+      expect(failed).toContain('No model answered')
+      const rows = await ledgerOf(t.account.id)
+      // Two attempts, one hold: reserved once, given back once.
+      expect(rows.map((r) => [r.kind, r.credits, r.jobRef])).toEqual([['grant', 50, null], ['spend', -3, jobKey], ['refund', 3, jobKey]])
+      expect(await balanceOf(payload, t.account.id)).toBe(50)
+      const told = await waitFor(() => bot.calls.find((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId && /failed|не получилось|Try again/i.test(String(c.params.text))))
+      expect(told).toBeTruthy()
+    } finally {
+      ai.setModel('test/primary', {})
+      ai.setModel('test/fallback', {})
+    }
+  }, 90_000)
+
+  it('without credits for the estimate no model is called and the customer is told why', async () => {
+    const t = await createTenant(payload, { name: `Broke ${Date.now().toString(36)}` })
+    await grantCredits(payload, { accountId: t.account.id, credits: 2, reason: 'not enough', staffUserId: null })
+    const { failed } = await cluster(t, 3)
+    expect(failed).toContain('Not enough credits')
+    expect(ai.requests.filter((r) => JSON.stringify(r.body).includes(t.project.name))).toEqual([])
+    const told = await waitFor(() => bot.calls.find((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId))
+    expect(told!.params.text).toBe('Not enough credits: your balance is 2, this generation needs 3. Top up or change your plan in /plan.')
+    expect(await balanceOf(payload, t.account.id)).toBe(2)
+    expect((await ledgerOf(t.account.id)).map((r) => r.kind)).toEqual(['grant'])
+  })
+
+  it('with billing off nothing is charged and generation works as before, with no credits at all', async () => {
+    billing(false)
+    try {
+      const t = await createTenant(payload, { name: `Free ${Date.now().toString(36)}` })
+      const { failed } = await cluster(t)
+      expect(failed).toBeNull()
+      expect(await recordedCost(t.account.id)).toBeGreaterThan(0)
+      expect(await ledgerOf(t.account.id)).toEqual([])
+      expect(await balanceOf(payload, t.account.id)).toBe(0)
+    } finally {
+      billing(true)
+    }
+  })
+})
