@@ -186,6 +186,47 @@ describe('daily AI spend', () => {
   })
 })
 
+describe('the hourly cap', () => {
+  it('holds back messages over ALERT_MAX_PER_HOUR, says so in the next one, and never resolves what it did not tell', async () => {
+    const chat = -1009990003
+    const texts = () => telegram.textsTo(chat)
+    Object.assign(process.env, { STAFF_ALERT_CHAT_ID: String(chat), ALERT_MAX_PER_HOUR: '2' })
+    reloadEnv()
+    try {
+      const finding = (subject: string) => ({ kind: 'platform_failing' as const, subject, title: `${subject}: failing` })
+      const opened = await reconcile(['platform_failing'], ['p1', 'p2', 'p3', 'p4'].map(finding))
+      expect(opened.opened.sort()).toEqual(['platform_failing:p1', 'platform_failing:p2', 'platform_failing:p3', 'platform_failing:p4'])
+      expect(texts()).toHaveLength(2)
+
+      // A higher cap refills the bucket within seconds: the next message carries the count.
+      Object.assign(process.env, { ALERT_MAX_PER_HOUR: '1000' })
+      reloadEnv()
+      // (Each round a new incident: one held back stays open, untold, like the two above.)
+      const subjects = ['p1', 'p2', 'p3', 'p4']
+      await waitFor(async () => {
+        subjects.push(`p${subjects.length + 1}`)
+        await reconcile(['platform_failing'], subjects.map(finding))
+        return texts().length > 2
+      }, 20_000)
+      expect(texts()).toHaveLength(3)
+      const held = subjects.length - 3
+      expect(texts()[2]).toContain(`${subjects.at(-1)}: failing`)
+      expect(texts()[2]).toContain(`(${held} more alert message(s) were held back by ALERT_MAX_PER_HOUR`)
+
+      // A new hour (the bucket emptied), then all clear: resolved messages only for the three the
+      // chat was told about.
+      await redis().del(`pf:${databaseScope()}:alerts:${chat}:rate`)
+      await reconcile(['platform_failing'], [])
+      const resolved = texts().filter((t) => t.includes('RESOLVED'))
+      expect(resolved).toHaveLength(3)
+      expect(resolved.map((t) => /(p\d+): failing/.exec(t)?.[1]).sort()).toEqual(['p1', 'p2', subjects.at(-1)].sort())
+    } finally {
+      Object.assign(process.env, { STAFF_ALERT_CHAT_ID: String(STAFF_CHAT), ALERT_MAX_PER_HOUR: '1000' })
+      reloadEnv()
+    }
+  })
+})
+
 describe('through the worker', () => {
   it(
     'the worker runs alerts.check (the day\'s spend over budget reaches the staff chat) and backup.run (a failure recorded)',
