@@ -341,6 +341,15 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
     return session
   }
 
+  /** The customer never paid: Stripe expires the session (24 h by default). */
+  function expireCheckout(sessionId: string) {
+    const session = state.sessions.get(sessionId)
+    if (!session || session.status !== 'open') throw new Error(`fake Stripe: session ${sessionId} is not open`)
+    session.status = 'expired'
+    session.url = null
+    return session
+  }
+
   function subscription(subId: string): Obj {
     const sub = state.subscriptions.get(subId)
     if (!sub) throw new Error(`fake Stripe: no subscription ${subId}`)
@@ -389,7 +398,7 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
     }
   }
 
-  return { ...fake, state, secretKey, completeCheckout, renew, failRenewal, cancelNow, subscription, event }
+  return { ...fake, state, secretKey, completeCheckout, expireCheckout, renew, failRenewal, cancelNow, subscription, event }
 }
 
 export type FakeStripe = Awaited<ReturnType<typeof startFakeStripe>>

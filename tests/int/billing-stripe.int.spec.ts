@@ -242,6 +242,14 @@ describe('POST /api/billing/stripe', () => {
     expect(await eventsRecorded(event.id)).toHaveLength(0)
   })
 
+  it('an expired checkout marks the payment canceled and credits nothing', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    expect((await deliver(stripe.event('checkout.session.expired', stripe.expireCheckout(payment.providerPaymentId)))).status).toBe(200)
+    expect((await paymentOf(payment.id)).status).toBe('canceled')
+    expect(await balance(buyer.id)).toBe(0)
+  })
+
   it('acknowledges events off the allowlist without acting on them', async () => {
     const buyer = await account()
     const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
