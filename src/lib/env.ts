@@ -140,7 +140,7 @@ const EnvSchema = z.object({
   PG_RESTORE_PATH: z.string().min(1).optional(),
 
   // Card payments (B4 billing: Stripe and YooKassa). A provider without its keys is off; with
-  // neither (and no Telegram Stars), billing is off and every account stays on the default plan.
+  // neither and BILLING_ENABLED unset, billing is off and every account stays on the default plan.
   STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/, 'must be a Stripe secret key (sk_live_... or sk_test_...)').optional(),
   STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=_-]+$/, 'must be the endpoint signing secret (whsec_...)').optional(),
   // Tests only: where the stripe client connects instead of api.stripe.com (http://127.0.0.1:port).
