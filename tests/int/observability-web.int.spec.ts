@@ -53,6 +53,19 @@ describe('the web app with Sentry and OpenTelemetry both on', () => {
     expect(sentry.envelopes[0].project).toBe('77')
   })
 
+  it('an error reported inside a span names its trace, so staff can go from the event to the trace', async () => {
+    const before = sentry.events().length
+    let traceId = ''
+    await withSpan('web.failing', {}, async (span) => {
+      traceId = span.spanContext().traceId
+      await onRequestError(new Error('inside a span'), { path: '/api/x', method: 'POST', headers: {} }, { routerKind: 'App Router', routePath: '/api/x', routeType: 'route' })
+    })
+    await flushErrors()
+    const event = await waitFor(() => sentry.events().slice(before).find((e) => e.exception?.values?.[0]?.value === 'inside a span'))
+    expect(event.tags?.trace_id).toBe(traceId)
+    expect(event.contexts?.trace?.trace_id).toBe(traceId)
+  })
+
   it('spans reach the OTLP collector with Sentry on', async () => {
     await withSpan('web.check', { 'check.id': 'w1' }, async () => undefined)
     await flushTracing()

@@ -122,6 +122,9 @@ export function reportError(error: unknown, context: { tags?: ErrorTags; account
   const tags: Record<string, string> = { ref: reference }
   for (const [key, value] of Object.entries(context.tags ?? {})) if (value !== undefined) tags[key] = String(value)
   if (context.accountId !== undefined && context.accountId !== null) tags.account_id = String(context.accountId)
+  // The trace the error happened in, taken now (the send is later): staff jump from the event to it.
+  const active = trace.getActiveSpan()?.spanContext()
+  if (active && trace.isSpanContextValid(active)) tags.trace_id = active.traceId
   const exception = error instanceof Error ? error : new Error(typeof error === 'string' ? error : 'non-error thrown')
   Sentry.withScope((scope) => {
     scope.setTags(tags)
