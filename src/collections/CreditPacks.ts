@@ -7,7 +7,7 @@ import { catalogueRead, codeField, namesFields } from './Plans'
 /** Credits sold on their own (top-ups), priced per currency like plans. */
 export const CreditPacks: CollectionConfig = {
   slug: 'credit-packs',
-  admin: { useAsTitle: 'code', defaultColumns: ['code', 'name.en', 'credits', 'active', 'sortOrder'], group: 'Billing' },
+  admin: { useAsTitle: 'code', defaultColumns: ['code', 'name', 'credits', 'active', 'sortOrder'], group: 'Billing' },
   defaultSort: 'sortOrder',
   // Readable by every customer and owned by none: the isolation invariant checks that A and B see the same rows.
   custom: { publicCatalogue: true },

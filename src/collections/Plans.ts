@@ -77,7 +77,7 @@ export const Plans: CollectionConfig = {
   slug: 'plans',
   admin: {
     useAsTitle: 'code',
-    defaultColumns: ['code', 'name.en', 'isDefault', 'active', 'sortOrder'],
+    defaultColumns: ['code', 'name', 'limits', 'isDefault', 'active', 'sortOrder'],
     group: 'Billing',
     description: 'What each plan allows and costs. Changes apply to the next request of every account on the plan.',
   },
