@@ -183,6 +183,10 @@ describe('buying with Telegram Stars in the bot', () => {
     // In the customer's zone (the account's, Europe/Moscow by default).
     expect(user.lastText()).toContain(`Renews on ${localDateTime(new Date(renewal.charge.expiresAt! * 1000), stored)}`)
     expect(user.lastText()).toMatch(/Renews on \d{1,2} \w+ \d{4} at \d\d:\d\d, \w+ \(UTC[+-]\d+\)/)
+    // A second subscription is not sold while this one renews (it would charge twice a month).
+    await user.press(`b:b:s:${PLAN}`)
+    expect(user.lastText()).toContain('You already have the <b>Business</b> subscription')
+    expect(user.lastButtons().map((b) => b.callback_data)).toEqual(['b:mg', 'b:pl'])
     await user.press('b:mg')
     await user.press('b:sc:1')
     expect(h.fake.callsTo('editUserStarSubscription').at(-1)?.params).toMatchObject({ user_id: user.id, telegram_payment_charge_id: first.charge.id, is_canceled: true })
@@ -405,10 +409,13 @@ describe('managing a Stripe subscription from the bot', () => {
       expect(button).toMatchObject({ text: '💳 Billing portal', url: expect.stringMatching(/^https:\/\/billing\.stripe\.com\/p\/session\/bps_/) })
       expect([...stripe.state.portalSessions.values()].map((session) => session.customer)).toEqual([customer.id])
 
-      // With Stripe on, an English customer sees the plan in dollars beside the stars.
+      // With Stripe on, an English customer sees dollars beside the stars.
+      await user.press(`b:b:k:${PACK}`)
+      expect(user.lastButtons().map((b) => b.callback_data)).toEqual([`b:p:k:${PACK}:st`, `b:p:k:${PACK}:sp`, 'b:pk'])
+      expect(user.lastButtons().slice(0, 2).map((b) => b.text)).toEqual(['⭐ Telegram Stars — ⭐ 120', '💳 Bank card — $4.00'])
+      // While the Stripe subscription renews, no second plan is sold.
       await user.press(`b:b:s:${PLAN}`)
-      expect(user.lastButtons().map((b) => b.callback_data)).toEqual([`b:p:s:${PLAN}:st`, `b:p:s:${PLAN}:sp`, 'b:pl'])
-      expect(user.lastButtons().slice(0, 2).map((b) => b.text)).toEqual(['⭐ Telegram Stars — ⭐ 500', '💳 Bank card — $15.00'])
+      expect(user.lastText()).toContain('You already have the <b>Business</b> subscription')
     } finally {
       for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_API_BASE']) delete process.env[name]
       reloadEnv()

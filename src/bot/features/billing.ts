@@ -152,8 +152,18 @@ async function methodsScreen(ctx: BotContext, product: ProductRef) {
   const account = await freshAccount(ctx)
   const offer = await findOffer(ctx.deps.payload, product)
   if (!offer || !offer.active) return catalogueScreen(ctx, product.kind)
-  const options = paymentOptions(account, offer)
   const back = product.kind === 'plan' ? 'b:pl' : 'b:pk'
+  if (product.kind === 'plan') {
+    // One renewing subscription at a time: a second one would charge the customer twice a month.
+    const subscription = await currentSubscription(ctx.deps.payload, account)
+    if (subscription && !subscription.cancelAtPeriodEnd) {
+      const plan = await effectivePlan(ctx.deps.payload, { plan: subscription.planCode })
+      const status = renewalLine(ctx, account, subscription)
+      await show(ctx, ctx.t('billing.subscribed_already', { plan: planName(plan, ctx.lang), status }), new InlineKeyboard().text(ctx.t('billing.manage'), 'b:mg').row().text(ctx.t('back'), back))
+      return
+    }
+  }
+  const options = paymentOptions(account, offer)
   if (options.length === 0) {
     await show(ctx, ctx.t('billing.unavailable'), new InlineKeyboard().text(ctx.t('back'), back))
     return
