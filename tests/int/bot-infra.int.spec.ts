@@ -51,8 +51,11 @@ describe('/start and the human check', () => {
     expect(user.lastButtons().map((b) => b.callback_data)).toEqual([
       'p:list:1',
       'p:new',
+      'b:home',
       'm:lang',
       'm:help',
+      'sp:open',
+      'pd:home',
     ])
   })
 
