@@ -7,11 +7,15 @@ import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { touchLastSeen } from '../../src/accounts/lastSeen'
+import { generateJson } from '../../src/ai/call'
+import { logger } from '../../src/lib/logger'
+import { z } from 'zod'
 import { GET as metricsRoute } from '../../src/app/api/metrics/route'
 import { POST as telegramRoute } from '../../src/app/api/telegram/route'
 import { reloadEnv } from '../../src/lib/env'
 import { databaseScope, redis } from '../../src/lib/redis'
 import { recordWebhook, webhookStats } from '../../src/lib/telemetry'
+import { fakeAiEnv, startFakeOpenAI } from '../fakes/openai'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -158,6 +162,33 @@ describe('/api/metrics (web)', () => {
     // Histogram buckets are cumulative and end at +Inf = count.
     const inf = after.samples.find((s) => s.name === 'postforge_webhook_duration_seconds_bucket' && s.labels.outcome === 'ok' && s.labels.le === '+Inf')!
     expect(inf.value).toBe(value(after, 'postforge_webhook_duration_seconds_count', { outcome: 'ok' }))
+  })
+})
+
+describe('AI calls', () => {
+  it('are counted by model, task and outcome, with tokens and cost, the fallback included', async () => {
+    const ai = await startFakeOpenAI()
+    const saved = { ...process.env }
+    try {
+      Object.assign(process.env, fakeAiEnv(ai, 'openai-compatible'), { AI_PRICES: JSON.stringify({ 'test/fallback': { input: 1000, output: 2000 } }) })
+      reloadEnv()
+      ai.setModel('test/primary', { dead: 500 })
+      const t = await createTenant(payload)
+      const before = (await scrapeWeb()).scrape!
+      const Faq = z.object({ items: z.array(z.object({ question: z.string(), answer: z.string() })).min(1) })
+      await generateJson('article.faq', { payload, log: logger(), scope: { accountId: t.account.id, projectId: t.project.id, jobKey: `obs-ai-${Date.now()}` } }, { system: 'FAQ', prompt: 'Кофе' }, Faq)
+      const after = (await scrapeWeb()).scrape!
+      const moved = (name: string, labels: Record<string, string>) => value(after, name, labels) - value(before, name, labels)
+      expect(moved('postforge_ai_calls_total', { model: 'test/primary', task: 'article.faq', outcome: 'error' })).toBe(1)
+      expect(moved('postforge_ai_calls_total', { model: 'test/fallback', task: 'article.faq', outcome: 'ok' })).toBe(1)
+      expect(moved('postforge_ai_tokens_total', { model: 'test/fallback', task: 'article.faq', direction: 'output' })).toBeGreaterThan(0)
+      expect(moved('postforge_ai_tokens_total', { model: 'test/fallback', task: 'article.faq', direction: 'input' })).toBeGreaterThan(0)
+      expect(moved('postforge_ai_cost_usd_total', { model: 'test/fallback', task: 'article.faq' })).toBeGreaterThan(0)
+    } finally {
+      await ai.close()
+      process.env = saved
+      reloadEnv()
+    }
   })
 })
 
