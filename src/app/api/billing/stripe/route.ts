@@ -6,6 +6,8 @@ import { stripeClient } from '../../../../billing/providers/stripe'
 import { applyStripeEvent } from '../../../../billing/providers/stripeWebhook'
 import { env } from '../../../../lib/env'
 import { logger } from '../../../../lib/logger'
+import { reportError } from '../../../../lib/telemetry/errors'
+import { timedRoute } from '../../../../lib/telemetry/http'
 
 export const dynamic = 'force-dynamic'
 export const runtime = 'nodejs'
@@ -22,7 +24,7 @@ const answer = (status: number, body: Record<string, unknown>) => Response.json(
  * verified event is applied once by its id; a failure to read Stripe or to write answers 500, so
  * Stripe delivers it again (for up to three days).
  */
-export async function POST(request: Request): Promise<Response> {
+export const POST = timedRoute('/api/billing/stripe', async (request: Request): Promise<Response> => {
   const { STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET } = env()
   if (!STRIPE_SECRET_KEY || !STRIPE_WEBHOOK_SECRET) return answer(404, { error: 'stripe is not configured' })
   const log = logger().child({ provider: 'stripe', via: 'webhook' })
@@ -46,7 +48,8 @@ export async function POST(request: Request): Promise<Response> {
     log.info({ eventId: event.id, type: event.type, ...result }, result.handled ? 'stripe event' : 'stripe event not on the allowlist: ignored')
     return answer(200, { received: true })
   } catch (error) {
-    log.error({ eventId: event.id, type: event.type, err: error }, 'stripe event not applied: Stripe will deliver it again')
+    const ref = reportError(error, { tags: { route: '/api/billing/stripe', stripe_event: event.id } })
+    log.error({ eventId: event.id, type: event.type, err: error, ref }, 'stripe event not applied: Stripe will deliver it again')
     return answer(500, { error: 'not applied, retry later' })
   }
-}
+})

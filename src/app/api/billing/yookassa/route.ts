@@ -6,6 +6,8 @@ import { applyYooKassaNotification, isYooKassaAddress, Notification } from '../.
 import { clientAddress } from '../../../../http/clientAddress'
 import { env } from '../../../../lib/env'
 import { logger } from '../../../../lib/logger'
+import { reportError } from '../../../../lib/telemetry/errors'
+import { timedRoute } from '../../../../lib/telemetry/http'
 
 export const dynamic = 'force-dynamic'
 export const runtime = 'nodejs'
@@ -23,7 +25,7 @@ const answer = (status: number, body: Record<string, unknown> = {}) => Response.
  * ignored or a repeat; 500 only when YooKassa or the database could not be reached, so YooKassa
  * sends it again (it retries for 24 hours). With YOOKASSA_CHECK_IP, other addresses get 403.
  */
-export async function POST(request: Request): Promise<Response> {
+export const POST = timedRoute('/api/billing/yookassa', async (request: Request): Promise<Response> => {
   const settings = env()
   if (!settings.YOOKASSA_SHOP_ID || !settings.YOOKASSA_SECRET_KEY) return answer(404, { error: 'yookassa is not configured' })
   const log = logger().child({ provider: 'yookassa', via: 'webhook' })
@@ -48,7 +50,8 @@ export async function POST(request: Request): Promise<Response> {
     log.info({ event: notification.data.event, objectId: notification.data.object.id, ...result }, 'yookassa notification')
     return answer(200)
   } catch (error) {
-    log.error({ event: notification.data.event, objectId: notification.data.object.id, err: error }, 'yookassa notification not applied: YooKassa will send it again')
+    const ref = reportError(error, { tags: { route: '/api/billing/yookassa', yookassa_object: notification.data.object.id } })
+    log.error({ event: notification.data.event, objectId: notification.data.object.id, err: error, ref }, 'yookassa notification not applied: YooKassa will send it again')
     return answer(500, { error: 'not applied, retry later' })
   }
-}
+})
