@@ -259,6 +259,16 @@ describe('buying with Telegram Stars in the bot', () => {
     const calls = h.fake.callsTo('refundStarPayment').length
     expect((await refundPayment(h.payload, { paymentId: payment.id, staffUserId: null, reason: 'clicked twice' })).applied).toBe(false)
     expect(h.fake.callsTo('refundStarPayment')).toHaveLength(calls)
+    // A charge Telegram does not know (400 CHARGE_NOT_FOUND) is refused and moves nothing.
+    const stray = await h.payload.create({
+      collection: 'payments',
+      overrideAccess: true,
+      data: { provider: 'stars', providerPaymentId: `stray-${tag}`, providerChargeId: `stxUnknown${tag}`, account: account.id, product: { kind: 'pack', code: PACK }, amount: 120, currency: 'XTR', status: 'succeeded', refundedAmount: 0, credits: 0, paidAt: new Date().toISOString() },
+    })
+    await expect(refundPayment(h.payload, { paymentId: stray.id, staffUserId: null, reason: 'not a real charge', language: 'en' })).rejects.toMatchObject({ status: 502, code: 'billing.refund.provider_failed' })
+    expect((await h.payload.findByID({ collection: 'payments', id: stray.id, overrideAccess: true })).status).toBe('succeeded')
+    expect(await balanceOf(h.payload, account.id)).toBe(0)
+
     // Telegram's own record agrees: the charge is refunded.
     const { transactions } = await (await import('../../src/telegram/client')).createApi(TOKEN).getStarTransactions()
     expect(transactions.some((tx) => tx.id === charge.id && tx.receiver?.type === 'user')).toBe(true)
