@@ -5,9 +5,11 @@ import { Logger, run, type Runner } from 'graphile-worker'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { consoleKeyPrefix } from '../../src/bot/console/session'
 import { addJob } from '../../src/jobs/addJob'
 import { workerUtils } from '../../src/jobs/inspect'
 import { buildAiTaskList } from '../../src/jobs/taskList'
+import { consoleChatId } from '../../src/telegram/console/store'
 import { env, reloadEnv } from '../../src/lib/env'
 import type { Account, Plan } from '../../src/payload-types'
 import { defaultPlan, effectivePlan } from '../../src/usage/limits'
@@ -214,6 +216,32 @@ describe('limits follow the plan on every face at once', () => {
     const gql2 = await graphqlChangeRequest(a2.id)
     expect(gql2.json.errors).toBeUndefined()
     expect(gql2.json.data.updateArticle.workflowStatus).toBe('changes_requested')
+  })
+
+  it('staff acting as a customer in the admin bot console meet that customer’s daily generations, with the upgrade buttons', async () => {
+    const code = `console-${uid()}`
+    await createPlan(code, { ...FREE_LIKE, dailyGenerations: 1 })
+    const editor = await createStaff(world.payload, ['editor'])
+    const post = async (body: Record<string, unknown>) => (await rest('POST', '/bot-console', { auth: editor.auth, body: { language: 'en', ...body } })).json
+    type Chat = { messages: Array<{ id: number; from: string; text: string; keyboard?: Array<Array<{ callbackData?: string }>> }> }
+    const lastBot = (chat: Chat) => chat.messages.filter((m) => m.from === 'bot').at(-1)!
+    await post({ kind: 'reset', account: true })
+    const started: Chat = await post({ kind: 'text', text: '/start' })
+    const chatId = consoleChatId(editor.user.id)
+    const { captcha } = JSON.parse((await h.redis.get(`${consoleKeyPrefix()}session:${chatId}`))!)
+    await post({ kind: 'button', messageId: lastBot(started).id, data: `cap:${captcha.answer}` })
+    const account = (await world.payload.find({ collection: 'accounts', where: { telegramId: { equals: chatId } } })).docs[0]!
+    expect((await rest('PATCH', `/accounts/${account.id}`, { auth: admin.auth, body: { plan: code } })).status).toBe(200)
+    const project = await systemProject(account, 'Console')
+    const [k1, k2] = [
+      await world.payload.create({ collection: 'keywords', data: { phrase: 'console one', project: project.id } as never }),
+      await world.payload.create({ collection: 'keywords', data: { phrase: 'console two', project: project.id } as never }),
+    ]
+    const first: Chat = await post({ kind: 'button', messageId: lastBot(started).id, data: `c:gp:${k1.id}` })
+    expect(lastBot(first).text).toContain('Writing the post')
+    const second: Chat = await post({ kind: 'button', messageId: lastBot(first).id, data: `c:gp:${k2.id}` })
+    expect(lastBot(second).text).toContain(`Plan “Test ${code}”: 1 of 1 a day used.`)
+    expect((lastBot(second).keyboard ?? []).flat().map((b) => b.callbackData)).toEqual(['b:pl', 'b:pk', 'm:home'])
   })
 
   it('daily spend: a job stops before any model call while the plan allows nothing, and runs once staff raise it', async () => {
