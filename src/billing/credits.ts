@@ -1,6 +1,7 @@
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
+import { queuedJobId } from '../jobs/addJob'
 import { logger } from '../lib/logger'
 import { creditsForCost, RESERVE_USD } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount, noCredits } from './ledger'
@@ -113,4 +114,33 @@ export async function refundGeneration(payload: Payload, input: { accountId: num
     )
     return { refunded: result.applied ? open.reserved : 0 }
   })
+}
+
+/** A hold this old whose job is neither waiting nor running belongs to a generation that ended. */
+export const ABANDONED_HOLD_MS = 30 * 60_000
+
+/**
+ * The backstop for a generation whose end was never handled (the worker died in its last attempt,
+ * or the refund itself failed): an open hold older than ABANDONED_HOLD_MS whose job (by its key)
+ * is no longer waiting or running gets everything back, once (the same close key as
+ * `refundGeneration`). Run by the `billing.sweep` task. Returns how many holds were closed.
+ */
+export async function refundAbandonedHolds(payload: Payload, now = new Date()): Promise<number> {
+  if (!billingEnabled()) return 0
+  const { rows } = await (payload.db.drizzle as unknown as Parameters<typeof lockAccount>[0]).execute(sql`
+    select distinct r.account_id, r.job_ref from credit_ledger r
+     where r.kind = 'spend' and r.idempotency_key like 'hold:%' and r.idempotency_key not like '%:close'
+       and r.account_id is not null and r.created_at < ${new Date(now.getTime() - ABANDONED_HOLD_MS).toISOString()}
+       and not exists (select 1 from credit_ledger c where c.idempotency_key = r.idempotency_key || ':close')
+     limit 500`)
+  let closed = 0
+  for (const row of rows as { account_id: number; job_ref: string }[]) {
+    if (await queuedJobId(row.job_ref)) continue
+    const result = await refundGeneration(payload, { accountId: Number(row.account_id), jobRef: row.job_ref })
+    if (result?.refunded) {
+      closed += 1
+      logger().warn({ accountId: row.account_id, jobRef: row.job_ref, credits: result.refunded }, 'an abandoned generation hold was given back')
+    }
+  }
+  return closed
 }

@@ -148,6 +148,12 @@ export const JOBS = {
     key: () => 'backup.run',
     spec: { maxAttempts: 1, keyMode: 'replace' },
   }),
+  // Billing (B2): every hour, ended plan periods and abandoned generation holds (src/billing).
+  'billing.sweep': contract({
+    payload: z.object({}).passthrough(),
+    key: () => 'billing.sweep',
+    spec: { maxAttempts: 1, keyMode: 'replace' },
+  }),
   // Staff tools (O8): announcements and data exports.
   /**
    * An announcement sent to its segment, paced; one job per broadcast. Resumable: each

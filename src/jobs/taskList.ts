@@ -17,9 +17,11 @@ import { backupRunTask } from './tasks/backupRun'
 // Staff tools (O8)
 import { broadcastSendTask } from './tasks/broadcastSend'
 import { privacyExportTask } from './tasks/privacyExport'
+// Billing (B2)
+import { billingSweepTask } from './tasks/billingSweep'
 
 /** Every task the worker runs; one file each under tasks/. */
-export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask, refreshTokensTask, broadcastSendTask, privacyExportTask, alertsCheckTask, backupRunTask]
+export const TASKS = [heartbeat, materializeSchedulesTask, sweepPublicationsTask, publishTask, noticeSendTask, refreshTokensTask, broadcastSendTask, privacyExportTask, alertsCheckTask, backupRunTask, billingSweepTask]
 
 export function buildTaskList(getPayload: () => Promise<Payload>): TaskList {
   return Object.fromEntries(TASKS.map((task) => task(getPayload)))
@@ -36,7 +38,7 @@ export function buildAiTaskList(getPayload: () => Promise<Payload>): TaskList {
 }
 
 /** A fan-out task on a UTC schedule, queued under its contract's key and attempts. */
-const cron = (match: string, task: JobName & ('worker.heartbeat' | 'schedules.materialize' | 'publications.sweep' | 'connections.refreshTokens' | 'alerts.check' | 'backup.run')): CronItem => ({
+const cron = (match: string, task: JobName & ('worker.heartbeat' | 'schedules.materialize' | 'publications.sweep' | 'connections.refreshTokens' | 'alerts.check' | 'backup.run' | 'billing.sweep')): CronItem => ({
   task,
   identifier: task,
   match,
@@ -52,4 +54,6 @@ export const CRONTAB: CronItem[] = [
   // O7: alerts every minute; the backup tick every hour (it runs one when BACKUP_INTERVAL_HOURS have passed).
   cron('* * * * *', 'alerts.check'),
   cron('41 * * * *', 'backup.run'),
+  // B2: ended plan periods and abandoned generation holds, every hour.
+  cron('17 * * * *', 'billing.sweep'),
 ]

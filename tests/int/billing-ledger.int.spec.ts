@@ -3,11 +3,12 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
+import { ABANDONED_HOLD_MS, refundAbandonedHolds, reserveGeneration } from '../../src/billing/credits'
 import { processOnce } from '../../src/billing/events'
 import { balanceOf, grantCredits, spendCredits } from '../../src/billing/ledger'
 import { createPendingPayment, settlePayment } from '../../src/billing/payments'
 import { useProviderForTests, type PaymentProvider, type RefundInput } from '../../src/billing/providers'
-import { syncSubscription } from '../../src/billing/subscriptions'
+import { expireEndedPeriods, syncSubscription } from '../../src/billing/subscriptions'
 import { reloadEnv } from '../../src/lib/env'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -321,5 +322,41 @@ describe('the ledger in the database', () => {
     await payload.delete({ collection: 'accounts', id: t.account.id })
     const kept = await payload.findByID({ collection: 'credit-ledger', id: row!.id, depth: 0 })
     expect(kept).toMatchObject({ credits: 9, account: null })
+  })
+})
+
+describe('the hourly billing sweep', () => {
+  it('an ended plan period expires its unspent plan credits once and puts the account back on the default plan; pack credits stay', async () => {
+    const t = await createTenant(payload)
+    const monthly = (await payload.find({ collection: 'plans', where: { code: { equals: 'starter' } }, limit: 1 })).docs[0]!.monthlyCredits!
+    await paidPack(t, 40)
+    const day = 86_400_000
+    const paid = await settlePayment(payload, {
+      provider: 'stars', providerPaymentId: uid('plan'), chargeId: uid('ch'), amount: 250, currency: 'XTR', paidAt: new Date(Date.now() - 31 * day),
+      accountId: t.account.id, product: { kind: 'plan', code: 'starter' }, providerSubscriptionId: uid('tg-sub'), periodEnd: new Date(Date.now() + 60_000),
+    })
+    expect(paid.credits).toBe(monthly)
+    expect((await payload.findByID({ collection: 'accounts', id: t.account.id })).plan).toBe('starter')
+    await spendCredits(payload, { accountId: t.account.id, credits: 15, reason: 'a generation', jobRef: uid('gen'), idempotencyKey: uid('s') })
+    const later = new Date(Date.now() + 120_000)
+    expect(await expireEndedPeriods(payload, later)).toBeGreaterThanOrEqual(1)
+    expect(await expireEndedPeriods(payload, later)).toBe(0)
+    const rows = await ledgerOf(t.account.id)
+    expect(rows.filter((r) => r.kind === 'expiry').map((r) => r.credits)).toEqual([-(monthly - 15)])
+    expect(await balanceOf(payload, t.account.id)).toBe(40)
+    expect((await payload.findByID({ collection: 'accounts', id: t.account.id })).plan).toBe('free')
+  })
+
+  it('a generation hold nobody closed (its worker died in the last attempt) is given back once', async () => {
+    const t = await createTenant(payload)
+    await grantCredits(payload, { accountId: t.account.id, credits: 50, reason: 'start', staffUserId: null })
+    const jobRef = uid('article.generate:keyword')
+    await reserveGeneration(payload, { accountId: t.account.id, kind: 'article', jobRef })
+    expect(await balanceOf(payload, t.account.id)).toBe(50 - 23)
+    expect(await refundAbandonedHolds(payload)).toBe(0)
+    const later = new Date(Date.now() + ABANDONED_HOLD_MS + 60_000)
+    expect(await refundAbandonedHolds(payload, later)).toBeGreaterThanOrEqual(1)
+    expect(await refundAbandonedHolds(payload, later)).toBe(0)
+    expect(await balanceOf(payload, t.account.id)).toBe(50)
   })
 })
