@@ -184,15 +184,16 @@ describe('POST /api/billing/stripe', () => {
   })
 
   it('whatever arrives unsigned or mis-signed (300 generated requests) is a 400 and records nothing', async () => {
-    const before = (await (await testPayload()).count({ collection: 'billing-events', where: { provider: { equals: 'stripe' } } })).totalDocs
     const now = Math.floor(Date.now() / 1000)
+    // A real event of ours, among the generated bodies: it must not get through unsigned either.
+    const genuine = stripe.event('checkout.session.completed', { id: 'cs_test_fuzz', object: 'checkout.session' })
     const header = fc.oneof(
       fc.constant(undefined),
       fc.string(),
       fc.tuple(fc.integer({ min: 0, max: 2 * now }), fc.stringMatching(/^[0-9a-f]{0,64}$/)).map(([t, v1]) => `t=${t},v1=${v1}`),
       fc.stringMatching(/^[0-9a-f]{64}$/).map((v1) => `t=${now},v1=${v1},v0=${v1}`),
     )
-    const body = fc.oneof(fc.string(), fc.json(), fc.constant(JSON.stringify(stripe.event('checkout.session.completed', { id: 'cs_test_x', object: 'checkout.session' }))))
+    const body = fc.oneof(fc.string(), fc.json(), fc.constant(JSON.stringify(genuine)))
     await fc.assert(
       fc.asyncProperty(header, body, async (signature, raw) => {
         const response = await POST(
@@ -202,7 +203,7 @@ describe('POST /api/billing/stripe', () => {
       }),
       { numRuns: 300 },
     )
-    expect((await (await testPayload()).count({ collection: 'billing-events', where: { provider: { equals: 'stripe' } } })).totalDocs).toBe(before)
+    expect(await eventsRecorded(genuine.id)).toHaveLength(0)
   })
 
   it('credits a paid pack once, however often and however concurrently the event is delivered', async () => {
