@@ -49,8 +49,11 @@ function toOffer(kind: ProductRef['kind'], doc: CatalogueDoc): Offer {
   }
 }
 
-/** The products of a kind on sale, in the staff's order; plans without a price (free) are not sold. */
-export async function offersOnSale(payload: Payload, kind: ProductRef['kind']): Promise<Offer[]> {
+/**
+ * The products of a kind on sale, in the staff's order, read as the customer (the catalogue's
+ * public rows); plans without a price (free) are not sold.
+ */
+export async function offersOnSale(payload: Payload, kind: ProductRef['kind'], account: Account): Promise<Offer[]> {
   const { docs } = await payload.find({
     collection: SLUG[kind] as never,
     where: { active: { equals: true } },
@@ -58,12 +61,13 @@ export async function offersOnSale(payload: Payload, kind: ProductRef['kind']): 
     limit: 100,
     depth: 0,
     pagination: false,
-    overrideAccess: true,
+    user: { ...account, collection: 'accounts' },
+    overrideAccess: false,
   })
   return (docs as unknown as CatalogueDoc[]).map((doc) => toOffer(kind, doc)).filter((offer) => offer.prices.some((p) => p.amount > 0))
 }
 
-/** A product by its code as stored now, on sale or not; null when it does not exist. */
+/** A product by its code as stored now, on sale or not (a system read: retired ones too); null when it does not exist. */
 export async function findOffer(payload: Payload, product: ProductRef): Promise<Offer | null> {
   const { docs } = await payload.find({
     collection: SLUG[product.kind] as never,

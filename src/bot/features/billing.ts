@@ -16,7 +16,7 @@ import { startCheckout } from '../../billing/payments'
 import { providerFor } from '../../billing/providers'
 import { PaymentProviderError, type ProductRef, type ProviderName, type ReceiptContact } from '../../billing/providers/types'
 import { checkStarsOrder, currentSubscription, setStarsRenewal, settleStarsPayment } from '../../billing/starsOrders'
-import { tr } from '../../i18n'
+import { t, tr } from '../../i18n'
 import { env } from '../../lib/env'
 import { isOutage } from '../../lib/outage'
 import { isValidTimeZone } from '../../lib/timezone'
@@ -124,7 +124,7 @@ function pricesText(account: Account, offer: Offer, language: string): string {
 
 async function catalogueScreen(ctx: BotContext, kind: ProductRef['kind']) {
   const account = await freshAccount(ctx)
-  const offers = await offersOnSale(ctx.deps.payload, kind)
+  const offers = await offersOnSale(ctx.deps.payload, kind, account)
   const keyboard = new InlineKeyboard()
   if (offers.length === 0) {
     await show(ctx, ctx.t('billing.nothing_for_sale'), keyboard.text(ctx.t('back'), 'b:home'))
@@ -352,11 +352,12 @@ payments.on('pre_checkout_query', async (ctx) => {
     }
     const language = verdict.account?.language ?? ctx.lang
     ctx.log.info({ reason: verdict.reason }, 'pre-checkout refused')
-    await ctx.answerPreCheckoutQuery(false, { error_message: tr(language, `billing.pc_${verdict.reason}`) })
+    // Telegram shows it as plain text.
+    await ctx.answerPreCheckoutQuery(false, { error_message: t(language, `billing.pc_${verdict.reason}`) })
   } catch (error) {
     // Whatever failed, Telegram must not take the stars for an order we could not check.
     ctx.log.error({ err: error }, 'pre-checkout could not be checked: refused')
-    await ctx.answerPreCheckoutQuery(false, { error_message: tr(ctx.lang, 'billing.pc_invalid') }).catch(() => undefined)
+    await ctx.answerPreCheckoutQuery(false, { error_message: t(ctx.lang, 'billing.pc_invalid') }).catch(() => undefined)
     if (isOutage(error)) throw error
   }
 })
@@ -370,9 +371,9 @@ payments.on('message:successful_payment', async (ctx) => {
   const settled = await settleStarsPayment(ctx.deps.payload, paid, ctx.from.id)
   const account = settled.account
   const language = account?.language ?? ctx.lang
-  const t = (key: string, params?: Record<string, string | number>) => tr(language, key, params)
+  const html = (key: string, params?: Record<string, string | number>) => tr(language, key, params)
   if (settled.kind === 'unknown' || !account) {
-    await ctx.reply(t('billing.paysupport', { contact: '' }), { parse_mode: 'HTML' })
+    await ctx.reply(html('billing.paysupport', { contact: '' }), { parse_mode: 'HTML' })
     return
   }
   if (!settled.applied) {
@@ -381,11 +382,11 @@ payments.on('message:successful_payment', async (ctx) => {
   }
   ctx.log.info({ charge: paid.telegram_payment_charge_id, kind: settled.kind, credits: settled.credits }, 'Stars payment credited')
   let text: string
-  if (settled.kind === 'pack') text = t('billing.thanks_pack', { credits: settled.credits, balance: settled.balance })
+  if (settled.kind === 'pack') text = html('billing.thanks_pack', { credits: settled.credits, balance: settled.balance })
   else {
     const plan = await effectivePlan(ctx.deps.payload, { plan: settled.planCode ?? '' })
     const date = settled.periodEnd ? localDateTime(settled.periodEnd, account) : ''
-    text = t(settled.kind === 'renewal' ? 'billing.thanks_renewal' : 'billing.thanks_plan', { plan: planName(plan, language), date })
+    text = html(settled.kind === 'renewal' ? 'billing.thanks_renewal' : 'billing.thanks_plan', { plan: planName(plan, language), date })
   }
   await ctx.reply(text, { parse_mode: 'HTML', reply_markup: new InlineKeyboard().text(tr(language, 'menu.plan'), 'b:home') })
 })
