@@ -25,7 +25,7 @@ export type RevenueCurrency = {
   total: number
   providers: string[]
   plans: string[]
-  /** One row per day: net revenue per provider (keys are provider names). */
+  /** One row per day: what was paid per provider (keys are provider names) and, when any, `refunds` (negative). */
   byDay: Array<{ day: string } & Record<string, number | string>>
   byProvider: Array<{ provider: string; gross: number; refunded: number; net: number; payments: number }>
   byPlan: Array<{ plan: string; net: number; payments: number }>
@@ -129,8 +129,9 @@ async function content(payload: Payload, from: string, days: string[]) {
     sql`select day, sum(generated)::int as generated, sum(approved)::int as approved, sum(published)::int as published from (
           select (created_at at time zone 'UTC')::date as day, 1 as generated, 0 as approved, 0 as published from articles where created_at >= ${from}::date
           union all select (created_at at time zone 'UTC')::date, 1, 0, 0 from posts where created_at >= ${from}::date
-          union all select (created_at at time zone 'UTC')::date, 0, case when "to" = 'approved' then 1 else 0 end, case when "to" = 'published' then 1 else 0 end
-            from workflow_events where created_at >= ${from}::date and "to" in ('approved', 'published')
+          union all select (created_at at time zone 'UTC')::date, 0, 1, 0 from workflow_events where created_at >= ${from}::date and "to" = 'approved'
+          union all select (coalesce(sent_at, updated_at) at time zone 'UTC')::date, 0, 0, 1
+            from publications where status = 'published' and coalesce(sent_at, updated_at) >= ${from}::date
         ) c group by day`,
   )
   return fill(days, found, (row, day) => ({ day, generated: num(row?.generated), approved: num(row?.approved), published: num(row?.published) }))
@@ -211,6 +212,8 @@ async function publishing(payload: Payload, from: string) {
 }
 
 const REVENUE_SOURCE = `payments`
+/** The key of a day's refunds (negative) in `RevenueCurrency.byDay`. */
+export const REFUNDS = 'refunds'
 
 /**
  * Succeeded payments (on the day they were paid) minus refunds (on the day of the refund), per
@@ -245,11 +248,14 @@ async function revenue(payload: Payload, from: string, days: string[]): Promise<
       const providers = [...new Set(list.map((row) => String(row.provider)))].sort()
       const plans = [...new Set(list.map((row) => String(row.plan)))].sort()
       const net = (row: Row) => (num(row.gross) - num(row.refunded)) / unit
+      const anyRefund = list.some((row) => num(row.refunded) > 0)
       const byDay = days.map((day) => {
         const entry: { day: string } & Record<string, number | string> = { day }
+        const today = list.filter((row) => dayKey(row.day) === day)
         for (const provider of providers) {
-          entry[provider] = list.filter((row) => dayKey(row.day) === day && row.provider === provider).reduce((sum, row) => sum + net(row), 0)
+          entry[provider] = today.filter((row) => row.provider === provider).reduce((sum, row) => sum + num(row.gross), 0) / unit
         }
+        if (anyRefund) entry[REFUNDS] = -today.reduce((sum, row) => sum + num(row.refunded), 0) / unit
         return entry
       })
       return {

@@ -16,6 +16,9 @@ import {
 
 import type { DashboardData, RevenueCurrency } from '../../../ops/dashboard'
 
+/** The key of a day's refunds in a revenue row (REFUNDS in src/ops/dashboard.ts; not imported: that module is server-only). */
+const REFUNDS = 'refunds'
+
 /**
  * The admin home's charts (recharts). Colours come from Payload's theme variables for axes, grid,
  * text and tooltips, so light and dark admin themes both read; series use a palette that keeps
@@ -81,16 +84,16 @@ function Stat({ label, value, testId }: { label: string; value: string; testId: 
 }
 
 function Revenue({ data }: { data: RevenueCurrency }) {
-  const empty = data.byDay.every((row) => data.providers.every((p) => !row[p]))
+  const refunds = data.byDay.some((row) => REFUNDS in row)
   return (
     <Card
       title={`Revenue per day, ${data.currency} (net of refunds): ${money(data.total, data.currency)}`}
       testId={`chart-revenue-${data.currency}`}
-      empty={empty}
+      empty={data.byProvider.every((p) => p.payments === 0 && p.refunded === 0)}
       note={data.byPlan.map((p) => `${p.plan}: ${money(p.net, data.currency)} (${p.payments})`).join(' · ')}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <BarChart data={data.byDay}>
+        <BarChart data={data.byDay} stackOffset="sign">
           {GRID}
           <XAxis dataKey="day" tickFormatter={shortDay} {...AXIS} />
           <YAxis {...AXIS} width={56} />
@@ -99,6 +102,7 @@ function Revenue({ data }: { data: RevenueCurrency }) {
           {data.providers.map((provider, i) => (
             <Bar key={provider} dataKey={provider} stackId="revenue" fill={PALETTE[i % PALETTE.length]} isAnimationActive={false} />
           ))}
+          {refunds && <Bar dataKey={REFUNDS} stackId="revenue" fill={PALETTE[3]} isAnimationActive={false} />}
         </BarChart>
       </ResponsiveContainer>
     </Card>
@@ -156,7 +160,7 @@ export function DashboardCharts({ data }: { data: DashboardData }) {
           </ResponsiveContainer>
         </Card>
 
-        <Card title="Content per day" testId="chart-content" empty={contentEmpty} note="Generated: articles and posts created; approved and published: review moves.">
+        <Card title="Content per day" testId="chart-content" empty={contentEmpty} note="Generated: articles and posts created; approved: review decisions; published: publications that went out (one per platform).">
           <ResponsiveContainer width="100%" height="100%">
             <BarChart data={data.content}>
               {GRID}
