@@ -144,3 +144,15 @@ export async function refundAbandonedHolds(payload: Payload, now = new Date()): 
   }
   return closed
 }
+
+/**
+ * For the faces, when a customer orders a generation: refuses now (`billing.no_credits`, 402, in
+ * their language; the bot adds the upgrade buttons) when the balance cannot cover the estimate
+ * the job would hold, instead of a job that fails at once. Nothing is held here; the job holds.
+ */
+export async function assertCanAfford(payload: Payload, account: { id: number; language?: string | null }, kind: GenerationKind): Promise<void> {
+  if (!billingEnabled()) return
+  const needed = Math.max(1, creditsForCost(RESERVE_USD[kind]))
+  const balance = await balanceOf(payload, account.id)
+  if (balance < needed) throw await noCredits(payload, account.id, balance, needed, account.language ?? null)
+}

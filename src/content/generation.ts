@@ -1,6 +1,7 @@
 import type { Payload } from 'payload'
 
 import { aiConfigured } from '../ai/config'
+import { assertCanAfford } from '../billing/credits'
 import type { LengthPreset } from '../ai/lengths'
 import { addJob, jobKeyOf, queuedJobId, type JobTransaction } from '../jobs/addJob'
 import type { Enqueued, JobInput } from '../jobs/contracts'
@@ -38,6 +39,8 @@ export async function requestGeneration(payload: Payload, account: Account, requ
     throw new AppError('ai.not_configured', 503, account.language)
   }
   await assertWithinDailySpend(payload, account.id)
+  // With billing on: enough credits for what the job will hold (src/billing/credits.ts).
+  await assertCanAfford(payload, account, request.kind)
   // The customer's own image must be one of theirs, in the same project (read as the account).
   const mediaId = request.kind === 'post' && request.mediaId ? request.mediaId : undefined
   if (mediaId !== undefined && Number(idOf((await getMedia(payload, account, mediaId)).project)) !== projectId)

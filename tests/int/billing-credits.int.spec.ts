@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { creditsForCost } from '../../src/billing/config'
 import { balanceOf, grantCredits } from '../../src/billing/ledger'
+import { requestGeneration } from '../../src/content/generation'
+import { queuedJobId } from '../../src/jobs/addJob'
 import { workerUtils } from '../../src/jobs/inspect'
 import { buildAiTaskList } from '../../src/jobs/taskList'
 import { reloadEnv } from '../../src/lib/env'
@@ -119,6 +121,26 @@ describe('credits for AI generations', () => {
     expect(told!.params.text).toBe('Not enough credits: your balance is 2, this generation needs 3. Top up or change your plan in /plan.')
     expect(await balanceOf(payload, t.account.id)).toBe(2)
     expect((await ledgerOf(t.account.id)).map((r) => r.kind)).toEqual(['grant'])
+  })
+
+  it('an order the balance cannot cover is refused at once, in the customer’s language, and queues nothing', async () => {
+    const t = await createTenant(payload, { name: `Orders ${Date.now().toString(36)}` })
+    const keyword = await payload.create({ collection: 'keywords', data: { phrase: `кредиты ${Date.now().toString(36)}`, project: t.project.id } as never })
+    const account = await payload.update({ collection: 'accounts', id: t.account.id, data: { language: 'ru' } })
+    await expect(requestGeneration(payload, account, { kind: 'article', keywordId: keyword.id })).rejects.toMatchObject({
+      code: 'billing.no_credits',
+      status: 402,
+      message: 'Не хватает кредитов: на балансе 0, для этой генерации нужно 23. Пополните баланс или смените тариф в /plan.',
+    })
+    expect(await queuedJobId(`article.generate:keyword:${keyword.id}`)).toBeNull()
+    await grantCredits(payload, { accountId: t.account.id, credits: 23, reason: 'enough for one article', staffUserId: null })
+    billing(false)
+    try {
+      // Billing off: no credits needed (the order is only checked, the job is not waited for here).
+      await expect(requestGeneration(payload, account, { kind: 'post', keywordId: keyword.id })).resolves.toMatchObject({ alreadyQueued: false })
+    } finally {
+      billing(true)
+    }
   })
 
   it('with billing off nothing is charged and generation works as before, with no credits at all', async () => {
