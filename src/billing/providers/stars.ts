@@ -7,7 +7,6 @@ import { createApi } from '../../telegram/client'
 import {
   PaymentProviderError,
   type CheckoutInput,
-  type CheckoutResult,
   type PaymentProvider,
   type ProductRef,
   type ProviderFactory,
@@ -18,8 +17,8 @@ import {
 /**
  * Telegram Stars (https://core.telegram.org/bots/payments-stars): digital goods sold inside the
  * bot, paid in XTR (whole stars), no payment provider token, exactly one price. Credit packs are
- * one-off invoices (`sendInvoice` in the chat, or `createInvoiceLink`); plans are subscription
- * invoice links (`subscription_period` 30 days), which Telegram renews every period with a new
+ * one-off invoice links (`createInvoiceLink`, opened from a button in the chat); plans are
+ * subscription invoice links (`subscription_period` 30 days), which Telegram renews every period with a new
  * `successful_payment` (`is_recurring`) until the user or the bot cancels it
  * (`editUserStarSubscription`). Refunds give the whole charge back (`refundStarPayment`).
  *
@@ -94,8 +93,6 @@ async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
 }
 
 export type StarsProvider = PaymentProvider & {
-  /** A pack's invoice as a message in the customer's chat (Telegram's own Pay button). */
-  sendInvoice(chatId: number, input: CheckoutInput): Promise<CheckoutResult>
   /** Stops (true) or restarts (false) the renewal of a subscription, by any charge id of it. */
   setSubscriptionCanceled(input: { telegramId: number; chargeId: string; canceled: boolean }): Promise<void>
 }
@@ -126,15 +123,6 @@ export function createStarsProvider(api: Api): StarsProvider {
       )
       // A plan's first charge is its Stars subscription: a full refund of it also stops renewal.
       return { providerPaymentId: input.orderId, url, ...(input.product.kind === 'plan' ? { metadata: { starsSubscription: true } } : {}) }
-    },
-
-    async sendInvoice(chatId, input) {
-      if (input.product.kind === 'plan') throw new PaymentProviderError('stars', 'a plan is sold as a subscription link, not an invoice message', false)
-      const invoice = invoiceOf(input)
-      const message = await call('sendInvoice', () =>
-        api.sendInvoice(chatId, invoice.title, invoice.description, invoice.payload, invoice.currency, invoice.prices, { provider_token: '' }),
-      )
-      return { providerPaymentId: input.orderId, url: '', metadata: { messageId: message.message_id } }
     },
 
     async refund({ payment, amount }: RefundInput): Promise<RefundResult> {
