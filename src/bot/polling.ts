@@ -4,7 +4,7 @@ import { getPayload } from 'payload'
 import { bootOrExit } from '../lib/boot'
 import { logger } from '../lib/logger'
 import { closeRedis, redis } from '../lib/redis'
-import { flushErrors, initErrorTracking, startTracing, stopTracing } from '../lib/telemetry'
+import { flushErrors, initErrorTracking, reportError, startTracing, stopTracing } from '../lib/telemetry'
 import { createBot } from './bot'
 import { ALLOWED_UPDATES, publishCommands } from './commands'
 import { handleUntilDelivered } from './delivery'
@@ -41,7 +41,9 @@ const fetchUpdates = createUpdateFetcher(bot, { fetch: { allowed_updates: [...AL
 const runner = createRunner(
   createSource({ supply: fetchUpdates }),
   createConcurrentSink({ consume: (update) => handleUntilDelivered(bot, update) }, async (error) => {
-    log.error({ err: error }, 'update failed')
+    // Observability (O6): reported once (the bot's error boundary reports what it handles).
+    const ref = reportError(error)
+    log.error({ err: error, ref }, 'update failed')
   }),
 )
 runner.start()
