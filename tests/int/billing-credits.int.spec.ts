@@ -14,6 +14,7 @@ import type { FakeTelegram } from '../fakes/telegramBotApi'
 import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant, type Tenant } from '../helpers/fixtures'
 import { waitFor } from '../helpers/wait'
+import { startWorker } from '../helpers/workerProcess'
 
 /**
  * Credits for AI generations through the real task list in a graphile-worker runner, against the
@@ -156,4 +157,39 @@ describe('credits for AI generations', () => {
       billing(true)
     }
   })
+})
+
+describe('credits when the worker dies mid-generation', () => {
+  it('a worker killed mid-article: the job run again keeps its one hold and is charged once, for every call recorded', async () => {
+    await runner.stop()
+    const t = await createTenant(payload, { name: `Crash ${Date.now().toString(36)}` })
+    await grantCredits(payload, { accountId: t.account.id, credits: 1_000, reason: 'test credits', staffUserId: null })
+    const keyword = await payload.create({ collection: 'keywords', data: { phrase: `сбой ${Date.now().toString(36)}`, project: t.project.id } as never })
+    const jobKey = `article.generate:keyword:${keyword.id}`
+    ai.setModel('test/primary', { tokensPerSecond: 200 })
+    const utils = await workerUtils()
+    const job = await utils.addJob('article.generate', { accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false }, { jobKey, maxAttempts: 5 })
+    const articleOf = async () => (await payload.find({ collection: 'articles', where: { mainKeyword: { equals: keyword.id } }, limit: 1, depth: 0 })).docs[0]
+    const worker = startWorker({ BILLING_ENABLED: 'true', WORKER_AI_CONCURRENCY: '1' })
+    try {
+      await waitFor(async () => ((await articleOf())?.generation?.sections?.length ?? 0) >= 2, 90_000)
+    } finally {
+      await worker.kill9()
+    }
+    // Held once, not settled: the worker died mid-way.
+    expect((await ledgerOf(t.account.id)).map((r) => [r.kind, r.credits])).toEqual([['grant', 1_000], ['spend', -23]])
+    const { rows } = await utils.withPgClient((c) => c.query('select locked_by from graphile_worker._private_jobs where id = $1', [job.id]))
+    await utils.forceUnlockWorkers([rows[0].locked_by])
+    ai.setModel('test/primary', {})
+    runner = await run({ connectionString: process.env.DATABASE_URL, concurrency: 2, taskList: buildAiTaskList(async () => payload), noHandleSignals: true, logger: silent, preset: { worker: { pollInterval: 200 } } })
+    await waitFor(async () => (await articleOf())?.generation?.state === 'done', 90_000)
+    const rowsAfter = await waitFor(async () => {
+      const all = await ledgerOf(t.account.id)
+      return all.length === 3 ? all : undefined
+    })
+    expect(rowsAfter.map((r) => [r.kind, r.jobRef])).toEqual([['grant', null], ['spend', jobKey], ['spend', jobKey]])
+    // Every call of both runs (those the killed worker made included) is in the one charge.
+    const cost = await recordedCost(t.account.id)
+    expect(await balanceOf(payload, t.account.id)).toBe(1_000 - creditsForCost(cost))
+  }, 240_000)
 })
