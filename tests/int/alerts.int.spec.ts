@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { addJob } from '../../src/jobs/addJob'
 import { recordHeartbeat } from '../../src/jobs/heartbeat'
+import { listJobs, workerUtils } from '../../src/jobs/inspect'
 import { reloadEnv } from '../../src/lib/env'
 import { closeRedis, databaseScope, redis } from '../../src/lib/redis'
 import { failureFindings, spendFindings } from '../../src/ops/alertChecks'
@@ -229,9 +230,12 @@ describe('the hourly cap', () => {
 
 describe('through the worker', () => {
   it(
-    'the worker runs alerts.check (the day\'s spend over budget reaches the staff chat) and backup.run (a failure recorded)',
+    'the worker runs alerts.check (the day\'s spend over budget and jobs failing for good reach the staff chat) and backup.run (a failure recorded)',
     async () => {
       await payload.create({ collection: 'ai-runs', data: { task: 'article', model: 'fake/model', outcome: 'ok', costUsd: 1, account: tenant.account.id } as never, overrideAccess: true })
+      // Five jobs that fail for good (a payload no task accepts), in this file's own queue.
+      const utils = await workerUtils()
+      for (let i = 0; i < 5; i++) await utils.addJob('notice.send', { not: 'a notice', i }, { maxAttempts: 1 })
       const worker = startWorker({ AI_DAILY_BUDGET_USD: '0.5', BACKUP_INTERVAL_HOURS: '12', PG_DUMP_PATH: '/nonexistent-o7/pg_dump', BACKUP_DIR: '/tmp/pf-test-alerts-backups' })
       try {
         await addJob('alerts.check', {})
@@ -240,6 +244,10 @@ describe('through the worker', () => {
         await waitFor(() => sent(new RegExp(`ALERT[\\s\\S]*AI spend today \\(${today} UTC\\)[\\s\\S]*ai_budget:daily`)).length > 0, 90_000).catch((error) => {
           throw new Error(`${error}\n${worker.output()}`)
         })
+        await waitFor(async () => (await listJobs(payload, 'failed')).filter((j) => j.task === 'notice.send').length >= 5, 60_000)
+        await addJob('alerts.check', {})
+        await waitFor(() => sent(/ALERT[\s\S]*jobs_failing:all/).length > 0, 60_000)
+        expect(sent(/ALERT[\s\S]*jobs_failing:all/)[0]).toMatch(/5 jobs failed for good in the last 15 min \(threshold 5\)\.\nnotice\.send × 5\./)
         const failed = await waitFor(async () => {
           const { docs } = await payload.find({ collection: 'backups', where: { error: { contains: '/nonexistent-o7/pg_dump' } }, overrideAccess: true })
           return docs[0]
