@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto'
+import { createServer } from 'node:net'
 
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
@@ -95,7 +96,15 @@ describe('tracing (OpenTelemetry over OTLP)', () => {
     })
     // It failed earlier (the customer got the notice with "Publish again").
     await payload.db.drizzle.execute(sql`update publications set status = 'failed', last_error = 'earlier failure' where id = ${publication.id}`)
+    const metricsPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number }
+        probe.close(() => resolve(port))
+      })
+    })
     worker = startWorker({
+      WORKER_METRICS_PORT: String(metricsPort),
+      METRICS_TOKEN: 'obs-trace-metrics-0123456789',
       GRAPHILE_WORKER_SCHEMA: SCHEMA,
       TELEGRAM_BOT_TOKEN: process.env.TELEGRAM_BOT_TOKEN!,
       TELEGRAM_API_ROOT: fake.url,
@@ -140,6 +149,9 @@ describe('tracing (OpenTelemetry over OTLP)', () => {
     ])
     expect(platformSpan.attributes['postforge.platform']).toBe('telegram')
     expect((await payload.findByID({ collection: 'publications', id: publication.id })).status).toBe('published')
+    // The worker counted the publication by platform and result.
+    const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { headers: { authorization: 'Bearer obs-trace-metrics-0123456789' } })).text()
+    expect(Number(scraped.match(/^postforge_publications_total\{platform="telegram",status="published"\} (\d+)$/m)?.[1])).toBe(1)
     // Nothing failed, so error tracking (on) sent no event.
     expect(sentry.events()).toEqual([])
     // Both encodings the receiver understands were not needed: the exporter sends OTLP/JSON.
