@@ -73,9 +73,23 @@ export async function runBackup(payload: Payload, options: Options = {}): Promis
   }
 }
 
+/**
+ * Runs left `running` by a worker that died mid-backup: under the lock none is running now, so
+ * they are closed as failed with the reason, instead of showing `running` for ever.
+ */
+async function closeAbandoned(payload: Payload, now: Date) {
+  await payload.update({
+    collection: 'backups',
+    where: { status: { equals: 'running' } },
+    data: { status: 'failed', finishedAt: now.toISOString(), error: 'the worker stopped during this backup; no result was recorded (its partial files were removed)' },
+    overrideAccess: true,
+  })
+}
+
 async function backUp(payload: Payload, databaseUrl: string, signal: AbortSignal | undefined, log: Logger): Promise<BackupOutcome> {
   const settings = env()
   const startedAt = new Date()
+  await closeAbandoned(payload, startedAt)
   const record = await payload.create({
     collection: 'backups',
     data: { startedAt: startedAt.toISOString(), status: 'running' },

@@ -200,8 +200,10 @@ describe('a backup that fails is recorded and told to staff', () => {
   const lastAlert = () => telegram.textsTo(STAFF_CHAT).at(-1) ?? ''
 
   it(
-    'no pg_dump at PG_DUMP_PATH, a pg_dump older than the server, a database that does not answer',
+    'no pg_dump at PG_DUMP_PATH, a pg_dump older than the server, a database that does not answer, a run a dead worker left behind',
     async () => {
+      // A run a dead worker left `running` is closed as failed by the next one.
+      const abandoned = await payload.create({ collection: 'backups', data: { startedAt: new Date().toISOString(), status: 'running' }, overrideAccess: true })
       configure({ PG_DUMP_PATH: path.join(work, 'no-such-dir', 'pg_dump') })
       const missing = await runBackup(payload, { databaseUrl: source.url, force: true })
       expect(missing.status).toBe('failed')
@@ -209,6 +211,8 @@ describe('a backup that fails is recorded and told to staff', () => {
       expect(missingRecord.status).toBe('failed')
       expect(missingRecord.error).toMatch(/not found.*PG_DUMP_PATH/)
       expect(missingRecord.file ?? null).toBeNull()
+      const closed = await payload.findByID({ collection: 'backups', id: abandoned.id, overrideAccess: true })
+      expect(closed).toMatchObject({ status: 'failed', error: expect.stringMatching(/worker stopped during this backup/) })
 
       await checkBackupAlerts(payload)
       await waitFor(() => telegram.textsTo(STAFF_CHAT).some((t) => t.includes('backup') && t.includes('failed')), 15_000)
