@@ -932,7 +932,7 @@ export interface Subscription {
    */
   lastEventAt?: string | null;
   /**
-   * When the ended period's unspent plan credits expired.
+   * When the billing sweep closed the ended period (the account’s plan recomputed).
    */
   creditsExpiredAt?: string | null;
   updatedAt: string;

@@ -224,6 +224,9 @@ export async function settlePayment(payload: Payload, input: SettleInput, tx?: B
           : ((await packCredits(payload, product.code, t.req)) ?? 0)
     if (product.kind === 'pack' && credits === 0) logger().error({ paymentId: payment.id, pack: product.code }, 'a paid pack gives no credits: grant them by hand')
     const subscriptionId = input.providerSubscriptionId ?? payment.providerSubscriptionId ?? undefined
+    const periodEnd = product.kind === 'plan' ? (input.periodEnd ?? new Date(input.paidAt.getTime() + PLAN_PERIOD_DAYS * 86_400_000)) : null
+    // A plan payment keeps the end of the period it paid for: its credits expire then (billing.sweep).
+    const metadata = { ...((payment.metadata as Metadata | null) ?? {}), ...input.metadata, ...(periodEnd ? { periodEnd: periodEnd.toISOString() } : {}) }
     const updated = await t.req.payload.update({
       collection: 'payments',
       id: payment.id,
@@ -235,7 +238,7 @@ export async function settlePayment(payload: Payload, input: SettleInput, tx?: B
         providerSubscriptionId: subscriptionId,
         paidAt: input.paidAt.toISOString(),
         credits,
-        metadata: input.metadata ? { ...((payment.metadata as Metadata | null) ?? {}), ...input.metadata } : payment.metadata,
+        metadata,
       },
     })
     await lockAccount(t.db, accountId)
@@ -254,8 +257,7 @@ export async function settlePayment(payload: Payload, input: SettleInput, tx?: B
         balance,
       )
     }
-    if (product.kind === 'plan') {
-      const periodEnd = input.periodEnd ?? new Date(input.paidAt.getTime() + PLAN_PERIOD_DAYS * 86_400_000)
+    if (periodEnd) {
       await activateSubscriptionPeriod(t, {
         provider: input.provider,
         providerSubscriptionId: subscriptionId ?? `payment:${payment.id}`,

@@ -139,13 +139,51 @@ export async function recomputeAccountPlan(t: BillingTx, accountId: number, now 
 }
 
 /**
- * Ends what has run out, for the crontab (`billing.expirePlans`): every subscription whose period
- * ended gets its account's plan recomputed (back to the default plan unless another is active),
- * and the plan credits of that period that are left expire (an `expiry` row, once per period):
- * expired = the credits its payment granted minus what the account spent since, at most the
- * balance. Credits bought in packs never expire. Returns how many periods were closed.
+ * Ends what has run out, for the crontab (`billing.sweep`), in two steps:
+ *
+ * 1. Plan credits expire with their period: for every plan payment whose paid period ended, an
+ *    `expiry` row takes back what the period granted minus what generations spent during it (at
+ *    most the balance; credits bought in packs never expire). Once per payment.
+ * 2. Every subscription whose period ended gets its account's plan recomputed: back to the
+ *    default plan unless another subscription is active. Once per ended period.
+ *
+ * Returns how many payments and subscriptions were closed.
  */
 export async function expireEndedPeriods(payload: Payload, now = new Date()): Promise<number> {
+  const drizzle = payload.db.drizzle as unknown as Parameters<typeof lockAccount>[0]
+  const { rows: ended } = await drizzle.execute(sql`
+    select id, account_id, paid_at, metadata->>'periodEnd' as period_end,
+           coalesce(credits, 0) - coalesce((metadata->>'reversedCredits')::bigint, 0) as granted
+      from payments
+     where product_kind = 'plan' and status in ('succeeded', 'partially_refunded') and account_id is not null
+       and metadata->>'periodEnd' is not null and (metadata->>'periodEnd')::timestamptz <= ${now.toISOString()}
+       and metadata->>'creditsExpiredAt' is null
+     order by id limit 500`)
+  let closed = 0
+  for (const row of ended as { id: number; account_id: number; paid_at: string; period_end: string; granted: string }[]) {
+    try {
+      await inBillingTransaction(payload, async (t) => {
+        const accountId = Number(row.account_id)
+        await lockAccount(t.db, accountId)
+        const spent = await t.db.execute(sql`
+          select coalesce(-sum(credits), 0)::bigint as spent from credit_ledger
+           where account_id = ${accountId} and job_ref is not null and created_at >= ${row.paid_at} and created_at < ${row.period_end}`)
+        const balance = await balanceOf(payload, accountId, t.db)
+        const left = Math.min(balance, Math.max(0, Number(row.granted) - Number(spent.rows[0]?.spent ?? 0)))
+        if (left > 0) {
+          await appendEntry(
+            t.db,
+            { accountId, kind: 'expiry', credits: -left, reason: `plan credits of the period ended ${row.period_end}, not spent`, paymentId: Number(row.id), idempotencyKey: `expiry:${row.id}` },
+            balance,
+          )
+        }
+        await t.db.execute(sql`update payments set metadata = metadata || ${JSON.stringify({ creditsExpiredAt: now.toISOString() })}::jsonb, updated_at = now() where id = ${row.id}`)
+      })
+      closed += 1
+    } catch (error) {
+      logger().error({ paymentId: row.id, err: (error as Error).message }, 'could not expire the credits of an ended plan period')
+    }
+  }
   const { docs } = await payload.find({
     collection: 'subscriptions',
     where: { and: [{ currentPeriodEnd: { less_than_equal: now.toISOString() } }, { creditsExpiredAt: { exists: false } }] },
@@ -153,33 +191,11 @@ export async function expireEndedPeriods(payload: Payload, now = new Date()): Pr
     depth: 0,
     pagination: false,
   })
-  let closed = 0
   for (const subscription of docs) {
     try {
       await inBillingTransaction(payload, async (t) => {
         const accountId = Number(subscription.account)
         await lockAccount(t.db, accountId)
-        const { rows } = await t.db.execute(sql`
-          select p.id, p.paid_at, coalesce(sum(l.credits), 0)::bigint as granted
-            from payments p join credit_ledger l on l.payment_id = p.id and l.kind = 'purchase'
-           where p.account_id = ${accountId} and p.provider = ${subscription.provider}
-             and p.provider_subscription_id = ${subscription.providerSubscriptionId} and p.product_kind = 'plan'
-           group by p.id order by p.paid_at desc limit 1`)
-        const last = rows[0] as { id: number; paid_at: string; granted: string } | undefined
-        if (last) {
-          const spent = await t.db.execute(sql`
-            select coalesce(-sum(credits), 0)::bigint as spent from credit_ledger
-             where account_id = ${accountId} and job_ref is not null and created_at >= ${last.paid_at}`)
-          const balance = await balanceOf(payload, accountId, t.db)
-          const left = Math.min(balance, Math.max(0, Number(last.granted) - Number(spent.rows[0]?.spent ?? 0)))
-          if (left > 0) {
-            await appendEntry(
-              t.db,
-              { accountId, kind: 'expiry', credits: -left, reason: `plan ${subscription.planCode}: unspent credits of the period ended ${subscription.currentPeriodEnd}`, paymentId: Number(last.id), idempotencyKey: `expiry:${last.id}` },
-              balance,
-            )
-          }
-        }
         await t.req.payload.update({ collection: 'subscriptions', id: subscription.id, depth: 0, req: t.req, data: { creditsExpiredAt: now.toISOString() } })
         await recomputeAccountPlan(t, accountId, now)
       })

@@ -26,6 +26,6 @@ export const Subscriptions: CollectionConfig = {
     { name: 'currentPeriodEnd', type: 'date', index: true },
     { name: 'cancelAtPeriodEnd', type: 'checkbox', defaultValue: false },
     { name: 'lastEventAt', type: 'date', admin: { description: 'When the provider created the newest event applied (older ones are ignored).' } },
-    { name: 'creditsExpiredAt', type: 'date', admin: { description: "When the ended period's unspent plan credits expired." } },
+    { name: 'creditsExpiredAt', type: 'date', admin: { description: 'When the billing sweep closed the ended period (the account’s plan recomputed).' } },
   ],
 }

@@ -347,6 +347,24 @@ describe('the hourly billing sweep', () => {
     expect((await payload.findByID({ collection: 'accounts', id: t.account.id })).plan).toBe('free')
   })
 
+  it('a renewed plan: the ended period’s unspent credits expire, the new period’s stay, and the plan stays', async () => {
+    const t = await createTenant(payload)
+    const monthly = (await payload.find({ collection: 'plans', where: { code: { equals: 'starter' } }, limit: 1 })).docs[0]!.monthlyCredits!
+    const day = 86_400_000
+    const sub = uid('tg-sub')
+    const pay = (paidAt: Date, periodEnd: Date) =>
+      settlePayment(payload, { provider: 'stars', providerPaymentId: uid('plan'), chargeId: uid('ch'), amount: 250, currency: 'XTR', paidAt, accountId: t.account.id, product: { kind: 'plan', code: 'starter' }, providerSubscriptionId: sub, periodEnd })
+    const endOfFirst = new Date(Date.now() + 60_000)
+    await pay(new Date(Date.now() - 30 * day), endOfFirst)
+    await spendCredits(payload, { accountId: t.account.id, credits: 25, reason: 'a generation', jobRef: uid('gen'), idempotencyKey: uid('s') })
+    await pay(endOfFirst, new Date(endOfFirst.getTime() + 30 * day))
+    expect(await balanceOf(payload, t.account.id)).toBe(2 * monthly - 25)
+    await expireEndedPeriods(payload, new Date(Date.now() + 120_000))
+    expect((await ledgerOf(t.account.id)).filter((r) => r.kind === 'expiry').map((r) => r.credits)).toEqual([-(monthly - 25)])
+    expect(await balanceOf(payload, t.account.id)).toBe(monthly)
+    expect((await payload.findByID({ collection: 'accounts', id: t.account.id })).plan).toBe('starter')
+  })
+
   it('a generation hold nobody closed (its worker died in the last attempt) is given back once', async () => {
     const t = await createTenant(payload)
     await grantCredits(payload, { accountId: t.account.id, credits: 50, reason: 'start', staffUserId: null })
