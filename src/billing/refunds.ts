@@ -6,7 +6,7 @@ import type { Payment } from '../payload-types'
 import { defaultPlanCode } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount } from './ledger'
 import { lockPayment } from './payments'
-import { providerFor } from './providers'
+import { refundingProviderFor } from './providers'
 import { PaymentProviderError, type Currency, type ProviderName } from './providers/types'
 import { recomputeAccountPlan } from './subscriptions'
 
@@ -68,7 +68,7 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
     if (payment.status !== 'succeeded' && payment.status !== 'partially_refunded') throw new AppError('billing.refund.not_paid', 409, input.language)
     const amount = input.amount ?? left
     if (!Number.isInteger(amount) || amount <= 0 || amount > left) throw new AppError('billing.refund.amount_invalid', 422, input.language, { left })
-    const provider = providerFor(payment.provider as ProviderName)
+    const provider = refundingProviderFor(payment.provider as ProviderName)
     if (!provider) throw new AppError('billing.refund.provider_unavailable', 503, input.language, { provider: payment.provider })
     if (amount !== payment.amount && !provider.partialRefunds) throw new AppError('billing.refund.partial_unsupported', 422, input.language, { provider: payment.provider })
     const accountId = Number(payment.account)

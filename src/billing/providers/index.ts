@@ -57,6 +57,24 @@ export function providerFor(name: ProviderName): PaymentProvider | null {
 }
 
 /**
+ * The provider that gives back money it took: configured is enough, whether or not this
+ * installation sells (billing on). A Stars payment stays refundable from the admin after selling
+ * stops. Overrides from tests come first, as in `providerFor`.
+ */
+export function refundingProviderFor(name: ProviderName): PaymentProvider | null {
+  const override = overrides.get(name)
+  if (override) return override
+  const factory = FACTORIES.find((f) => f.name === name)
+  if (!factory?.configured()) return null
+  let provider = built.get(name)
+  if (!provider) {
+    provider = factory.create()
+    built.set(name, provider)
+  }
+  return provider
+}
+
+/**
  * Billing is on when BILLING_ENABLED is set or a provider with keys of its own (YooKassa, Stripe)
  * is configured; Telegram Stars then sells too. Off, nothing is charged or sold and generation
  * works as it always did.
