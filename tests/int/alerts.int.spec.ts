@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+
 import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -233,10 +237,11 @@ describe('through the worker', () => {
     'the worker runs alerts.check (the day\'s spend over budget and jobs failing for good reach the staff chat) and backup.run (a failure recorded)',
     async () => {
       await payload.create({ collection: 'ai-runs', data: { task: 'article', model: 'fake/model', outcome: 'ok', costUsd: 1, account: tenant.account.id } as never, overrideAccess: true })
+      const backupDir = await mkdtemp(path.join(tmpdir(), 'pf-alerts-backups-'))
       // Five jobs that fail for good (a payload no task accepts), in this file's own queue.
       const utils = await workerUtils()
       for (let i = 0; i < 5; i++) await utils.addJob('notice.send', { not: 'a notice', i }, { maxAttempts: 1 })
-      const worker = startWorker({ AI_DAILY_BUDGET_USD: '0.5', BACKUP_INTERVAL_HOURS: '12', PG_DUMP_PATH: '/nonexistent-o7/pg_dump', BACKUP_DIR: '/tmp/pf-test-alerts-backups' })
+      const worker = startWorker({ AI_DAILY_BUDGET_USD: '0.5', BACKUP_INTERVAL_HOURS: '12', PG_DUMP_PATH: '/nonexistent-o7/pg_dump', BACKUP_DIR: backupDir })
       try {
         await addJob('alerts.check', {})
         await addJob('backup.run', { force: true })
@@ -257,6 +262,7 @@ describe('through the worker', () => {
         // file changes at the same time; tests/int/backup.int.spec.ts proves that part.
       } finally {
         await worker.term()
+        await rm(backupDir, { recursive: true, force: true })
       }
     },
     180_000,
