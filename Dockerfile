@@ -35,11 +35,24 @@ CMD ["node", "cluster.mjs"]
 
 FROM node:24-bookworm-slim AS worker
 WORKDIR /app
-ENV NODE_ENV=production MEDIA_DIR=/data/media
+ENV NODE_ENV=production MEDIA_DIR=/data/media BACKUP_DIR=/data/backups \
+    PG_DUMP_PATH=/usr/lib/postgresql/17/bin/pg_dump
+# Backups (the backup.run job) need pg_dump of the server's major version or newer: compose runs
+# PostgreSQL 17 and Debian bookworm ships 15, so the client comes from apt.postgresql.org. With
+# another server version, change 17 here and PG_DUMP_PATH.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
+ && curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc | gpg --dearmor -o /usr/share/keyrings/pgdg.gpg \
+ && echo "deb [signed-by=/usr/share/keyrings/pgdg.gpg] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-17 \
+ && apt-get purge -y curl gnupg && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --chown=node:node package.json tsconfig.json ./
 COPY --chown=node:node src ./src
-RUN mkdir -p /data/media && chown -R node:node /data
+# npm run restore / backup / credentials:rotate, and the seed, run inside this image.
+COPY --chown=node:node scripts ./scripts
+RUN mkdir -p /data/media /data/backups && chown -R node:node /data
 USER node
 # tsx as a loader, not as a parent process: `docker stop` must reach the worker itself (the tsx
 # CLI relays SIGTERM and SIGKILLs a child that is busy for 30 ms, turning a graceful stop into a crash).
