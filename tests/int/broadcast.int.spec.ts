@@ -136,10 +136,20 @@ describe('broadcasts', () => {
       expect(buttons[1]).toEqual({ text: t(account.language, 'broadcast.unsubscribe'), callback_data: UNSUBSCRIBE_DATA })
     }
 
-    // Pacing, measured where Telegram would see it: after the burst of 30, at most 30 a second.
+    // Pacing, measured where Telegram would see it: Telegram's 30 a second with a burst of 30,
+    // i.e. no stretch of T seconds holds more than 30 + 30·T messages; a send that leaves late on a
+    // busy machine (the booking is on time) shortens a stretch by up to 150 ms.
     const at = calls.map((c) => c.at!).sort((x, y) => x - y)
     expect(at.at(-1)! - at[0]).toBeGreaterThanOrEqual(((at.length - 30) / 30) * 1000 * 0.9)
-    for (let i = 60; i < at.length; i++) expect(at[i] - at[i - 30], `sends ${i - 30}..${i}`).toBeGreaterThanOrEqual(900)
+    let tightest = Infinity
+    for (let i = 0; i < at.length; i++) {
+      for (let j = i + 30; j < at.length; j++) {
+        const allowed = 30 + (30 * (at[j] - at[i] + 150)) / 1000
+        tightest = Math.min(tightest, allowed - (j - i + 1))
+        expect(j - i + 1, `sends ${i}..${j} within ${at[j] - at[i]} ms`).toBeLessThanOrEqual(allowed)
+      }
+    }
+    process.stderr.write(`broadcast pacing: ${at.length} sends in ${at.at(-1)! - at[0]} ms; least headroom under 30 + 30·(T + 0.15 s): ${tightest.toFixed(1)} messages\n`)
 
     const done = await broadcast(b.id)
     expect(done).toMatchObject({ status: 'done', recipients: 74, sent: 73, blocked: 1, failed: 0, unknown: 0 })
@@ -225,6 +235,7 @@ describe('broadcasts', () => {
     expect(done.sent! + done.unknown!).toBe(90)
     // Only a message in flight at the kill can be unknown (at most the job's lanes), and every one marked sent arrived.
     expect(done.unknown!).toBeLessThanOrEqual(8)
+    process.stderr.write(`broadcast crash: ${atKill} sent before kill -9, ${chats.length} chats messaged once each, sent ${done.sent}, unknown ${done.unknown}\n`)
     const sentTo = new Set(chats)
     for (const row of rows.docs.filter((r) => r.status === 'sent')) {
       const account = recipients.find((a) => a.id === Number(row.recipient))!
