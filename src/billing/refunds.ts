@@ -7,7 +7,7 @@ import { defaultPlanCode } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount } from './ledger'
 import { lockPayment } from './payments'
 import { refundingProviderFor } from './providers'
-import { PaymentProviderError, type Currency, type ProviderName } from './providers/types'
+import { PaymentProviderError, type Currency, type ProviderName, type ReceiptContact } from './providers/types'
 import { recomputeAccountPlan } from './subscriptions'
 
 export type RefundPaymentInput = {
@@ -87,6 +87,9 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
           accountId,
           telegramId: account.telegramId,
           metadata: (payment.metadata as Record<string, unknown> | null) ?? null,
+          // 54-FZ: a partial YooKassa refund brings a refund receipt to the contact the payment was
+          // made with (else the one the account keeps now).
+          receipt: receiptContactOf(payment.receipt) ?? receiptContactOf(account.receiptContact),
         },
         amount,
         idempotencyKey: `refund:${payment.id}:${refunded}:${amount}`,
@@ -145,6 +148,12 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
     }
     return { applied: true, payment: updated, amount, creditsReversed: taken, creditsShort: short, providerRefundId }
   })
+}
+
+function receiptContactOf(value: { email?: string | null; phone?: string | null } | null | undefined): ReceiptContact | null {
+  if (value?.email) return { email: value.email }
+  if (value?.phone) return { phone: value.phone }
+  return null
 }
 
 async function endPeriodNow(t: Parameters<typeof recomputeAccountPlan>[0], provider: ProviderName, subscriptionId: string) {

@@ -327,6 +327,27 @@ describe('POST /api/billing/yookassa', () => {
   })
 })
 
+describe('partial refunds from the admin', () => {
+  it('half of a pack refunded through refundPayment reaches YooKassa with a refund receipt to the payment’s contact, and takes half the credits back', async () => {
+    const buyer = await account()
+    const { payment } = await buyPack(buyer.id, { phone: '+7 900 123-45-67' })
+    await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
+    expect(await balance(buyer.id)).toBe(2000)
+
+    const result = await refundPayment(await testPayload(), { paymentId: payment.id, amount: 49_500, staffUserId: null, reason: 'half back' })
+    expect(result).toMatchObject({ applied: true, amount: 49_500, creditsReversed: 1000 })
+    const [call] = kassa.callsTo('POST /v3/refunds').slice(-1)
+    expect(call!.body).toMatchObject({
+      payment_id: payment.providerPaymentId,
+      amount: { value: '495.00', currency: 'RUB' },
+      receipt: { customer: { phone: '79001234567' }, items: [{ amount: { value: '495.00', currency: 'RUB' } }] },
+    })
+    expect(await balance(buyer.id)).toBe(1000)
+    expect(await paymentOf(payment.id)).toMatchObject({ status: 'partially_refunded', refundedAmount: 49_500 })
+    expect(kassa.state.payments.get(payment.providerPaymentId)!.refunded_amount).toEqual({ value: '495.00', currency: 'RUB' })
+  })
+})
+
 describe('logs', () => {
   it('say what each notification did and never carry the secret key or the Basic credentials', () => {
     const lines = readFileSync(logFile, 'utf8')

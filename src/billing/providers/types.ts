@@ -69,6 +69,11 @@ export type RefundablePayment = {
   accountId: number
   telegramId: number
   metadata: Record<string, unknown> | null
+  /**
+   * The 54-FZ receipt contact the payment was made with (YooKassa: a partial refund must bring a
+   * refund receipt to it); null when the payment had none.
+   */
+  receipt?: ReceiptContact | null
 }
 
 export type RefundInput = {

@@ -220,12 +220,6 @@ function paymentError(error: unknown, what: string): PaymentProviderError {
   return new PaymentProviderError('yookassa', `${what}: ${(error as Error)?.message ?? String(error)}`, false)
 }
 
-/**
- * The payment being refunded, with the receipt contact it was paid with when the core passes it
- * (needed for a partial refund's 54-FZ receipt; the line's name is kept in the payment's metadata).
- */
-type RefundWithReceipt = RefundInput & { payment: RefundInput['payment'] & { receipt?: ReceiptContact | null } }
-
 export function createYooKassaProvider(api: YooKassaApi, returnUrl: () => string): PaymentProvider {
   return {
     name: 'yookassa',
@@ -267,7 +261,7 @@ export function createYooKassaProvider(api: YooKassaApi, returnUrl: () => string
       }
     },
 
-    async refund({ payment, amount, idempotencyKey, reason }: RefundWithReceipt): Promise<RefundResult> {
+    async refund({ payment, amount, idempotencyKey, reason }: RefundInput): Promise<RefundResult> {
       const value = amountOf(amount, payment.currency)
       try {
         const refund = await api.createRefund(
