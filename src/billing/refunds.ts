@@ -45,7 +45,9 @@ export type RefundPaymentResult = {
  *    credits already spent are written in the row's reason (`creditsShort`); the money is
  *    returned anyway (staff decided);
  * 4. marks the payment `refunded` or `partially_refunded`; a fully refunded plan payment ends its
- *    subscription period now (the account's plan is recomputed, usually back to the default).
+ *    subscription now, at the provider (`endSubscriptionNow`: Stripe cancels it, so nothing renews
+ *    it) and here (the period ends, the account's plan is recomputed, usually back to the default).
+ *    A partial refund of a plan leaves the plan and its renewal alone.
  *
  * Idempotent: a payment with nothing left to refund answers `applied: false` without calling
  * the provider.
@@ -96,6 +98,12 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
         reason,
       })
       providerRefundId = result.providerRefundId
+      // A plan refunded in full ends now, at the provider too: otherwise its next renewal would
+      // charge the customer again and bring the plan back. (A partial refund keeps the plan and its
+      // renewal: the customer got part of the money back, not their subscription ended.)
+      if (amount === left && payment.product?.kind === 'plan' && payment.providerSubscriptionId && provider.endSubscriptionNow) {
+        await provider.endSubscriptionNow({ providerSubscriptionId: payment.providerSubscriptionId, accountId, telegramId: account.telegramId })
+      }
     } catch (error) {
       if (error instanceof PaymentProviderError) {
         logger().warn({ paymentId: payment.id, provider: payment.provider, err: error.message }, 'the provider refused a refund')
@@ -141,8 +149,10 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
         metadata: { ...((payment.metadata as Record<string, unknown> | null) ?? {}), lastRefundId: providerRefundId, reversedCredits: reversedBefore + due },
       },
     })
-    if (full && payment.product?.kind === 'plan' && payment.providerSubscriptionId) {
-      await endPeriodNow(t, payment.provider as ProviderName, payment.providerSubscriptionId)
+    if (full && payment.product?.kind === 'plan') {
+      // A one-off plan payment (YooKassa, a Stars payment without a subscription) has its period
+      // under `payment:<id>` (settlePayment).
+      await endPeriodNow(t, payment.provider as ProviderName, payment.providerSubscriptionId ?? `payment:${payment.id}`)
       const plan = await recomputeAccountPlan(t, accountId)
       logger().info({ paymentId: payment.id, accountId, plan, defaultPlan: await defaultPlanCode(payload, t.req) }, 'plan payment refunded: period ended')
     }

@@ -79,7 +79,10 @@ async function writeSubscription(t: BillingTx, input: SyncSubscriptionInput, opt
     const incoming = input.eventCreatedAt.getTime()
     const olderEvent = incoming < lastEvent
     const samePeriodOrOlder = incoming === lastEvent && time(periodEnd) <= time(existing.currentPeriodEnd) && existing.status === input.status
-    if (olderEvent || samePeriodOrOlder) return false
+    // An ended subscription stays ended: a cancellation after ours (Stripe's
+    // customer.subscription.deleted after a full refund canceled it) changes nothing.
+    const endedAgain = existing.status === 'canceled' && input.status === 'canceled'
+    if (olderEvent || samePeriodOrOlder || endedAgain) return false
     const keepPeriod = options.keepNewerPeriod && time(existing.currentPeriodEnd) > time(periodEnd)
     await t.req.payload.update({
       collection: 'subscriptions',

@@ -380,6 +380,48 @@ describe('POST /api/billing/stripe', () => {
     expect(await balance(buyer.id)).toBe(0)
   })
 
+  it('a plan refunded in full is canceled at Stripe at once, so no renewal charges the customer again; Stripe’s deletion event then changes nothing', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'plan', code: 'pro' }, 2900)
+    const completed = paid(payment.providerPaymentId)
+    const sub = completed.data.object.subscription as string
+    await deliver(completed)
+    expect(await planOf(buyer.id)).toBe('pro')
+
+    await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'charged by mistake' })
+    // Canceled now, not at the period end: Stripe will not invoice the card again.
+    expect(stripe.callsTo('DELETE /v1/subscriptions/:id').filter((c) => c.path.endsWith(sub))).toHaveLength(1)
+    expect(stripe.subscription(sub)).toMatchObject({ status: 'canceled', cancel_at_period_end: false })
+    expect(await planOf(buyer.id)).toBe('free')
+    const rows = async () => (await (await testPayload()).find({ collection: 'subscriptions', where: { providerSubscriptionId: { equals: sub } }, depth: 0 })).docs
+    const [ended] = await rows()
+    expect(ended).toMatchObject({ status: 'canceled' })
+    expect(new Date(ended!.currentPeriodEnd!).getTime()).toBeLessThanOrEqual(Date.now())
+
+    // Stripe's customer.subscription.deleted that follows: 200, nothing moves.
+    const deleted = stripe.event('customer.subscription.deleted', stripe.subscription(sub))
+    expect((await deliver(deleted)).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe('free')
+    expect(await balance(buyer.id)).toBe(0)
+    expect((await rows())[0]).toMatchObject({ status: 'canceled', currentPeriodEnd: ended!.currentPeriodEnd, updatedAt: ended!.updatedAt })
+  })
+
+  it('a plan refunded in part keeps the plan and its renewal until the period ends, and takes back its share of the credits', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'plan', code: 'pro' }, 2900)
+    const completed = paid(payment.providerPaymentId)
+    const sub = completed.data.object.subscription as string
+    await deliver(completed)
+    expect(await balance(buyer.id)).toBe(5000)
+
+    const result = await refundPayment(await testPayload(), { paymentId: payment.id, amount: 1450, staffUserId: null, reason: 'a week of outage' })
+    expect(result).toMatchObject({ applied: true, amount: 1450, creditsReversed: 2500 })
+    expect(stripe.callsTo('DELETE /v1/subscriptions/:id').filter((c) => c.path.endsWith(sub))).toHaveLength(0)
+    expect(stripe.subscription(sub).status).toBe('active')
+    expect(await planOf(buyer.id)).toBe('pro')
+    expect((await paymentOf(payment.id)).status).toBe('partially_refunded')
+  })
+
   it('answers 500 when Stripe cannot be read, so Stripe delivers again, and applies it then', async () => {
     const buyer = await account()
     const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)

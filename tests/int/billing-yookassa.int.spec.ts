@@ -233,6 +233,25 @@ describe('POST /api/billing/yookassa', () => {
     expect(await balance(buyer.id)).toBe(1000)
   })
 
+  it('a plan paid through YooKassa and refunded in full ends now: back to the default plan, its credits taken back', async () => {
+    const buyer = await account()
+    const { payment } = await startCheckout(await testPayload(), {
+      provider: 'yookassa',
+      accountId: buyer.id,
+      product: { kind: 'plan', code: 'starter' },
+      amount: 49_000,
+      currency: 'RUB',
+      title: 'Тариф Starter',
+      description: 'Postforge Starter, 1 месяц',
+      receipt: { email: 'buyer@example.ru' },
+    })
+    await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
+    expect(await planOf(buyer.id)).toBe('starter')
+    await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'paid by mistake' })
+    expect(await planOf(buyer.id)).toBe('free')
+    expect(await balance(buyer.id)).toBe(0)
+  })
+
   it('a canceled payment is marked canceled and credits nothing', async () => {
     const buyer = await account()
     const { payment } = await buyPack(buyer.id)

@@ -144,6 +144,19 @@ export function createStripeProvider(stripe: Stripe): PaymentProvider {
       await call('subscriptions.update', () => stripe.subscriptions.update(providerSubscriptionId, { cancel_at_period_end: true }))
     },
 
+    async endSubscriptionNow({ providerSubscriptionId }) {
+      // A full refund: no more invoices. Stripe then sends customer.subscription.deleted, which
+      // finds the period already ended.
+      try {
+        await stripe.subscriptions.cancel(providerSubscriptionId, { prorate: false, invoice_now: false }, { idempotencyKey: `pf-cancel-${providerSubscriptionId}` })
+      } catch (error) {
+        // Canceled already (by the customer in the portal, or an earlier try): that is what we want.
+        const current = await stripe.subscriptions.retrieve(providerSubscriptionId).catch(() => null)
+        if (current?.status === 'canceled' || current?.status === 'incomplete_expired') return
+        throw stripeFailure(error, 'subscriptions.cancel')
+      }
+    },
+
     async manageUrl({ providerCustomerId, returnUrl }) {
       const portal = await call('billingPortal.sessions.create', () =>
         stripe.billingPortal.sessions.create({ customer: providerCustomerId, return_url: paymentReturnUrl(returnUrl) }),

@@ -122,6 +122,12 @@ export interface PaymentProvider {
   refund(input: RefundInput): Promise<RefundResult>
   /** Stops renewal at the end of the paid period (optional: not every platform lets us). */
   cancelSubscription?(input: { providerSubscriptionId: string; accountId: number; telegramId: number }): Promise<void>
+  /**
+   * Ends the subscription at once, with no further charge (a fully refunded plan payment: the
+   * refund must not be followed by the next month's charge). Optional: Stars stops renewal in its
+   * own `refund`, YooKassa sells plans a month at a time. An already-ended subscription is no failure.
+   */
+  endSubscriptionNow?(input: { providerSubscriptionId: string; accountId: number; telegramId: number }): Promise<void>
   /** A link where the customer manages the subscription (Stripe's customer portal), if any. */
   manageUrl?(input: { accountId: number; providerCustomerId: string; returnUrl?: string }): Promise<string>
 }
