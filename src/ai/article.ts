@@ -19,6 +19,8 @@ import { LENGTH_PRESETS, LENGTH_TARGETS } from './lengths'
 import { preparePrompt } from './prompts'
 import { qualitySignals } from './quality'
 import { opens } from '../notify/targets'
+import { env } from '../lib/env'
+import { writeSections } from './sections'
 
 /** The bot's payload plus what the article pipeline can be told (old jobs get the defaults). */
 export const ArticleJob = JOBS['article.generate'].payload.extend({
@@ -107,8 +109,9 @@ export type ArticleOutcome = { articleId: number; sectionsWritten: number; statu
 
 /**
  * Brief → outline → sections → title, meta, FAQ, links, image and quality, then into review (or
- * approved under the automatic policy). Each finished section is saved at once; a retried job
- * skips what is saved, so a crash costs at most the section that was being written.
+ * approved under the automatic policy). Sections are written several at once (src/ai/sections.ts);
+ * each finished one is saved at once and a retried job skips what is saved, so a crash costs at
+ * most the sections that were being written.
  */
 /**
  * An article for a keyword cluster also covers the cluster's other keywords: they are stored as the
@@ -197,35 +200,47 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
 
     saved.push(...(generation.sections ?? []))
     const sectionWords = Math.max(120, Math.round(target.words / Math.max(1, outline.length)))
-    for (const [index, item] of outline.entries()) {
-      if (saved.some((s) => s.index === index)) continue
-      await assertWithinDailySpend(payload, input.accountId)
-      await chat.status('ai.article.section', { index: index + 1, total: outline.length, heading: item.heading })
-      const previous = saved.find((s) => s.index === index - 1)?.markdown.slice(-400) ?? ''
-      const messages = await preparePrompt(payload, 'article.section', language, {
-        project: projectVars(project),
-        keyword: keyword.phrase,
-        title: article.title,
-        outline: outlineText(outline),
-        section: { heading: item.heading, notes: item.notes ?? '', index: index + 1, total: outline.length },
-        sectionWords,
-        previous,
-        revisionNote,
-      })
-      const draft = chat.draft(`📄 ${item.heading}\n\n`)
-      const text = await streamPlainText(
-        'article.section',
-        { ...ctx, scope: { ...ctx.scope, jobKey: `${run.jobKey}#section-${index + 1}` } },
-        messages,
-        (soFar) => draft.update(soFar),
-      )
-      const markdown = cleanSection(text, item.heading)
-      saved.push({ index, heading: item.heading, markdown })
-      generation = { ...generation, state: 'sections', sections: saved }
-      article = await save(payload, article.id, { generation, body: bodyOf(article, saved) })
-      written += 1
-      await draft.finish(markdown)
+    // The sections still to write, in outline order, several at once (see writeSections).
+    const missing = outline.flatMap((_, index) => (saved.some((s) => s.index === index) ? [] : [index]))
+    const covers = (index: number) => {
+      const item = outline[index]
+      return item ? `«${item.heading}»${item.notes ? ` (${item.notes})` : ''}` : ''
     }
+    written = await writeSections({
+      missing,
+      total: outline.length,
+      limit: env().AI_SECTION_CONCURRENCY,
+      chat,
+      ctx,
+      accountId: input.accountId,
+      headingOf: (index) => outline[index]!.heading,
+      prompt: (index) =>
+        preparePrompt(payload, 'article.section', language, {
+          project: projectVars(project),
+          keyword: keyword.phrase,
+          title: article.title,
+          outline: outlineText(outline),
+          brief: generation.brief,
+          section: { heading: outline[index]!.heading, notes: outline[index]!.notes ?? '', index: index + 1, total: outline.length },
+          sectionWords,
+          before: covers(index - 1),
+          after: covers(index + 1),
+          previous: saved.find((s) => s.index === index - 1)?.markdown.slice(-400) ?? '',
+          revisionNote,
+        }),
+      write: (index, messages, onText) =>
+        streamPlainText('article.section', { ...ctx, scope: { ...ctx.scope, jobKey: `${run.jobKey}#section-${index + 1}` } }, messages, onText),
+      // Saves go one after another, each with every section finished so far: a section finished
+      // at the same moment as another is never overwritten by the other's save.
+      keep: async (index, text) => {
+        const markdown = cleanSection(text, outline[index]!.heading)
+        saved.push({ index, heading: outline[index]!.heading, markdown })
+        generation = { ...generation, state: 'sections', sections: [...saved].sort((a, b) => a.index - b.index) }
+        article = await save(payload, article.id, { generation, body: bodyOf(article, saved) })
+        return markdown
+      },
+      doneCount: () => saved.length,
+    })
 
     await chat.status('ai.article.finishing')
     generation = { ...generation, state: 'finishing' }

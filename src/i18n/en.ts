@@ -187,6 +187,8 @@ export const en: Record<string, string> = {
   'ai.article.revision': '✍️ Rewriting “{title}” to address the note: “{note}”',
   'ai.article.outline_ready': '🗂 Outline ready: {count, plural, one {# section} other {# sections}}. Writing…',
   'ai.article.section': '✍️ Section {index} of {total}: {heading}',
+  // Long articles (P1): several sections written at once.
+  'ai.article.sections': '✍️ Writing sections {writing} of {total} ({done} done)',
   'ai.article.finishing': '🔎 Title, meta tags, FAQ and quality checks…',
   'ai.article.paused': '⏸ Work on “{title}” is paused: the server is restarting. {done} of {total} sections are done; I will carry on from there within a minute, nothing is lost.',
   'ai.article.resumed': '▶️ Carrying on with “{title}”: {done} of {total} sections done.',

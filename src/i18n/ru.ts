@@ -192,6 +192,8 @@ export const ru: Record<string, string> = {
   'ai.article.revision': '✍️ Переписываю статью «{title}» с учётом замечания: «{note}»',
   'ai.article.outline_ready': '🗂 План готов: разделов — {count}. Пишу текст…',
   'ai.article.section': '✍️ Раздел {index} из {total}: {heading}',
+  // Long articles (P1): several sections written at once.
+  'ai.article.sections': '✍️ Пишу разделы {writing} из {total} (готово: {done})',
   'ai.article.finishing': '🔎 Заголовок, мета-теги, FAQ и проверка качества…',
   'ai.article.paused': '⏸ Работа над статьёй «{title}» приостановлена: сервер перезапускается. Готово разделов: {done} из {total}; продолжу с этого места через минуту, ничего не пропадёт.',
   'ai.article.resumed': '▶️ Продолжаю статью «{title}»: готово разделов — {done} из {total}.',

@@ -66,6 +66,11 @@ const EnvSchema = z.object({
   AI_PRICES: z.string().optional(),
   // How often a streamed draft in the customer's chat is updated (Telegram: at most once a second).
   AI_DRAFT_INTERVAL_MS: z.coerce.number().int().min(200).max(20_000).default(1000),
+  // Long articles (P1): sections written at once per article job, and at most this many at once
+  // per account and over the whole installation (every worker process, through Redis).
+  AI_SECTION_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
+  AI_ACCOUNT_SECTION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  AI_GLOBAL_SECTION_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   // Competitor pages fetched for article briefs: size and time limits; private addresses are
   // refused unless this test-only flag is set.
   FETCH_MAX_BYTES: z.coerce.number().int().min(10_000).max(10_000_000).default(1_000_000),

@@ -39,6 +39,9 @@ export type RecordedRequest = {
   body: Record<string, any>
   answeredBy?: string
   status: number
+  /** When the request arrived and when its answer was over (ms, Date.now()): overlap shows concurrency. */
+  startedAt: number
+  endedAt?: number
 }
 
 type Answer = (body: Record<string, any>, prompt: string) => string
@@ -222,8 +225,11 @@ export async function startFakeOpenAI() {
     const path = (req.url ?? '').replace(/\?.*$/, '')
     const body = await readBody(req)
     const task = String(req.headers['x-postforge-task'] ?? '')
-    const record: RecordedRequest = { path, task, model: body.model, models: body.models, stream: body.stream === true, body, status: 200 }
+    const record: RecordedRequest = { path, task, model: body.model, models: body.models, stream: body.stream === true, body, status: 200, startedAt: Date.now() }
     requests.push(record)
+    res.on('close', () => {
+      record.endedAt = Date.now()
+    })
     const chosen = pick(body)
     if (!chosen.model) {
       record.status = chosen.failure === 404 ? 404 : 500

@@ -1,0 +1,169 @@
+import { databaseScope, redis } from '../lib/redis'
+import { env } from '../lib/env'
+import { acquireSlot, type Lease } from '../lib/semaphore'
+import { assertWithinDailySpend } from '../usage/spend'
+import type { CallContext, Messages } from './call'
+import type { ChatProgress, DraftStream } from './chat'
+
+/** Redis keys of the section slots: one account's, and the installation's. */
+export const sectionSlotKeys = (accountId: number) => ({
+  account: `pf:${databaseScope()}:ai-sections:account:${accountId}`,
+  all: `pf:${databaseScope()}:ai-sections:all`,
+})
+
+/**
+ * A slot for one section call under both shared bounds (the account's first, then the
+ * installation's: always in that order, so two jobs never wait on each other crosswise). Redis
+ * away is no reason to stop writing: the job then runs with its own bound only, and says so.
+ */
+async function sectionSlots(accountId: number, ctx: CallContext): Promise<Lease[]> {
+  const keys = sectionSlotKeys(accountId)
+  const leases: Lease[] = []
+  try {
+    leases.push(await acquireSlot(redis(), keys.account, { limit: env().AI_ACCOUNT_SECTION_CONCURRENCY, signal: ctx.signal }))
+    leases.push(await acquireSlot(redis(), keys.all, { limit: env().AI_GLOBAL_SECTION_CONCURRENCY, signal: ctx.signal }))
+    return leases
+  } catch (error) {
+    await releaseAll(leases)
+    if (ctx.signal?.aborted) throw error
+    ctx.log.warn({ err: (error as Error).message }, 'section slots unavailable (Redis), writing within the job bound only')
+    return []
+  }
+}
+
+const releaseAll = (leases: Lease[]) => Promise.all(leases.map((l) => l.release().catch(() => {})))
+
+/** `[1,2,3,5]` → `1–3, 5` (numbers from 1 as the customer counts). */
+export function numberRanges(indexes: number[]): string {
+  const sorted = [...new Set(indexes)].sort((a, b) => a - b).map((i) => i + 1)
+  const parts: string[] = []
+  for (let i = 0; i < sorted.length; ) {
+    let j = i
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j += 1
+    parts.push(j === i ? String(sorted[i]) : j === i + 1 ? `${sorted[i]}, ${sorted[j]}` : `${sorted[i]}–${sorted[j]}`)
+    i = j + 1
+  }
+  return parts.join(', ')
+}
+
+export type SectionWork = {
+  /** Outline indexes still to write, in outline order. */
+  missing: number[]
+  total: number
+  /** Sections written at once by this job. */
+  limit: number
+  chat: ChatProgress
+  ctx: CallContext
+  accountId: number
+  headingOf: (index: number) => string
+  prompt: (index: number) => Promise<Messages>
+  /** The model call for one section (its own job key), streaming the text so far. */
+  write: (index: number, messages: Messages, onText: (soFar: string) => void) => Promise<string>
+  /** Saves a finished section (never called twice at once) and answers its cleaned Markdown. */
+  keep: (index: number, text: string) => Promise<string>
+  /** Sections of the article finished so far (saved ones included). */
+  doneCount: () => number
+}
+
+/**
+ * Writes the missing sections of an article, up to `limit` at once and within the account's and
+ * the installation's shared bounds; answers how many it wrote.
+ *
+ * - Each section is saved the moment it is finished (saves one after another), so a crash costs
+ *   only the sections being written, and a retry writes only the missing ones.
+ * - The daily spend cap is checked before each section's call, as when they ran one by one.
+ * - The first failure stops new sections from starting; those already being written finish and
+ *   are saved (they are paid for), then the failure is thrown for the job to fail or retry.
+ * - The chat gets the sections in outline order whatever order they finish in: only the next
+ *   one due streams its draft, and a finished one is posted once every earlier one is.
+ * - The status line says which sections are being written ("sections 3–6 of 9, 2 done").
+ */
+export async function writeSections(work: SectionWork): Promise<number> {
+  const { missing, chat } = work
+  const writing = new Set<number>()
+  const finished = new Map<number, string>()
+  const drafts = new Map<number, DraftStream>()
+  let failure: { error: unknown } | null = null
+  let next = 0
+  let written = 0
+  let posted = 0
+  let saving: Promise<unknown> = Promise.resolve()
+  let posting: Promise<unknown> = Promise.resolve()
+  let reporting: Promise<unknown> = Promise.resolve()
+  let lastStatus = ''
+
+  const serially = <T>(fn: () => Promise<T>): Promise<T> => {
+    const result = saving.then(fn)
+    saving = result.catch(() => {})
+    return result
+  }
+
+  const report = () => {
+    reporting = reporting.then(async () => {
+      const now = [...writing].sort((a, b) => a - b)
+      if (now.length === 0) return
+      const [key, params] =
+        now.length === 1
+          ? (['ai.article.section', { index: now[0] + 1, total: work.total, heading: work.headingOf(now[0]) }] as const)
+          : (['ai.article.sections', { writing: numberRanges(now), total: work.total, done: work.doneCount() }] as const)
+      const text = JSON.stringify([key, params])
+      if (text === lastStatus) return
+      lastStatus = text
+      await chat.status(key, params)
+    })
+  }
+
+  const post = () => {
+    posting = posting.then(async () => {
+      while (posted < missing.length && finished.has(missing[posted])) {
+        const index = missing[posted]
+        await drafts.get(index)!.finish(finished.get(index)!)
+        posted += 1
+      }
+    })
+  }
+
+  const writeOne = async (index: number) => {
+    const leases = await sectionSlots(work.accountId, work.ctx)
+    let markdown: string
+    try {
+      if (failure) return
+      await assertWithinDailySpend(work.ctx.payload, work.accountId)
+      writing.add(index)
+      report()
+      const messages = await work.prompt(index)
+      const draft = chat.draft(`📄 ${work.headingOf(index)}\n\n`)
+      drafts.set(index, draft)
+      const text = await work.write(index, messages, (soFar) => {
+        if (missing[posted] === index) draft.update(soFar)
+      })
+      markdown = await serially(() => work.keep(index, text))
+      written += 1
+    } finally {
+      writing.delete(index)
+      await releaseAll(leases)
+    }
+    finished.set(index, markdown)
+    post()
+    report()
+  }
+
+  const lane = async () => {
+    while (!failure && next < missing.length) {
+      const index = missing[next]
+      next += 1
+      try {
+        await writeOne(index)
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(work.limit, missing.length)) }, lane))
+  await saving
+  await reporting
+  if (failure) throw (failure as { error: unknown }).error
+  await posting
+  return written
+}

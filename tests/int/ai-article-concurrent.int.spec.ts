@@ -1,0 +1,187 @@
+import type { Payload } from 'payload'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+
+import { ArticleJob, generateArticle } from '../../src/ai/article'
+import { numberRanges } from '../../src/ai/sections'
+import { reloadEnv } from '../../src/lib/env'
+import { logger } from '../../src/lib/logger'
+import { lexicalToPlainText } from '../../src/lib/text'
+import type { Article, Keyword } from '../../src/payload-types'
+import type { FakeOpenAI, RecordedRequest } from '../fakes/openai'
+import type { FakeTelegram } from '../fakes/telegramBotApi'
+import { useFakeAiWorld } from '../helpers/aiWorld'
+import { createTenant, type Tenant } from '../helpers/fixtures'
+import { waitFor } from '../helpers/wait'
+
+const world = useFakeAiWorld()
+let payload: Payload
+let ai: FakeOpenAI
+let bot: FakeTelegram
+const log = logger().child({ test: 'ai-article-concurrent' })
+beforeAll(() => {
+  ;({ payload, ai, bot } = world)
+})
+
+const HEADINGS = ['Обжарка', 'Сорта', 'Помол', 'Вода', 'Турка', 'Воронка', 'Хранение']
+const outlineOf = (headings: string[]) =>
+  JSON.stringify({ title: 'Как выбрать кофе', outline: headings.map((heading) => ({ level: 'h2', heading, notes: `про ${heading.toLowerCase()}` })) })
+
+const headingOf = (prompt: string) => /(?:Раздел|Section):\s*(.+)/.exec(prompt)?.[1]?.trim() ?? ''
+const promptOf = (r: RecordedRequest) => (r.body.messages as { content: string }[]).map((m) => m.content).join('\n')
+const sectionText = (heading: string, words: number) => `Текст раздела «${heading}»: ${Array.from({ length: words }, (_, i) => `слово${i}`).join(' ')}`
+
+const savedEnv = { ...process.env }
+function withEnv(vars: Record<string, string>) {
+  Object.assign(process.env, vars)
+  reloadEnv()
+}
+afterEach(() => {
+  for (const key of ['AI_SECTION_CONCURRENCY', 'AI_ACCOUNT_SECTION_CONCURRENCY', 'AI_GLOBAL_SECTION_CONCURRENCY']) {
+    if (savedEnv[key] === undefined) delete process.env[key]
+    else process.env[key] = savedEnv[key]
+  }
+  reloadEnv()
+})
+
+async function tenantWithKeyword(phrase: string, tenant?: Tenant) {
+  const t = tenant ?? (await createTenant(payload, { reviewPolicy: 'staff' }))
+  const keyword = (await payload.create({ collection: 'keywords', data: { phrase, project: t.project.id } as never })) as Keyword
+  return { t, keyword }
+}
+
+/** The most section calls the model was answering at the same moment. */
+function maxOverlap(requests: RecordedRequest[]): number {
+  const edges = requests.flatMap((r) => [
+    { at: r.startedAt, step: 1 },
+    { at: r.endedAt ?? Number.POSITIVE_INFINITY, step: -1 },
+  ])
+  edges.sort((a, b) => a.at - b.at || a.step - b.step)
+  let now = 0
+  let most = 0
+  for (const edge of edges) {
+    now += edge.step
+    most = Math.max(most, now)
+  }
+  return most
+}
+
+const sectionRequests = (phrase: string) => ai.requests.filter((r) => r.task === 'article.section' && promptOf(r).includes(phrase))
+const articleOf = async (id: number) => (await payload.findByID({ collection: 'articles', id, depth: 0 })) as Article
+const headingsInBody = (article: Article, headings: string[]) => {
+  const text = lexicalToPlainText(article.body)
+  return headings.map((h) => ({ h, at: text.indexOf(`Текст раздела «${h}»`) })).filter((x) => x.at >= 0).sort((a, b) => a.at - b.at).map((x) => x.h)
+}
+
+describe('long articles: sections written at once', () => {
+  it('writes several sections at once, never more than AI_SECTION_CONCURRENCY, each prompt knowing the brief and its neighbours', async () => {
+    withEnv({ AI_SECTION_CONCURRENCY: '3' })
+    const phrase = `кофе сразу ${Date.now().toString(36)}`
+    const { t, keyword } = await tenantWithKeyword(phrase)
+    ai.setModel('test/primary', { tokensPerSecond: 150 })
+    ai.reply('article.outline', outlineOf(HEADINGS))
+    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), 60))
+    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const outcome = await generateArticle(payload, input, { log, jobKey: `article.generate:keyword:${keyword.id}` })
+
+    const calls = sectionRequests(phrase)
+    expect(calls).toHaveLength(HEADINGS.length)
+    expect(maxOverlap(calls)).toBe(3)
+    // The third section's prompt: the brief, and what the second and the fourth cover.
+    const third = promptOf(calls.find((r) => headingOf(promptOf(r)) === 'Помол')!)
+    expect(third).toContain('Competitor pages')
+    expect(third).toContain('«Сорта» (про сорта)')
+    expect(third).toContain('«Вода» (про вода)')
+    const article = await articleOf(outcome.articleId)
+    expect(article.workflowStatus).toBe('in_review')
+    expect(headingsInBody(article, HEADINGS)).toEqual(HEADINGS)
+    // The status line tells which sections are being written.
+    const statuses = bot.calls.filter((c) => c.method === 'editMessageText' && c.params.chat_id === t.account.telegramId).map((c) => String(c.params.text))
+    expect(statuses.some((s) => /Writing sections \d.* of 7 \(\d+ done\)/.test(s))).toBe(true)
+  }, 60_000)
+
+  it('keeps the outline order in the body and in the chat when later sections finish first', async () => {
+    withEnv({ AI_SECTION_CONCURRENCY: '4' })
+    const phrase = `кофе порядок ${Date.now().toString(36)}`
+    const { t, keyword } = await tenantWithKeyword(phrase)
+    const headings = HEADINGS.slice(0, 4)
+    ai.setModel('test/primary', { tokensPerSecond: 200 })
+    ai.reply('article.outline', outlineOf(headings))
+    // The first section is long, the others short: they are done well before it.
+    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), headingOf(prompt) === headings[0] ? 240 : 20))
+    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const outcome = await generateArticle(payload, input, { log, jobKey: `article.generate:keyword:${keyword.id}` })
+
+    const calls = sectionRequests(phrase)
+    const endOf = (h: string) => calls.find((r) => headingOf(promptOf(r)) === h)!.endedAt!
+    for (const later of headings.slice(1)) expect(endOf(later)).toBeLessThan(endOf(headings[0]))
+    const article = await articleOf(outcome.articleId)
+    expect(article.generation?.sections?.map((s) => s.index)).toEqual([0, 1, 2, 3])
+    expect(headingsInBody(article, headings)).toEqual(headings)
+    const posted = bot.calls
+      .filter((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId && String(c.params.text).startsWith('<b>📄 '))
+      .map((c) => /^<b>📄 ([^<]+)<\/b>/.exec(String(c.params.text))![1])
+    expect(posted).toEqual(headings)
+  }, 60_000)
+
+  it('holds the account to AI_ACCOUNT_SECTION_CONCURRENCY across two articles written at the same time', async () => {
+    withEnv({ AI_SECTION_CONCURRENCY: '4', AI_ACCOUNT_SECTION_CONCURRENCY: '2' })
+    const stamp = Date.now().toString(36)
+    const a = await tenantWithKeyword(`кофе первый ${stamp}`)
+    const b = await tenantWithKeyword(`кофе второй ${stamp}`, a.t)
+    ai.setModel('test/primary', { tokensPerSecond: 200 })
+    ai.reply('article.outline', outlineOf(HEADINGS.slice(0, 4)))
+    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), 50))
+    const job = (keyword: Keyword) =>
+      generateArticle(payload, ArticleJob.parse({ accountId: a.t.account.id, projectId: a.t.project.id, keywordId: keyword.id, withImage: false }), { log, jobKey: `article.generate:keyword:${keyword.id}` })
+    await Promise.all([job(a.keyword), job(b.keyword)])
+    const calls = [...sectionRequests(`кофе первый ${stamp}`), ...sectionRequests(`кофе второй ${stamp}`)]
+    expect(calls).toHaveLength(8)
+    expect(maxOverlap(calls)).toBe(2)
+  }, 90_000)
+
+  it('a job stopped mid-way resumes with only the missing sections: none written, saved or charged twice', async () => {
+    withEnv({ AI_SECTION_CONCURRENCY: '3' })
+    const phrase = `кофе заново ${Date.now().toString(36)}`
+    const { t, keyword } = await tenantWithKeyword(phrase)
+    const headings = HEADINGS.slice(0, 6)
+    ai.setModel('test/primary', { tokensPerSecond: 100 })
+    ai.reply('article.outline', outlineOf(headings))
+    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), headings.indexOf(headingOf(prompt)) % 3 === 0 ? 20 : 120))
+    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const jobKey = `article.generate:keyword:${keyword.id}`
+    const stop = new AbortController()
+    const first = generateArticle(payload, input, { log, jobKey, signal: stop.signal })
+    const stopped = first.then(
+      () => 'finished',
+      () => 'stopped',
+    )
+    const found = await waitFor(async () => {
+      const docs = (await payload.find({ collection: 'articles', where: { mainKeyword: { equals: keyword.id } }, depth: 0, limit: 1 })).docs
+      return (docs[0]?.generation?.sections?.length ?? 0) >= 1 ? docs[0] : undefined
+    })
+    stop.abort(new Error('worker shutting down'))
+    expect(await stopped).toBe('stopped')
+    const atStop = (await articleOf(found.id)).generation!.sections!
+    expect(atStop.length).toBeGreaterThanOrEqual(1)
+    expect(atStop.length).toBeLessThan(headings.length)
+    const before = sectionRequests(phrase).length
+
+    const outcome = await generateArticle(payload, input, { log, jobKey })
+    expect(outcome.sectionsWritten).toBe(headings.length - atStop.length)
+    // The second run asked only for the sections not saved.
+    const resumed = sectionRequests(phrase).slice(before).map((r) => headingOf(promptOf(r)))
+    expect(resumed.sort()).toEqual(headings.filter((_, i) => !atStop.some((s) => s.index === i)).sort())
+    const article = await articleOf(outcome.articleId)
+    expect(article.generation?.sections?.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5])
+    expect(headingsInBody(article, headings)).toEqual(headings)
+    // Every section is charged by exactly one finished model call.
+    const runs = await payload.find({ collection: 'ai-runs', where: { article: { equals: article.id }, task: { equals: 'article.section' }, outcome: { equals: 'ok' } }, pagination: false, limit: 100 })
+    for (const n of [1, 2, 3, 4, 5, 6]) expect(runs.docs.filter((r) => r.jobKey === `${jobKey}#section-${n}`), `section ${n}`).toHaveLength(1)
+  }, 90_000)
+
+  it('names the sections being written as ranges', () => {
+    expect(numberRanges([2, 3, 4, 5])).toBe('3–6')
+    expect(numberRanges([0, 2])).toBe('1, 3')
+    expect(numberRanges([0, 1, 4, 5, 6])).toBe('1, 2, 5–7')
+  })
+})
