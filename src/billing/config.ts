@@ -34,14 +34,21 @@ export const RESERVE_USD: Record<'cluster' | 'article' | 'post', number> = {
   post: 0.03,
 }
 
-/** The plan accounts fall back to: the plan staff marked default (B1's `plans`), else the seeded one. */
+/**
+ * The plan accounts fall back to, as `defaultPlan` in src/usage/limits.ts reads it (new accounts,
+ * the limits of an unknown plan): BILLING_DEFAULT_PLAN when it names a plan in the catalogue, else
+ * the plan staff marked default, else the seeded one. Read inside the caller's transaction (`req`).
+ */
 export async function defaultPlanCode(payload: Payload, req?: Partial<PayloadRequest>): Promise<string> {
   if (!('plans' in payload.collections)) return DEFAULT_PLAN
-  const { docs } = await payload.find({ collection: 'plans' as never, where: { isDefault: { equals: true } }, limit: 1, depth: 0, pagination: false, req })
-  return (docs[0] as CatalogueDoc | undefined)?.code ?? DEFAULT_PLAN
+  const configured = env().BILLING_DEFAULT_PLAN
+  const where = configured ? { or: [{ code: { equals: configured } }, { isDefault: { equals: true } }] } : { isDefault: { equals: true } }
+  const { docs } = await payload.find({ collection: 'plans' as never, where, limit: 2, depth: 0, pagination: false, req })
+  const rows = docs as CatalogueDoc[]
+  return (configured && rows.find((row) => row.code === configured)?.code) || rows.find((row) => row.isDefault)?.code || DEFAULT_PLAN
 }
 
-type CatalogueDoc = { code?: string | null; monthlyCredits?: number | null; credits?: number | null }
+type CatalogueDoc = { code?: string | null; isDefault?: boolean | null; monthlyCredits?: number | null; credits?: number | null }
 
 /**
  * The plan's monthly credits, read from B1's `plans` collection (field `monthlyCredits`) when it

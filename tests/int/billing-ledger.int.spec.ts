@@ -297,6 +297,22 @@ describe('subscriptions', () => {
     expect((await payload.findByID({ collection: 'accounts', id: t.account.id })).plan).toBe('free')
   })
 
+  it('a canceled subscription puts the account on the plan BILLING_DEFAULT_PLAN names, as new accounts get', async () => {
+    process.env.BILLING_DEFAULT_PLAN = 'starter'
+    reloadEnv()
+    try {
+      const t = await createTenant(payload)
+      const base = { provider: 'stripe' as const, subscriptionId: uid('sub'), accountId: t.account.id, planCode: 'pro' }
+      const periodEnd = new Date(Date.now() + 30 * 86_400_000)
+      expect((await syncSubscription(payload, { ...base, status: 'active', currentPeriodEnd: periodEnd, eventCreatedAt: new Date(Date.now() - 60_000) })).plan).toBe('pro')
+      expect(await syncSubscription(payload, { ...base, status: 'canceled', currentPeriodEnd: periodEnd, eventCreatedAt: new Date() })).toEqual({ applied: true, plan: 'starter' })
+      expect((await payload.findByID({ collection: 'accounts', id: t.account.id })).plan).toBe('starter')
+    } finally {
+      delete process.env.BILLING_DEFAULT_PLAN
+      reloadEnv()
+    }
+  })
+
   it('a paid plan sets the plan and grants its monthly credits once', async () => {
     const t = await createTenant(payload)
     const plan = (await payload.find({ collection: 'plans', where: { code: { equals: 'starter' } }, limit: 1 })).docs[0]!
