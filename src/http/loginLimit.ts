@@ -4,7 +4,7 @@ import type { CollectionSlug, Payload } from 'payload'
 
 import { AppError, errorResponse } from './errors'
 import { databaseScope, redis } from '../lib/redis'
-import { takeToken, type Bucket } from '../lib/tokenBucket'
+import { returnToken, takeToken, type Bucket } from '../lib/tokenBucket'
 
 /**
  * Sign-in attempts are limited per client address, per address and email, and per email, in
@@ -54,6 +54,16 @@ async function equalizeUnknownEmail(payload: Payload, collection: string, email:
 
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32)
 
+function loginBuckets(address: string, email: unknown): Array<[string, Bucket]> {
+  const scope = `pf:login:${databaseScope()}`
+  const who = digest(typeof email === 'string' ? email.trim().toLowerCase() : '')
+  return [
+    [`${scope}:addr:${address}`, LOGIN_BUCKETS.address],
+    [`${scope}:addr-email:${address}:${who}`, LOGIN_BUCKETS.addressEmail],
+    [`${scope}:email:${who}`, LOGIN_BUCKETS.email],
+  ]
+}
+
 /** Takes one attempt for this address and email; throws a 429 (with the wait) when there is none. */
 async function takeLoginAttempt(
   address: string,
@@ -61,17 +71,19 @@ async function takeLoginAttempt(
   language: string,
   code: 'auth.too_many_attempts' | 'auth.too_many_resets' = 'auth.too_many_attempts',
 ): Promise<void> {
-  const scope = `pf:login:${databaseScope()}`
-  const who = digest(typeof email === 'string' ? email.trim().toLowerCase() : '')
-  const checks: Array<[string, Bucket]> = [
-    [`${scope}:addr:${address}`, LOGIN_BUCKETS.address],
-    [`${scope}:addr-email:${address}:${who}`, LOGIN_BUCKETS.addressEmail],
-    [`${scope}:email:${who}`, LOGIN_BUCKETS.email],
-  ]
-  for (const [key, bucket] of checks) {
+  for (const [key, bucket] of loginBuckets(address, email)) {
     const taken = await takeToken(redis(), key, bucket)
     if (!taken.allowed) throw new LoginThrottled(Math.max(1, Math.ceil(taken.waitMs / 1000)), language, code)
   }
+}
+
+/**
+ * A sign-in that succeeded gives its attempt back: the limits are for guessing, and staff who sign
+ * in many times an hour from one office (several browsers, a shared address) must never meet them.
+ * The attempt is still taken first, so guesses running at once cannot pass the limit.
+ */
+async function giveBackLoginAttempt(address: string, email: unknown): Promise<void> {
+  for (const [key, bucket] of loginBuckets(address, email)) await returnToken(redis(), key, bucket).catch(() => {})
 }
 
 class LoginThrottled extends AppError {
@@ -108,6 +120,8 @@ export async function underLoginLimit<T>(
   if (logins.length > 0 && failed) {
     for (const login of logins) if (login.collection) await equalizeUnknownEmail(payload, login.collection, login.email)
     await padFailedLogin(startedAt)
+  } else if (logins.length > 0) {
+    for (const login of logins) await giveBackLoginAttempt(address, login.email)
   }
   return answer
 }

@@ -50,3 +50,16 @@ export async function takeToken(
   )) as [number, number, number]
   return { allowed: allowed === 1, notify: notify === 1, waitMs: Number(wait) }
 }
+
+/** Puts back one token taken by `takeToken` (never above capacity): for attempts that turned out fine. */
+const RETURN_TOKEN = `
+local capacity = tonumber(ARGV[1])
+local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens'))
+if tokens == nil then return 0 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(math.min(capacity, tokens + 1)))
+return 1
+`
+
+export async function returnToken(redis: Redis, key: string, bucket: Bucket): Promise<void> {
+  await evalScript(redis, RETURN_TOKEN, [key], [bucket.capacity])
+}

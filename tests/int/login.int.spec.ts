@@ -65,6 +65,20 @@ describe('sign-in (#9)', { timeout: 120_000 }, () => {
     expect(own.json.token).toEqual(expect.any(String))
   })
 
+  it('staff who sign in successfully many times from one address are never refused; a wrong password after that still counts', async () => {
+    // A staff member of its own: the email's bucket is shared by everything that names it.
+    const editor = (await createStaff(payload, ['editor'])).user
+    const from = address()
+    // More than every bucket holds for one address and email (5), and for the address (20).
+    const rest = await statusesOf(12, () => restLogin(editor.email, PASSWORD, from))
+    const graphql = await statusesOf(12, () => gqlLogin(editor.email, PASSWORD, from))
+    expect([...rest, ...graphql].every((status) => status === 200)).toBe(true)
+    // The limit itself is untouched: five wrong passwords, then 429.
+    const wrong = await statusesOf(7, (attempt) => restLogin(editor.email, `wrong-${attempt}`, from))
+    expect(wrong.slice(0, 5)).toEqual([401, 401, 401, 401, 401])
+    expect(wrong.slice(5)).toEqual([429, 429])
+  })
+
   it('answers 429 with Retry-After once one address tries too often, REST and GraphQL alike', async () => {
     const from = address()
     const statuses: number[] = []
