@@ -1,4 +1,4 @@
-import type { Payload, PayloadRequest } from 'payload'
+import type { Payload, PayloadRequest, Where } from 'payload'
 
 import { env } from '../lib/env'
 import { DEFAULT_PLAN } from '../usage/plans'
@@ -42,7 +42,7 @@ export const RESERVE_USD: Record<'cluster' | 'article' | 'post', number> = {
 export async function defaultPlanCode(payload: Payload, req?: Partial<PayloadRequest>): Promise<string> {
   if (!('plans' in payload.collections)) return DEFAULT_PLAN
   const configured = env().BILLING_DEFAULT_PLAN
-  const where = configured ? { or: [{ code: { equals: configured } }, { isDefault: { equals: true } }] } : { isDefault: { equals: true } }
+  const where: Where = configured ? { or: [{ code: { equals: configured } }, { isDefault: { equals: true } }] } : { isDefault: { equals: true } }
   const { docs } = await payload.find({ collection: 'plans' as never, where, limit: 2, depth: 0, pagination: false, req })
   const rows = docs as CatalogueDoc[]
   return (configured && rows.find((row) => row.code === configured)?.code) || rows.find((row) => row.isDefault)?.code || DEFAULT_PLAN
