@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { chmod, readdir, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 
 import type { Payload } from 'payload'
@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import { env } from '../lib/env'
 import { logger } from '../lib/logger'
 import type { Backup } from '../payload-types'
-import { BackupError, checkToolVersion, dateOfStamp, mediaFileOf, runTool, STAMP_PATTERN, stampOf, toolConnection, toolFailure } from './backupTools'
+import { BACKUP_FILE_MODE, BackupError, checkToolVersion, dateOfStamp, mediaFileOf, privateDir, privateFile, runTool, STAMP_PATTERN, stampOf, toolConnection, toolFailure } from './backupTools'
 
 /**
  * The scheduled backup (task `backup.run`): `pg_dump --format=custom` of the database and a tar of
@@ -99,11 +99,12 @@ async function backUp(payload: Payload, databaseUrl: string, signal: AbortSignal
   const file = path.join(dir, `${prefixOf(databaseUrl)}${stampOf(startedAt)}.dump`)
   const partials: string[] = []
   try {
-    await mkdir(dir, { recursive: true })
+    await privateDir(dir)
     await removeStalePartials(dir, prefixOf(databaseUrl))
     const versions = await checkToolVersion(settings.PG_DUMP_PATH, 'PG_DUMP_PATH', databaseUrl)
     const target = toolConnection(databaseUrl)
     partials.push(`${file}.partial`)
+    await privateFile(`${file}.partial`)
     const dump = await runTool(settings.PG_DUMP_PATH, ['--format=custom', `--file=${file}.partial`, `--dbname=${target.url}`], {
       env: target.env,
       setting: 'PG_DUMP_PATH',
@@ -159,16 +160,22 @@ async function archiveMedia(dumpFile: string, partials: string[], signal?: Abort
   if (!existsSync(mediaDir) || (await readdir(mediaDir)).length === 0) return null
   const file = mediaFileOf(dumpFile)
   partials.push(`${file}.partial`)
+  await privateFile(`${file}.partial`)
   const tar = await runTool('tar', ['-cf', `${file}.partial`, '-C', mediaDir, '.'], { setting: 'PATH (tar)', signal })
   if (tar.code !== 0) throw new BackupError(`the database dump was written, but the media archive failed: ${toolFailure('tar', tar)}`)
   await rename(`${file}.partial`, file)
   return { file, sizeBytes: (await stat(file)).size }
 }
 
-/** Leftovers of a run that died mid-write (the lock says none is running now). */
+/**
+ * Leftovers of a run that died mid-write (the lock says none is running now); backups written
+ * before files were made private are tightened to 0600 on the way.
+ */
 async function removeStalePartials(dir: string, prefix: string) {
   for (const name of await readdir(dir)) {
-    if (name.startsWith(prefix) && name.endsWith('.partial')) await rm(path.join(dir, name), { force: true })
+    if (!name.startsWith(prefix)) continue
+    if (name.endsWith('.partial')) await rm(path.join(dir, name), { force: true })
+    else await chmod(path.join(dir, name), BACKUP_FILE_MODE).catch(() => undefined)
   }
 }
 

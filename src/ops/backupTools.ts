@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { chmod, mkdir, open } from 'node:fs/promises'
 import path from 'node:path'
 
 import pg from 'pg'
@@ -27,6 +28,31 @@ export const STAMP_PATTERN = '\\d{8}T\\d{6}\\.\\d{3}Z'
 export function dateOfStamp(stamp: string): Date | null {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\.(\d{3})Z$/.exec(stamp)
   return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7])) : null
+}
+
+/**
+ * Backups hold every customer's data: BACKUP_DIR is 0700 and every file in it 0600 (owner only),
+ * whatever the process umask. The directory is tightened when it exists already.
+ */
+export const BACKUP_DIR_MODE = 0o700
+export const BACKUP_FILE_MODE = 0o600
+
+export async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: BACKUP_DIR_MODE })
+  await chmod(dir, BACKUP_DIR_MODE)
+}
+
+/**
+ * Creates (or empties) a file as 0600 before a tool writes into it: pg_dump and tar open an
+ * existing file with O_TRUNC and keep its mode, so the data is private from its first byte.
+ */
+export async function privateFile(file: string): Promise<void> {
+  const handle = await open(file, 'w', BACKUP_FILE_MODE)
+  try {
+    await handle.chmod(BACKUP_FILE_MODE)
+  } finally {
+    await handle.close()
+  }
 }
 
 /** The media archive that belongs to a dump: same name, `.media.tar` instead of `.dump`. */

@@ -169,6 +169,56 @@ describe('backup and restore', () => {
   )
 
   it(
+    'backups are private: BACKUP_DIR is 0700, the dump and media archive 0600, and so are their .partial files from the first byte',
+    async () => {
+      const dir = path.join(work, 'private')
+      const bin = path.join(work, 'spy-bin')
+      await mkdir(bin, { recursive: true })
+      // The dump and the archive are written by pg_dump and tar: spies say what mode their output
+      // file had when they started, then run the real tool.
+      const realTar = spawnSync('sh', ['-c', 'command -v tar'], { encoding: 'utf8' }).stdout.trim()
+      const realDump = spawnSync('sh', ['-c', 'command -v pg_dump'], { encoding: 'utf8' }).stdout.trim()
+      await writeFile(
+        path.join(bin, 'pg_dump'),
+        `#!/bin/sh\nfor a in "$@"; do case "$a" in --file=*) f="\${a#--file=}"; stat -c %a "$f" > "${bin}/dump-mode" 2>/dev/null || echo none > "${bin}/dump-mode";; esac; done\nexec "${realDump}" "$@"\n`,
+      )
+      await writeFile(
+        path.join(bin, 'tar'),
+        `#!/bin/sh\nif [ "$1" = "-cf" ]; then stat -c %a "$2" > "${bin}/tar-mode" 2>/dev/null || echo none > "${bin}/tar-mode"; fi\nexec "${realTar}" "$@"\n`,
+      )
+      await chmod(path.join(bin, 'pg_dump'), 0o755)
+      await chmod(path.join(bin, 'tar'), 0o755)
+      const oldPath = process.env.PATH
+      const oldUmask = process.umask(0o022)
+      configure({ BACKUP_DIR: dir, PG_DUMP_PATH: path.join(bin, 'pg_dump'), PATH: `${bin}:${oldPath}` })
+      try {
+        const outcome = await runBackup(payload, { databaseUrl: source.url, force: true })
+        expect(outcome.status).toBe('succeeded')
+        if (outcome.status !== 'succeeded') return
+        const mode = async (p: string) => ((await stat(p)).mode & 0o777).toString(8)
+        expect(await mode(dir)).toBe('700')
+        expect(await mode(outcome.file)).toBe('600')
+        expect(outcome.mediaFile).toBeTruthy()
+        expect(await mode(outcome.mediaFile!)).toBe('600')
+        expect((await readFile(path.join(bin, 'dump-mode'), 'utf8')).trim()).toBe('600')
+        expect((await readFile(path.join(bin, 'tar-mode'), 'utf8')).trim()).toBe('600')
+
+        // A directory an operator made world-readable earlier, holding an older readable dump, is tightened by the next run.
+        await chmod(dir, 0o755)
+        await chmod(outcome.file, 0o644)
+        const next = await runBackup(payload, { databaseUrl: source.url, force: true })
+        expect(next.status).toBe('succeeded')
+        expect(await mode(dir)).toBe('700')
+        expect(await mode(outcome.file)).toBe('600')
+      } finally {
+        process.umask(oldUmask)
+        configure({ BACKUP_DIR: path.join(work, 'backups'), PG_DUMP_PATH: 'pg_dump', PATH: oldPath })
+      }
+    },
+    HEAVY,
+  )
+
+  it(
     'retention keeps the newest BACKUP_KEEP and nothing older than BACKUP_MAX_AGE_DAYS, but never the last one',
     async () => {
       configure({ BACKUP_DIR: path.join(work, 'retention'), BACKUP_KEEP: '2', BACKUP_MAX_AGE_DAYS: '30' })
