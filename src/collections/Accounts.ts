@@ -9,6 +9,7 @@ import { systemOwned } from '../fields/systemOwned'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
 import { deleteAccountOwnData } from '../privacy/hooks'
 import { planCodeOrDefault } from './hooks/planCode'
+import { receiptContactReadable } from '../access/receipts' // AF2
 
 /** An account reads and edits itself; a blocked one (no actor at all) nothing. */
 const self: Access = ({ req }) => {
@@ -136,6 +137,8 @@ export const Accounts: CollectionConfig = {
     {
       name: 'receiptContact',
       type: 'group',
+      // AF2: personal data, read by admin and support and the customer themself (not editors).
+      access: { read: receiptContactReadable((doc) => doc.id) },
       admin: { description: 'Email or phone for card payment receipts (54-FZ), given by the customer in the bot.' },
       fields: [
         { name: 'email', type: 'email' },

@@ -1,5 +1,6 @@
 import type { CollectionConfig } from 'payload'
 
+import { receiptContactReadable } from '../access/receipts'
 import { nobody, ownRowsOr } from '../access/tenant'
 import { CURRENCIES, PROVIDER_NAMES } from '../billing/providers/types'
 import { PAYMENT_STATUSES } from '../billing/config'
@@ -48,6 +49,8 @@ export const Payments: CollectionConfig = {
     {
       name: 'receipt',
       type: 'group',
+      // Personal data: admin and support, and the paying customer (not editors).
+      access: { read: receiptContactReadable((doc) => doc.account) },
       admin: { description: 'Contact for the 54-FZ receipt (YooKassa).' },
       fields: [
         { name: 'email', type: 'email' },

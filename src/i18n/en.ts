@@ -753,4 +753,7 @@ export const en: Record<string, string> = {
   'privacy.delete_type': 'To confirm, type the word <b>DELETE</b>.',
   'v.delete_word': 'To delete the account, type exactly the word DELETE (or press Cancel).',
   'privacy.deleted': '🗑 Your account and its data are deleted. If you come back, send /start and we start afresh.',
+  // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
+  'ops.bad_days': 'The days parameter must be one of: {allowed}.',
+  'ops.account_not_found': 'There is no account {id}.',
 }

@@ -760,4 +760,7 @@ export const ru: Record<string, string> = {
   'privacy.delete_type': 'Чтобы подтвердить, напишите слово <b>УДАЛИТЬ</b>.',
   'v.delete_word': 'Чтобы удалить аккаунт, напишите ровно слово УДАЛИТЬ (или нажмите «Отмена»).',
   'privacy.deleted': '🗑 Аккаунт и его данные удалены. Если захотите вернуться — отправьте /start, начнём с чистого листа.',
+  // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
+  'ops.bad_days': 'Параметр days должен быть одним из: {allowed}.',
+  'ops.account_not_found': 'Аккаунта {id} нет.',
 }

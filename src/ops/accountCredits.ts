@@ -20,6 +20,8 @@ export const accountCreditsEndpoints: Endpoint[] = [
       if (!isStaff(req)) throw new AppError('auth.staff_only', 403, language)
       const id = z.coerce.number().int().positive().max(2 ** 31 - 1).safeParse(req.routeParams?.id)
       if (!id.success) throw new AppError('request.invalid', 422, language, { details: 'id' })
+      const exists = await req.payload.count({ collection: 'accounts', where: { id: { equals: id.data } }, overrideAccess: true })
+      if (exists.totalDocs === 0) throw new AppError('ops.account_not_found', 404, language, { id: id.data })
       const limit = z.coerce.number().int().min(1).max(100).catch(20).parse(req.searchParams.get('limit') ?? 20)
       const [balance, entries] = await Promise.all([
         balanceOf(req.payload, id.data),

@@ -16,7 +16,16 @@ import { webhookStats } from '../lib/telemetry/webhookStats'
 
 export const PERIODS = [7, 30, 90] as const
 export type Period = (typeof PERIODS)[number]
-export const periodOf = (value: unknown): Period => z.coerce.number().pipe(z.union([z.literal(7), z.literal(30), z.literal(90)])).catch(30).parse(value)
+const periodSchema = z.coerce.number().pipe(z.union([z.literal(7), z.literal(30), z.literal(90)]))
+/** The admin page's period: anything else shows the default 30 days (the links only offer 7/30/90). */
+export const periodOf = (value: unknown): Period => periodSchema.catch(30).parse(value)
+/** The API's period: absent is 30 days; anything but 7, 30 or 90 is refused, not silently replaced. */
+export const strictPeriodOf = (value: string | null): Period | null => {
+  if (value === null || value === '') return 30
+  if (!/^\d+$/.test(value)) return null
+  const parsed = periodSchema.safeParse(value)
+  return parsed.success ? parsed.data : null
+}
 
 export type DayCount = { day: string; count: number }
 export type RevenueCurrency = {
@@ -339,7 +348,9 @@ export const dashboardEndpoints: Endpoint[] = [
     method: 'get',
     handler: async (req) => {
       if (!canSeeDashboard(req)) throw new AppError('auth.staff_only', 403, languageOf(req))
-      return Response.json(await dashboardData(req.payload, periodOf(req.searchParams.get('days'))))
+      const period = strictPeriodOf(req.searchParams.get('days'))
+      if (period === null) throw new AppError('ops.bad_days', 400, languageOf(req), { allowed: PERIODS.join(', ') })
+      return Response.json(await dashboardData(req.payload, period))
     },
   },
 ]
