@@ -7,6 +7,17 @@ export type E2EFixtures = {
   b: { apiKey: string; accountId: number; projectId: number }
   articles: { toApprove: number; toChange: number; other: number }
   failedPublication: number
+  /** The dashboard's customer (A5) and what was seeded for it over the last six days. */
+  dashboard: { apiKey: string; accountId: number; projectId: number; articles: number; approved: number; changesRequested: number; published: number; publishedDays: number; aiCostUsd: number; webhooks: { updates: number; failed: number } }
+  /** Billing (A5): a Stars pack payment the fake Bot API knows the charge of, and its buyer. */
+  billing: {
+    buyer: { apiKey: string; accountId: number; projectId: number }
+    starsPayment: number
+    starsCharge: { chargeId: string; telegramId: number; amount: number; payload: string }
+    creditsBought: number
+  }
+  /** Staff only the dashboard and billing browser tests sign in as (A5). */
+  staff: { billingAdmin: { email: string; password: string }; dashboardEditor: { email: string; password: string } }
 }
 
 export function fixtures(): E2EFixtures {
@@ -14,6 +25,6 @@ export function fixtures(): E2EFixtures {
 }
 
 /** The outside services the e2e run started (tests/e2e/fakes.ts): the WordPress site's address and login. */
-export function fakes(): { wordpress: { url: string; username: string; password: string } } {
+export function fakes(): { wordpress: { url: string; username: string; password: string }; env: Record<string, string> } {
   return JSON.parse(readFileSync(process.env.E2E_FAKES!, 'utf8'))
 }
