@@ -35,8 +35,11 @@ export function errorResponse(error: AppError, headers: HeadersInit = {}): Respo
   return Response.json(errorBody(error), { status: error.status, headers })
 }
 
-/** PostgreSQL's data exceptions (class 22) and operator/type mismatches: the input was wrong. */
-const INPUT_SQLSTATE = /^(22...|42804|42883)$/
+/**
+ * PostgreSQL's data exceptions (class 22), operator/type mismatches, and an ambiguous column
+ * (42702: a JSON filter through a relationship's join; the guard refuses those paths first).
+ */
+const INPUT_SQLSTATE = /^(22...|42702|42804|42883)$/
 
 /**
  * What @payloadcms/drizzle throws for a `where` it cannot build: "Not supported" for a path (a
