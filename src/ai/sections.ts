@@ -110,7 +110,7 @@ export async function writeSections(work: SectionWork): Promise<number> {
       if (text === lastStatus) return
       lastStatus = text
       await chat.status(key, params)
-    })
+    }).catch((error: Error) => work.ctx.log.warn({ err: error.message }, 'section status not shown'))
   }
 
   const post = () => {
@@ -120,7 +120,7 @@ export async function writeSections(work: SectionWork): Promise<number> {
         await drafts.get(index)!.finish(finished.get(index)!)
         posted += 1
       }
-    })
+    }).catch((error: Error) => work.ctx.log.warn({ err: error.message }, 'finished section not posted to the chat'))
   }
 
   const writeOne = async (index: number) => {

@@ -49,7 +49,7 @@ describe('Redis semaphore for section slots', () => {
     const time = await one.time()
     await one.zadd(key, Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000) + 300, 'dead-worker')
     const live = await acquireSlot(one, key, { limit: 2, leaseMs: 1500 })
-    const liveMember = (await one.zrange(key, 0, -1)).find((m) => m !== 'dead-worker')!
+    const liveMember = (await one.zrange(key, '0', '-1')).find((m) => m !== 'dead-worker')!
     const expiryOfLive = async () => Number(await one.zscore(key, liveMember))
     const firstExpiry = await expiryOfLive()
     // Both slots are taken until the dead lease runs out; then the waiting holder gets it.
