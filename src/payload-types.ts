@@ -771,7 +771,7 @@ export interface Plan {
     dailySpendUsd: number;
   };
   /**
-   * Credits granted for each paid month.
+   * Credits granted for each paid month; on this plan without a payment (the free plan, or set by staff), once per calendar month in the account's time zone. Unspent ones expire at the period's or month's end.
    */
   monthlyCredits: number;
   /**

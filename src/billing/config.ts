@@ -58,6 +58,12 @@ export async function planMonthlyCredits(payload: Payload, planCode: string, req
   return (await catalogueDoc(payload, 'plans', planCode, req))?.monthlyCredits ?? 0
 }
 
+/** The plan's monthly credits, or null when no plan has this code (B1's `plans`). */
+export async function planCatalogueCredits(payload: Payload, planCode: string, req?: Partial<PayloadRequest>): Promise<number | null> {
+  const doc = await catalogueDoc(payload, 'plans', planCode, req)
+  return doc ? (doc.monthlyCredits ?? 0) : null
+}
+
 /** The credits a pack gives, from B1's `credit-packs` collection (field `credits`). */
 export async function packCredits(payload: Payload, packCode: string, req?: Partial<PayloadRequest>): Promise<number | null> {
   const doc = await catalogueDoc(payload, 'credit-packs', packCode, req)

@@ -5,6 +5,7 @@ import { queuedJobId } from '../jobs/addJob'
 import { logger } from '../lib/logger'
 import { creditsForCost, RESERVE_USD } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount, noCredits } from './ledger'
+import { grantMonthlyPlanCredits } from './planCredits'
 import { billingEnabled } from './providers'
 
 /**
@@ -58,6 +59,8 @@ export async function reserveGeneration(
     await lockAccount(db, input.accountId)
     const open = await openHold(db, input.accountId, input.jobRef)
     if (open) return { accountId: input.accountId, jobRef: input.jobRef, ...open }
+    // This month's credits of a plan nobody pays for (the free plan), before the balance is read.
+    await grantMonthlyPlanCredits(payload, input.accountId, { tx })
     const needed = Math.max(1, creditsForCost(RESERVE_USD[input.kind]))
     const balance = await balanceOf(payload, input.accountId, db)
     if (balance < needed) throw await noCredits(payload, input.accountId, balance, needed, null, tx)
@@ -152,6 +155,7 @@ export async function refundAbandonedHolds(payload: Payload, now = new Date()): 
  */
 export async function assertCanAfford(payload: Payload, account: { id: number; language?: string | null }, kind: GenerationKind): Promise<void> {
   if (!billingEnabled()) return
+  await grantMonthlyPlanCredits(payload, account.id)
   const needed = Math.max(1, creditsForCost(RESERVE_USD[kind]))
   const balance = await balanceOf(payload, account.id)
   if (balance < needed) throw await noCredits(payload, account.id, balance, needed, account.language ?? null)

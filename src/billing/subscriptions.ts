@@ -5,6 +5,7 @@ import { logger } from '../lib/logger'
 import type { Subscription } from '../payload-types'
 import { defaultPlanCode, type SubscriptionStatus } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount, type BillingTx } from './ledger'
+import { expireMonthlyPlanCredits } from './planCredits'
 import type { ProviderName } from './providers/types'
 
 export type SyncSubscriptionInput = {
@@ -149,6 +150,8 @@ export async function recomputeAccountPlan(t: BillingTx, accountId: number, now 
  *    most the balance; credits bought in packs never expire). Once per payment.
  * 2. Every subscription whose period ended gets its account's plan recomputed: back to the
  *    default plan unless another subscription is active. Once per ended period.
+ * 3. Monthly credits of a plan nobody pays for expire with their calendar month
+ *    (`expireMonthlyPlanCredits`, src/billing/planCredits.ts).
  *
  * Returns how many payments and subscriptions were closed.
  */
@@ -207,5 +210,7 @@ export async function expireEndedPeriods(payload: Payload, now = new Date()): Pr
       logger().error({ subscriptionId: subscription.id, err: (error as Error).message }, 'could not close an ended plan period')
     }
   }
+  // Monthly credits of plans nobody pays for (the free plan) expire with their calendar month.
+  closed += await expireMonthlyPlanCredits(payload, now)
   return closed
 }

@@ -10,6 +10,7 @@ import * as migration_20261128_213035_plans_and_credit_packs from './20261128_21
 import * as migration_20261128_213359_account_receipt_contact from './20261128_213359_account_receipt_contact';
 import * as migration_20261128_214954_credit_ledger_append_only from './20261128_214954_credit_ledger_append_only';
 import * as migration_20261128_215222_money_records_outlive_accounts from './20261128_215222_money_records_outlive_accounts';
+import * as migration_20261128_224042_free_plan_credits from './20261128_224042_free_plan_credits';
 
 export const migrations = [
   {
@@ -70,6 +71,11 @@ export const migrations = [
   {
     up: migration_20261128_215222_money_records_outlive_accounts.up,
     down: migration_20261128_215222_money_records_outlive_accounts.down,
-    name: '20261128_215222_money_records_outlive_accounts'
+    name: '20261128_215222_money_records_outlive_accounts',
+  },
+  {
+    up: migration_20261128_224042_free_plan_credits.up,
+    down: migration_20261128_224042_free_plan_credits.down,
+    name: '20261128_224042_free_plan_credits'
   },
 ];

@@ -13,6 +13,7 @@ import type { FakeOpenAI } from '../fakes/openai'
 import type { FakeTelegram } from '../fakes/telegramBotApi'
 import { useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant, type Tenant } from '../helpers/fixtures'
+import { onPlanWithoutMonthlyCredits } from '../helpers/meteredPlan'
 import { waitFor } from '../helpers/wait'
 import { startWorker } from '../helpers/workerProcess'
 
@@ -77,6 +78,7 @@ const recordedCost = async (accountId: number) =>
 describe('credits for AI generations', () => {
   it('a generation is charged its recorded cost times the margin: the estimate is held first and settled after', async () => {
     const t = await createTenant(payload, { name: `Paying ${Date.now().toString(36)}` })
+    await onPlanWithoutMonthlyCredits(payload, t.account.id)
     await grantCredits(payload, { accountId: t.account.id, credits: 1_000, reason: 'test credits', staffUserId: null })
     ai.setModel('test/primary', { cost: 0.0123 })
     const { failed, jobKey } = await cluster(t)
@@ -94,6 +96,7 @@ describe('credits for AI generations', () => {
 
   it('a generation that fails for good, after a retry, gives back everything it held, once', async () => {
     const t = await createTenant(payload, { name: `Failing ${Date.now().toString(36)}` })
+    await onPlanWithoutMonthlyCredits(payload, t.account.id)
     await grantCredits(payload, { accountId: t.account.id, credits: 50, reason: 'test credits', staffUserId: null })
     ai.setModel('test/primary', { dead: 500 })
     ai.setModel('test/fallback', { dead: 500 })
@@ -114,6 +117,7 @@ describe('credits for AI generations', () => {
 
   it('without credits for the estimate no model is called and the customer is told why', async () => {
     const t = await createTenant(payload, { name: `Broke ${Date.now().toString(36)}` })
+    await onPlanWithoutMonthlyCredits(payload, t.account.id)
     await grantCredits(payload, { accountId: t.account.id, credits: 2, reason: 'not enough', staffUserId: null })
     const { failed } = await cluster(t, 3)
     expect(failed).toContain('Not enough credits')
@@ -126,6 +130,7 @@ describe('credits for AI generations', () => {
 
   it('an order the balance cannot cover is refused at once, in the customer’s language, and queues nothing', async () => {
     const t = await createTenant(payload, { name: `Orders ${Date.now().toString(36)}` })
+    await onPlanWithoutMonthlyCredits(payload, t.account.id)
     const keyword = await payload.create({ collection: 'keywords', data: { phrase: `кредиты ${Date.now().toString(36)}`, project: t.project.id } as never })
     const account = await payload.update({ collection: 'accounts', id: t.account.id, data: { language: 'ru' } })
     await expect(requestGeneration(payload, account, { kind: 'article', keywordId: keyword.id })).rejects.toMatchObject({
@@ -163,6 +168,7 @@ describe('credits when the worker dies mid-generation', () => {
   it('a worker killed mid-article: the job run again keeps its one hold and is charged once, for every call recorded', async () => {
     await runner.stop()
     const t = await createTenant(payload, { name: `Crash ${Date.now().toString(36)}` })
+    await onPlanWithoutMonthlyCredits(payload, t.account.id)
     await grantCredits(payload, { accountId: t.account.id, credits: 1_000, reason: 'test credits', staffUserId: null })
     const keyword = await payload.create({ collection: 'keywords', data: { phrase: `сбой ${Date.now().toString(36)}`, project: t.project.id } as never })
     const jobKey = `article.generate:keyword:${keyword.id}`

@@ -11,6 +11,7 @@ import { useProviderForTests, type PaymentProvider, type RefundInput } from '../
 import { expireEndedPeriods, syncSubscription } from '../../src/billing/subscriptions'
 import { reloadEnv } from '../../src/lib/env'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { onPlanWithoutMonthlyCredits } from '../helpers/meteredPlan'
 import { testPayload } from '../helpers/payload'
 import { gql, rest, type Auth } from '../helpers/rest'
 
@@ -383,6 +384,7 @@ describe('the hourly billing sweep', () => {
 
   it('a generation hold nobody closed (its worker died in the last attempt) is given back once', async () => {
     const t = await createTenant(payload)
+    await onPlanWithoutMonthlyCredits(payload, t.account.id)
     await grantCredits(payload, { accountId: t.account.id, credits: 50, reason: 'start', staffUserId: null })
     const jobRef = uid('article.generate:keyword')
     await reserveGeneration(payload, { accountId: t.account.id, kind: 'article', jobRef })

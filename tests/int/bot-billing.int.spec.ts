@@ -292,7 +292,8 @@ describe('/plan, the upgrade buttons, /paysupport and /terms', () => {
     expect(screen).toContain('Connections: 0 of 9')
     expect(screen).toContain('Generations today: 0 of 50')
     expect(screen).toContain('AI spend today: $0.00 of $5.00')
-    expect(screen).toContain('Credits: <b>0</b>')
+    // A plan staff set by hand, with no payment: its monthly credits (300) are this month's balance.
+    expect(screen).toContain('Credits: <b>300</b>')
     expect(user.lastButtons().map((b) => b.callback_data)).toEqual(['b:pl', 'b:pk', 'm:home'])
 
     // The plans list shows Stars and the English customer's card currency (USD), not roubles.
@@ -307,7 +308,7 @@ describe('/plan, the upgrade buttons, /paysupport and /terms', () => {
     expect(russian.lastText()).toContain('Ваш тариф: Бизнес')
     expect(russian.lastText()).toContain('Проекты: 0 из 7')
     expect(russian.lastText()).toContain('Генерации сегодня: 0 из 50')
-    expect(russian.lastText()).toContain('Кредиты: <b>0</b>')
+    expect(russian.lastText()).toContain('Кредиты: <b>300</b>')
     await russian.press('b:pl')
     // Intl separates the amount and the sign with a no-break space.
     expect(russian.lastText().replace(/\u00a0/g, ' ')).toContain('⭐ 500 · 990 ₽')

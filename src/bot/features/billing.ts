@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
 import { balanceOf } from '../../billing/ledger'
+import { grantMonthlyPlanCredits } from '../../billing/planCredits'
 import {
   findOffer,
   formatPrice,
@@ -96,7 +97,8 @@ async function planScreen(ctx: BotContext, intro?: string) {
     payload.count({ collection: 'connections', where: { account: { equals: account.id } }, ...acting }),
     generationsUsedToday(account),
     spentToday(payload, account.id, zoneOf(account)),
-    balanceOf(payload, account.id),
+    // This month's free-plan credits are granted when first needed: showing the balance is one.
+    grantMonthlyPlanCredits(payload, account.id).then(() => balanceOf(payload, account.id)),
   ])
   const lines = [
     ctx.t('billing.plan_title', { plan: planName(plan, ctx.lang) }),
