@@ -56,6 +56,7 @@ test('staff refunds a Stars payment in the admin: the money goes back through Te
   await expect(page.getByTestId('payment-filters')).toBeVisible()
   await expect(page.locator('.table tbody tr')).toHaveCount(1)
   await expect(page.locator('.table tbody tr')).toContainText('150 XTR')
+  await expect(page.locator('.table tbody tr')).toContainText('Delta Studio')
   await page.screenshot({ path: '.data/test-results/payments-list.png', fullPage: true })
   await page.goto(`/admin/collections/payments/${f.billing.starsPayment}`)
 
