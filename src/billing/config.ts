@@ -48,7 +48,13 @@ export async function defaultPlanCode(payload: Payload, req?: Partial<PayloadReq
   return (configured && rows.find((row) => row.code === configured)?.code) || rows.find((row) => row.isDefault)?.code || DEFAULT_PLAN
 }
 
-type CatalogueDoc = { code?: string | null; isDefault?: boolean | null; monthlyCredits?: number | null; credits?: number | null }
+type CatalogueDoc = {
+  code?: string | null
+  isDefault?: boolean | null
+  monthlyCredits?: number | null
+  credits?: number | null
+  prices?: { currency?: string | null; stripePriceId?: string | null }[] | null
+}
 
 /**
  * The plan's monthly credits, read from B1's `plans` collection (field `monthlyCredits`) when it
@@ -62,6 +68,15 @@ export async function planMonthlyCredits(payload: Payload, planCode: string, req
 export async function planCatalogueCredits(payload: Payload, planCode: string, req?: Partial<PayloadRequest>): Promise<number | null> {
   const doc = await catalogueDoc(payload, 'plans', planCode, req)
   return doc ? (doc.monthlyCredits ?? 0) : null
+}
+
+/**
+ * The Stripe price staff set for this product in this currency (the catalogue's
+ * `prices[].stripePriceId`), or null: Checkout then charges an inline price of our amount.
+ */
+export async function stripePriceIdOf(payload: Payload, product: { kind: 'plan' | 'pack'; code: string }, currency: string, req?: Partial<PayloadRequest>): Promise<string | null> {
+  const doc = await catalogueDoc(payload, product.kind === 'plan' ? 'plans' : 'credit-packs', product.code, req)
+  return doc?.prices?.find((price) => price.currency === currency)?.stripePriceId || null
 }
 
 /** The credits a pack gives, from B1's `credit-packs` collection (field `credits`). */

@@ -6,7 +6,7 @@ import type { Payload } from 'payload'
 import type { DrizzleLike } from '../jobs/addJob'
 import { logger } from '../lib/logger'
 import type { Payment } from '../payload-types'
-import { packCredits, planMonthlyCredits } from './config'
+import { packCredits, planMonthlyCredits, stripePriceIdOf } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount, type BillingTx } from './ledger'
 import { providerFor } from './providers'
 import { PaymentProviderError, type Currency, type ProductRef, type ProviderName, type ReceiptContact } from './providers/types'
@@ -116,6 +116,8 @@ export async function startCheckout(payload: Payload, input: StartCheckoutInput)
   if (!provider) throw new PaymentProviderError(input.provider, `${input.provider} is not configured`, false)
   const account = await payload.findByID({ collection: 'accounts', id: input.accountId, depth: 0 })
   const orderId = randomUUID()
+  // A Stripe price staff set in the catalogue for this product and currency is what Stripe charges.
+  const stripePriceId = input.provider === 'stripe' ? await stripePriceIdOf(payload, input.product, input.currency) : null
   const checkout = await provider.createCheckout({
     orderId,
     accountId: input.accountId,
@@ -128,6 +130,7 @@ export async function startCheckout(payload: Payload, input: StartCheckoutInput)
     description: input.description,
     receipt: input.receipt,
     returnUrl: input.returnUrl,
+    ...(stripePriceId ? { stripePriceId } : {}),
   })
   const payment = await createPendingPayment(payload, {
     provider: input.provider,

@@ -58,6 +58,8 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
     charges: new Map<string, Obj>(),
     refunds: new Map<string, Obj>(),
     portalSessions: new Map<string, Obj>(),
+    /** Prices made in the Dashboard (`definePrice`): a Checkout line item may name one by id. */
+    prices: new Map<string, Obj>(),
     idempotency: new Map<string, { fingerprint: string; reply: Reply }>(),
   }
 
@@ -126,8 +128,18 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
     const items: Obj[] = b.line_items ?? []
     if (items.length === 0) return stripeError(400, 'invalid_request_error', 'Missing required param: line_items.', { code: 'parameter_missing', param: 'line_items' })
     let total = 0
+    let priceCurrency: string | undefined
     for (const [i, item] of items.entries()) {
       const pd = item.price_data
+      if (item.price) {
+        const price = state.prices.get(item.price)
+        if (!price) return stripeError(400, 'invalid_request_error', `No such price: '${item.price}'`, { code: 'resource_missing', param: `line_items[${i}][price]` })
+        if (b.mode === 'subscription' && !price.recurring) return stripeError(400, 'invalid_request_error', 'You must specify at least one recurring price in `subscription` mode when using prices.', { param: 'line_items' })
+        if (b.mode === 'payment' && price.recurring) return stripeError(400, 'invalid_request_error', 'You specified `payment` mode but passed a recurring price.', { param: 'line_items' })
+        total += Number(price.unit_amount) * Number(item.quantity ?? 1)
+        priceCurrency ??= price.currency
+        continue
+      }
       if (!item.price && !pd) return stripeError(400, 'invalid_request_error', `Missing required param: line_items[${i}][price].`, { code: 'parameter_missing', param: `line_items[${i}][price]` })
       if (pd && (!pd.currency || pd.unit_amount === undefined || (!pd.product && !pd.product_data?.name))) {
         return stripeError(400, 'invalid_request_error', `Invalid line_items[${i}][price_data].`, { code: 'parameter_invalid', param: `line_items[${i}][price_data]` })
@@ -153,7 +165,7 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
       customer_email: b.customer_email ?? null,
       customer_details: null,
       metadata: b.metadata ?? {},
-      currency: items[0].price_data?.currency ?? 'usd',
+      currency: items[0].price_data?.currency ?? priceCurrency ?? 'usd',
       amount_total: total,
       amount_subtotal: total,
       success_url: b.success_url ?? null,
@@ -398,7 +410,24 @@ export async function startFakeStripe(options: { secretKey?: string } = {}) {
     }
   }
 
-  return { ...fake, state, secretKey, completeCheckout, expireCheckout, renew, failRenewal, cancelNow, subscription, event }
+  /** A price as staff create it in the Dashboard (Products > Add price), for Checkout by price id. */
+  function definePrice(input: { unitAmount: number; currency: string; recurring?: boolean }): Obj {
+    const price: Obj = {
+      id: id('price'),
+      object: 'price',
+      active: true,
+      unit_amount: input.unitAmount,
+      currency: input.currency,
+      type: input.recurring ? 'recurring' : 'one_time',
+      recurring: input.recurring ? { interval: 'month', interval_count: 1 } : null,
+      created: now(),
+      livemode: false,
+    }
+    state.prices.set(price.id, price)
+    return price
+  }
+
+  return { ...fake, state, secretKey, definePrice, completeCheckout, expireCheckout, renew, failRenewal, cancelNow, subscription, event }
 }
 
 export type FakeStripe = Awaited<ReturnType<typeof startFakeStripe>>

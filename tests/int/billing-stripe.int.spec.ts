@@ -121,6 +121,39 @@ describe('Stripe checkout', () => {
     expect(stripe.state.sessions.size).toBe(sessions + 1)
   })
 
+  it('a plan with a Stripe price set in the catalogue is sold at that price: Checkout names the price id, and the payment sets the plan', async () => {
+    const price = stripe.definePrice({ unitAmount: 1900, currency: 'usd', recurring: true })
+    const code = `sp-${Date.now().toString(36)}`
+    await (await testPayload()).create({
+      collection: 'plans',
+      overrideAccess: true,
+      data: {
+        code,
+        name: { ru: 'Со Stripe-ценой', en: 'Stripe-priced' },
+        active: true,
+        isDefault: false,
+        sortOrder: 90,
+        limits: { maxProjects: 3, maxConnections: 3, dailyGenerations: 10, dailySpendUsd: 1 },
+        monthlyCredits: 700,
+        prices: [{ currency: 'USD', amount: 1900, stripePriceId: price.id }, { currency: 'EUR', amount: 1800 }],
+      },
+    })
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'plan', code }, 1900)
+    const [call] = stripe.callsTo('POST /v1/checkout/sessions').slice(-1)
+    const sent = Object.fromEntries(new URLSearchParams(call!.raw.toString()))
+    expect(sent).toMatchObject({ mode: 'subscription', 'line_items[0][price]': price.id, 'line_items[0][quantity]': '1' })
+    expect(Object.keys(sent).filter((k) => k.includes('price_data'))).toEqual([])
+    expect((await deliver(paid(payment.providerPaymentId))).status).toBe(200)
+    expect(await planOf(buyer.id)).toBe(code)
+    expect(await balance(buyer.id)).toBe(700)
+
+    // Without a Stripe price for the currency the checkout carries our own amount.
+    await startCheckout(await testPayload(), { provider: 'stripe', accountId: buyer.id, product: { kind: 'plan', code }, amount: 1800, currency: 'EUR', title: 'Plan', description: 'Postforge' })
+    const [inline] = stripe.callsTo('POST /v1/checkout/sessions').slice(-1)
+    expect(Object.fromEntries(new URLSearchParams(inline!.raw.toString()))).toMatchObject({ 'line_items[0][price_data][unit_amount]': '1800', 'line_items[0][price_data][currency]': 'eur' })
+  })
+
   it('a wrong secret key is refused by Stripe: no checkout link, no payment recorded, an error that says so', async () => {
     const buyer = await account()
     process.env.STRIPE_SECRET_KEY = 'sk_test_revokedKey0000000000000000000'

@@ -43,6 +43,8 @@ export type CheckoutInput = {
   receipt?: ReceiptContact
   /** Where a web checkout sends the customer back (Stripe success/cancel, YooKassa return_url). */
   returnUrl?: string
+  /** Stripe only: the product's Stripe price id staff set in the catalogue (charged instead of an inline price). */
+  stripePriceId?: string | null
 }
 
 export type CheckoutResult = {
