@@ -2,6 +2,7 @@ import type { CollectionConfig } from 'payload'
 
 import { staffOnly, ownRowsOr, staffOrAccount } from '../access/tenant'
 import { isStaff } from '../access/actors'
+import { systemOwned } from '../fields/systemOwned'
 import { queueStaffReply, settleSupportAuthor } from '../support/hooks'
 import { supportPhotoEndpoint } from '../support/photo'
 
@@ -61,12 +62,12 @@ export const SupportMessages: CollectionConfig = {
       admin: { position: 'sidebar' },
     },
     { name: 'text', type: 'textarea', maxLength: 4000 },
-    {
+    // Only the bot sets it (staff's photo endpoint fetches it from Telegram): system-owned.
+    systemOwned({
       name: 'photoFileId',
       type: 'text',
-      admin: { readOnly: true, description: 'A photo the customer sent (Telegram file id; shown in the inbox).' },
-      access: { update: () => false },
-    },
+      admin: { description: 'A photo the customer sent (Telegram file id; shown in the inbox).' },
+    }),
     {
       name: 'unread',
       type: 'checkbox',
@@ -77,12 +78,11 @@ export const SupportMessages: CollectionConfig = {
     },
     { name: 'readAt', type: 'date', admin: { position: 'sidebar', readOnly: true }, access: { create: supportStaff, update: supportStaff } },
     { name: 'staffUser', type: 'relationship', relationTo: 'users', admin: { position: 'sidebar', readOnly: true } },
-    {
+    systemOwned({
       name: 'deliveredAt',
       type: 'date',
-      admin: { position: 'sidebar', readOnly: true, description: 'When Telegram accepted the reply in the customer’s chat.' },
-      access: { create: () => false, update: () => false },
-    },
-    { name: 'deliveryError', type: 'text', admin: { position: 'sidebar', readOnly: true }, access: { create: () => false, update: () => false } },
+      admin: { position: 'sidebar', description: 'When Telegram accepted the reply in the customer’s chat.' },
+    }),
+    systemOwned({ name: 'deliveryError', type: 'text', admin: { position: 'sidebar' } }),
   ],
 }

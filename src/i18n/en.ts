@@ -756,6 +756,7 @@ export const en: Record<string, string> = {
   // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
   'ops.bad_days': 'The days parameter must be one of: {allowed}.',
   'ops.account_not_found': 'There is no account {id}.',
+  'support.rate_limited': 'Too many messages to support: at most {limit} in {window} minutes. Staff have your messages; you can write again in {minutes} min.',
   'query.where_json_through_relationship': 'Filtering by a JSON field of a related document ({path}) through a relationship is not supported; filter by the related document\'s id, or query its collection.',
   'query.json_value': 'The request is not valid: a filter on the JSON field {path} takes letters, digits, spaces and @ . - + : only, and "{value}" has other characters (several values: [in][0]=a&[in][1]=b).',
 }

@@ -763,6 +763,7 @@ export const ru: Record<string, string> = {
   // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
   'ops.bad_days': 'Параметр days должен быть одним из: {allowed}.',
   'ops.account_not_found': 'Аккаунта {id} нет.',
+  'support.rate_limited': 'Слишком много сообщений в поддержку: не больше {limit} за {window} минут. Ваши сообщения уже у сотрудников; написать снова можно через {minutes} мин.',
   'query.where_json_through_relationship': 'Фильтр по JSON-полю связанного документа ({path}) через связь не поддерживается; фильтруйте по id связанного документа или запросите его коллекцию.',
   'query.json_value': 'Запрос заполнен неверно: фильтр по JSON-полю {path} принимает только буквы, цифры, пробелы и @ . - + :, а в «{value}» есть другие символы (несколько значений: [in][0]=a&[in][1]=b).',
 }

@@ -2,6 +2,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import type { Account, SupportMessage, User } from '../payload-types'
+import { SUPPORT_PHOTO_CONTEXT } from './hooks'
 
 /** What a customer may put in one support message (Telegram's own text limit). */
 export const SUPPORT_TEXT_MAX = 4000
@@ -21,8 +22,9 @@ export async function writeToSupport(
       account: account.id,
       direction: 'in',
       text: message.text?.slice(0, SUPPORT_TEXT_MAX),
-      photoFileId: message.photoFileId,
     },
+    // photoFileId is system-owned: the customer's own (access-checked) call cannot carry it as data.
+    context: message.photoFileId ? { [SUPPORT_PHOTO_CONTEXT]: message.photoFileId } : undefined,
     user: { ...account, collection: 'accounts' },
     overrideAccess: false,
     depth: 0,

@@ -37,6 +37,7 @@ async function payment(t: Tenant, email: string) {
       amount: 49_000,
       currency: 'RUB',
       status: 'succeeded',
+      refundedAmount: 0,
       receipt: { email, phone: '79990001122' },
     },
   })

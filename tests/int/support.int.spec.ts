@@ -41,7 +41,7 @@ async function apiAuth(account: Account): Promise<Auth> {
 }
 
 const thread = async (accountId: number) =>
-  (await h.payload.find({ collection: 'support-messages', where: { account: { equals: accountId } }, sort: 'createdAt', depth: 0, overrideAccess: true })).docs
+  (await h.payload.find({ collection: 'support-messages', where: { account: { equals: accountId } }, sort: 'createdAt', depth: 0, limit: 100, overrideAccess: true })).docs
 
 async function photoMessage(user: TestUser, caption: string) {
   await h.bot.handleUpdate(
@@ -155,6 +155,53 @@ describe('support', () => {
     expect(asCustomer.status).toBe(404)
     const editor = await createStaff(h.payload, ['editor'])
     expect((await send({ method: 'GET', path: `/support-messages/${message.id}/photo`, headers: auth(editor.auth) })).status).toBe(404)
+  })
+
+  it('a customer cannot set the photo file id over the API (only the bot does), and the bot still can', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    const auth = await apiAuth(account)
+    const forged = await rest('POST', '/support-messages', { auth, lang: 'en', body: { text: 'look', photoFileId: 'someone-elses-file' } })
+    expect(forged.status, JSON.stringify(forged.json)).toBe(403)
+    expect(forged.json.errors[0].data).toMatchObject({ code: 'field.forbidden', field: 'photoFileId' })
+    const graph = await gql(`mutation { createSupportMessage(data: { account: ${account.id}, direction: in, text: "look", photoFileId: "someone-elses-file" }) { id } }`, { auth })
+    expect(graph.json.errors?.[0]?.message, JSON.stringify(graph.json)).toBe('You may not change the field "photoFileId".')
+    expect((await thread(account.id)).some((m) => m.photoFileId === 'someone-elses-file')).toBe(false)
+
+    await user.send('/support')
+    await photoMessage(user, 'from the bot')
+    expect((await thread(account.id)).map((m) => m.photoFileId)).toEqual(['large-photo'])
+  })
+
+  it('a customer cannot flood the inbox: 20 messages per 10 minutes on every face, then a translated 429 and one notice in the bot', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    const auth = await apiAuth(account)
+    for (let i = 0; i < 20; i++) {
+      const sent = await rest('POST', '/support-messages', { auth, body: { text: `spam ${i}` } })
+      expect(sent.status, JSON.stringify(sent.json)).toBe(201)
+    }
+    // The bot shares the count: the customer is told once, further messages are dropped without another notice.
+    await user.send('/support')
+    await user.send('are you there?')
+    expect(user.lastText()).toMatch(/^Too many messages to support: at most 20 in 10 minutes\. .* write again in \d+ min\.$/)
+    const notices = () => user.texts().filter((text) => /^Too many messages to support/.test(text)).length
+    expect(notices()).toBe(1)
+    await user.send('hello??')
+    await photoMessage(user, 'hello???')
+    expect(notices()).toBe(1)
+    expect(user.texts().filter((text) => text === t('en', 'support.received'))).toHaveLength(0)
+
+    // Over the API every further message is a translated 429.
+    const refused = await rest('POST', '/support-messages', { auth, lang: 'en', body: { text: 'spam 20' } })
+    expect(refused.status).toBe(429)
+    expect(refused.json.errors[0].message).toMatch(/^Too many messages to support: at most 20 in 10 minutes\. .* write again in \d+ min\.$/)
+    const graph = await gql(`mutation { createSupportMessage(data: { account: ${account.id}, direction: in, text: "spam 22" }) { id } }`, { auth })
+    expect(graph.json.data?.createSupportMessage ?? null).toBeNull()
+    expect(graph.json.errors?.[0]?.message).toMatch(/Too many messages to support|Слишком много сообщений/)
+    expect(await thread(account.id)).toHaveLength(20)
+
+    // Another customer is not affected.
+    const other = await verifiedUser(h, { language: 'en' })
+    expect((await rest('POST', '/support-messages', { auth: await apiAuth(other.account), body: { text: 'hi' } })).status).toBe(201)
   })
 
   it('staff without the support or admin role cannot read the inbox', async () => {

@@ -92,6 +92,11 @@ async function documentIn(slug: string, t: Tenant): Promise<number> {
   }
   // accounts.lastSeenAt (O6): the tenant's own account.
   if (slug === 'accounts') return t.account.id
+  // support-messages.photoFileId (the bot's), deliveredAt, deliveryError (the notice job's): a customer's message.
+  if (slug === 'support-messages') {
+    const doc = await payload.create({ collection: 'support-messages', overrideAccess: true, data: { account: t.account.id, direction: 'in', text: 'Помогите', photoFileId: 'bot-file' } })
+    return doc.id
+  }
   throw new Error(`the test does not know how to make a ${slug} document: add it to documentIn()`)
 }
 
@@ -126,7 +131,7 @@ describe('fields the system owns', () => {
   it('every system-owned field in the config keeps its value against a customer and staff, over REST and GraphQL', async () => {
     const owned = payload.config.collections.flatMap(systemOwnedFields)
     // The config marks what the AI job and the workflow own; losing the mark must fail here.
-    for (const name of ['articles.generation', 'articles.quality', 'articles.faqJsonLd', 'articles.internalLinks', 'articles.wordCount', 'articles.submittedAt', 'posts.imageNote', 'posts.submittedAt', 'media.generatedFrom'])
+    for (const name of ['articles.generation', 'articles.quality', 'articles.faqJsonLd', 'articles.internalLinks', 'articles.wordCount', 'articles.submittedAt', 'posts.imageNote', 'posts.submittedAt', 'media.generatedFrom', 'support-messages.photoFileId'])
       expect(owned.map((o) => `${o.collection}.${o.field.name}`)).toContain(name)
 
     const t = await createTenant(payload, { reviewPolicy: 'staff' })
@@ -139,8 +144,17 @@ describe('fields the system owns', () => {
 
       // Accounts are changed only by admins and support (an editor is refused the whole document):
       // support, who may change an account, is refused the field.
-      const staff = slug === 'accounts' ? (await createStaff(payload, ['support'])).auth : editor.auth
-      for (const auth of [t.auth, staff]) {
+      const staff = slug === 'accounts' || slug === 'support-messages' ? (await createStaff(payload, ['support'])).auth : editor.auth
+      // Customers never update a support message (the row is refused whole); they create them,
+      // and a create carrying a system-owned value is refused by the field.
+      if (slug === 'support-messages') {
+        for (const [name, value] of Object.entries(data)) {
+          const post = await rest('POST', `/${slug}`, { auth: t.auth, body: { text: 'hi', [name]: value } })
+          expect(post.status, `${slug}.${name}: ${JSON.stringify(post.json)}`).toBe(403)
+          expect(post.json.errors[0].data).toMatchObject({ code: 'field.forbidden', field: name })
+        }
+      }
+      for (const auth of slug === 'support-messages' ? [staff] : [t.auth, staff]) {
         for (const [name, value] of Object.entries(data)) {
           const patch = await rest('PATCH', `/${slug}/${id}`, { auth, body: { [name]: value } })
           expect(patch.status, `${slug}.${name}: ${JSON.stringify(patch.json)}`).toBe(403)

@@ -34,6 +34,7 @@ beforeAll(async () => {
       amount: 100,
       currency: 'RUB',
       status: 'succeeded',
+      refundedAmount: 0,
       metadata: { orderId: 'x', customer: 'cus_1' },
     },
   })

@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from 'grammy'
 import { z } from 'zod'
 
+import { AppError } from '../../http/errors'
 import { writeToSupport } from '../../support/messages'
 import { onButton } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
@@ -39,17 +40,30 @@ support.command('cancel', async (ctx, next) => {
   await closeSupport(ctx)
 })
 
+/**
+ * Writes to the inbox; past the per-account limit (src/support/rateLimit.ts) the customer is told
+ * once per window and further messages are dropped without another notice.
+ */
+async function deliver(ctx: BotContext, message: Parameters<typeof writeToSupport>[2]) {
+  try {
+    await writeToSupport(ctx.deps.payload, accountOf(ctx), message)
+  } catch (error) {
+    if (!(error instanceof AppError) || error.code !== 'support.rate_limited') throw error
+    if (error.data?.firstRefusal) await say(ctx, error.message, leaveKeyboard(ctx))
+    return
+  }
+  await say(ctx, ctx.t('support.received'), leaveKeyboard(ctx))
+}
+
 support.on('message:text', async (ctx, next) => {
   if (!ctx.session.support || ctx.session.flow || ctx.message.text.startsWith('/')) return next()
-  await writeToSupport(ctx.deps.payload, accountOf(ctx), { text: ctx.message.text })
-  await say(ctx, ctx.t('support.received'), leaveKeyboard(ctx))
+  await deliver(ctx, { text: ctx.message.text })
 })
 
 support.on('message:photo', async (ctx, next) => {
   if (!ctx.session.support || ctx.session.flow) return next()
   const largest = ctx.message.photo.at(-1)!
-  await writeToSupport(ctx.deps.payload, accountOf(ctx), { text: ctx.message.caption, photoFileId: largest.file_id })
-  await say(ctx, ctx.t('support.received'), leaveKeyboard(ctx))
+  await deliver(ctx, { text: ctx.message.caption, photoFileId: largest.file_id })
 })
 
 support.on('message', async (ctx, next) => {
