@@ -4,6 +4,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import { AppError } from '../http/errors'
+import { logger } from '../lib/logger'
 import { inTransaction, transactionOf, type DrizzleLike, type JobTransaction } from '../jobs/addJob'
 import type { LedgerKind } from './config'
 
@@ -40,10 +41,23 @@ export async function lockAccount(db: DrizzleLike, accountId: number): Promise<v
   await db.execute(sql`select pg_advisory_xact_lock(${LEDGER_LOCK}::int, ${accountId}::int)`)
 }
 
+/**
+ * The most credits one ledger row may move either way (a staff grant, a purchase, a spend). With
+ * it a balance stays exact: reaching 2^53 (where a JS number starts losing whole credits) takes
+ * over 9 million rows at the bound, 2^63 (bigint's end) over 9 billion. The sum below is taken
+ * as `numeric` anyway, so no row written before the bound can make the balance throw for ever.
+ */
+export const MAX_ENTRY_CREDITS = 1_000_000_000
+
+/** Whether `credits` is a whole amount one row may carry (|credits| <= MAX_ENTRY_CREDITS). */
+export function creditsInBounds(credits: unknown): credits is number {
+  return typeof credits === 'number' && Number.isSafeInteger(credits) && Math.abs(credits) <= MAX_ENTRY_CREDITS
+}
+
 /** The account's balance: the sum of its ledger (0 for an account without rows). */
 export async function balanceOf(payload: Payload, accountId: number, db?: DrizzleLike): Promise<number> {
   const runner = db ?? (payload.db.drizzle as unknown as DrizzleLike)
-  const { rows } = await runner.execute(sql`select coalesce(sum(credits), 0)::bigint as balance from credit_ledger where account_id = ${accountId}`)
+  const { rows } = await runner.execute(sql`select coalesce(sum(credits), 0)::numeric::text as balance from credit_ledger where account_id = ${accountId}`)
   return Number(rows[0]?.balance ?? 0)
 }
 
@@ -63,11 +77,15 @@ export type LedgerEntryInput = {
 export type AppendResult = { applied: boolean; id: number | null; balance: number }
 
 /**
- * Appends one row inside `tx` (the caller holds the account's lock: `lockAccount`). A key written
- * before applies nothing (`applied: false`). Does not check the floor: callers decide (`spend`).
+ * Appends one row inside `tx` (the caller holds the account's lock: `lockAccount`). The same
+ * movement written before (same key, account, kind and credits) applies nothing (`applied:
+ * false`); a key already taken by another movement is refused with an error (logged for staff)
+ * and the caller's transaction rolls back: nothing may report credits it did not write. Does not
+ * check the floor: callers decide (`spend`).
  */
 export async function appendEntry(db: DrizzleLike, entry: LedgerEntryInput, balanceBefore: number): Promise<AppendResult> {
   if (!Number.isInteger(entry.credits)) throw new Error(`ledger credits must be whole, got ${entry.credits}`)
+  if (!creditsInBounds(entry.credits)) throw new AppError('billing.ledger.credits_out_of_range', 422, null, { max: MAX_ENTRY_CREDITS })
   const balanceAfter = balanceBefore + entry.credits
   const { rows } = await db.execute(sql`
     insert into credit_ledger (account_id, kind, credits, reason, staff_user_id, payment_id, job_ref, idempotency_key, balance_after)
@@ -76,7 +94,17 @@ export async function appendEntry(db: DrizzleLike, entry: LedgerEntryInput, bala
     on conflict (idempotency_key) do nothing
     returning id`)
   const id = rows[0]?.id
-  return id === undefined ? { applied: false, id: null, balance: balanceBefore } : { applied: true, id: Number(id), balance: balanceAfter }
+  if (id !== undefined) return { applied: true, id: Number(id), balance: balanceAfter }
+  const { rows: existing } = await db.execute(sql`select id, account_id, kind, credits from credit_ledger where idempotency_key = ${entry.idempotencyKey}`)
+  const row = existing[0] as { id: unknown; account_id: unknown; kind: unknown; credits: unknown } | undefined
+  if (!row || Number(row.account_id) !== entry.accountId || row.kind !== entry.kind || Number(row.credits) !== entry.credits) {
+    logger().error(
+      { idempotencyKey: entry.idempotencyKey, existing: row ? { id: Number(row.id), account: Number(row.account_id), kind: row.kind, credits: Number(row.credits) } : null, wanted: { account: entry.accountId, kind: entry.kind, credits: entry.credits } },
+      'a ledger key is already taken by another movement: nothing written, the transaction is refused',
+    )
+    throw new Error(`ledger key ${entry.idempotencyKey} is already used by another movement`)
+  }
+  return { applied: false, id: Number(row.id), balance: balanceBefore }
 }
 
 /** Whether a row with this key exists (what an idempotent caller checks before deciding). */
@@ -141,5 +169,6 @@ export function assertStaffEntry(kind: unknown, credits: unknown, reason: unknow
   if (kind !== 'grant' && kind !== 'adjustment') throw new AppError('billing.ledger.staff_kind', 403, language)
   if (typeof reason !== 'string' || reason.trim().length < 3) throw new AppError('billing.ledger.reason_required', 422, language)
   if (typeof credits !== 'number' || !Number.isInteger(credits) || credits === 0) throw new AppError('billing.ledger.credits_invalid', 422, language)
+  if (!creditsInBounds(credits)) throw new AppError('billing.ledger.credits_out_of_range', 422, language, { max: MAX_ENTRY_CREDITS })
   if (kind === 'grant' && credits < 0) throw new AppError('billing.ledger.credits_invalid', 422, language)
 }

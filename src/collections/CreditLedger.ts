@@ -5,7 +5,7 @@ import type { CollectionBeforeChangeHook, CollectionBeforeValidateHook, Collecti
 import { actorOf, isStaff } from '../access/actors'
 import { nobody, ownRowsOr } from '../access/tenant'
 import { LEDGER_KINDS } from '../billing/config'
-import { assertStaffEntry, balanceOf, lockAccount } from '../billing/ledger'
+import { assertStaffEntry, balanceOf, lockAccount, MAX_ENTRY_CREDITS } from '../billing/ledger'
 import { AppError } from '../http/errors'
 import { languageOf } from '../i18n/request'
 import { transactionOf } from '../jobs/addJob'
@@ -14,7 +14,9 @@ import { idOf } from '../lib/ids'
 /**
  * A row written by staff (the admin's manual grant, `POST /api/credit-ledger`, GraphQL
  * `createCreditLedger`): only `grant` or `adjustment`, a reason, whole credits; the staff member
- * is the signed-in user whatever the input says; the key is made when not given.
+ * is the signed-in user whatever the input says. The idempotency key is the system's on every
+ * face: whatever the input says is replaced by a fresh `manual:` key (a key taken from input
+ * could squat on a future payment's `payment:<provider>:<id>` key).
  */
 const staffRules: CollectionBeforeValidateHook = ({ data, req, operation }) => {
   if (operation !== 'create' || !data) return data
@@ -26,7 +28,7 @@ const staffRules: CollectionBeforeValidateHook = ({ data, req, operation }) => {
     data.reason = String(data.reason).trim()
     delete data.jobRef
   }
-  data.idempotencyKey ??= `manual:${randomUUID()}`
+  data.idempotencyKey = `manual:${randomUUID()}`
   return data
 }
 
@@ -70,13 +72,14 @@ export const CreditLedger: CollectionConfig = {
     // write path sets it.
     { name: 'account', type: 'relationship', relationTo: 'accounts', index: true },
     { name: 'kind', type: 'select', required: true, index: true, enumName: 'enum_credit_ledger_kind', options: LEDGER_KINDS.map((value) => ({ label: value, value })) },
-    { name: 'credits', type: 'number', required: true, admin: { description: 'Signed whole credits: + adds, − takes away.' } },
+    { name: 'credits', type: 'number', required: true, min: -MAX_ENTRY_CREDITS, max: MAX_ENTRY_CREDITS, admin: { description: 'Signed whole credits: + adds, − takes away.' } },
     { name: 'balanceAfter', type: 'number', admin: { readOnly: true, description: 'The balance right after this row (written under the account lock).' } },
     { name: 'reason', type: 'textarea' },
     { name: 'staffUser', type: 'relationship', relationTo: 'users', admin: { readOnly: true, description: 'Who wrote it by hand (from the session, never from input).' } },
     { name: 'payment', type: 'relationship', relationTo: 'payments', index: true },
     { name: 'jobRef', type: 'text', index: true, admin: { readOnly: true, description: 'The AI generation (job key) a spend belongs to.' } },
-    // Not `required` in the schema (APIs would demand it): the hook above makes one when not given.
+    // Not `required` in the schema (APIs would demand it): the hook above always makes it, input
+    // is never taken.
     { name: 'idempotencyKey', type: 'text', unique: true, admin: { readOnly: true } },
   ],
 }

@@ -759,4 +759,6 @@ export const en: Record<string, string> = {
   'support.rate_limited': 'Too many messages to support: at most {limit} in {window} minutes. Staff have your messages; you can write again in {minutes} min.',
   'query.where_json_through_relationship': 'Filtering by a JSON field of a related document ({path}) through a relationship is not supported; filter by the related document\'s id, or query its collection.',
   'query.json_value': 'The request is not valid: a filter on the JSON field {path} takes letters, digits, spaces and @ . - + : only, and "{value}" has other characters (several values: [in][0]=a&[in][1]=b).',
+  // AF1 (billing attack fixes): ledger bounds, catalogue prices
+  'billing.ledger.credits_out_of_range': 'One entry moves at most {max} credits either way.',
 }

@@ -766,4 +766,6 @@ export const ru: Record<string, string> = {
   'support.rate_limited': 'Слишком много сообщений в поддержку: не больше {limit} за {window} минут. Ваши сообщения уже у сотрудников; написать снова можно через {minutes} мин.',
   'query.where_json_through_relationship': 'Фильтр по JSON-полю связанного документа ({path}) через связь не поддерживается; фильтруйте по id связанного документа или запросите его коллекцию.',
   'query.json_value': 'Запрос заполнен неверно: фильтр по JSON-полю {path} принимает только буквы, цифры, пробелы и @ . - + :, а в «{value}» есть другие символы (несколько значений: [in][0]=a&[in][1]=b).',
+  // AF1 (billing attack fixes): ledger bounds, catalogue prices
+  'billing.ledger.credits_out_of_range': 'Одна запись меняет баланс не больше чем на {max} кредитов в любую сторону.',
 }

@@ -396,3 +396,38 @@ describe('the hourly billing sweep', () => {
     expect(await balanceOf(payload, t.account.id)).toBe(50)
   })
 })
+
+describe('attack fixes (AF1)', () => {
+  it('staff never choose a ledger key; a key taken by another movement refuses the payment instead of reporting credits it did not write', async () => {
+    const t = await createTenant(payload)
+    const squat = `payment:yookassa:${uid('pay')}`
+    const posted = await rest('POST', '/credit-ledger', { auth: admin.auth, body: { account: t.account.id, kind: 'grant', credits: 1, reason: 'x-squat', idempotencyKey: squat } })
+    expect(posted.status).toBe(201)
+    const viaGql = await gql(`mutation { createCreditLedger(data: { account: ${t.account.id}, kind: grant, credits: 1, reason: "y-squat", idempotencyKey: "${squat}-2" }) { id } }`, { auth: admin.auth })
+    const rows = await ledgerOf(t.account.id)
+    expect(rows.map((r) => r.idempotencyKey).every((k) => String(k).startsWith('manual:')), JSON.stringify(viaGql.json)).toBe(true)
+
+    // A row that does hold a payment's key (written before this fix) is not a silent skip.
+    const providerPaymentId = uid('pay')
+    await grantCredits(payload, { accountId: t.account.id, credits: 1, reason: 'legacy squat', staffUserId: admin.user.id, idempotencyKey: `payment:yookassa:${providerPaymentId}` })
+    const before = await balanceOf(payload, t.account.id)
+    await createPendingPayment(payload, { provider: 'yookassa', providerPaymentId, accountId: t.account.id, product: { kind: 'pack', code: 'test-pack' }, amount: 49_000, currency: 'RUB', credits: 10_000 })
+    await expect(settlePayment(payload, { provider: 'yookassa', providerPaymentId, chargeId: uid('charge'), amount: 49_000, currency: 'RUB', paidAt: new Date() })).rejects.toThrow(/already used by another movement/)
+    const payment = (await payload.find({ collection: 'payments', where: { providerPaymentId: { equals: providerPaymentId } }, depth: 0 })).docs[0]!
+    expect(payment.status).toBe('pending')
+    expect(await balanceOf(payload, t.account.id)).toBe(before)
+  })
+
+  it('one entry moves at most 10^9 credits: larger or imprecise amounts are a translated 422 and the balance keeps working', async () => {
+    const t = await createTenant(payload)
+    for (const credits of [1e19, 9007199254740993, 1_000_000_001]) {
+      const res = await rest('POST', '/credit-ledger', { auth: admin.auth, body: { account: t.account.id, kind: 'grant', credits, reason: 'huge grant' }, lang: 'ru' })
+      expect(res.status).toBe(422)
+      expect(res.json.errors[0].message).toBe('Одна запись меняет баланс не больше чем на 1000000000 кредитов в любую сторону.')
+    }
+    await expect(grantCredits(payload, { accountId: t.account.id, credits: 2e9, reason: 'huge grant', staffUserId: admin.user.id })).rejects.toMatchObject({ status: 422 })
+    const ok = await rest('POST', '/credit-ledger', { auth: admin.auth, body: { account: t.account.id, kind: 'grant', credits: 1_000_000_000, reason: 'big grant' } })
+    expect(ok.status).toBe(201)
+    expect(await balanceOf(payload, t.account.id)).toBe(1_000_000_000)
+  })
+})
