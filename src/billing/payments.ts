@@ -8,6 +8,7 @@ import { logger } from '../lib/logger'
 import type { Payment } from '../payload-types'
 import { packCredits, planMonthlyCredits, stripePriceIdOf } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount, type BillingTx } from './ledger'
+import { formatMoney } from './money' // AF1: amounts in reasons as money
 import { providerFor } from './providers'
 import { PaymentProviderError, type Currency, type ProductRef, type ProviderName, type ReceiptContact } from './providers/types'
 import { activateSubscriptionPeriod } from './subscriptions'
@@ -253,7 +254,7 @@ export async function settlePayment(payload: Payload, input: SettleInput, tx?: B
           accountId,
           kind: 'purchase',
           credits,
-          reason: `${product.kind} ${product.code} (${input.provider})`,
+          reason: `${product.kind} ${product.code} (${input.provider}, ${formatMoney(payment.amount, payment.currency)})`,
           paymentId: payment.id,
           idempotencyKey: `payment:${input.provider}:${input.providerPaymentId}`,
         },

@@ -5,6 +5,7 @@ import { logger } from '../lib/logger'
 import type { Payment } from '../payload-types'
 import { defaultPlanCode } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount } from './ledger'
+import { formatMoney } from './money' // AF1: amounts in reasons as money
 import { lockPayment } from './payments'
 import { refundingProviderFor } from './providers'
 import { PaymentProviderError, type Currency, type ProviderName, type ReceiptContact } from './providers/types'
@@ -129,7 +130,7 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
         accountId,
         kind: 'refund',
         credits: -taken,
-        reason: `refund of payment ${payment.id} (${amount} ${payment.currency}${totalRefunded >= payment.amount ? ', full' : ''}): ${reason}${noteShort}`,
+        reason: `refund of payment ${payment.id} (${formatMoney(amount, payment.currency)}${totalRefunded >= payment.amount ? ', full' : ''}): ${reason}${noteShort}`,
         staffUserId: input.staffUserId,
         paymentId: payment.id,
         idempotencyKey: `refund:${payment.id}:${refunded}:${amount}`,

@@ -177,6 +177,9 @@ describe('refunds', () => {
       const rows = await ledgerOf(t.account.id)
       expect(rows.map((r) => [r.kind, r.credits])).toEqual([['purchase', 100], ['refund', -25], ['refund', -75]])
       expect(rows[1]!.staffUser).toBe(admin.user.id)
+      // Money in reasons reads as money: 49 000 kopecks are 490.00 RUB, 12 250 are 122.50 RUB.
+      expect(rows[0]!.reason).toContain('490.00 RUB')
+      expect(rows[1]!.reason).toContain('refund of payment ' + id + ' (122.50 RUB)')
     } finally {
       restore()
     }
