@@ -6,9 +6,19 @@ import { AppError, errorResponse } from '../http/errors'
 import { languageOf } from '../i18n/request'
 import { refundPayment } from './refunds'
 
+/** A UTF-16 surrogate half without its pair (text that is not well-formed Unicode). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 const RefundBody = z.object({
   amount: z.number().int().positive().optional(),
-  reason: z.string().trim().min(3).max(1000),
+  // Well-formed Unicode without NUL: a lone surrogate would reach the provider's client and come
+  // back as a provider failure (502) instead of the staff member's mistake (422).
+  reason: z
+    .string()
+    .trim()
+    .min(3)
+    .max(1000)
+    .refine((text) => !LONE_SURROGATE.test(text) && !text.includes('\u0000'), 'reason must be well-formed text'),
 })
 
 /**

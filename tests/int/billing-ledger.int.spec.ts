@@ -433,4 +433,21 @@ describe('attack fixes (AF1)', () => {
     expect(ok.status).toBe(201)
     expect(await balanceOf(payload, t.account.id)).toBe(1_000_000_000)
   })
+
+  it('a refund reason that is not well-formed text (lone surrogate, NUL) is a translated 422, the provider is not called', async () => {
+    const { provider, refunds } = recordingProvider('yookassa', true)
+    const restore = useProviderForTests(provider)
+    try {
+      const t = await createTenant(payload)
+      const { settled } = await paidPack(t, 10)
+      for (const reason of ['bad \ud800 reason', 'bad \udc00 reason']) {
+        const res = await rest('POST', `/payments/${settled.payment!.id}/refund`, { auth: admin.auth, body: { reason }, lang: 'en' })
+        expect(res.status, JSON.stringify(res.json)).toBe(422)
+        expect(res.json.errors[0].data.code).toBe('billing.refund.invalid_body')
+      }
+      expect(refunds).toEqual([])
+    } finally {
+      restore()
+    }
+  })
 })
