@@ -23,6 +23,6 @@ export const CreditPacks: CollectionConfig = {
         { name: 'sortOrder', type: 'number', defaultValue: 0, validate: wholeNumber(false) },
       ],
     },
-    pricesField('enum_credit_packs_prices_currency'),
+    pricesField('enum_credit_packs_prices_currency', 'pack'),
   ],
 }

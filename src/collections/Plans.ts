@@ -119,6 +119,6 @@ export const Plans: CollectionConfig = {
       ],
     },
     { name: 'monthlyCredits', type: 'number', required: true, defaultValue: 0, min: 0, validate: wholeNumber(true), admin: { description: "Credits granted for each paid month; on this plan without a payment (the free plan, or set by staff), once per calendar month in the account's time zone. Unspent ones expire at the period's or month's end." } },
-    pricesField('enum_plans_prices_currency'),
+    pricesField('enum_plans_prices_currency', 'plan'),
   ],
 }

@@ -760,5 +760,7 @@ export const en: Record<string, string> = {
   'query.where_json_through_relationship': 'Filtering by a JSON field of a related document ({path}) through a relationship is not supported; filter by the related document\'s id, or query its collection.',
   'query.json_value': 'The request is not valid: a filter on the JSON field {path} takes letters, digits, spaces and @ . - + : only, and "{value}" has other characters (several values: [in][0]=a&[in][1]=b).',
   // AF1 (billing attack fixes): ledger bounds, catalogue prices
+  'billing.price.positive': 'A price must be a whole number greater than 0.',
+  'billing.price.stars_plan_max': 'Telegram Stars subscriptions cost at most {max} XTR.',
   'billing.ledger.credits_out_of_range': 'One entry moves at most {max} credits either way.',
 }

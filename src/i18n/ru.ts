@@ -767,5 +767,7 @@ export const ru: Record<string, string> = {
   'query.where_json_through_relationship': 'Фильтр по JSON-полю связанного документа ({path}) через связь не поддерживается; фильтруйте по id связанного документа или запросите его коллекцию.',
   'query.json_value': 'Запрос заполнен неверно: фильтр по JSON-полю {path} принимает только буквы, цифры, пробелы и @ . - + :, а в «{value}» есть другие символы (несколько значений: [in][0]=a&[in][1]=b).',
   // AF1 (billing attack fixes): ledger bounds, catalogue prices
+  'billing.price.positive': 'Цена — целое число больше 0.',
+  'billing.price.stars_plan_max': 'Подписка в Telegram Stars стоит не больше {max} XTR.',
   'billing.ledger.credits_out_of_range': 'Одна запись меняет баланс не больше чем на {max} кредитов в любую сторону.',
 }

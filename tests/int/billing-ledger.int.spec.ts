@@ -450,4 +450,19 @@ describe('attack fixes (AF1)', () => {
       restore()
     }
   })
+
+  it('a price of 0, or a Stars plan above Telegram’s 10000 XTR, cannot be saved (translated)', async () => {
+    const pack = await rest('POST', '/credit-packs', {
+      auth: admin.auth,
+      lang: 'ru',
+      body: { code: uid('p').toLowerCase().slice(0, 30), name: { ru: 'Пакет', en: 'Pack' }, credits: 10, prices: [{ currency: 'RUB', amount: 0 }] },
+    })
+    expect(pack.status).toBe(400)
+    expect(JSON.stringify(pack.json)).toContain('Цена — целое число больше 0.')
+    const plan = (await payload.find({ collection: 'plans', limit: 1, depth: 0, sort: 'id' })).docs[0]!
+    const dear = await rest('PATCH', `/plans/${plan.id}`, { auth: admin.auth, body: { prices: [{ currency: 'XTR', amount: 20_000 }] } })
+    expect(dear.status).toBe(400)
+    expect(JSON.stringify(dear.json)).toContain('Telegram Stars subscriptions cost at most 10000 XTR.')
+    expect((await payload.findByID({ collection: 'plans', id: plan.id, depth: 0 })).prices).toEqual(plan.prices)
+  })
 })
