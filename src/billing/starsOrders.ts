@@ -113,7 +113,10 @@ export async function settleStarsPayment(payload: Payload, paid: StarsPayment, t
               ...(periodEnd ? { periodEnd } : {}),
             }
           : {}),
-        ...(renewal ? { accountId: account.id, product: order.product, metadata: { orderId: order.orderId, renewal: true, starsSubscriptionId: subscriptionId } } : {}),
+        // The payer's Telegram user id is kept on the payment (a payment record detail, kept as
+        // long as the payment): a refund needs it after the account is deleted and anonymised.
+        metadata: { payerTelegramId: telegramId, ...(renewal ? { orderId: order.orderId, renewal: true, starsSubscriptionId: subscriptionId } : {}) },
+        ...(renewal ? { accountId: account.id, product: order.product } : {}),
       },
       tx,
     )

@@ -130,7 +130,7 @@ export function createStarsProvider(api: Api): StarsProvider {
       if (payment.refundedAmount > 0 || amount !== payment.amount)
         throw new PaymentProviderError('stars', 'Stars refunds give back the whole charge only', false)
       try {
-        await api.refundStarPayment(payment.telegramId, payment.providerChargeId)
+        await api.refundStarPayment(payerOf(payment), payment.providerChargeId)
       } catch (error) {
         // Telegram may answer so when the refund went through on an earlier try (a lost answer):
         // the stars are back with the customer either way.
@@ -139,7 +139,7 @@ export function createStarsProvider(api: Api): StarsProvider {
       // A refunded plan payment ends its period (the core); Telegram must not charge the next one.
       const subscription = subscriptionOf(payment)
       if (subscription) {
-        await setSubscriptionCanceled({ telegramId: payment.telegramId, chargeId: subscription, canceled: true }).catch((error: Error) =>
+        await setSubscriptionCanceled({ telegramId: payerOf(payment), chargeId: subscription, canceled: true }).catch((error: Error) =>
           logger().error({ paymentId: payment.id, err: error.message }, 'Stars payment refunded but its subscription could not be canceled: cancel it by hand'),
         )
       }
@@ -155,6 +155,15 @@ export function createStarsProvider(api: Api): StarsProvider {
 }
 
 /** The Stars subscription a payment belongs to (its first charge id), from what checkout and renewals keep. */
+/**
+ * Who paid: the Telegram user id kept on the payment when it was settled (`payerTelegramId`), so
+ * a deleted account (its telegramId anonymised to -<id>) can still be refunded; else the account's.
+ */
+function payerOf(payment: RefundInput['payment']): number {
+  const kept = Number((payment.metadata as { payerTelegramId?: unknown } | null)?.payerTelegramId)
+  return Number.isSafeInteger(kept) && kept > 0 ? kept : payment.telegramId
+}
+
 function subscriptionOf(payment: RefundInput['payment']): string | null {
   const metadata = payment.metadata ?? {}
   if (typeof metadata.starsSubscriptionId === 'string') return metadata.starsSubscriptionId
