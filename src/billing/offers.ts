@@ -64,7 +64,12 @@ export async function offersOnSale(payload: Payload, kind: ProductRef['kind'], a
     user: { ...account, collection: 'accounts' },
     overrideAccess: false,
   })
-  return (docs as unknown as CatalogueDoc[]).map((doc) => toOffer(kind, doc)).filter((offer) => offer.prices.some((p) => p.amount > 0))
+  return (docs as unknown as CatalogueDoc[]).map((doc) => toOffer(kind, doc)).filter(isOnSale)
+}
+
+/** Whether a product can be bought: active and priced (a free plan has no price and is never sold). */
+export function isOnSale(offer: Pick<Offer, 'active' | 'prices'>): boolean {
+  return offer.active && offer.prices.some((p) => p.amount > 0)
 }
 
 /** A product by its code as stored now, on sale or not (a system read: retired ones too); null when it does not exist. */

@@ -450,3 +450,36 @@ describe('attack fixes (AF1)', () => {
     expect(h.fake.callsTo('refundStarPayment').at(-1)?.params).toMatchObject({ user_id: user.id, telegram_payment_charge_id: charge.id })
   })
 })
+
+describe('attack fixes (AF1)', () => {
+  it('a deleted (anonymised) account’s Stars payment is still refunded to the Telegram user who paid', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    const invoice = await orderWithStars(user, 'pack', PACK)
+    const { update, charge } = await approveAndPay(user, invoice)
+    await h.bot.handleUpdate(update)
+    const [payment] = await paymentsOf(account.id)
+    // What account deletion does to the Telegram id (src/privacy): -<account id>.
+    await h.payload.update({ collection: 'accounts', id: account.id, overrideAccess: true, data: { telegramId: -account.id } })
+    const result = await refundPayment(h.payload, { paymentId: payment.id, staffUserId: null, reason: 'refund after deletion' })
+    expect(result).toMatchObject({ applied: true, amount: 120 })
+    expect(h.fake.callsTo('refundStarPayment').at(-1)?.params).toMatchObject({ user_id: user.id, telegram_payment_charge_id: charge.id })
+  })
+
+  it('a free plan is never offered for purchase: its buy buttons lead back to the plans, not to “payments unavailable”', async () => {
+    const FREE = `b3-free-${tag}`
+    await h.payload.create({
+      collection: 'plans',
+      overrideAccess: true,
+      data: { code: FREE, name: { ru: 'Бесплатный', en: 'Freebie' }, active: true, isDefault: false, sortOrder: 0, limits: { maxProjects: 1, maxConnections: 1, dailyGenerations: 1, dailySpendUsd: 0.1 }, monthlyCredits: 0, prices: [] },
+    })
+    const { user } = await verifiedUser(h, { language: 'en' })
+    await user.press('b:pl')
+    expect(user.lastButtons().map((b) => b.callback_data)).not.toContain(`b:b:s:${FREE}`)
+    for (const data of [`b:b:s:${FREE}`, `b:p:s:${FREE}:st`]) {
+      await user.press(data)
+      expect(user.lastText()).not.toContain(tr('en', 'billing.unavailable'))
+      expect(user.lastText()).toContain('Business')
+      expect(h.fake.stars.lastInvoice((i) => i.payload.includes(`:${FREE}:`))).toBeUndefined()
+    }
+  })
+})

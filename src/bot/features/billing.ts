@@ -6,6 +6,7 @@ import { grantMonthlyPlanCredits } from '../../billing/planCredits'
 import {
   findOffer,
   formatPrice,
+  isOnSale,
   offerName,
   offersOnSale,
   paymentOptions,
@@ -153,7 +154,8 @@ function optionLabel(ctx: BotContext, option: PaymentOption): string {
 async function methodsScreen(ctx: BotContext, product: ProductRef) {
   const account = await freshAccount(ctx)
   const offer = await findOffer(ctx.deps.payload, product)
-  if (!offer || !offer.active) return catalogueScreen(ctx, product.kind)
+  // AF1: a free plan (no price) is not for sale: its buttons lead back to the catalogue.
+  if (!offer || !isOnSale(offer)) return catalogueScreen(ctx, product.kind)
   const back = product.kind === 'plan' ? 'b:pl' : 'b:pk'
   if (product.kind === 'plan') {
     // One renewing subscription at a time: a second one would charge the customer twice a month.
@@ -203,7 +205,7 @@ function rememberedReceipt(account: Account): ReceiptContact | null {
 async function checkout(ctx: BotContext, product: ProductRef, providerName: ProviderName, receipt?: ReceiptContact) {
   const account = await freshAccount(ctx)
   const offer = await findOffer(ctx.deps.payload, product)
-  const option = offer?.active ? paymentOptions(account, offer).find((o) => o.provider === providerName) : undefined
+  const option = offer && isOnSale(offer) ? paymentOptions(account, offer).find((o) => o.provider === providerName) : undefined
   if (!offer || !option) return methodsScreen(ctx, product)
   const name = offerName(offer, ctx.lang)
   const price = formatPrice({ currency: option.currency, amount: option.amount }, ctx.lang)
