@@ -12,6 +12,7 @@ import {
 import { getPayload, type Payload, type SanitizedConfig } from 'payload'
 
 import { languageOf } from '../i18n/request'
+import { inCallersLanguage } from './language'
 import { AppError } from './errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
@@ -88,7 +89,7 @@ export function guardGraphQL(config: Promise<SanitizedConfig>, handler: GraphQLH
       return secureSetCookies(request, response)
     } catch (error) {
       if (!(error instanceof AppError)) throw error
-      return refusal(error, startedAt)
+      return refusal(await inCallersLanguage(error, request, config), startedAt)
     }
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { getPayload, type Collection, type Endpoint, type Payload, type SanitizedCollectionConfig, type SanitizedConfig } from 'payload'
 
 import { languageOf } from '../i18n/request'
+import { inCallersLanguage } from './language'
 import { AppError } from './errors'
 import { BODY_LIMITS, readLimitedBody, withBody } from './body'
 import { clientAddress } from './clientAddress'
@@ -71,7 +72,7 @@ export function guardRest(config: Promise<SanitizedConfig>, handler: RestHandler
       return secureSetCookies(request, response)
     } catch (error) {
       if (!(error instanceof AppError)) throw error
-      return refusal(error, startedAt)
+      return refusal(await inCallersLanguage(error, request, config), startedAt)
     }
   }
 }
