@@ -1,10 +1,12 @@
-import type { CollectionAfterChangeHook, CollectionBeforeChangeHook, TextFieldSingleValidation } from 'payload'
+import type { CollectionAfterChangeHook, CollectionBeforeChangeHook, TextareaFieldValidation, TextFieldSingleValidation } from 'payload'
+import { textarea } from 'payload/shared'
 
 import { actorOf } from '../access/actors'
 import { AppError } from '../http/errors'
 import { t } from '../i18n'
 import { languageOf } from '../i18n/request'
 import { addJob } from '../jobs/addJob'
+import { broadcastHtmlProblem } from './html'
 
 /** The context flag the broadcast job writes with (counts, `done`): past the staff rules. */
 export const BROADCAST_JOB = 'broadcastJob'
@@ -21,6 +23,15 @@ export function isHttpsUrl(value: string): boolean {
 
 export const validateHttpsUrl: TextFieldSingleValidation = (value, { req }) =>
   !value || isHttpsUrl(value) ? true : t(languageOf(req), 'broadcast.url_https')
+
+/** A broadcast text is Telegram HTML: what Telegram would refuse is refused on save, saying what to fix. */
+export const validateBroadcastHtml: TextareaFieldValidation = (value, options) => {
+  const base = textarea(value, options)
+  if (base !== true || !value) return base
+  const { req } = options
+  const problem = broadcastHtmlProblem(value)
+  return problem ? t(languageOf(req), problem.key, problem.params) : true
+}
 
 const CONTENT_FIELDS = ['title', 'textRu', 'textEn', 'button', 'segment'] as const
 

@@ -118,7 +118,7 @@ async function sendOne(payload: Payload, broadcast: Broadcast, recipient: Recipi
   if (rowId === null) return
   const { text, replyMarkup } = renderBroadcast(broadcast, recipient.language)
   try {
-    await chatApi().sendMessage(recipient.telegramId, text, { reply_markup: replyMarkup, link_preview_options: { is_disabled: true } })
+    await chatApi().sendMessage(recipient.telegramId, text, { parse_mode: 'HTML', reply_markup: replyMarkup, link_preview_options: { is_disabled: true } })
   } catch (error) {
     if (error instanceof GrammyError) {
       if (error.error_code === 429) {

@@ -2,12 +2,16 @@ import type { CollectionConfig } from 'payload'
 
 import { isStaff } from '../access/actors'
 import { staffOnly } from '../access/tenant'
-import { guardBroadcastStatus, queueBroadcast, validateHttpsUrl } from '../broadcasts/hooks'
+import { guardBroadcastStatus, queueBroadcast, validateBroadcastHtml, validateHttpsUrl } from '../broadcasts/hooks'
 
 const LANGUAGE_OPTIONS = [
   { label: 'Русский', value: 'ru' },
   { label: 'English', value: 'en' },
 ]
+
+const HTML_HELP =
+  'Sent as Telegram HTML: <b>bold</b>, <i>italic</i>, <u>underline</u>, <s>strike</s>, <a href="https://…">link</a>, <code>, <pre>, <blockquote>, <tg-spoiler>. ' +
+  'Other tags are refused on save; write &lt; &gt; &amp; for a literal <, > or &.'
 
 /**
  * An announcement to customers: a Russian and an English text (each customer reads the one of
@@ -35,8 +39,16 @@ export const Broadcasts: CollectionConfig = {
   },
   fields: [
     { name: 'title', type: 'text', required: true, admin: { description: 'For staff only; customers never see it.' } },
-    { name: 'textRu', type: 'textarea', required: true, maxLength: 4000, label: 'Text (Russian)' },
-    { name: 'textEn', type: 'textarea', required: true, maxLength: 4000, label: 'Text (English)' },
+    {
+      name: 'textRu',
+      type: 'textarea',
+      required: true,
+      maxLength: 4000,
+      label: 'Text (Russian)',
+      validate: validateBroadcastHtml,
+      admin: { description: HTML_HELP },
+    },
+    { name: 'textEn', type: 'textarea', required: true, maxLength: 4000, label: 'Text (English)', validate: validateBroadcastHtml, admin: { description: HTML_HELP } },
     {
       name: 'button',
       type: 'group',

@@ -756,6 +756,12 @@ export const en: Record<string, string> = {
   // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
   'ops.bad_days': 'The days parameter must be one of: {allowed}.',
   'ops.account_not_found': 'There is no account {id}.',
+  'broadcast.html_tag': 'Telegram does not allow {tag} in a message. Allowed: {allowed}; remove it or write &lt; for a literal <.',
+  'broadcast.html_unbalanced': '{tag} closes nothing open here (open: {open}): close tags in the order they were opened.',
+  'broadcast.html_unclosed': '{tag} is never closed: add its closing tag.',
+  'broadcast.html_escape': 'A literal "{char}" (character {at}) must be written as &lt; for <, &gt; for > or &amp; for &.',
+  'broadcast.html_href': 'A link needs href="https://…" (or tg://, mailto:) and nothing else: <a href="https://example.com">text</a>.',
+  'broadcast.html_too_long': 'The text is longer than the {limit} characters Telegram sends in one message.',
   'support.rate_limited': 'Too many messages to support: at most {limit} in {window} minutes. Staff have your messages; you can write again in {minutes} min.',
   'query.where_json_through_relationship': 'Filtering by a JSON field of a related document ({path}) through a relationship is not supported; filter by the related document\'s id, or query its collection.',
   'query.json_value': 'The request is not valid: a filter on the JSON field {path} takes letters, digits, spaces and @ . - + : only, and "{value}" has other characters (several values: [in][0]=a&[in][1]=b).',

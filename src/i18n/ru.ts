@@ -763,6 +763,12 @@ export const ru: Record<string, string> = {
   // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
   'ops.bad_days': 'Параметр days должен быть одним из: {allowed}.',
   'ops.account_not_found': 'Аккаунта {id} нет.',
+  'broadcast.html_tag': 'Telegram не допускает {tag} в сообщении. Можно: {allowed}; уберите тег или напишите &lt; вместо символа <.',
+  'broadcast.html_unbalanced': '{tag} ничего не закрывает (открыт: {open}): закрывайте теги в порядке, обратном открытию.',
+  'broadcast.html_unclosed': '{tag} не закрыт: добавьте закрывающий тег.',
+  'broadcast.html_escape': 'Символ «{char}» (позиция {at}) нужно писать так: &lt; вместо <, &gt; вместо >, &amp; вместо &.',
+  'broadcast.html_href': 'Ссылке нужен href="https://…" (или tg://, mailto:) и больше ничего: <a href="https://example.com">текст</a>.',
+  'broadcast.html_too_long': 'Текст длиннее {limit} символов, которые Telegram отправляет одним сообщением.',
   'support.rate_limited': 'Слишком много сообщений в поддержку: не больше {limit} за {window} минут. Ваши сообщения уже у сотрудников; написать снова можно через {minutes} мин.',
   'query.where_json_through_relationship': 'Фильтр по JSON-полю связанного документа ({path}) через связь не поддерживается; фильтруйте по id связанного документа или запросите его коллекцию.',
   'query.json_value': 'Запрос заполнен неверно: фильтр по JSON-полю {path} принимает только буквы, цифры, пробелы и @ . - + :, а в «{value}» есть другие символы (несколько значений: [in][0]=a&[in][1]=b).',

@@ -189,6 +189,37 @@ describe('broadcasts', () => {
     expect((await payload.findByID({ collection: 'accounts', id: account.id, overrideAccess: true })).announcementsOff).toBe(false)
   }, 60_000)
 
+  it('texts are Telegram HTML: <b> arrives bold (parse_mode HTML), and what Telegram would refuse is refused on save with a clear message', async () => {
+    const plan = planCode()
+    const reader = await customer(plan, 'en')
+    const marker = `H${randomInt(1e9)}`
+    const html = `<b>Big news</b> &amp; <i>more</i>: <a href="https://postforge.example/news">read</a> ${marker}`
+    const res = await rest('POST', '/broadcasts', { auth: admin.auth, body: { title: 'html', textRu: `<b>Новости</b> ${marker}`, textEn: html, segment: { plans: [plan] } } })
+    expect(res.status, JSON.stringify(res.json)).toBe(201)
+    await send(res.json.doc.id)
+    await runJobs()
+    const [call] = sendsWith(marker)
+    expect(Number(call.params.chat_id)).toBe(reader.telegramId)
+    expect(call.params.parse_mode).toBe('HTML')
+    expect(call.params.text).toBe(html)
+    expect(await broadcast(res.json.doc.id)).toMatchObject({ status: 'done', sent: 1, failed: 0 })
+
+    const refused = async (text: string, lang: 'en' | 'ru' = 'en') => {
+      const bad = await rest('POST', '/broadcasts', { auth: admin.auth, lang, body: { title: 'bad html', textRu: 'ok', textEn: text } })
+      expect(bad.status, `${text}: ${JSON.stringify(bad.json)}`).toBe(400)
+      const messages = (bad.json.errors[0].data?.errors ?? []).map((e: { path: string; message: string }) => `${e.path}: ${e.message}`)
+      expect(messages).toHaveLength(1)
+      return messages[0] as string
+    }
+    expect(await refused('<div>hi</div>')).toMatch(/^textEn: Telegram does not allow <div> in a message\. Allowed: <b> /)
+    expect(await refused('<b>hi')).toBe('textEn: <b> is never closed: add its closing tag.')
+    expect(await refused('<b><i>hi</b></i>')).toMatch(/^textEn: <\/b> closes nothing open here \(open: <i>\)/)
+    expect(await refused('2 < 3')).toMatch(/^textEn: A literal "<" \(character 3\) must be written as &lt;/)
+    expect(await refused('Q&A')).toMatch(/^textEn: A literal "&"/)
+    expect(await refused('<a href="javascript:alert(1)">x</a>')).toMatch(/^textEn: A link needs href="https:\/\/…"/)
+    expect(await refused('<div>hi</div>', 'ru')).toMatch(/^textEn: Telegram не допускает <div>/)
+  })
+
   it('a button link must be https, and only admins send', async () => {
     const bad = await rest('POST', '/broadcasts', { auth: admin.auth, body: { title: 'x', textRu: 'x', textEn: 'x', button: { textRu: 'a', textEn: 'a', url: 'javascript:alert(1)' } } })
     expect(bad.status).toBe(400)
