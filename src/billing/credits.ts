@@ -4,7 +4,7 @@ import type { Payload } from 'payload'
 import { queuedJobId } from '../jobs/addJob'
 import { logger } from '../lib/logger'
 import { creditsForCost, RESERVE_USD } from './config'
-import { appendEntry, balanceOf, inBillingTransaction, lockAccount, noCredits } from './ledger'
+import { appendEntry, balanceOf, entryExists, inBillingTransaction, lockAccount, noCredits } from './ledger'
 import { grantMonthlyPlanCredits } from './planCredits'
 import { billingEnabled } from './providers'
 
@@ -85,6 +85,9 @@ export async function settleGeneration(payload: Payload, hold: GenerationHold | 
   if (!hold) return null
   return inBillingTransaction(payload, async ({ db }) => {
     await lockAccount(db, hold.accountId)
+    // AF1: closed already (settled before, or given back by the sweep): a second close with other
+    // credits would be a key clash in appendEntry, not a silent skip.
+    if (await entryExists(db, closeKey(hold.key))) return { charged: 0 }
     const cost = await recordedCost(db, hold)
     const actual = creditsForCost(cost)
     const balance = await balanceOf(payload, hold.accountId, db)

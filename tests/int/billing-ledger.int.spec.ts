@@ -3,7 +3,7 @@ import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { ABANDONED_HOLD_MS, refundAbandonedHolds, reserveGeneration } from '../../src/billing/credits'
+import { ABANDONED_HOLD_MS, refundAbandonedHolds, refundGeneration, reserveGeneration, settleGeneration } from '../../src/billing/credits'
 import { processOnce } from '../../src/billing/events'
 import { balanceOf, grantCredits, spendCredits } from '../../src/billing/ledger'
 import { createPendingPayment, settlePayment } from '../../src/billing/payments'
@@ -460,9 +460,19 @@ describe('attack fixes (AF1)', () => {
     expect(pack.status).toBe(400)
     expect(JSON.stringify(pack.json)).toContain('Цена — целое число больше 0.')
     const plan = (await payload.find({ collection: 'plans', limit: 1, depth: 0, sort: 'id' })).docs[0]!
-    const dear = await rest('PATCH', `/plans/${plan.id}`, { auth: admin.auth, body: { prices: [{ currency: 'XTR', amount: 20_000 }] } })
+    const dear = await rest('PATCH', `/plans/${plan.id}`, { auth: admin.auth, lang: 'en', body: { prices: [{ currency: 'XTR', amount: 20_000 }] } })
     expect(dear.status).toBe(400)
     expect(JSON.stringify(dear.json)).toContain('Telegram Stars subscriptions cost at most 10000 XTR.')
     expect((await payload.findByID({ collection: 'plans', id: plan.id, depth: 0 })).prices).toEqual(plan.prices)
+  })
+
+  it('a generation hold closed once (given back) is not closed again by a late settle: the same key never carries two movements', async () => {
+    const t = await createTenant(payload)
+    await grantCredits(payload, { accountId: t.account.id, credits: 50, reason: 'start', staffUserId: admin.user.id })
+    const hold = await reserveGeneration(payload, { accountId: t.account.id, kind: 'post', jobRef: uid('gen') })
+    expect(await refundGeneration(payload, { accountId: t.account.id, jobRef: hold!.jobRef })).toMatchObject({ refunded: hold!.reserved })
+    const before = await balanceOf(payload, t.account.id)
+    await expect(settleGeneration(payload, hold)).resolves.toEqual({ charged: 0 })
+    expect(await balanceOf(payload, t.account.id)).toBe(before)
   })
 })
