@@ -194,6 +194,10 @@ describe('support', () => {
     const refused = await rest('POST', '/support-messages', { auth, lang: 'en', body: { text: 'spam 20' } })
     expect(refused.status).toBe(429)
     expect(refused.json.errors[0].message).toMatch(/^Too many messages to support: at most 20 in 10 minutes\. .* write again in \d+ min\.$/)
+    // Accept-Language names the answer's language even for an English-speaking account (src/i18n/request.ts).
+    const ru = await rest('POST', '/support-messages', { auth, lang: 'ru', body: { text: 'spam 21' } })
+    expect(ru.status).toBe(429)
+    expect(ru.json.errors[0].message).toMatch(/^Слишком много сообщений в поддержку: не больше 20 за 10 минут\./)
     const graph = await gql(`mutation { createSupportMessage(data: { account: ${account.id}, direction: in, text: "spam 22" }) { id } }`, { auth })
     expect(graph.json.data?.createSupportMessage ?? null).toBeNull()
     expect(graph.json.errors?.[0]?.message).toMatch(/Too many messages to support|Слишком много сообщений/)
