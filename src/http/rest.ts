@@ -220,8 +220,8 @@ async function checkBody(
     return { bytes, contentType: 'application/json', json }
   }
   if (multipart) {
-    await checkMultipart(request, bytes, language)
-    return { bytes }
+    // The admin's own forms (its login included) send their fields as JSON in `_payload`.
+    return { bytes, json: await checkMultipart(request, bytes, language) }
   }
   if (contentType === 'application/x-www-form-urlencoded' && (override || !collection)) {
     checkQuery(decodeUtf8(bytes, language), payload, language, collection)
@@ -238,8 +238,8 @@ function decodeUtf8(bytes: Uint8Array<ArrayBuffer>, language: string): string {
   }
 }
 
-/** Payload parses the admin's `_payload` field with a bare JSON.parse: check it here. */
-async function checkMultipart(request: Request, bytes: Uint8Array<ArrayBuffer>, language: string) {
+/** Payload parses the admin's `_payload` field with a bare JSON.parse: check it here, and give it back. */
+async function checkMultipart(request: Request, bytes: Uint8Array<ArrayBuffer>, language: string): Promise<Record<string, unknown> | undefined> {
   let form: FormData
   try {
     form = await new Request(request.url, { method: 'POST', headers: { 'content-type': request.headers.get('content-type')! }, body: bytes }).formData()
@@ -247,9 +247,9 @@ async function checkMultipart(request: Request, bytes: Uint8Array<ArrayBuffer>, 
     throw new AppError('request.invalid', 400, language, { details: 'multipart/form-data' })
   }
   const data = form.get('_payload')
-  if (data === null) return
+  if (data === null) return undefined
   if (typeof data !== 'string') throw new AppError('request.bad_json', 400, language, { details: '_payload' })
-  parseJsonObject(data, language)
+  return parseJsonObject(data, language)
 }
 
 async function fileExists(collection: SanitizedCollectionConfig, filename: string | undefined): Promise<boolean> {

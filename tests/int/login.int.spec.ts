@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { User } from '../../src/payload-types'
 import { FORGOT_PASSWORD_FLOOR_MS } from '../../src/http/loginLimit'
 import { createStaff } from '../helpers/fixtures'
-import { sendJson } from '../helpers/http'
+import { send, sendJson } from '../helpers/http'
 import { testPayload } from '../helpers/payload'
 
 const PASSWORD = 'correct horse battery staple'
@@ -77,6 +77,22 @@ describe('sign-in (#9)', { timeout: 120_000 }, () => {
     const wrong = await statusesOf(7, (attempt) => restLogin(editor.email, `wrong-${attempt}`, from))
     expect(wrong.slice(0, 5)).toEqual([401, 401, 401, 401, 401])
     expect(wrong.slice(5)).toEqual([429, 429])
+  })
+
+  it("the admin's own sign-in form is limited per email too: one colleague's wrong passwords do not lock out another at the same office", async () => {
+    // The admin posts multipart/form-data with the fields as JSON in `_payload`.
+    const formLogin = (email: string, password: string, from: string) => {
+      const form = new FormData()
+      form.set('_payload', JSON.stringify({ email, password }))
+      return send({ method: 'POST', path: '/users/login', body: form, headers: { 'x-forwarded-for': from, 'accept-language': 'en' } })
+    }
+    const office = address()
+    const careless = (await createStaff(payload, ['editor'])).user
+    const colleague = (await createStaff(payload, ['support'])).user
+    const wrong: number[] = []
+    for (let attempt = 0; attempt < 6; attempt++) wrong.push((await formLogin(careless.email, `wrong-${attempt}`, office)).status)
+    expect(wrong).toEqual([401, 401, 401, 401, 401, 429])
+    expect((await formLogin(colleague.email, PASSWORD, office)).status).toBe(200)
   })
 
   it('answers 429 with Retry-After once one address tries too often, REST and GraphQL alike', async () => {
