@@ -48,6 +48,9 @@ const workerEnv = () => ({
   // Three slots: the dead worker's three leases would fill the cap.
   PUBLISH_PLATFORM_CONCURRENCY: '3',
   WORKER_AI_CONCURRENCY: '1',
+  // One section at a time, so exactly one model call is in flight when the worker is stopped or
+  // killed (a kill amid concurrent sections is ai-worker's and ai-article-concurrent's case).
+  AI_SECTION_CONCURRENCY: '1',
   AI_PRICES: JSON.stringify({ 'test/primary': { input: 1, output: 2 } }),
 })
 

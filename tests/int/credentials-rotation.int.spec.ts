@@ -65,7 +65,7 @@ const wordpress = (n: number) => ({ siteUrl: `https://blog${n}.example.com/`, us
 beforeAll(async () => {
   db = await createMigratedDatabase('pf_rotation')
   pool = new pg.Pool({ connectionString: db.url, max: 2 })
-  accountId = (await pool.query<{ id: number }>('insert into accounts (telegram_id) values ($1) returning id', [Date.now() % 2_000_000_000])).rows[0].id
+  accountId = (await pool.query<{ id: number }>("insert into accounts (telegram_id, plan) values ($1, 'free') returning id", [Date.now() % 2_000_000_000])).rows[0].id
   projectId = (await pool.query<{ id: number }>("insert into projects (name, account_id) values ('Blog', $1) returning id", [accountId])).rows[0].id
 }, 180_000)
 

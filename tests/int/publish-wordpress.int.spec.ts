@@ -362,6 +362,8 @@ describe('publishing to WordPress', () => {
   })
 
   it('a site saved with a local address fails to publish with that reason, not "the platform rejected the content"', async () => {
+    // This file's customer already has more connections than the free plan allows; limits are not the point here.
+    await payload.update({ collection: 'accounts', id: t.account.id, data: { plan: 'agency' }, overrideAccess: true })
     const saved = await rest('POST', '/connections', {
       auth: t.auth,
       body: { displayName: 'Local blog', platform: 'wordpress', project: t.project.id, credentials: { siteUrl: 'http://127.0.0.1:4197', username: wp.username, applicationPassword: wp.password } },
