@@ -1027,7 +1027,13 @@ export interface Broadcast {
    * For staff only; customers never see it.
    */
   title: string;
+  /**
+   * Sent as Telegram HTML: <b>bold</b>, <i>italic</i>, <u>underline</u>, <s>strike</s>, <a href="https://…">link</a>, <code>, <pre>, <blockquote>, <tg-spoiler>. Other tags are refused on save; write &lt; &gt; &amp; for a literal <, > or &.
+   */
   textRu: string;
+  /**
+   * Sent as Telegram HTML: <b>bold</b>, <i>italic</i>, <u>underline</u>, <s>strike</s>, <a href="https://…">link</a>, <code>, <pre>, <blockquote>, <tg-spoiler>. Other tags are refused on save; write &lt; &gt; &amp; for a literal <, > or &.
+   */
   textEn: string;
   /**
    * Optional: a link button under the message (https only).
