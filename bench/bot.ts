@@ -18,10 +18,9 @@ import { Bot, session, webhookCallback } from 'grammy'
 import type { Update } from 'grammy/types'
 import { Redis } from 'ioredis'
 
-import { spawn } from 'node:child_process'
 
 import { FAKE_BOT } from '../tests/fakes/telegramBotApi'
-import { percentile, row, scratchDatabase } from './lib'
+import { fakeTelegramProcess, percentile, row, scratchDatabase } from './lib'
 
 const UPDATES = Number(process.argv[2] ?? 6_000)
 const CHATS = Number(process.argv[3] ?? 50)
@@ -108,19 +107,6 @@ async function drive(label: string, handler: Handler, chats: number[], total = U
     failed: failures,
   })
   return { perSecond, p99: percentile(latencies, 99) }
-}
-
-/** Starts bench/fakeTelegram.ts in its own process and waits for its address. */
-async function fakeTelegramProcess(): Promise<{ url: string; close: () => void }> {
-  const child = spawn('node_modules/.bin/tsx', ['bench/fakeTelegram.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /READY (\S+)/.exec(chunk.toString())
-      if (match) resolve(match[1])
-    })
-    child.once('exit', (code) => reject(new Error(`fake Bot API exited with ${code}`)))
-  })
-  return { url, close: () => child.kill('SIGTERM') }
 }
 
 async function main() {

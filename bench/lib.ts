@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process'
+
 import pg from 'pg'
 
 export const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
@@ -29,4 +31,17 @@ export function percentile(sorted: number[], p: number): number {
 
 export function row(label: string, figures: Record<string, string | number>) {
   process.stdout.write(`${label.padEnd(34)} ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join('  ')}\n`)
+}
+
+/** Starts bench/fakeTelegram.ts in a process of its own (as Telegram is) and waits for its address. */
+export async function fakeTelegramProcess(): Promise<{ url: string; close: () => void }> {
+  const child = spawn('node_modules/.bin/tsx', ['bench/fakeTelegram.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      const match = /READY (\S+)/.exec(chunk.toString())
+      if (match) resolve(match[1])
+    })
+    child.once('exit', (code) => reject(new Error(`fake Bot API exited with ${code}`)))
+  })
+  return { url, close: () => child.kill('SIGTERM') }
 }

@@ -18,8 +18,7 @@ import { Redis } from 'ioredis'
 import pg from 'pg'
 
 import { FAKE_BOT } from '../tests/fakes/telegramBotApi'
-import { row, scratchDatabase } from './lib'
-import { spawn } from 'node:child_process'
+import { fakeTelegramProcess, row, scratchDatabase } from './lib'
 
 const CUSTOMERS = Number(process.argv[2] ?? 10_000)
 const CONCURRENCY = Number(process.argv[3] ?? 50)
@@ -47,25 +46,13 @@ function message(chat: number, text: string): Update {
   }
 }
 
-async function fakeTelegram(): Promise<{ url: string; close: () => void }> {
-  const child = spawn('node_modules/.bin/tsx', ['bench/fakeTelegram.ts'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /READY (\S+)/.exec(chunk.toString())
-      if (match) resolve(match[1])
-    })
-    child.once('exit', (code) => reject(new Error(`fake Bot API exited with ${code}`)))
-  })
-  return { url, close: () => child.kill('SIGTERM') }
-}
-
 /** A key's family: the key with the scope and every number replaced. */
 function family(key: string, scope: string): string {
   return key.replaceAll(scope, '<db>').replace(/\d{3,}/g, '<n>')
 }
 
 async function main() {
-  const fake = await fakeTelegram()
+  const fake = await fakeTelegramProcess()
   const db = await scratchDatabase('postforge_bench_redis')
   process.env.DATABASE_URL = db.url
   process.env.TELEGRAM_API_ROOT = fake.url

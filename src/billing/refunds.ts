@@ -9,7 +9,7 @@ import { formatMoney } from './money' // AF1: amounts in reasons as money
 import { lockPayment } from './payments'
 import { refundingProviderFor } from './providers'
 import { PaymentProviderError, type Currency, type ProviderName, type ReceiptContact } from './providers/types'
-import { recomputeAccountPlan } from './subscriptions'
+import { recomputeAccountPlan, subscriptionRow } from './subscriptions'
 
 export type RefundPaymentInput = {
   paymentId: number
@@ -168,15 +168,8 @@ function receiptContactOf(value: { email?: string | null; phone?: string | null 
 }
 
 async function endPeriodNow(t: Parameters<typeof recomputeAccountPlan>[0], provider: ProviderName, subscriptionId: string) {
-  const { docs } = await t.req.payload.find({
-    collection: 'subscriptions',
-    where: { and: [{ provider: { equals: provider } }, { providerSubscriptionId: { equals: subscriptionId } }] },
-    limit: 1,
-    depth: 0,
-    pagination: false,
-    req: t.req,
-  })
-  if (docs[0]) {
-    await t.req.payload.update({ collection: 'subscriptions', id: docs[0].id, depth: 0, req: t.req, data: { status: 'canceled', currentPeriodEnd: new Date().toISOString() } })
+  const row = await subscriptionRow(t, provider, subscriptionId)
+  if (row) {
+    await t.req.payload.update({ collection: 'subscriptions', id: row.id, depth: 0, req: t.req, data: { status: 'canceled', currentPeriodEnd: new Date().toISOString() } })
   }
 }

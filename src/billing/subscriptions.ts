@@ -58,7 +58,8 @@ export async function activateSubscriptionPeriod(
   await recomputeAccountPlan(t, input.accountId)
 }
 
-async function subscriptionRow(t: BillingTx, provider: ProviderName, subscriptionId: string): Promise<Subscription | null> {
+/** A provider's subscription as we keep it, read on the billing transaction. */
+export async function subscriptionRow(t: BillingTx, provider: ProviderName, subscriptionId: string): Promise<Subscription | null> {
   const { docs } = await t.req.payload.find({
     collection: 'subscriptions',
     where: { and: [{ provider: { equals: provider } }, { providerSubscriptionId: { equals: subscriptionId } }] },

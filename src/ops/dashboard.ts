@@ -6,7 +6,7 @@ import { isStaff } from '../access/actors'
 import { languageOf } from '../i18n/request'
 import { AppError } from '../http/errors'
 import { logger } from '../lib/logger'
-import { webhookStats } from '../lib/telemetry/webhookStats'
+import { webhookStats, type WebhookStats } from '../lib/telemetry/webhookStats'
 
 /**
  * The admin home's figures, read from the database (and the webhook rollup the processes keep):
@@ -39,16 +39,6 @@ export type RevenueCurrency = {
   byProvider: Array<{ provider: string; gross: number; refunded: number; net: number; payments: number }>
   byPlan: Array<{ plan: string; net: number; payments: number }>
 }
-/** The shape of the web processes' webhook rollup (src/lib/telemetry/webhookStats.ts) over the last 24 h. */
-export type WebhookStats = {
-  p50Ms: number | null
-  p99Ms: number | null
-  errorRate: number
-  count: number
-  errors: number
-  perHour: Array<{ hour: string; count: number; errors: number; p50Ms: number | null; p99Ms: number | null }>
-}
-
 export type DashboardData = {
   period: Period
   days: string[]
