@@ -18,7 +18,6 @@ import { Bot, session, webhookCallback } from 'grammy'
 import type { Update } from 'grammy/types'
 import { Redis } from 'ioredis'
 
-
 import { FAKE_BOT } from '../tests/fakes/telegramBotApi'
 import { fakeTelegramProcess, percentile, row, scratchDatabase } from './lib'
 
