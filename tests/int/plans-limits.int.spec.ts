@@ -28,7 +28,7 @@ import { startHarness, verifiedUser, type Harness, type TestUser } from './bot-h
  * This file's jobs run in a graphile-worker schema of its own, so its worker takes no other test
  * file's jobs (they share the run's database).
  */
-process.env.GRAPHILE_WORKER_SCHEMA = 'graphile_worker_plans_limits'
+process.env.GRAPHILE_WORKER_SCHEMA = 'pf_test_plans_limits'
 
 const world = {} as { payload: Payload; ai: FakeOpenAI }
 let h: Harness
