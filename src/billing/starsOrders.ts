@@ -72,6 +72,8 @@ export type StarsSettlement =
       credits: number
       balance: number
       periodEnd: Date | null
+      /** Why nothing was credited: 'duplicate' = this charge was processed before; the others took the stars for nothing (/paysupport). */
+      notCredited?: 'duplicate' | 'unknown_payment' | 'already_settled' | 'mismatch'
     }
   | { applied: false; kind: 'unknown'; account: Account | null }
 
@@ -132,6 +134,7 @@ export async function settleStarsPayment(payload: Payload, paid: StarsPayment, t
     credits: result.applied && result.value.applied ? result.value.credits : 0,
     balance,
     periodEnd,
+    ...(!result.applied ? { notCredited: 'duplicate' as const } : !result.value.applied ? { notCredited: result.value.reason ?? 'unknown_payment' } : {}),
   }
 }
 

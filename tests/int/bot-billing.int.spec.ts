@@ -468,3 +468,21 @@ describe('attack fixes (AF1)', () => {
     }
   })
 })
+
+describe('billing fixes (BF2b)', () => {
+  it('a Stars payment that could not be credited (amount differs from the order) tells the customer where to get help, once', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    const invoice = await orderWithStars(user, 'pack', PACK)
+    const { update } = await approveAndPay(user, invoice)
+    const paid = update.message!.successful_payment!
+    const wrong: Update = { ...update, message: { ...update.message!, successful_payment: { ...paid, total_amount: paid.total_amount - 1 } } }
+    await h.bot.handleUpdate(wrong)
+    expect(await balanceOf(h.payload, account.id)).toBe(0)
+    expect(user.lastText()).toBe(tr('en', 'billing.paysupport', { contact: '' }))
+    const before = user.texts().length
+    // The same update again (a retry) is a duplicate: no second message.
+    await h.bot.handleUpdate(again(wrong))
+    expect(user.texts()).toHaveLength(before)
+  })
+
+})

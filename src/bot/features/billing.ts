@@ -381,7 +381,14 @@ payments.on('message:successful_payment', async (ctx) => {
     return
   }
   if (!settled.applied) {
-    ctx.log.info({ charge: paid.telegram_payment_charge_id }, 'successful_payment already credited')
+    if (settled.notCredited === 'duplicate') {
+      ctx.log.info({ charge: paid.telegram_payment_charge_id }, 'successful_payment already processed')
+      return
+    }
+    // The stars were taken but nothing was credited (price mismatch, order unknown or paid twice):
+    // the customer is told where to get help, staff see an error.
+    ctx.log.error({ charge: paid.telegram_payment_charge_id, reason: settled.notCredited, account: account.id }, 'a Stars payment was taken but not credited: refund or credit by hand')
+    await ctx.reply(html('billing.paysupport', { contact: '' }), { parse_mode: 'HTML' })
     return
   }
   ctx.log.info({ charge: paid.telegram_payment_charge_id, kind: settled.kind, credits: settled.credits }, 'Stars payment credited')
