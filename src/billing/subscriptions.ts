@@ -45,6 +45,11 @@ export async function syncSubscription(payload: Payload, input: SyncSubscription
  * A paid plan period (from `settlePayment`): the subscription is active until `currentPeriodEnd`
  * (never shortened by a late payment for an earlier period), and the account's plan follows.
  */
+/** A period bought by a one-off payment (no provider subscription: `payment:<payment id>`): it does not renew. */
+export function isOneOffPeriod(providerSubscriptionId: string | null | undefined): boolean {
+  return Boolean(providerSubscriptionId?.startsWith('payment:'))
+}
+
 export async function activateSubscriptionPeriod(
   t: BillingTx,
   input: { provider: ProviderName; providerSubscriptionId: string; accountId: number; planCode: string; currentPeriodEnd: Date; eventCreatedAt: Date },
@@ -52,7 +57,17 @@ export async function activateSubscriptionPeriod(
   await lockAccount(t.db, input.accountId)
   await writeSubscription(
     t,
-    { provider: input.provider, subscriptionId: input.providerSubscriptionId, accountId: input.accountId, planCode: input.planCode, status: 'active', currentPeriodEnd: input.currentPeriodEnd, eventCreatedAt: input.eventCreatedAt },
+    {
+      provider: input.provider,
+      subscriptionId: input.providerSubscriptionId,
+      accountId: input.accountId,
+      planCode: input.planCode,
+      status: 'active',
+      currentPeriodEnd: input.currentPeriodEnd,
+      eventCreatedAt: input.eventCreatedAt,
+      // BF2b: a one-off payment's period (YooKassa, `payment:<id>`) never renews by itself.
+      ...(isOneOffPeriod(input.providerSubscriptionId) ? { cancelAtPeriodEnd: true } : {}),
+    },
     { keepNewerPeriod: true },
   )
   await recomputeAccountPlan(t, input.accountId)

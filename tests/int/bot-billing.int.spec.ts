@@ -7,6 +7,7 @@ import { balanceOf } from '../../src/billing/ledger'
 import { resetProviders } from '../../src/billing/providers'
 import { stripeClient } from '../../src/billing/providers/stripe'
 import { refundPayment } from '../../src/billing/refunds'
+import { settlePayment } from '../../src/billing/payments'
 import { COMMANDS, ALLOWED_UPDATES } from '../../src/bot/commands'
 import { localDateTime } from '../../src/bot/features/billing'
 import { t, tr } from '../../src/i18n'
@@ -485,4 +486,27 @@ describe('billing fixes (BF2b)', () => {
     expect(user.texts()).toHaveLength(before)
   })
 
+  it('a plan paid once by card through YooKassa shows the date it ends (not “renews”) and the next month can be bought', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    const paidAt = new Date()
+    const settled = await settlePayment(h.payload, {
+      provider: 'yookassa',
+      providerPaymentId: `yk-${tag}-${account.id}`,
+      amount: 99_000,
+      currency: 'RUB',
+      paidAt,
+      accountId: account.id,
+      product: { kind: 'plan', code: PLAN },
+    })
+    expect(settled.applied).toBe(true)
+    const subscription = await subscriptionOf(account.id)
+    expect(subscription).toMatchObject({ provider: 'yookassa', status: 'active', cancelAtPeriodEnd: true })
+    const date = localDateTime(subscription!.currentPeriodEnd!, account)
+    await user.send('/plan')
+    expect(user.lastText()).toContain(t('en', 'billing.ends', { date }))
+    expect(user.lastText()).not.toContain('Renews on')
+    await user.press(`b:b:s:${PLAN}`)
+    expect(user.lastText()).not.toContain('You already have')
+    expect(user.lastButtons().some((b) => b.callback_data === `b:p:s:${PLAN}:st`)).toBe(true)
+  })
 })

@@ -18,6 +18,7 @@ import { startCheckout } from '../../billing/payments'
 import { providerFor } from '../../billing/providers'
 import { PaymentProviderError, type ProductRef, type ProviderName, type ReceiptContact } from '../../billing/providers/types'
 import { checkStarsOrder, currentSubscription, setStarsRenewal, settleStarsPayment } from '../../billing/starsOrders'
+import { isOneOffPeriod } from '../../billing/subscriptions' // BF2b
 import { t, tr } from '../../i18n'
 import { env } from '../../lib/env'
 import { isOutage } from '../../lib/outage'
@@ -84,8 +85,11 @@ function renewalLine(ctx: BotContext, account: Account, subscription: Subscripti
   if (!subscription?.currentPeriodEnd) return ctx.t('billing.no_renewal')
   const date = localDateTime(subscription.currentPeriodEnd, account)
   if (subscription.status === 'past_due') return ctx.t('billing.past_due', { date })
-  return ctx.t(subscription.cancelAtPeriodEnd ? 'billing.ends' : 'billing.renews', { date })
+  return ctx.t(renews(subscription) ? 'billing.renews' : 'billing.ends', { date })
 }
+
+/** Whether the subscription charges again by itself (a one-off YooKassa period never does, BF2b). */
+const renews = (subscription: Subscription) => !subscription.cancelAtPeriodEnd && !isOneOffPeriod(subscription.providerSubscriptionId)
 
 async function planScreen(ctx: BotContext, intro?: string) {
   const account = await freshAccount(ctx)
@@ -160,7 +164,7 @@ async function methodsScreen(ctx: BotContext, product: ProductRef) {
   if (product.kind === 'plan') {
     // One renewing subscription at a time: a second one would charge the customer twice a month.
     const subscription = await currentSubscription(ctx.deps.payload, account)
-    if (subscription && !subscription.cancelAtPeriodEnd) {
+    if (subscription && renews(subscription)) {
       const plan = await effectivePlan(ctx.deps.payload, { plan: subscription.planCode })
       const status = renewalLine(ctx, account, subscription)
       await show(ctx, ctx.t('billing.subscribed_already', { plan: planName(plan, ctx.lang), status }), new InlineKeyboard().text(ctx.t('billing.manage'), 'b:mg').row().text(ctx.t('back'), back))
