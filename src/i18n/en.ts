@@ -747,7 +747,7 @@ export const en: Record<string, string> = {
   'privacy.export_caption': 'Your data in Postforge (JSON).',
   'privacy.export_too_big': 'The export is over 50 MB, more than Telegram carries. Write to /support and we will send it another way.',
   'privacy.delete': '🗑 Delete account',
-  'privacy.delete_warning': '⚠️ <b>Deleting your account</b>\n\nDeleted for good: projects, keywords, articles, posts, images, connections, schedules, publications, review history, support messages.\n\nOnly payment and credit records stay, because accounting and tax law require keeping them (5 years); they are anonymised: no name, username or Telegram ID.\n\nThis cannot be undone. What was published on your sites and channels stays there.',
+  'privacy.delete_warning': '⚠️ <b>Deleting your account</b>\n\nDeleted for good: projects, keywords, articles, posts, images, connections, schedules, publications, review history, support messages.\n\nOnly payment and credit records stay, because accounting and tax law require keeping them (5 years); they are anonymised: no name, username or contacts. A Telegram Stars payment keeps the payer’s Telegram ID: Telegram needs it to refund the stars.\n\nThis cannot be undone. What was published on your sites and channels stays there.',
   'privacy.delete_continue': 'Continue deleting',
   'privacy.delete_cancel': '◀ Keep my account',
   'privacy.delete_type': 'To confirm, type the word <b>DELETE</b>.',

@@ -197,6 +197,25 @@ describe('My data', () => {
     expect(again!.id).not.toBe(account.id)
   })
 
+  it('the warning tells the truth about kept Stars payments: they keep the payer\'s Telegram ID (for refunds), in both languages', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    await payload.create({
+      collection: 'payments',
+      data: { provider: 'stars', providerPaymentId: `s-${randomBytes(6).toString('hex')}`, providerChargeId: `ch-${randomBytes(6).toString('hex')}`, account: account.id, product: { kind: 'pack', code: 'pack-100' }, amount: 120, currency: 'XTR', status: 'succeeded', paidAt: new Date().toISOString(), credits: 100, metadata: { payerTelegramId: user.id } } as never,
+      overrideAccess: true,
+    })
+    await user.press('pd:del')
+    const warning = user.lastText()
+    expect(warning).toBe(t('en', 'privacy.delete_warning'))
+    expect(warning).not.toMatch(/no name, username or Telegram ID/)
+    expect(warning).toMatch(/Stars payment keeps the payer’s Telegram ID/)
+    expect(t('ru', 'privacy.delete_warning')).toMatch(/Stars остаётся Telegram ID плательщика/)
+    await user.press('pd:del2')
+    await user.send('DELETE')
+    const kept = await payload.find({ collection: 'payments', where: { account: { equals: account.id } }, overrideAccess: true, depth: 0 })
+    expect(kept.docs[0].metadata).toMatchObject({ payerTelegramId: user.id })
+  })
+
   it('an admin deleting an account in the admin panel takes its support thread along and logs it', async () => {
     const admin = await createStaff(payload, ['admin'])
     const { account } = await verifiedUser(h, { language: 'en' })
