@@ -752,6 +752,7 @@ export const en: Record<string, string> = {
   'privacy.delete_cancel': '◀ Keep my account',
   'privacy.delete_type': 'To confirm, type the word <b>DELETE</b>.',
   'v.delete_word': 'To delete the account, type exactly the word DELETE (or press Cancel).',
+  'privacy.delete_subscription_failed': 'Your account is not deleted: we could not stop your paid subscription, and it would keep charging you. Try again in a few minutes, or write to /support.',
   'privacy.deleted': '🗑 Your account and its data are deleted. If you come back, send /start and we start afresh.',
   // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
   'ops.bad_days': 'The days parameter must be one of: {allowed}.',

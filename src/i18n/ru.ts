@@ -759,6 +759,7 @@ export const ru: Record<string, string> = {
   'privacy.delete_cancel': '◀ Не удалять',
   'privacy.delete_type': 'Чтобы подтвердить, напишите слово <b>УДАЛИТЬ</b>.',
   'v.delete_word': 'Чтобы удалить аккаунт, напишите ровно слово УДАЛИТЬ (или нажмите «Отмена»).',
+  'privacy.delete_subscription_failed': 'Аккаунт не удалён: не получилось остановить платную подписку, а она продолжила бы списывать оплату. Попробуйте ещё раз через несколько минут или напишите в /support.',
   'privacy.deleted': '🗑 Аккаунт и его данные удалены. Если захотите вернуться — отправьте /start, начнём с чистого листа.',
   // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
   'ops.bad_days': 'Параметр days должен быть одним из: {allowed}.',

@@ -1,6 +1,9 @@
 import type { CollectionSlug, FlattenedField, Payload, Where } from 'payload'
 
 import { forgetCachedAccount } from '../accounts/cache'
+import { refundingProviderFor } from '../billing/providers'
+import { syncSubscription } from '../billing/subscriptions'
+import { logger } from '../lib/logger'
 import { inTransaction } from '../jobs/addJob'
 import type { Account } from '../payload-types'
 import { PRIVACY_DELETION } from './hooks'
@@ -37,6 +40,58 @@ async function dropContacts(payload: Payload, slug: CollectionSlug, accountId: n
   for (const row of rows.docs) await payload.db.updateOne({ collection: slug, id: row.id, data, req })
 }
 
+/**
+ * A paid subscription of the account could not be ended at its provider (platform down, refused,
+ * or the provider not configured here): the account is not deleted, so renewals never charge a
+ * deleted account. The customer is told to try again or write to /support.
+ */
+export class SubscriptionNotEndedError extends Error {
+  constructor(
+    public readonly provider: string,
+    cause: string,
+  ) {
+    super(`subscription at ${provider} could not be ended: ${cause}`)
+    this.name = 'SubscriptionNotEndedError'
+  }
+}
+
+/**
+ * Ends every active or past-due subscription of the account at its provider (at once where the
+ * platform can, else its renewal is stopped: Stars), then marks it canceled here. Runs before the
+ * deletion; throws SubscriptionNotEndedError, deleting nothing, when a provider refuses.
+ */
+async function endSubscriptions(payload: Payload, account: Pick<Account, 'id' | 'telegramId'>): Promise<number> {
+  const { docs } = await payload.find({
+    collection: 'subscriptions',
+    where: { and: [{ account: { equals: account.id } }, { status: { in: ['active', 'past_due'] } }] },
+    depth: 0,
+    pagination: false,
+    overrideAccess: true,
+  })
+  for (const subscription of docs) {
+    const provider = refundingProviderFor(subscription.provider)
+    const end = provider?.endSubscriptionNow ?? provider?.cancelSubscription
+    if (!provider || !end) throw new SubscriptionNotEndedError(subscription.provider, 'provider not configured here')
+    try {
+      await end.call(provider, { providerSubscriptionId: subscription.providerSubscriptionId, accountId: account.id, telegramId: account.telegramId })
+    } catch (error) {
+      logger().warn({ accountId: account.id, subscriptionId: subscription.id, provider: subscription.provider, err: (error as Error).message }, 'account deletion refused: subscription not ended')
+      throw new SubscriptionNotEndedError(subscription.provider, (error as Error).message)
+    }
+    await syncSubscription(payload, {
+      provider: subscription.provider,
+      subscriptionId: subscription.providerSubscriptionId,
+      accountId: account.id,
+      planCode: subscription.planCode,
+      status: 'canceled',
+      currentPeriodEnd: subscription.currentPeriodEnd ? new Date(subscription.currentPeriodEnd) : null,
+      cancelAtPeriodEnd: true,
+      eventCreatedAt: new Date(),
+    })
+  }
+  return docs.length
+}
+
 export type DeletionResult = {
   removed: Record<string, number>
   retained: Record<string, number>
@@ -51,7 +106,8 @@ export type DeletionResult = {
  * (RETAINED_FOR_BILLING) stay; when there are any, the account row stays too as an anonymous
  * tombstone (no name, username or Telegram id; blocked), so those records keep their link. The
  * deletion is logged in `account-deletions` (counts only). The Telegram user is then unknown to
- * the bot: /start makes a new account.
+ * the bot: /start makes a new account. Before anything is deleted, every paid subscription is ended
+ * at its provider and marked canceled (`SubscriptionNotEndedError` when one cannot be: nothing deleted).
  */
 export async function deleteAccount(
   payload: Payload,
@@ -59,6 +115,7 @@ export async function deleteAccount(
   by: { requestedBy: 'customer' | 'staff'; staffUserId?: number },
 ): Promise<DeletionResult> {
   const id = account.id
+  await endSubscriptions(payload, account)
   const retainedSlugs = retainedCollections(payload)
   const result = await inTransaction(payload, async (tx) => {
     const req = tx as never

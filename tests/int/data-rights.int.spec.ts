@@ -6,11 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { t } from '../../src/i18n'
 import { privacyExportTask } from '../../src/jobs/tasks/privacyExport'
+import { resetProviders } from '../../src/billing/providers'
 import { env, reloadEnv } from '../../src/lib/env'
 import type { Account } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
 import { createStaff, lexical } from '../helpers/fixtures'
 import { rest } from '../helpers/rest'
+import { SUBSCRIPTION_PERIOD } from '../fakes/telegramPayments'
 import { startHarness, TOKEN, accountOf, verifiedUser, type Harness } from './bot-harness'
 
 /**
@@ -32,6 +34,7 @@ beforeAll(async () => {
   Object.assign(process.env, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: h.fake.url, GRAPHILE_WORKER_SCHEMA: SCHEMA })
   reloadEnv()
   resetTelegramClient()
+  resetProviders()
   editor = (await createStaff(payload, ['editor'])).user
 })
 
@@ -39,6 +42,7 @@ afterAll(async () => {
   process.env = savedEnv
   reloadEnv()
   resetTelegramClient()
+  resetProviders()
   await h?.close()
 })
 
@@ -195,6 +199,39 @@ describe('My data', () => {
     await user.send('/start')
     const again = await accountOf(payload, user.id)
     expect(again!.id).not.toBe(account.id)
+  })
+
+  it('ends a paid Stars subscription before deleting, so Telegram never renews it; when Telegram refuses, nothing is deleted and the customer is told', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    await fill(account, 'Mu')
+    // The customer subscribed with Stars (Telegram charged the first month).
+    const invoice = { title: 'Business', description: 'Postforge plan', payload: `pf1:${account.id}:s:business:${randomBytes(8).toString('hex')}`, currency: 'XTR', prices: [{ label: 'Business', amount: 500 }], subscriptionPeriod: SUBSCRIPTION_PERIOD }
+    const { queryId } = h.fake.stars.preCheckout(invoice, { id: user.id, is_bot: false, first_name: 'Test' })
+    h.fake.stars.handle('answerPreCheckoutQuery', { pre_checkout_query_id: queryId, ok: true }, () => ({}))
+    const { charge } = h.fake.stars.pay(queryId)
+    const subscription = await payload.create({
+      collection: 'subscriptions',
+      data: { account: account.id, provider: 'stars', providerSubscriptionId: charge.id, planCode: 'business', status: 'active', currentPeriodEnd: new Date(charge.expiresAt! * 1000).toISOString() } as never,
+      overrideAccess: true,
+    })
+
+    // Telegram is down: the account stays, with its data, and the subscription still runs.
+    h.fake.fail('editUserStarSubscription', { status: 500, description: 'Internal Server Error' })
+    await user.press('pd:del2')
+    await user.send('DELETE')
+    expect(user.lastText()).toBe(t('en', 'privacy.delete_subscription_failed'))
+    expect(await accountOf(payload, user.id)).not.toBeNull()
+    expect(await count('projects', { account: { equals: account.id } })).toBe(1)
+    expect(charge.canceled ?? false).toBe(false)
+
+    await user.press('pd:del2')
+    await user.send('DELETE')
+    expect(user.lastText()).toBe(t('en', 'privacy.deleted'))
+    expect(await accountOf(payload, user.id)).toBeNull()
+    // Telegram will not charge the next month, and our row says so.
+    expect(() => h.fake.stars.renew(charge.id)).toThrow(/canceled/)
+    const row = await payload.findByID({ collection: 'subscriptions', id: subscription.id, overrideAccess: true, depth: 0 })
+    expect(row.status).toBe('canceled')
   })
 
   it('the warning tells the truth about kept Stars payments: they keep the payer\'s Telegram ID (for refunds), in both languages', async () => {

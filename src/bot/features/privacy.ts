@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { UNSUBSCRIBE_DATA } from '../../broadcasts/send'
 import { clearBotBlocked, setAnnouncements } from '../../broadcasts/preferences'
 import { addJob } from '../../jobs/addJob'
-import { deleteAccount } from '../../privacy/delete'
+import { deleteAccount, SubscriptionNotEndedError } from '../../privacy/delete'
 import { onButton } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { leaveFlow, startFlow, type FlowDef } from '../flows/engine'
@@ -42,7 +42,16 @@ export const deleteAccountFlow: FlowDef = {
   ],
   finish: async (ctx) => {
     const account = accountOf(ctx)
-    const result = await deleteAccount(ctx.deps.payload, account, { requestedBy: 'customer' })
+    let result
+    try {
+      result = await deleteAccount(ctx.deps.payload, account, { requestedBy: 'customer' })
+    } catch (error) {
+      if (!(error instanceof SubscriptionNotEndedError)) throw error
+      // A subscription still renewing must not charge a deleted account: nothing was deleted.
+      ctx.session.flow = undefined
+      await say(ctx, ctx.t('privacy.delete_subscription_failed'))
+      return
+    }
     ctx.log.info({ account: account.id, tombstone: result.tombstone }, 'account deleted by the customer')
     ctx.session.flow = undefined
     ctx.session.support = undefined
