@@ -4,7 +4,7 @@ import Stripe from 'stripe'
 import { logger } from '../../lib/logger'
 import type { SubscriptionStatus } from '../config'
 import { processOnce } from '../events'
-import { markPaymentStatus, settlePayment } from '../payments'
+import { lockPayment, markPaymentStatus, settlePayment } from '../payments'
 import { syncSubscription } from '../subscriptions'
 import { idOf, invoicePaymentIntent, stripeFailure } from './stripe'
 import { CURRENCIES, type Currency, type ProductRef } from './types'
@@ -250,9 +250,13 @@ export async function applyStripeEvent(payload: Payload, stripe: Stripe, event: 
     case 'charge.refunded': {
       const charge = event.data.object
       const paymentIntent = idOf(charge.payment_intent)
-      return once(async () => {
-        const payment = paymentIntent ? await paymentByIntent(payload, paymentIntent) : null
-        if (!payment) return 'ignored: unknown payment'
+      return once(async (tx) => {
+        const found = paymentIntent ? await paymentByIntent(payload, paymentIntent) : null
+        if (!found) return 'ignored: unknown payment'
+        // Our own refund (refundPayment) may still hold the payment with its transaction open:
+        // wait for it and read what it recorded, so it is not reported as made outside Postforge.
+        await lockPayment(tx.db, 'stripe', found.providerPaymentId)
+        const payment = await payload.findByID({ collection: 'payments', id: found.id, depth: 0, req: tx.req })
         if ((payment.refundedAmount ?? 0) >= charge.amount_refunded) return 'ignored: refund already recorded'
         log().warn(
           { paymentId: payment.id, refundedHere: payment.refundedAmount ?? 0, refundedAtStripe: charge.amount_refunded },

@@ -5,7 +5,7 @@ import { z } from 'zod'
 
 import { logger } from '../../lib/logger'
 import { processOnce } from '../events'
-import { findPayment, markPaymentStatus, settlePayment } from '../payments'
+import { findPayment, lockPayment, markPaymentStatus, settlePayment } from '../payments'
 import { CURRENCIES, type Currency, type ProductRef } from './types'
 import { processedOutcome } from './webhookEvents'
 import { minorOf, YOOKASSA_NOTIFICATION_RANGES, YooKassaError, type YooKassaApi } from './yookassa'
@@ -98,10 +98,14 @@ export async function applyYooKassaNotification(payload: Payload, api: YooKassaA
   if (notification.event.startsWith('refund.')) {
     const refund = await readBack(() => api.getRefund(notification.object.id))
     if (!refund) return { applied: false, outcome: 'ignored: unknown refund' }
-    const result = await processOnce(payload, { provider: 'yookassa', eventId: `refund.${refund.status}:${refund.id}`, type: `refund.${refund.status}` }, async () => {
+    const result = await processOnce(payload, { provider: 'yookassa', eventId: `refund.${refund.status}:${refund.id}`, type: `refund.${refund.status}` }, async (tx) => {
       if (refund.status !== 'succeeded') return `ignored: refund ${refund.status}`
-      const payment = await findPayment(payload, 'yookassa', refund.payment_id)
-      if (!payment) return 'ignored: unknown payment'
+      const found = await findPayment(payload, 'yookassa', refund.payment_id)
+      if (!found) return 'ignored: unknown payment'
+      // Our own refund (refundPayment) may still hold the payment with its transaction open:
+      // wait for it and read what it recorded, so it is not reported as made outside Postforge.
+      await lockPayment(tx.db, 'yookassa', found.providerPaymentId)
+      const payment = await payload.findByID({ collection: 'payments', id: found.id, depth: 0, req: tx.req })
       const refundedThere = minorOf((await api.getPayment(refund.payment_id)).refunded_amount ?? { value: '0', currency: refund.amount.currency })
       if ((payment.refundedAmount ?? 0) >= refundedThere) return 'ignored: refund already recorded'
       log().warn(
