@@ -2,6 +2,7 @@ import type { Payload } from 'payload'
 
 import { AppError } from '../http/errors'
 import { logger } from '../lib/logger'
+import { reportError } from '../lib/telemetry'
 import type { Payment } from '../payload-types'
 import { defaultPlanCode } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount } from './ledger'
@@ -99,18 +100,28 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
         reason,
       })
       providerRefundId = result.providerRefundId
-      // A plan refunded in full ends now, at the provider too: otherwise its next renewal would
-      // charge the customer again and bring the plan back. (A partial refund keeps the plan and its
-      // renewal: the customer got part of the money back, not their subscription ended.)
-      if (amount === left && payment.product?.kind === 'plan' && payment.providerSubscriptionId && provider.endSubscriptionNow) {
-        await provider.endSubscriptionNow({ providerSubscriptionId: payment.providerSubscriptionId, accountId, telegramId: account.telegramId })
-      }
     } catch (error) {
       if (error instanceof PaymentProviderError) {
         logger().warn({ paymentId: payment.id, provider: payment.provider, err: error.message }, 'the provider refused a refund')
         throw new AppError('billing.refund.provider_failed', 502, input.language, { provider: payment.provider })
       }
       throw error
+    }
+    // A plan refunded in full ends now, at the provider too: otherwise its next renewal would
+    // charge the customer again and bring the plan back. (A partial refund keeps the plan and its
+    // renewal: the customer got part of the money back, not their subscription ended.) The money is
+    // back with the customer already: a failure here must not roll back our record of it (a retry
+    // would meet a refunded charge). The plan ends here anyway; staff cancel at the provider.
+    if (amount === left && payment.product?.kind === 'plan' && payment.providerSubscriptionId && provider.endSubscriptionNow) {
+      try {
+        await provider.endSubscriptionNow({ providerSubscriptionId: payment.providerSubscriptionId, accountId, telegramId: account.telegramId })
+      } catch (error) {
+        const ref = reportError(error, { tags: { area: 'billing', step: 'refund_end_subscription', payment_id: payment.id, provider: payment.provider }, accountId })
+        logger().error(
+          { paymentId: payment.id, provider: payment.provider, providerSubscriptionId: payment.providerSubscriptionId, ref, err: (error as Error)?.message },
+          'a refunded plan could not be canceled at the provider: the refund is recorded and the plan ends here; cancel the subscription at the provider by hand',
+        )
+      }
     }
 
     const totalRefunded = refunded + amount

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 
 import fc from 'fast-check'
+import { Client } from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/stripe/route'
@@ -65,6 +66,35 @@ async function buy(accountId: number, product: { kind: 'plan' | 'pack'; code: st
 /** The customer pays; the completed session as Stripe's event carries it. */
 function paid(sessionId: string) {
   return stripe.event('checkout.session.completed', stripe.completeCheckout(sessionId))
+}
+
+/** Another transaction (our refund, mid-way) holding the payment as refundPayment does, then recording the refund. */
+async function holdPayment(provider: string, providerPaymentId: string) {
+  const client = new Client({ connectionString: process.env.DATABASE_URL })
+  await client.connect()
+  await client.query('begin')
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`payment:${provider}:${providerPaymentId}`])
+  return {
+    /** Resolves once some other session waits for an advisory lock (the webhook, on this payment). */
+    async waiter() {
+      const deadline = Date.now() + 20_000
+      for (;;) {
+        const { rows } = await client.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
+        if (rows[0].n > 0) return
+        if (Date.now() > deadline) throw new Error('nobody waited for the payment')
+        await new Promise((r) => setImmediate(r))
+      }
+    },
+    async recordRefundAndCommit(paymentId: number, amount: number) {
+      await client.query("update payments set status = 'refunded', refunded_amount = $2 where id = $1", [paymentId, amount])
+      await client.query('commit')
+      await client.end()
+    },
+    async release() {
+      await client.query('rollback').catch(() => {})
+      await client.end().catch(() => {})
+    },
+  }
 }
 
 beforeAll(async () => {
@@ -396,6 +426,32 @@ describe('POST /api/billing/stripe', () => {
     expect(stripe.callsTo('POST /v1/refunds').filter((c) => c.raw.toString().includes(paymentIntent))).toHaveLength(1)
   })
 
+  it('charge.refunded arriving while our own refund is still being recorded waits for it and is not reported to staff as a refund made outside Postforge', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    await deliver(paid(payment.providerPaymentId))
+    const paymentIntent = (await paymentOf(payment.id)).providerChargeId!
+    const held = await holdPayment('stripe', payment.providerPaymentId)
+    try {
+      // Stripe has refunded (our refundPayment's call) and sends charge.refunded before our transaction commits.
+      await providerFor('stripe')!.refund({
+        payment: { id: payment.id, providerPaymentId: payment.providerPaymentId, providerChargeId: paymentIntent, amount: 500, refundedAmount: 0, currency: 'USD', accountId: buyer.id, telegramId: buyer.telegramId, metadata: null, receipt: null },
+        amount: 500,
+        idempotencyKey: `race-${payment.id}`,
+        reason: 'customer asked',
+      } as Parameters<NonNullable<ReturnType<typeof providerFor>>['refund']>[0])
+      const charge = [...stripe.state.charges.values()].find((c) => c.payment_intent === paymentIntent)!
+      const event = stripe.event('charge.refunded', charge)
+      const delivered = deliver(event)
+      await Promise.race([held.waiter(), delivered])
+      await held.recordRefundAndCommit(payment.id, 500)
+      expect((await delivered).status).toBe(200)
+      expect((await eventsRecorded(event.id))[0]).toMatchObject({ outcome: 'ignored: refund already recorded' })
+    } finally {
+      await held.release()
+    }
+  })
+
   it('a refunded plan payment is refunded on the payment intent of the subscription’s first invoice, and the plan ends', async () => {
     const buyer = await account()
     const { payment } = await buy(buyer.id, { kind: 'plan', code: 'pro' }, 2900)
@@ -437,6 +493,45 @@ describe('POST /api/billing/stripe', () => {
     expect(await planOf(buyer.id)).toBe('free')
     expect(await balance(buyer.id)).toBe(0)
     expect((await rows())[0]).toMatchObject({ status: 'canceled', currentPeriodEnd: ended!.currentPeriodEnd, updatedAt: ended!.updatedAt })
+  })
+
+  it('a refund Stripe already made (an earlier try whose record was rolled back, its key expired) is recorded, not refused with 502 for good', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    await deliver(paid(payment.providerPaymentId))
+    const paymentIntent = (await paymentOf(payment.id)).providerChargeId!
+    // The earlier try's refund at Stripe, under a key Stripe no longer remembers.
+    await providerFor('stripe')!.refund({
+      payment: { id: payment.id, providerPaymentId: payment.providerPaymentId, providerChargeId: paymentIntent, amount: 500, refundedAmount: 0, currency: 'USD', accountId: buyer.id, telegramId: buyer.telegramId, metadata: null, receipt: null },
+      amount: 500,
+      idempotencyKey: `expired-${payment.id}`,
+      reason: 'customer asked',
+    } as Parameters<NonNullable<ReturnType<typeof providerFor>>['refund']>[0])
+
+    const result = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'customer asked' })
+    expect(result).toMatchObject({ applied: true, amount: 500, creditsReversed: 500 })
+    expect(await paymentOf(payment.id)).toMatchObject({ status: 'refunded', refundedAmount: 500 })
+    expect(await balance(buyer.id)).toBe(0)
+    // Stripe refunded once.
+    const charge = [...stripe.state.charges.values()].find((c) => c.payment_intent === paymentIntent)!
+    expect(charge.amount_refunded).toBe(500)
+  })
+
+  it('a full plan refund whose cancel at Stripe fails is still recorded (the money is back): the plan ends here and staff are told', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'plan', code: 'pro' }, 2900)
+    await deliver(paid(payment.providerPaymentId))
+    expect(await planOf(buyer.id)).toBe('pro')
+    stripe.fail('DELETE /v1/subscriptions/:id', { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } }, 3)
+
+    const result = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'charged by mistake' })
+    expect(result).toMatchObject({ applied: true, amount: 2900 })
+    expect(await paymentOf(payment.id)).toMatchObject({ status: 'refunded', refundedAmount: 2900 })
+    expect(await planOf(buyer.id)).toBe('free')
+    expect(await balance(buyer.id)).toBe(0)
+    // A retry is not refunded twice.
+    expect((await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'charged by mistake' })).applied).toBe(false)
+    await vi.waitFor(() => expect(readFileSync(logFile, 'utf8')).toContain('a refunded plan could not be canceled at the provider'), { timeout: 10_000 })
   })
 
   it('a plan refunded in part keeps the plan and its renewal until the period ends, and takes back its share of the credits', async () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 
 import fc from 'fast-check'
+import { Client } from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/yookassa/route'
@@ -69,6 +70,36 @@ function useCredentials(secretKey: string) {
   Object.assign(process.env, { YOOKASSA_SHOP_ID: kassa.shopId, YOOKASSA_SECRET_KEY: secretKey, YOOKASSA_API_BASE: `${kassa.url}/v3` })
   reloadEnv()
   resetProviders()
+}
+
+
+/** Another transaction (our refund, mid-way) holding the payment as refundPayment does, then recording the refund. */
+async function holdPayment(provider: string, providerPaymentId: string) {
+  const client = new Client({ connectionString: process.env.DATABASE_URL })
+  await client.connect()
+  await client.query('begin')
+  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`payment:${provider}:${providerPaymentId}`])
+  return {
+    /** Resolves once some other session waits for an advisory lock (the webhook, on this payment). */
+    async waiter() {
+      const deadline = Date.now() + 20_000
+      for (;;) {
+        const { rows } = await client.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
+        if (rows[0].n > 0) return
+        if (Date.now() > deadline) throw new Error('nobody waited for the payment')
+        await new Promise((r) => setImmediate(r))
+      }
+    },
+    async recordRefundAndCommit(paymentId: number, amount: number) {
+      await client.query("update payments set status = 'refunded', refunded_amount = $2 where id = $1", [paymentId, amount])
+      await client.query('commit')
+      await client.end()
+    },
+    async release() {
+      await client.query('rollback').catch(() => {})
+      await client.end().catch(() => {})
+    },
+  }
 }
 
 beforeAll(async () => {
@@ -313,6 +344,30 @@ describe('POST /api/billing/yookassa', () => {
     const refund = [...kassa.state.refunds.values()].at(-1)!
     expect((await notify(kassa.notification('refund.succeeded', refund))).status).toBe(200)
     expect(await balance(buyer.id)).toBe(0)
+  })
+
+  it('refund.succeeded arriving while our own refund is still being recorded waits for it and is not reported to staff as a refund made outside Postforge', async () => {
+    const buyer = await account()
+    const { payment } = await buyPack(buyer.id)
+    await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
+    const held = await holdPayment('yookassa', payment.providerPaymentId)
+    try {
+      await providerFor('yookassa')!.refund({
+        payment: { id: payment.id, providerPaymentId: payment.providerPaymentId, providerChargeId: null, amount: 99_000, refundedAmount: 0, currency: 'RUB', accountId: buyer.id, telegramId: buyer.telegramId, metadata: null, receipt: { email: 'buyer@example.ru' } },
+        amount: 99_000,
+        idempotencyKey: `race-${payment.id}`,
+        reason: 'customer asked',
+      } as Parameters<PaymentProvider['refund']>[0])
+      const refund = [...kassa.state.refunds.values()].at(-1)!
+      const notified = notify(kassa.notification('refund.succeeded', refund))
+      await Promise.race([held.waiter(), notified])
+      await held.recordRefundAndCommit(payment.id, 99_000)
+      expect((await notified).status).toBe(200)
+      const events = await (await testPayload()).find({ collection: 'billing-events', where: { eventId: { equals: `refund.succeeded:${refund.id}` } }, depth: 0 })
+      expect(events.docs[0]).toMatchObject({ outcome: 'ignored: refund already recorded' })
+    } finally {
+      await held.release()
+    }
   })
 
   it('a partial refund carries a 54-FZ refund receipt for the part returned, to the contact the payment was made with', async () => {

@@ -126,12 +126,21 @@ export function createStripeProvider(stripe: Stripe): PaymentProvider {
     async refund({ payment, amount, idempotencyKey, reason }: RefundInput): Promise<RefundResult> {
       const paymentIntent = payment.providerChargeId ?? (await paymentIntentOf(stripe, payment.providerPaymentId))
       if (!paymentIntent) throw new PaymentProviderError('stripe', `payment ${payment.id} has no Stripe payment intent: nothing was charged`, false)
-      const refund = await call('refunds.create', () =>
-        stripe.refunds.create(
+      let refund: Stripe.Refund
+      try {
+        refund = await stripe.refunds.create(
           { payment_intent: paymentIntent, amount, reason: 'requested_by_customer', metadata: { paymentId: String(payment.id), accountId: String(payment.accountId), note: reason.slice(0, 500) } },
           { idempotencyKey: `pf-refund-${idempotencyKey}` },
-        ),
-      )
+        )
+      } catch (error) {
+        // The charge is refunded already: an earlier try went through at Stripe but our record of
+        // it was rolled back, and the idempotency key has expired (24 h). The money is back with
+        // the customer either way (as Stars' CHARGE_ALREADY_REFUNDED).
+        if (error instanceof Stripe.errors.StripeError && error.code === 'charge_already_refunded') {
+          return { providerRefundId: `already_refunded:${paymentIntent}`, status: 'succeeded' }
+        }
+        throw stripeFailure(error, 'refunds.create')
+      }
       if (refund.status === 'failed' || refund.status === 'canceled') {
         throw new PaymentProviderError('stripe', `refund ${refund.id} ${refund.status}${refund.failure_reason ? `: ${refund.failure_reason}` : ''}`, false)
       }
