@@ -58,6 +58,34 @@ async function hasPaidPeriod(t: BillingTx, accountId: number, now: Date): Promis
   return totalDocs > 0
 }
 
+/**
+ * BF2b: how long after a paid period ends the account may still show the paid plan: the hourly
+ * `billing.sweep` moves it back (recomputeAccountPlan) within this window. A renewal may also
+ * still arrive in it.
+ */
+const SWEEP_WINDOW_MS = 2 * 3_600_000
+
+/**
+ * Whether the account's plan is a paid plan whose period ended moments ago and that the sweep has
+ * not moved back yet: that plan's monthly credits are not the account's to take (they would be a
+ * free month before the renewal adds its own).
+ */
+async function paidPlanJustEnded(t: BillingTx, accountId: number, plan: string, now: Date): Promise<boolean> {
+  const { totalDocs } = await t.req.payload.count({
+    collection: 'subscriptions',
+    where: {
+      and: [
+        { account: { equals: accountId } },
+        { planCode: { equals: plan } },
+        { currentPeriodEnd: { less_than_equal: now.toISOString() } },
+        { currentPeriodEnd: { greater_than: new Date(now.getTime() - SWEEP_WINDOW_MS).toISOString() } },
+      ],
+    },
+    req: t.req,
+  })
+  return totalDocs > 0
+}
+
 export type MonthlyGrant = { granted: number; month: string | null }
 
 /**
@@ -78,6 +106,10 @@ export async function grantMonthlyPlanCredits(payload: Payload, accountId: numbe
     const key = `${KEY_PREFIX}${accountId}:${month}`
     if (await entryExists(t.db, key)) return { granted: 0, month }
     if (await hasPaidPeriod(t, accountId, now)) return { granted: 0, month }
+    if (account.plan && (await paidPlanJustEnded(t, accountId, String(account.plan), now))) {
+      logger().info({ accountId, plan: account.plan }, 'paid period just ended, the plan not recomputed yet: no monthly grant of the paid plan')
+      return { granted: 0, month }
+    }
     const own = account.plan ? await planCatalogueCredits(payload, String(account.plan), t.req) : null
     const plan = own === null ? await defaultPlanCode(payload, t.req) : String(account.plan)
     const credits = own ?? (await planCatalogueCredits(payload, plan, t.req)) ?? 0

@@ -105,4 +105,22 @@ describe('monthly credits of the free plan', () => {
       reloadEnv()
     }
   })
+
+  it('BF2b: a paid period that just ended, before the hourly sweep moves the plan back, gives no free month of the paid plan', async () => {
+    const t = await createTenant(payload, { name: `Lapsed ${uid('t')}` })
+    const paidAt = new Date(Date.now() - 30 * 86_400_000)
+    const periodEnd = new Date(Date.now() - 5 * 60_000)
+    const paid = await settlePayment(payload, {
+      provider: 'stars', providerPaymentId: uid('plan'), chargeId: uid('ch'), amount: 1000, currency: 'XTR', paidAt, periodEnd,
+      accountId: t.account.id, product: { kind: 'plan', code: 'pro' }, providerSubscriptionId: uid('tg-sub'),
+    })
+    // During the period the account was on pro; the period ended minutes ago and the hourly sweep
+    // has not run: the account still shows the paid plan.
+    await payload.update({ collection: 'accounts', id: t.account.id, data: { plan: 'pro' } })
+    const account = await payload.findByID({ collection: 'accounts', id: t.account.id, depth: 0 })
+    const keyword = await payload.create({ collection: 'keywords', data: { phrase: `после оплаты ${uid('k')}`, project: t.project.id } as never })
+    await requestGeneration(payload, account, { kind: 'post', keywordId: keyword.id }).catch(() => undefined)
+    expect((await ledgerOf(t.account.id)).filter((r) => r.kind === 'grant')).toEqual([])
+    expect(await balanceOf(payload, t.account.id)).toBe(paid.credits)
+  })
 })
