@@ -42,7 +42,7 @@ export const Accounts: CollectionConfig = {
   },
   auth: { useAPIKey: true, disableLocalStrategy: true, cookies: { secure: secureCookies() } },
   hooks: {
-    beforeDelete: [deleteAccountProjects, deleteAccountOwnData /* O8: support thread, deliveries, deletion log */],
+    beforeDelete: [deleteAccountOwnData /* O8: first — staff deletion is deleteAccount (src/privacy/hooks.ts) */, deleteAccountProjects],
     afterChange: [forgetCachedAccount],
     afterDelete: [forgetDeletedAccount],
     // Observability (O6): an API-key request records the account's activity (at most once a minute).

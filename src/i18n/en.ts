@@ -753,6 +753,8 @@ export const en: Record<string, string> = {
   'privacy.delete_type': 'To confirm, type the word <b>DELETE</b>.',
   'v.delete_word': 'To delete the account, type exactly the word DELETE (or press Cancel).',
   'privacy.delete_subscription_failed': 'Your account is not deleted: we could not stop your paid subscription, and it would keep charging you. Try again in a few minutes, or write to /support.',
+  'privacy.staff_anonymised': 'Account {id} has payment records the law requires keeping, so it was anonymised instead of deleted: its data, projects and support thread are gone, paid subscriptions are ended, and the row stays blocked without name, username, contacts or Telegram ID.',
+  'privacy.staff_subscription_failed': 'The account is not deleted: its paid subscription at {provider} could not be ended, and it would keep charging. Try again later, or end it at {provider} first.',
   'privacy.deleted': '🗑 Your account and its data are deleted. If you come back, send /start and we start afresh.',
   // AF2 (attack fixes): ops endpoints, support limits, broadcasts, where paths
   'ops.bad_days': 'The days parameter must be one of: {allowed}.',

@@ -1,4 +1,4 @@
-import type { CollectionSlug, FlattenedField, Payload, Where } from 'payload'
+import type { CollectionSlug, FlattenedField, Payload, PayloadRequest, Where } from 'payload'
 
 import { forgetCachedAccount } from '../accounts/cache'
 import { refundingProviderFor } from '../billing/providers'
@@ -6,8 +6,19 @@ import { syncSubscription } from '../billing/subscriptions'
 import { logger } from '../lib/logger'
 import { inTransaction } from '../jobs/addJob'
 import type { Account } from '../payload-types'
-import { PRIVACY_DELETION } from './hooks'
 import { accountCollections, retainedCollections } from './scope'
+
+/** Set on the account's own row delete by `deleteAccount`, which removes and logs everything itself (see ./hooks). */
+export const PRIVACY_DELETION = 'privacyDeletion'
+
+/** Whether the account has billing records the law keeps (then deleting it leaves a tombstone). */
+export async function hasRetainedRecords(payload: Payload, accountId: number, req?: Partial<PayloadRequest>): Promise<boolean> {
+  for (const slug of retainedCollections(payload)) {
+    const { totalDocs } = await payload.count({ collection: slug as CollectionSlug, where: { account: { equals: accountId } }, overrideAccess: true, req })
+    if (totalDocs > 0) return true
+  }
+  return false
+}
 
 /** What an anonymous account row keeps: what billing needs to read it (plan, language for the books, zone). */
 const TOMBSTONE_KEEPS = new Set(['id', 'telegramId', 'plan', 'language', 'timezone', 'status', 'createdAt', 'updatedAt', 'deletedAt'])
@@ -113,11 +124,18 @@ export async function deleteAccount(
   payload: Payload,
   account: Pick<Account, 'id' | 'telegramId'>,
   by: { requestedBy: 'customer' | 'staff'; staffUserId?: number },
+  /**
+   * Inside a deletion of the account row already under way (the accounts beforeDelete hook): the
+   * work joins that request's transaction and the row itself is left for that deletion. Refused
+   * when the account has billing records (the hook anonymises those in a transaction of its own).
+   */
+  within?: { req: PayloadRequest },
 ): Promise<DeletionResult> {
   const id = account.id
   await endSubscriptions(payload, account)
   const retainedSlugs = retainedCollections(payload)
-  const result = await inTransaction(payload, async (tx) => {
+  const run = <T>(work: (tx: unknown) => Promise<T>): Promise<T> => (within ? work(within.req) : inTransaction(payload, work))
+  const result = await run(async (tx) => {
     const req = tx as never
     const projectIds = (
       await payload.find({ collection: 'projects', where: { account: { equals: id } }, depth: 0, pagination: false, overrideAccess: true, req, select: {} })
@@ -144,6 +162,7 @@ export async function deleteAccount(
       if (totalDocs > 0) retained[slug] = totalDocs
     }
     const tombstone = Object.keys(retained).length > 0
+    if (tombstone && within) throw new Error(`account ${id} has billing records: anonymise it in a transaction of its own`)
     if (tombstone) {
       // Kept records lose the contact details they carried (a receipt's email or phone).
       for (const slug of Object.keys(retained)) await dropContacts(payload, slug as CollectionSlug, id, req)
@@ -155,7 +174,7 @@ export async function deleteAccount(
         depth: 0,
         req,
       })
-    } else {
+    } else if (!within) {
       await payload.delete({ collection: 'accounts', id, overrideAccess: true, req, context: { [PRIVACY_DELETION]: true } })
     }
     await payload.create({

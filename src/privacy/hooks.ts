@@ -1,31 +1,38 @@
 import type { CollectionBeforeDeleteHook } from 'payload'
 
 import { actorOf } from '../access/actors'
+import { AppError } from '../http/errors'
+import { languageOf } from '../i18n/request'
+import { deleteAccount, PRIVACY_DELETION, SubscriptionNotEndedError, hasRetainedRecords } from './delete'
 
-/** Set by `deleteAccount`, which removes and logs everything itself. */
-export const PRIVACY_DELETION = 'privacyDeletion'
+export { PRIVACY_DELETION } from './delete'
 
 /**
- * An account deleted another way (an admin in the admin panel, the API): its support thread and
- * announcement records go with it (they would otherwise block the delete or outlive it), and the
- * deletion is logged like a customer's own. Billing records stay; their link is emptied by the
- * database (the billing collections' `account` is nullable for that).
+ * An account deleted another way (an admin in the admin panel, DELETE /api/accounts/:id, a bulk
+ * delete) goes through the same `deleteAccount` as a customer's own deletion, logged as staff:
+ * paid subscriptions ended at their provider, everything the account owns deleted, billing
+ * records kept and anonymised.
+ * - No billing records: the data goes in this request's transaction and Payload then deletes the
+ *   row itself (200, as before).
+ * - Billing records the law keeps: the account is anonymised (in its own, committed transaction)
+ *   and the plain row delete is refused with 409 `privacy.staff_anonymised`, because deleting the
+ *   row would cut the payments' link to it. The account is then an anonymous, blocked tombstone.
+ * Must run first among the account's beforeDelete hooks (nothing else holds locks yet).
  */
 export const deleteAccountOwnData: CollectionBeforeDeleteHook = async ({ id, req, context }) => {
   if (context?.[PRIVACY_DELETION]) return
-  const support = await req.payload.delete({ collection: 'support-messages', where: { account: { equals: id } }, overrideAccess: true, req })
-  const deliveries = await req.payload.delete({ collection: 'broadcast-deliveries', where: { recipient: { equals: id } }, overrideAccess: true, req })
+  const account = await req.payload.findByID({ collection: 'accounts', id, depth: 0, overrideAccess: true, req, select: { telegramId: true } })
   const actor = actorOf(req)
-  await req.payload.create({
-    collection: 'account-deletions',
-    data: {
-      accountId: Number(id),
-      requestedBy: 'staff',
-      staffUser: actor.kind === 'staff' ? Number(actor.id) : undefined,
-      removed: { 'support-messages': support.docs.length, 'broadcast-deliveries': deliveries.docs.length },
-      tombstone: false,
-    },
-    overrideAccess: true,
-    req,
-  })
+  const by = { requestedBy: 'staff' as const, staffUserId: actor.kind === 'staff' ? Number(actor.id) : undefined }
+  const language = languageOf(req)
+  try {
+    if (await hasRetainedRecords(req.payload, account.id, req)) {
+      await deleteAccount(req.payload, account, by)
+      throw new AppError('privacy.staff_anonymised', 409, language, { id: account.id })
+    }
+    await deleteAccount(req.payload, account, by, { req })
+  } catch (error) {
+    if (error instanceof SubscriptionNotEndedError) throw new AppError('privacy.staff_subscription_failed', 409, language, { provider: error.provider })
+    throw error
+  }
 }
