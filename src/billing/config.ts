@@ -1,6 +1,7 @@
 import type { Payload, PayloadRequest, Where } from 'payload'
 
 import { env } from '../lib/env'
+import { logger } from '../lib/logger'
 import { DEFAULT_PLAN } from '../usage/plans'
 
 export const PAYMENT_STATUSES = ['pending', 'waiting_for_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'] as const
@@ -61,7 +62,10 @@ type CatalogueDoc = {
  * exists; 0 otherwise (a plan without credits still sets the limits).
  */
 export async function planMonthlyCredits(payload: Payload, planCode: string, req?: Partial<PayloadRequest>): Promise<number> {
-  return (await catalogueDoc(payload, 'plans', planCode, req))?.monthlyCredits ?? 0
+  const doc = await catalogueDoc(payload, 'plans', planCode, req)
+  // BF2b: a payment for a plan that no longer exists grants nothing: staff must credit it by hand.
+  if (!doc) logger().error({ planCode }, 'a plan payment for a plan that no longer exists: 0 credits granted, grant them by hand')
+  return doc?.monthlyCredits ?? 0
 }
 
 /** The plan's monthly credits, or null when no plan has this code (B1's `plans`). */

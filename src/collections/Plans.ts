@@ -66,6 +66,20 @@ const oneDefault: CollectionBeforeChangeHook<Plan> = async ({ data, originalDoc,
 const keepDefault: CollectionBeforeDeleteHook = async ({ id, req }) => {
   const plan = await req.payload.findByID({ collection: 'plans', id, depth: 0, req, overrideAccess: true })
   if (plan.isDefault) throw new AppError('plans.default_delete', 422, languageOf(req))
+  // BF2b: customers on the plan, or paying for it, would be left with a plan that is gone (limits
+  // fall back, renewals grant 0 credits): retire it (inactive) instead.
+  const [accounts, subscriptions] = await Promise.all([
+    req.payload.count({ collection: 'accounts', where: { plan: { equals: plan.code } }, req, overrideAccess: true }),
+    req.payload.count({
+      collection: 'subscriptions',
+      where: { and: [{ planCode: { equals: plan.code } }, { status: { in: ['active', 'past_due'] } }, { currentPeriodEnd: { greater_than: new Date().toISOString() } }] },
+      req,
+      overrideAccess: true,
+    }),
+  ])
+  if (accounts.totalDocs > 0 || subscriptions.totalDocs > 0) {
+    throw new AppError('plans.in_use', 409, languageOf(req), { accounts: accounts.totalDocs, subscriptions: subscriptions.totalDocs })
+  }
 }
 
 /**

@@ -71,6 +71,7 @@ export const en: Record<string, string> = {
   'plans.default_required': 'There must always be a default plan: mark another plan as default and the mark moves from this one.',
   'plans.default_inactive': 'The default plan must be active.',
   'plans.default_delete': 'The default plan cannot be deleted: mark another one as default first.',
+  'plans.in_use': 'This plan cannot be deleted: {accounts} account(s) are on it and {subscriptions} subscription(s) still pay for it. Make it inactive instead (it leaves the catalogue, customers keep it).', // BF2b
   'usage.refills': 'tomorrow at 00:00 ({zone}), in {hours} h {minutes} min',
   'auth.staff_only': 'Postforge staff only.',
   'jobs.not_found': 'Job not found, or it is running.',

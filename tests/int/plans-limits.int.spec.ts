@@ -12,7 +12,8 @@ import { buildAiTaskList } from '../../src/jobs/taskList'
 import { consoleChatId } from '../../src/telegram/console/store'
 import { env, reloadEnv } from '../../src/lib/env'
 import type { Account, Plan } from '../../src/payload-types'
-import { defaultPlan, effectivePlan } from '../../src/usage/limits'
+import { defaultPlan, effectivePlan, forgetPlans } from '../../src/usage/limits'
+import { t } from '../../src/i18n'
 import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
 import { createStaff, createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -290,7 +291,7 @@ describe('limits follow the plan on every face at once', () => {
 })
 
 describe('the plan an account holds', () => {
-  it('only existing plan codes are accepted; a plan deleted later leaves its accounts on the default plan’s limits', async () => {
+  it('only existing plan codes are accepted; a plan in use cannot be deleted (BF2b); a plan gone later leaves its accounts on the default plan’s limits', async () => {
     const code = `gone-${uid()}`
     const gone = await createPlan(code, { ...FREE_LIKE, maxProjects: 10 })
     const tenant = await createTenant(world.payload, { name: 'Fallback' })
@@ -305,7 +306,16 @@ describe('the plan an account holds', () => {
 
     expect((await rest('POST', '/projects', { auth: tenant.auth, body: { name: 'Два', timezone: 'UTC' } })).status).toBe(201)
     expect((await rest('POST', '/projects', { auth: tenant.auth, body: { name: 'Три', timezone: 'UTC' } })).status).toBe(201)
-    expect((await rest('DELETE', `/plans/${gone.id}`, { auth: admin.auth })).status).toBe(200)
+    // BF2b: a plan an account is on cannot be deleted (retire it instead), translated.
+    const refusedDelete = await rest('DELETE', `/plans/${gone.id}`, { auth: admin.auth, lang: 'en' })
+    expect(refusedDelete.status).toBe(409)
+    expect(refusedDelete.json.errors[0].message).toBe(t('en', 'plans.in_use', { accounts: 1, subscriptions: 0 }))
+    const refusedRu = await rest('DELETE', `/plans/${gone.id}`, { auth: admin.auth, lang: 'ru' })
+    expect(refusedRu.json.errors[0].message).toBe(t('ru', 'plans.in_use', { accounts: 1, subscriptions: 0 }))
+    expect(await world.payload.count({ collection: 'plans', where: { code: { equals: code } } })).toMatchObject({ totalDocs: 1 })
+    // A plan gone another way (removed in the database) still leaves its accounts on the default plan's limits.
+    await world.payload.db.drizzle.execute(sql`delete from plans where id = ${gone.id}`)
+    await forgetPlans()
     const account = await world.payload.findByID({ collection: 'accounts', id: tenant.account.id })
     expect(account.plan).toBe(code)
     expect(await effectivePlan(world.payload, account)).toMatchObject({ code: 'free', fallback: true, limits: { maxProjects: 2 } })
