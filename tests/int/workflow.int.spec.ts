@@ -88,7 +88,8 @@ describe('review gate over REST', () => {
   it('requesting changes needs a note, which is kept on the item and in the trail', async () => {
     const t = await createTenant(payload)
     const doc = await article(t)
-    const noNote = await rest('POST', `/articles/${doc.id}/move`, { auth: editor.auth, body: { to: 'changes_requested' } })
+    // Staff have no language of their own: API errors follow Accept-Language (else Russian).
+    const noNote = await rest('POST', `/articles/${doc.id}/move`, { auth: editor.auth, body: { to: 'changes_requested' }, lang: 'en' })
     expect(noNote.status).toBe(422)
     expect(noNote.json.errors[0].message).toMatch(/note/i)
 
@@ -130,7 +131,7 @@ describe('review gate over REST', () => {
     const doc = await article(t)
     expect((await rest('POST', `/articles/${doc.id}/move`, { auth: t.auth, body: { to: 'approved' } })).status).toBe(200)
     expect((await rest('POST', `/articles/${doc.id}/move`, { auth: t.auth, body: { to: 'scheduled' } })).status).toBe(200)
-    const publish = await rest('POST', `/articles/${doc.id}/move`, { auth: editor.auth, body: { to: 'published' } })
+    const publish = await rest('POST', `/articles/${doc.id}/move`, { auth: editor.auth, body: { to: 'published' }, lang: 'en' })
     expect(publish.status).toBe(403)
     expect(publish.json.errors[0].message).toMatch(/publishing system/)
     const sys = await payload.update({ collection: 'articles', id: doc.id, data: { workflowStatus: 'published' }, context: SYSTEM_CONTEXT })
@@ -201,6 +202,7 @@ describe('review gate over GraphQL and for publications', () => {
     const res = await rest('POST', '/publications', {
       auth: editor.auth,
       body: { project: t.project.id, connection: connection.id, article: doc.id, plannedAt: new Date().toISOString() },
+      lang: 'en',
     })
     expect(res.status).toBe(409)
     expect(res.json.errors[0].message).toMatch(/Only approved content/)
