@@ -80,14 +80,18 @@ async function endSubscriptions(payload: Payload, account: Pick<Account, 'id' | 
     overrideAccess: true,
   })
   for (const subscription of docs) {
-    const provider = refundingProviderFor(subscription.provider)
-    const end = provider?.endSubscriptionNow ?? provider?.cancelSubscription
-    if (!provider || !end) throw new SubscriptionNotEndedError(subscription.provider, 'provider not configured here')
-    try {
-      await end.call(provider, { providerSubscriptionId: subscription.providerSubscriptionId, accountId: account.id, telegramId: account.telegramId })
-    } catch (error) {
-      logger().warn({ accountId: account.id, subscriptionId: subscription.id, provider: subscription.provider, err: (error as Error).message }, 'account deletion refused: subscription not ended')
-      throw new SubscriptionNotEndedError(subscription.provider, (error as Error).message)
+    // A month paid once (`payment:<id>`, settlePayment: YooKassa sells plans so) renews nowhere.
+    const recurring = !subscription.providerSubscriptionId.startsWith('payment:')
+    const provider = recurring ? refundingProviderFor(subscription.provider) : null
+    if (recurring && provider?.subscriptions !== false) {
+      const end = provider?.endSubscriptionNow ?? provider?.cancelSubscription
+      if (!provider || !end) throw new SubscriptionNotEndedError(subscription.provider, 'provider not configured here')
+      try {
+        await end.call(provider, { providerSubscriptionId: subscription.providerSubscriptionId, accountId: account.id, telegramId: account.telegramId })
+      } catch (error) {
+        logger().warn({ accountId: account.id, subscriptionId: subscription.id, provider: subscription.provider, err: (error as Error).message }, 'account deletion refused: subscription not ended')
+        throw new SubscriptionNotEndedError(subscription.provider, (error as Error).message)
+      }
     }
     await syncSubscription(payload, {
       provider: subscription.provider,

@@ -234,6 +234,22 @@ describe('My data', () => {
     expect(row.status).toBe('canceled')
   })
 
+  it('a plan month paid once (YooKassa, nothing renews at the provider) does not stand in the way: the account is deleted and the period marked canceled', async () => {
+    const { user, account } = await verifiedUser(h, { language: 'ru' })
+    const billing = await paid(account)
+    const subscription = await payload.create({
+      collection: 'subscriptions',
+      data: { account: account.id, provider: 'yookassa', providerSubscriptionId: `payment:${billing.payment.id}`, planCode: 'business', status: 'active', currentPeriodEnd: new Date(Date.now() + 20 * 86_400_000).toISOString() } as never,
+      overrideAccess: true,
+    })
+    await user.press('pd:del2')
+    await user.send('УДАЛИТЬ')
+    expect(user.lastText()).toBe(t('ru', 'privacy.deleted'))
+    expect(await accountOf(payload, user.id)).toBeNull()
+    const row = await payload.findByID({ collection: 'subscriptions', id: subscription.id, overrideAccess: true, depth: 0 })
+    expect(row).toMatchObject({ status: 'canceled', account: account.id })
+  })
+
   it('the warning tells the truth about kept Stars payments: they keep the payer\'s Telegram ID (for refunds), in both languages', async () => {
     const { user, account } = await verifiedUser(h, { language: 'en' })
     await payload.create({
