@@ -1,3 +1,4 @@
+import { sql } from '@payloadcms/db-postgres'
 import type { Payload } from 'payload'
 
 import { AppError } from '../http/errors'
@@ -129,12 +130,23 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
     // Credits earlier refunds of this payment took back or found already spent (kept on the payment).
     const reversedBefore = Number((payment.metadata as { reversedCredits?: number } | null)?.reversedCredits ?? 0)
     const target = totalRefunded >= payment.amount ? credits : Math.floor((credits * totalRefunded) / payment.amount)
-    const due = Math.max(0, target - reversedBefore)
     await lockAccount(t.db, accountId)
+    // A plan payment whose period the sweep closed (expireEndedPeriods: `expiry:<paymentId>`) has
+    // no credits left: what was not spent expired. Taking them back again would take the
+    // customer's other credits (a pack bought since).
+    const expiredRows = await t.db.execute(sql`select coalesce(-sum(credits), 0)::bigint as expired from credit_ledger where kind = 'expiry' and idempotency_key = ${`expiry:${payment.id}`}`)
+    const expired = Number((expiredRows.rows[0] as { expired?: string | number } | undefined)?.expired ?? 0)
+    const closed = expired > 0 || Boolean((payment.metadata as { creditsExpiredAt?: string } | null)?.creditsExpiredAt)
+    const owed = Math.max(0, target - reversedBefore)
+    const due = closed ? 0 : owed
     const balance = await balanceOf(payload, accountId, t.db)
     const taken = Math.min(due, Math.max(0, balance))
-    const short = due - taken
-    const noteShort = short > 0 ? `; ${short} of ${due} credits were already spent and stay spent` : ''
+    const short = closed ? Math.max(0, owed - expired) : due - taken
+    const noteShort = closed
+      ? `; the payment's credits ended with its period (${Math.min(expired, owed)} expired${short > 0 ? `, ${short} spent` : ''}): none taken back`
+      : short > 0
+        ? `; ${short} of ${due} credits were already spent and stay spent`
+        : ''
     await appendEntry(
       t.db,
       {
@@ -158,7 +170,7 @@ export async function refundPayment(payload: Payload, input: RefundPaymentInput)
         status: full ? 'refunded' : 'partially_refunded',
         refundedAmount: totalRefunded,
         refundedAt: new Date().toISOString(),
-        metadata: { ...((payment.metadata as Record<string, unknown> | null) ?? {}), lastRefundId: providerRefundId, reversedCredits: reversedBefore + due },
+        metadata: { ...((payment.metadata as Record<string, unknown> | null) ?? {}), lastRefundId: providerRefundId, reversedCredits: reversedBefore + owed },
       },
     })
     if (full && payment.product?.kind === 'plan') {

@@ -8,6 +8,7 @@ import { processOnce } from '../../src/billing/events'
 import { balanceOf, grantCredits, spendCredits } from '../../src/billing/ledger'
 import { createPendingPayment, settlePayment } from '../../src/billing/payments'
 import { useProviderForTests, type PaymentProvider, type RefundInput } from '../../src/billing/providers'
+import { refundPayment } from '../../src/billing/refunds'
 import { expireEndedPeriods, syncSubscription } from '../../src/billing/subscriptions'
 import { reloadEnv } from '../../src/lib/env'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
@@ -365,6 +366,35 @@ describe('the hourly billing sweep', () => {
     expect(rows.filter((r) => r.kind === 'expiry').map((r) => r.credits)).toEqual([-(monthly - 15)])
     expect(await balanceOf(payload, t.account.id)).toBe(40)
     expect((await payload.findByID({ collection: 'accounts', id: t.account.id })).plan).toBe('free')
+  })
+
+  it('a full refund of a plan whose credits already expired takes none of the pack credits bought since', async () => {
+    const { provider, refunds } = recordingProvider('stars', false)
+    const restore = useProviderForTests(provider)
+    try {
+      const t = await createTenant(payload)
+      const monthly = (await payload.find({ collection: 'plans', where: { code: { equals: 'starter' } }, limit: 1 })).docs[0]!.monthlyCredits!
+      const day = 86_400_000
+      const paid = await settlePayment(payload, {
+        provider: 'stars', providerPaymentId: uid('plan'), chargeId: uid('ch'), amount: 250, currency: 'XTR', paidAt: new Date(Date.now() - 31 * day),
+        accountId: t.account.id, product: { kind: 'plan', code: 'starter' }, providerSubscriptionId: uid('tg-sub'), periodEnd: new Date(Date.now() + 60_000),
+      })
+      expect(paid.credits).toBe(monthly)
+      const spent = Math.min(200, Math.floor(monthly / 2))
+      await spendCredits(payload, { accountId: t.account.id, credits: spent, reason: 'a generation', jobRef: uid('gen'), idempotencyKey: uid('s') })
+      expect(await expireEndedPeriods(payload, new Date(Date.now() + 120_000))).toBeGreaterThanOrEqual(1)
+      expect(await balanceOf(payload, t.account.id)).toBe(0)
+      await paidPack(t, 500, 'stars')
+      expect(await balanceOf(payload, t.account.id)).toBe(500)
+
+      const result = await refundPayment(payload, { paymentId: paid.payment!.id, staffUserId: admin.user.id, reason: 'charged by mistake' })
+      expect(result).toMatchObject({ applied: true, amount: 250, creditsReversed: 0 })
+      expect(refunds).toHaveLength(1)
+      expect(await balanceOf(payload, t.account.id)).toBe(500)
+      expect((await payload.findByID({ collection: 'payments', id: paid.payment!.id, depth: 0 })).status).toBe('refunded')
+    } finally {
+      restore()
+    }
   })
 
   it('a renewed plan: the ended period’s unspent credits expire, the new period’s stay, and the plan stays', async () => {
