@@ -449,6 +449,10 @@ export interface Article {
           id?: string | null;
         }[]
       | null;
+    /**
+     * Sections (from the first, in outline order) already posted to the customer’s chat.
+     */
+    postedUpTo?: number | null;
     error?: string | null;
   };
   updatedAt: string;
@@ -1472,6 +1476,7 @@ export interface ArticlesSelect<T extends boolean = true> {
               markdown?: T;
               id?: T;
             };
+        postedUpTo?: T;
         error?: T;
       };
   updatedAt?: T;

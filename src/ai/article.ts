@@ -73,7 +73,7 @@ async function targetArticle(payload: Payload, project: Project, keyword: Keywor
         workflowStatus: 'draft',
         language: project.language,
         lengthPreset: input.lengthPreset,
-        generation: { state: 'outline', sections: [] },
+        generation: { state: 'outline', sections: [], postedUpTo: 0 },
       } as never,
     })
     return { article: created as Article, revision: false }
@@ -85,9 +85,16 @@ async function targetArticle(payload: Payload, project: Project, keyword: Keywor
     outline: [],
     faq: [],
     lengthPreset: input.articleId ? input.lengthPreset : article.lengthPreset ?? input.lengthPreset,
-    generation: { ...article.generation, state: 'outline', sections: [], revisionNote: note || null, error: null },
+    generation: { ...article.generation, state: 'outline', sections: [], postedUpTo: 0, revisionNote: note || null, error: null },
   })
   return { article: restarted, revision: note !== '' }
+}
+
+/** The first outline index without a saved section (the outline's length when none is missing). */
+const firstGap = (length: number, saved: SavedSection[]) => {
+  let index = 0
+  while (index < length && saved.some((s) => s.index === index)) index += 1
+  return index
 }
 
 function outlineText(outline: NonNullable<Article['outline']>): string {
@@ -188,7 +195,7 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
         revisionNote,
       })
       const answer = await generateJson('article.outline', ctx, messages, OutlineAnswer)
-      generation = { ...generation, state: 'sections', sections: [] }
+      generation = { ...generation, state: 'sections', sections: [], postedUpTo: 0 }
       article = await save(payload, article.id, {
         title: clampWords(answer.title, 200),
         outline: answer.outline.slice(0, target.sections[1] + 4).map((o) => ({ level: o.level, heading: o.heading, notes: o.notes?.slice(0, 1000) })),
@@ -240,6 +247,13 @@ export async function generateArticle(payload: Payload, input: ArticleJobInput, 
         return markdown
       },
       doneCount: () => saved.length,
+      saved: new Map(saved.map((s) => [s.index, s.markdown])),
+      // Articles begun before this was recorded: the chat had the saved sections up to the first gap.
+      postedUpTo: generation.postedUpTo ?? firstGap(outline.length, saved),
+      markPosted: async (upTo) => {
+        generation = { ...generation, postedUpTo: upTo }
+        article = await save(payload, article.id, { generation })
+      },
     })
 
     await chat.status('ai.article.finishing')

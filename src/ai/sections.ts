@@ -63,6 +63,12 @@ export type SectionWork = {
   keep: (index: number, text: string) => Promise<string>
   /** Sections of the article finished so far (saved ones included). */
   doneCount: () => number
+  /** Saved sections from earlier runs (outline index → cleaned Markdown). */
+  saved: ReadonlyMap<number, string>
+  /** How many sections, from the first in outline order, the chat has had already. */
+  postedUpTo: number
+  /** Records that the chat has had the sections before `upTo` (called one after another, never with a save). */
+  markPosted: (upTo: number) => Promise<void>
 }
 
 /**
@@ -75,7 +81,9 @@ export type SectionWork = {
  * - The first failure stops new sections from starting; those already being written finish and
  *   are saved (they are paid for), then the failure is thrown for the job to fail or retry.
  * - The chat gets the sections in outline order whatever order they finish in: only the next
- *   one due streams its draft, and a finished one is posted once every earlier one is.
+ *   one due streams its draft, and a finished one is posted once every earlier one is. How far
+ *   the chat has got is saved (`postedUpTo`): a run that resumes after a failure or a stop first
+ *   posts the saved sections the chat has not had, in order, so it ends with every section once.
  * - The status line says which sections are being written ("sections 3–6 of 9, 2 done").
  */
 export async function writeSections(work: SectionWork): Promise<number> {
@@ -86,7 +94,9 @@ export async function writeSections(work: SectionWork): Promise<number> {
   let failure: { error: unknown } | null = null
   let next = 0
   let written = 0
-  let posted = 0
+  // The outline index the chat is due next: everything before it has been posted.
+  let due = work.postedUpTo
+  const postable = (index: number) => finished.get(index) ?? work.saved.get(index)
   let saving: Promise<unknown> = Promise.resolve()
   let posting: Promise<unknown> = Promise.resolve()
   let reporting: Promise<unknown> = Promise.resolve()
@@ -115,11 +125,13 @@ export async function writeSections(work: SectionWork): Promise<number> {
 
   const post = () => {
     posting = posting.then(async () => {
-      while (posted < missing.length && finished.has(missing[posted])) {
-        const index = missing[posted]
-        await drafts.get(index)!.finish(finished.get(index)!)
-        posted += 1
+      const from = due
+      for (let markdown = postable(due); markdown !== undefined; markdown = postable(due)) {
+        // A section saved by an earlier run has no draft in this one: it is posted as it was kept.
+        await (drafts.get(due) ?? chat.draft(`📄 ${work.headingOf(due)}\n\n`)).finish(markdown)
+        due += 1
       }
+      if (due > from) await serially(() => work.markPosted(due))
     }).catch((error: Error) => work.ctx.log.warn({ err: error.message }, 'finished section not posted to the chat'))
   }
 
@@ -135,7 +147,7 @@ export async function writeSections(work: SectionWork): Promise<number> {
       const draft = chat.draft(`📄 ${work.headingOf(index)}\n\n`)
       drafts.set(index, draft)
       const text = await work.write(index, messages, (soFar) => {
-        if (missing[posted] === index) draft.update(soFar)
+        if (due === index) draft.update(soFar)
       })
       markdown = await serially(() => work.keep(index, text))
       written += 1
@@ -160,10 +172,16 @@ export async function writeSections(work: SectionWork): Promise<number> {
     }
   }
 
+  // Resumed: the saved sections the chat has not had yet (the run before stopped or failed
+  // with a gap before them), before anything new is written.
+  post()
+  await posting
   await Promise.all(Array.from({ length: Math.max(1, Math.min(work.limit, missing.length)) }, lane))
+  // Posting (and its record) is over before the job fails or goes on: the failure's own save of
+  // the article must not race it.
+  await posting
   await saving
   await reporting
   if (failure) throw (failure as { error: unknown }).error
-  await posting
   return written
 }

@@ -11,6 +11,7 @@ import * as migration_20261128_213359_account_receipt_contact from './20261128_2
 import * as migration_20261128_214954_credit_ledger_append_only from './20261128_214954_credit_ledger_append_only';
 import * as migration_20261128_215222_money_records_outlive_accounts from './20261128_215222_money_records_outlive_accounts';
 import * as migration_20261128_224042_free_plan_credits from './20261128_224042_free_plan_credits';
+import * as migration_20261128_232045_sections_posted from './20261128_232045_sections_posted';
 
 export const migrations = [
   {
@@ -76,6 +77,11 @@ export const migrations = [
   {
     up: migration_20261128_224042_free_plan_credits.up,
     down: migration_20261128_224042_free_plan_credits.down,
-    name: '20261128_224042_free_plan_credits'
+    name: '20261128_224042_free_plan_credits',
+  },
+  {
+    up: migration_20261128_232045_sections_posted.up,
+    down: migration_20261128_232045_sections_posted.down,
+    name: '20261128_232045_sections_posted'
   },
 ];

@@ -179,6 +179,45 @@ describe('long articles: sections written at once', () => {
     for (const n of [1, 2, 3, 4, 5, 6]) expect(runs.docs.filter((r) => r.jobKey === `${jobKey}#section-${n}`), `section ${n}`).toHaveLength(1)
   }, 90_000)
 
+  it('a job stopped with later sections saved and an earlier one missing resumes, and the chat ends with every section once, in order', async () => {
+    withEnv({ AI_SECTION_CONCURRENCY: '4' })
+    const phrase = `кофе пропуск ${Date.now().toString(36)}`
+    const { t, keyword } = await tenantWithKeyword(phrase)
+    const headings = HEADINGS.slice(0, 4)
+    ai.setModel('test/primary', { tokensPerSecond: 200 })
+    ai.reply('article.outline', outlineOf(headings))
+    // The first section is far longer than the others: they are saved while it is still being written.
+    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), headingOf(prompt) === headings[0] ? 3000 : 20))
+    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const jobKey = `article.generate:keyword:${keyword.id}`
+    const stop = new AbortController()
+    const stopped = generateArticle(payload, input, { log, jobKey, signal: stop.signal }).then(
+      () => 'finished',
+      () => 'stopped',
+    )
+    const found = await waitFor(async () => {
+      const docs = (await payload.find({ collection: 'articles', where: { mainKeyword: { equals: keyword.id } }, depth: 0, limit: 1 })).docs
+      return (docs[0]?.generation?.sections?.length ?? 0) >= 3 ? docs[0] : undefined
+    }, 30_000)
+    stop.abort(new Error('worker shutting down'))
+    expect(await stopped).toBe('stopped')
+    expect((await articleOf(found.id)).generation!.sections!.map((s) => s.index)).toEqual([1, 2, 3])
+    const postedSections = () =>
+      bot.calls
+        .filter((c) => c.method === 'sendMessage' && c.params.chat_id === t.account.telegramId && String(c.params.text).startsWith('<b>📄 '))
+        .map((c) => /^<b>📄 ([^<]+)<\/b>/.exec(String(c.params.text))![1])
+    // Nothing could be posted: the first section, due first, was never finished.
+    expect(postedSections()).toEqual([])
+
+    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), 20))
+    const outcome = await generateArticle(payload, input, { log, jobKey })
+    expect(outcome.sectionsWritten).toBe(1)
+    expect(postedSections()).toEqual(headings)
+    const article = await articleOf(outcome.articleId)
+    expect(article.generation?.postedUpTo).toBe(headings.length)
+    expect(headingsInBody(article, headings)).toEqual(headings)
+  }, 90_000)
+
   it('names the sections being written as ranges', () => {
     expect(numberRanges([2, 3, 4, 5])).toBe('3–6')
     expect(numberRanges([0, 2])).toBe('1, 3')

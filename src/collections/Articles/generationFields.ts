@@ -71,6 +71,14 @@ export const articleGenerationFields: Field[] = ([
           { name: 'markdown', type: 'textarea', required: true },
         ],
       },
+      {
+        // ai sections (OF2): how many sections, from the first in outline order, the chat has had;
+        // a resumed job posts the saved ones after them before writing the missing ones.
+        name: 'postedUpTo',
+        type: 'number',
+        min: 0,
+        admin: { readOnly: true, description: 'Sections (from the first, in outline order) already posted to the customer’s chat.' },
+      },
       { name: 'error', type: 'textarea', maxLength: 2000, admin: { readOnly: true } },
     ],
   },
