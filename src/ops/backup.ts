@@ -112,6 +112,9 @@ async function backUp(payload: Payload, databaseUrl: string, signal: AbortSignal
     })
     if (dump.code !== 0) throw new BackupError(toolFailure(settings.PG_DUMP_PATH, dump))
     await rename(`${file}.partial`, file)
+    // Until the run is recorded succeeded the dump goes with any failure (the media archive
+    // failing included): a dump left under its final name would count as the newest backup.
+    partials.push(file)
     const sizeBytes = (await stat(file)).size
     const media = await archiveMedia(file, partials, signal)
     const finishedAt = new Date()
@@ -129,6 +132,7 @@ async function backUp(payload: Payload, databaseUrl: string, signal: AbortSignal
         mediaSizeBytes: media?.sizeBytes ?? null,
       },
     })
+    partials.length = 0
     log.info({ file, sizeBytes, media: media?.file, pgDump: versions.tool, server: versions.server, ms: finishedAt.getTime() - startedAt.getTime() }, 'backup written')
     const removed = await pruneBackups(payload, databaseUrl).catch((error: Error) => {
       log.error({ err: error.message }, 'backup retention failed; old backups kept')
@@ -181,8 +185,8 @@ async function removeStalePartials(dir: string, prefix: string) {
 
 /**
  * Retention: the newest BACKUP_KEEP dumps stay and none older than BACKUP_MAX_AGE_DAYS, except
- * that the newest one always stays (backups that stopped must not age the last good one away).
- * A dump goes with its media archive; its record keeps the history with `removedAt`.
+ * that the newest one and the newest recorded `succeeded` always stay (backups that stopped must
+ * not age the last good one away). A dump goes with its media archive; its record keeps the history with `removedAt`.
  */
 export async function pruneBackups(payload: Payload, databaseUrl = env().DATABASE_URL, now = Date.now()): Promise<string[]> {
   const { BACKUP_KEEP, BACKUP_MAX_AGE_DAYS } = env()
@@ -194,7 +198,10 @@ export async function pruneBackups(payload: Payload, databaseUrl = env().DATABAS
     .filter((d): d is { name: string; at: Date } => d.at !== null)
     .sort((a, b) => b.at.getTime() - a.at.getTime())
   const maxAgeMs = BACKUP_MAX_AGE_DAYS * 86_400_000
-  const doomed = dumps.filter((d, index) => index > 0 && (index >= BACKUP_KEEP || now - d.at.getTime() > maxAgeMs))
+  const lastGood = await newestSucceededFile(payload, new Set(dumps.map((d) => path.join(dir, d.name))))
+  const doomed = dumps.filter(
+    (d, index) => index > 0 && path.join(dir, d.name) !== lastGood && (index >= BACKUP_KEEP || now - d.at.getTime() > maxAgeMs),
+  )
   const removed: string[] = []
   for (const dump of doomed) {
     const file = path.join(dir, dump.name)
@@ -211,6 +218,23 @@ export async function pruneBackups(payload: Payload, databaseUrl = env().DATABAS
     })
   }
   return removed
+}
+
+/**
+ * The dump of the newest backup recorded `succeeded` among these files: retention never removes
+ * it, whatever else lies in the directory (a stray dump of a failed run must not age it away).
+ */
+async function newestSucceededFile(payload: Payload, files: Set<string>): Promise<string | null> {
+  if (files.size === 0) return null
+  const good = await payload.find({
+    collection: 'backups',
+    where: { and: [{ status: { equals: 'succeeded' } }, { file: { in: [...files] } }] },
+    sort: '-startedAt',
+    limit: 1,
+    depth: 0,
+    overrideAccess: true,
+  })
+  return good.docs[0]?.file ?? null
 }
 
 /** The latest finished backup and the latest good one, for the alert checks. */

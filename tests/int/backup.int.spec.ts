@@ -250,6 +250,46 @@ describe('a backup that fails is recorded and told to staff', () => {
   const lastAlert = () => telegram.textsTo(STAFF_CHAT).at(-1) ?? ''
 
   it(
+    'a media archive that fails takes its dump with it: no stray dump, and retention keeps the last good backup',
+    async () => {
+      const dir = path.join(work, 'tar-fails')
+      const bin = path.join(work, 'failing-tar-bin')
+      await mkdir(bin, { recursive: true })
+      // tar that cannot write its archive (a full disk, say), after pg_dump wrote the dump.
+      await writeFile(path.join(bin, 'tar'), '#!/bin/sh\necho "tar: write error: No space left on device" >&2\nexit 2\n')
+      await chmod(path.join(bin, 'tar'), 0o755)
+      const oldPath = process.env.PATH
+      configure({ BACKUP_DIR: dir, BACKUP_KEEP: '14', BACKUP_MAX_AGE_DAYS: '30' })
+      try {
+        const good = await runBackup(payload, { databaseUrl: source.url, force: true })
+        expect(good.status).toBe('succeeded')
+        if (good.status !== 'succeeded') return
+        configure({ PATH: `${bin}:${oldPath}` })
+        const failed = await runBackup(payload, { databaseUrl: source.url, force: true })
+        configure({ PATH: oldPath })
+        expect(failed.status).toBe('failed')
+        expect((failed as { error: string }).error).toMatch(/media archive failed.*No space left/s)
+        const record = await payload.findByID({ collection: 'backups', id: (failed as { id: number }).id, overrideAccess: true })
+        expect(record.status).toBe('failed')
+        expect(record.file ?? null).toBeNull()
+        // Only the good backup's files are in the directory.
+        expect((await readdir(dir)).sort()).toEqual([path.basename(good.file), path.basename(good.mediaFile!)].sort())
+
+        // A dump left by a failed run (say, by an older version) does not push the last good one out.
+        const stray = path.join(dir, path.basename(good.file).replace(/\d{8}T\d{6}\.\d{3}Z/, '29991231T000000.000Z'))
+        await writeFile(stray, 'PGDMP stray')
+        await pruneBackups(payload, source.url, Date.now() + 31 * 86_400_000)
+        expect(existsSync(good.file)).toBe(true)
+        expect(existsSync(good.mediaFile!)).toBe(true)
+      } finally {
+        configure({ BACKUP_DIR: path.join(work, 'backups'), PATH: oldPath })
+      }
+    },
+    HEAVY,
+  )
+
+
+  it(
     'no pg_dump at PG_DUMP_PATH, a pg_dump older than the server, a database that does not answer, a run a dead worker left behind',
     async () => {
       // A run a dead worker left `running` is closed as failed by the next one.
