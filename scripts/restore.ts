@@ -1,22 +1,25 @@
 /**
  * `npm run restore -- <file.dump> [--database <url>] [--yes] [--media-dir <dir>] [--no-media]`
  *
- * Puts a backup (src/ops/backup.ts: pg_dump --format=custom) back into a database: the target's
- * objects that the dump holds are dropped and recreated (`pg_restore --clean --if-exists
- * --no-owner`, in one transaction: it all goes in or nothing changes). The target is
+ * Puts a backup (src/ops/backup.ts: pg_dump --format=custom) back into a database: the schemas
+ * the dump holds (public and graphile_worker) are dropped whole, with whatever newer migrations
+ * added to them since the backup, and the dump's SQL (`pg_restore --no-owner` into psql) builds
+ * them again, all in one transaction: it all goes in or nothing changes. The target is
  * DATABASE_URL (from the environment, .env or .env.local) unless --database names another; a
  * database that does not exist yet is created. A target that holds any row is refused unless
  * --yes is given. The media archive next to the dump (`.media.tar`) is unpacked into MEDIA_DIR
  * (or --media-dir). Stop the web app and the worker first (docs/runbook.md, "Restoring a backup").
  */
+import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 
 import pg from 'pg'
 
-import { BackupError, mediaFileOf, pgRestorePath, runTool, toolConnection, toolFailure } from '../src/ops/backupTools'
+import { BackupError, mediaFileOf, pgRestorePath, runTool, toolConnection, toolFailure, type ToolRun } from '../src/ops/backupTools'
 import { loadEnvFiles } from './lib.mjs'
 
 const say = (line: string) => process.stdout.write(`${line}\n`)
@@ -60,6 +63,81 @@ async function ensureDatabase(url: string): Promise<boolean> {
   admin.pathname = '/postgres'
   await withClient(admin.toString(), (client) => client.query(`create database "${name.replace(/"/g, '""')}"`))
   return true
+}
+
+/**
+ * The schemas the dump creates (`SCHEMA - graphile_worker` in its table of contents) and public,
+ * which pg_dump never lists but holds Payload's tables: these are dropped whole before the dump's
+ * SQL runs, so tables and enum types that newer migrations added do not survive a restore of an
+ * older backup (Payload's migrations would then fail with "already exists").
+ */
+async function schemasOf(bin: string, dump: string): Promise<string[]> {
+  // Into a file: runTool keeps only the tail of what a tool prints, and the schemas come first.
+  const dir = await mkdtemp(path.join(tmpdir(), 'postforge-restore-'))
+  let toc: string
+  try {
+    const list = await runTool(bin, ['--list', `--file=${path.join(dir, 'toc')}`, dump], { setting: 'PG_RESTORE_PATH' })
+    if (list.code !== 0) return fail(toolFailure(bin, list))
+    toc = await readFile(path.join(dir, 'toc'), 'utf8')
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+  const schemas = new Set(['public'])
+  for (const line of toc.split('\n')) {
+    const m = /^\d+; \d+ \d+ SCHEMA - (\S+) /.exec(line)
+    if (m) schemas.add(m[1])
+  }
+  return [...schemas]
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`
+
+/**
+ * `pg_restore --file=-` (the dump as SQL) piped into psql, after the drop of the dump's schemas,
+ * in one transaction: a failure anywhere leaves the target as it was.
+ */
+function restoreInOneTransaction(bin: string, dump: string, schemas: string[], connection: ReturnType<typeof toolConnection>): Promise<{ restore: ToolRun; psql: ToolRun }> {
+  const psqlBin = process.env.PSQL_PATH || (bin.includes('/') ? path.join(path.dirname(bin), 'psql') : 'psql')
+  const clear = [
+    ...schemas.map((schema) => `drop schema if exists ${ident(schema)} cascade;`),
+    'create schema public;',
+    'grant usage on schema public to public;',
+  ].join(' ')
+  return new Promise((resolve, reject) => {
+    const restore = spawn(bin, ['--no-owner', '--file=-', dump], { env: connection.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const psql = spawn(psqlBin, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', `--dbname=${connection.url}`, '-f', '-'], {
+      env: connection.env,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    })
+    const runs = { restore: { code: null, stdout: '', stderr: '' } as ToolRun, psql: { code: null, stdout: '', stderr: '' } as ToolRun }
+    const missing = (which: string, setting: string) => (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? new BackupError(`${which} not found: install the PostgreSQL client tools (postgresql-client) or set ${setting}`) : error)
+    restore.on('error', missing(bin, 'PG_RESTORE_PATH'))
+    psql.on('error', missing(psqlBin, 'PSQL_PATH'))
+    restore.stderr.on('data', (c: Buffer) => (runs.restore.stderr = (runs.restore.stderr + c.toString()).slice(-4_000)))
+    psql.stderr.on('data', (c: Buffer) => (runs.psql.stderr = (runs.psql.stderr + c.toString()).slice(-4_000)))
+    // psql stopping early (an error) closes its stdin: pg_restore then ends on a broken pipe.
+    psql.stdin.on('error', () => undefined)
+    // The transaction is ours, not psql's --single-transaction (which would commit whatever part
+    // of the script arrived if pg_restore stopped halfway): committed only when pg_restore
+    // answered 0, else rolled back; an SQL error ends psql (ON_ERROR_STOP) before the commit.
+    psql.stdin.write(`begin; ${clear}\n`)
+    restore.stdout.pipe(psql.stdin, { end: false })
+    let open = 2
+    const done = () => {
+      open -= 1
+      if (open === 0) resolve({ restore: { ...runs.restore, stderr: runs.restore.stderr.trim() }, psql: { ...runs.psql, stderr: runs.psql.stderr.trim() } })
+    }
+    restore.on('close', (code) => {
+      runs.restore.code = code
+      psql.stdin.end(code === 0 ? 'commit;\n' : 'rollback;\n')
+      done()
+    })
+    psql.on('close', (code) => {
+      runs.psql.code = code
+      done()
+    })
+  })
 }
 
 async function main() {
@@ -106,19 +184,17 @@ async function main() {
   const bin = pgRestorePath(process.env.PG_DUMP_PATH || 'pg_dump', process.env.PG_RESTORE_PATH || undefined)
   say(`Restoring ${dump} (${(statSync(dump).size / 1_048_576).toFixed(1)} MiB) into ${where}${filled.length > 0 ? ', replacing its data' : ''}...`)
   const started = Date.now()
-  const run = await runTool(
-    bin,
-    ['--clean', '--if-exists', '--no-owner', '--single-transaction', '--exit-on-error', `--dbname=${connection.url}`, dump],
-    { env: connection.env, setting: 'PG_RESTORE_PATH' },
-  )
-  if (run.code !== 0) {
-    const tooNew = /unsupported version .* in file header/.test(run.stderr)
+  const schemas = await schemasOf(bin, dump)
+  const run = await restoreInOneTransaction(bin, dump, schemas, connection)
+  if (run.restore.code !== 0 || run.psql.code !== 0) {
+    const tooNew = /unsupported version .* in file header/.test(run.restore.stderr)
     fail(
       tooNew
-        ? `${bin} is older than the pg_dump that wrote ${path.basename(dump)}: set PG_RESTORE_PATH (or PG_DUMP_PATH's folder) to a newer pg_restore. Nothing was changed.\n${run.stderr}`
-        : `${toolFailure(bin, run)}\nNothing was changed (one transaction).`,
+        ? `${bin} is older than the pg_dump that wrote ${path.basename(dump)}: set PG_RESTORE_PATH (or PG_DUMP_PATH's folder) to a newer pg_restore. Nothing was changed.\n${run.restore.stderr}`
+        : `${run.restore.code !== 0 ? toolFailure(bin, run.restore) : toolFailure('psql', run.psql)}\nNothing was changed (one transaction).`,
     )
   }
+  say(`Schemas replaced whole: ${schemas.join(', ')}.`)
   const counted = await withClient(target!, async (client) => {
     const tables = await tablesOf(client)
     let rows = 0

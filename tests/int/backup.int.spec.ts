@@ -164,6 +164,24 @@ describe('backup and restore', () => {
       const again = await restore([outcome.file, '--database', scratchUrl, '--no-media', '--yes'])
       expect(again.code, again.err).toBe(0)
       expect(await rowCounts(scratchUrl)).toEqual(before)
+
+      // An older backup restored over a database that newer migrations changed: what they added
+      // (a table, an enum type, its row in payload_migrations) goes, so the app's migrations can
+      // run again afterwards instead of failing with "already exists".
+      await withClient(scratchUrl, (c) =>
+        c.query(`create type public.enum_newer_kind as enum ('a', 'b');
+                 create table public.newer_things (id serial primary key, kind public.enum_newer_kind);
+                 insert into public.newer_things (kind) values ('a');
+                 insert into public.payload_migrations (name, batch, updated_at, created_at) values ('29990101_000000_newer', 99, now(), now())`),
+      )
+      const older = await restore([outcome.file, '--database', scratchUrl, '--no-media', '--yes'])
+      expect(older.code, older.err).toBe(0)
+      expect(await rowCounts(scratchUrl)).toEqual(before)
+      const leftovers = await withClient(scratchUrl, (c) =>
+        c.query(`select (select count(*) from pg_type where typname = 'enum_newer_kind')::int as types,
+                        (select count(*) from information_schema.tables where table_name = 'newer_things')::int as tables`),
+      )
+      expect(leftovers.rows[0]).toEqual({ types: 0, tables: 0 })
     },
     HEAVY,
   )
@@ -287,7 +305,6 @@ describe('a backup that fails is recorded and told to staff', () => {
     },
     HEAVY,
   )
-
 
   it(
     'no pg_dump at PG_DUMP_PATH, a pg_dump older than the server, a database that does not answer, a run a dead worker left behind',
