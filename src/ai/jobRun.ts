@@ -59,7 +59,7 @@ export async function runGeneration<T>(
     const hold = await reserveGeneration(payload, { accountId, kind: what, jobRef: run.jobKey })
     const result = await use(run)
     await settleGeneration(payload, hold).catch((error: Error) =>
-      log.error({ err: error.message, jobKey: run.jobKey }, 'generation done but its credits not settled (the hold stays charged)'),
+      log.error({ err: error.message, jobKey: run.jobKey }, 'generation done but its credits not settled: the hold stays open until billing.sweep settles it to the recorded cost'),
     )
     await forgetProgress(run.jobKey, log)
     return result

@@ -127,8 +127,9 @@ export const ABANDONED_HOLD_MS = 30 * 60_000
 
 /**
  * The backstop for a generation whose end was never handled (the worker died in its last attempt,
- * or the refund itself failed): an open hold older than ABANDONED_HOLD_MS whose job (by its key)
- * is no longer waiting or running gets everything back, once (the same close key as
+ * or the refund or settlement itself failed): an open hold older than ABANDONED_HOLD_MS whose job
+ * (by its key) is no longer waiting or running is settled to its recorded cost when a model call
+ * of the job succeeded (BF2b), and otherwise gets everything back, once (the same close key as
  * `refundGeneration`). Run by the `billing.sweep` task. Returns how many holds were closed.
  */
 export async function refundAbandonedHolds(payload: Payload, now = new Date()): Promise<number> {
@@ -142,6 +143,14 @@ export async function refundAbandonedHolds(payload: Payload, now = new Date()): 
   let closed = 0
   for (const row of rows as { account_id: number; job_ref: string }[]) {
     if (await queuedJobId(row.job_ref)) continue
+    // BF2b: a generation whose model calls succeeded (its settlement failed, or the worker died
+    // after the answer) is charged what it recorded, not given away.
+    const settled = await settleIfSucceeded(payload, Number(row.account_id), row.job_ref)
+    if (settled) {
+      closed += 1
+      logger().warn({ accountId: row.account_id, jobRef: row.job_ref, charged: settled.charged }, 'an unsettled generation hold was settled to its recorded cost')
+      continue
+    }
     const result = await refundGeneration(payload, { accountId: Number(row.account_id), jobRef: row.job_ref })
     if (result?.refunded) {
       closed += 1
@@ -149,6 +158,20 @@ export async function refundAbandonedHolds(payload: Payload, now = new Date()): 
     }
   }
   return closed
+}
+
+/** BF2b: settles the job's open hold when a model call of the job succeeded since it was taken; null otherwise. */
+async function settleIfSucceeded(payload: Payload, accountId: number, jobRef: string): Promise<{ charged: number } | null> {
+  const db = payload.db.drizzle as unknown as Parameters<typeof lockAccount>[0]
+  const open = await openHold(db, accountId, jobRef)
+  if (!open) return null
+  const { rows } = await db.execute(sql`
+    select 1 from ai_runs
+     where account_id = ${accountId} and (job_key = ${jobRef} or job_key like ${`${jobRef}#%`})
+       and outcome = 'ok' and created_at >= ${open.since.toISOString()}
+     limit 1`)
+  if (rows.length === 0) return null
+  return settleGeneration(payload, { accountId, jobRef, ...open })
 }
 
 /**

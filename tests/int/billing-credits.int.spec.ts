@@ -3,6 +3,7 @@ import type { Payload } from 'payload'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { creditsForCost } from '../../src/billing/config'
+import { ABANDONED_HOLD_MS, refundAbandonedHolds, reserveGeneration } from '../../src/billing/credits'
 import { balanceOf, grantCredits } from '../../src/billing/ledger'
 import { requestGeneration } from '../../src/content/generation'
 import { queuedJobId } from '../../src/jobs/addJob'
@@ -198,4 +199,22 @@ describe('credits when the worker dies mid-generation', () => {
     const cost = await recordedCost(t.account.id)
     expect(await balanceOf(payload, t.account.id)).toBe(1_000 - creditsForCost(cost))
   }, 240_000)
+})
+
+describe('billing fixes (BF2b)', () => {
+  it('a generation that succeeded but was never settled is charged its recorded cost by the sweep, not given back', async () => {
+    const t = await createTenant(payload, { name: `Unsettled ${Date.now().toString(36)}` })
+    await onPlanWithoutMonthlyCredits(payload, t.account.id)
+    await grantCredits(payload, { accountId: t.account.id, credits: 100, reason: 'test credits', staffUserId: null })
+    const jobRef = `article.generate:unsettled-${Date.now().toString(36)}`
+    const hold = await reserveGeneration(payload, { accountId: t.account.id, kind: 'article', jobRef })
+    expect(hold!.reserved).toBeGreaterThan(0)
+    // The model answered (recorded), then settling failed: the hold is still open.
+    await payload.create({ collection: 'ai-runs', data: { task: 'article', model: 'test/primary', outcome: 'ok', costUsd: 0.02, account: t.account.id, jobKey: jobRef } as never })
+    const later = new Date(Date.now() + ABANDONED_HOLD_MS + 60_000)
+    expect(await refundAbandonedHolds(payload, later)).toBe(1)
+    expect(await refundAbandonedHolds(payload, later)).toBe(0)
+    expect(await balanceOf(payload, t.account.id)).toBe(100 - creditsForCost(0.02))
+    expect((await ledgerOf(t.account.id)).some((r) => r.kind === 'refund')).toBe(false)
+  })
 })
