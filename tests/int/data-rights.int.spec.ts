@@ -310,4 +310,25 @@ describe('My data', () => {
     expect(log.docs).toHaveLength(1)
     expect(log.docs[0]).toMatchObject({ requestedBy: 'staff', staffUser: admin.user.id, tombstone: true, retained: { payments: 1, 'credit-ledger': 1 } })
   })
+  it('an admin deleting an account whose Stars subscription Telegram will not stop gets a 409 saying so, and nothing is deleted', async () => {
+    const admin = await createStaff(payload, ['admin'])
+    const { user, account } = await verifiedUser(h, { language: 'en' })
+    await fill(account, 'Xi')
+    const invoice = { title: 'Business', description: 'Postforge plan', payload: `pf1:${account.id}:s:business:${randomBytes(8).toString('hex')}`, currency: 'XTR', prices: [{ label: 'Business', amount: 500 }], subscriptionPeriod: SUBSCRIPTION_PERIOD }
+    const { queryId } = h.fake.stars.preCheckout(invoice, { id: user.id, is_bot: false, first_name: 'Test' })
+    h.fake.stars.handle('answerPreCheckoutQuery', { pre_checkout_query_id: queryId, ok: true }, () => ({}))
+    const { charge } = h.fake.stars.pay(queryId)
+    await payload.create({
+      collection: 'subscriptions',
+      data: { account: account.id, provider: 'stars', providerSubscriptionId: charge.id, planCode: 'business', status: 'active', currentPeriodEnd: new Date(charge.expiresAt! * 1000).toISOString() } as never,
+      overrideAccess: true,
+    })
+    h.fake.fail('editUserStarSubscription', { status: 500, description: 'Internal Server Error' })
+    const res = await rest('DELETE', `/accounts/${account.id}`, { auth: admin.auth, lang: 'en' })
+    expect(res.status, JSON.stringify(res.json)).toBe(409)
+    expect(res.json.errors[0].message).toBe(t('en', 'privacy.staff_subscription_failed', { provider: 'stars' }))
+    expect(await accountOf(payload, user.id)).not.toBeNull()
+    expect(await count('projects', { account: { equals: account.id } })).toBe(1)
+    expect(await count('account-deletions', { accountId: { equals: account.id } })).toBe(0)
+  })
 })
