@@ -14,6 +14,7 @@ import { env, reloadEnv } from '../../src/lib/env'
 import type { Account, Plan } from '../../src/payload-types'
 import { defaultPlan, effectivePlan, forgetPlans } from '../../src/usage/limits'
 import { t } from '../../src/i18n'
+import { settlePayment } from '../../src/billing/payments'
 import { fakeAiEnv, startFakeOpenAI, type FakeOpenAI } from '../fakes/openai'
 import { createStaff, createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
@@ -322,6 +323,21 @@ describe('the plan an account holds', () => {
     const refused = await rest('POST', '/projects', { auth: tenant.auth, body: { name: 'Четыре', timezone: 'UTC' }, lang: 'en' })
     expect(refused.status).toBe(402)
     expect(refused.json.errors[0].message).toBe('Plan “Free” allows 2 projects and you have 3. To add another, change your plan with /plan or delete a project you no longer need.')
+  })
+
+  it('BF2b: a plan a running subscription pays for cannot be deleted either', async () => {
+    const code = `paid-${uid()}`
+    const plan = await createPlan(code, FREE_LIKE)
+    const tenant = await createTenant(world.payload, { name: 'Subscriber' })
+    await settlePayment(world.payload, {
+      provider: 'stars', providerPaymentId: `bf2b-${uid()}`, chargeId: `ch-${uid()}`, amount: 100, currency: 'XTR', paidAt: new Date(),
+      accountId: tenant.account.id, product: { kind: 'plan', code }, providerSubscriptionId: `sub-${uid()}`,
+    })
+    // Staff moved the account elsewhere by hand: only the subscription still pays for the plan.
+    await world.payload.update({ collection: 'accounts', id: tenant.account.id, data: { plan: 'free' } })
+    const refused = await rest('DELETE', `/plans/${plan.id}`, { auth: admin.auth, lang: 'en' })
+    expect(refused.status).toBe(409)
+    expect(refused.json.errors[0].message).toBe(t('en', 'plans.in_use', { accounts: 0, subscriptions: 1 }))
   })
 
   it('a new account gets the default plan; BILLING_DEFAULT_PLAN names another', async () => {
