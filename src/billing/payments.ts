@@ -5,6 +5,7 @@ import type { Payload } from 'payload'
 
 import type { DrizzleLike } from '../jobs/addJob'
 import { logger } from '../lib/logger'
+import { reportError } from '../lib/telemetry'
 import type { Payment } from '../payload-types'
 import { packCredits, planMonthlyCredits, stripePriceIdOf } from './config'
 import { appendEntry, balanceOf, inBillingTransaction, lockAccount, type BillingTx } from './ledger'
@@ -212,9 +213,14 @@ export async function settlePayment(payload: Payload, input: SettleInput, tx?: B
       return { applied: false, reason: 'already_settled', payment, credits: 0 }
     }
     if (payment.amount !== input.amount || payment.currency !== input.currency) {
+      // The customer was charged and got nothing: staff must see it (an error report, not only a log line).
+      const ref = reportError(new Error(`payment ${payment.id} settled with ${input.amount} ${input.currency}, opened with ${payment.amount} ${payment.currency}`), {
+        tags: { area: 'billing', step: 'settle_mismatch', payment_id: payment.id, provider: input.provider },
+        accountId: Number(payment.account),
+      })
       logger().error(
-        { paymentId: payment.id, provider: input.provider, expected: [payment.amount, payment.currency], got: [input.amount, input.currency] },
-        'a payment settled with another amount or currency than it was opened with: nothing credited',
+        { paymentId: payment.id, provider: input.provider, expected: [payment.amount, payment.currency], got: [input.amount, input.currency], ref },
+        'a payment settled with another amount or currency than it was opened with: nothing credited; the customer was charged: refund or credit by hand',
       )
       return { applied: false, reason: 'mismatch', payment, credits: 0 }
     }

@@ -130,6 +130,8 @@ describe('Stripe checkout', () => {
       'line_items[0][price_data][currency]': 'usd',
       'line_items[0][price_data][unit_amount]': '500',
       customer_email: 'buyer@example.com',
+      // No Adaptive Pricing: the customer is charged the amount and currency the payment was opened with.
+      'adaptive_pricing[enabled]': 'false',
     })
     expect(packCall!.headers['idempotency-key']).toBe(`pf-checkout-${(pack.payment.metadata as { orderId: string }).orderId}`)
 
@@ -287,6 +289,22 @@ describe('POST /api/billing/stripe', () => {
     expect(await eventsRecorded(event.id)).toHaveLength(1)
     const ledger = await (await testPayload()).find({ collection: 'credit-ledger', where: { account: { equals: buyer.id } }, depth: 0 })
     expect(ledger.docs.map((row) => [row.kind, row.credits])).toEqual([['purchase', 2000]])
+  })
+
+  it('a payment Stripe settled at another amount or currency credits nothing and is reported to staff with an error reference, naming the payment and both amounts', async () => {
+    const buyer = await account()
+    const { payment } = await buy(buyer.id, { kind: 'pack', code: 'credits-500' }, 500)
+    const event = paid(payment.providerPaymentId)
+    const session = stripe.state.sessions.get(payment.providerPaymentId)! as { amount_total: number; currency: string }
+    session.amount_total = 46_000
+    session.currency = 'rub'
+    expect((await deliver(event)).status).toBe(200)
+    expect(await balance(buyer.id)).toBe(0)
+    await vi.waitFor(() => {
+      const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('settled with another amount') && l.includes(`"paymentId":${payment.id}`))
+      expect(line).toBeTruthy()
+      expect(JSON.parse(line!)).toMatchObject({ expected: [500, 'USD'], got: [46_000, 'RUB'], ref: expect.stringMatching(/^[0-9a-f]{8}$/) })
+    }, { timeout: 10_000 })
   })
 
   it('answers 404 while Stripe is not configured (billing off)', async () => {

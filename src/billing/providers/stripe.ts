@@ -97,6 +97,9 @@ function checkoutParams(input: StripeCheckoutInput): Stripe.Checkout.SessionCrea
     line_items: [lineItem],
     client_reference_id: String(input.accountId),
     metadata,
+    // Stripe charges exactly the amount and currency of our pending payment: Adaptive Pricing
+    // would charge the customer's local currency, which the settlement refuses as a mismatch.
+    adaptive_pricing: { enabled: false },
     // The subscription and the payment intent carry the same names, so their own events
     // (renewals, refunds made in Stripe's dashboard) lead back to the account and order.
     ...(plan ? { subscription_data: { metadata } } : { payment_intent_data: { metadata } }),
