@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 
 import fc from 'fast-check'
-import { Client } from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/stripe/route'
@@ -14,6 +13,7 @@ import type { Account } from '../../src/payload-types'
 import { signedDelivery, startFakeStripe, type FakeStripe } from '../fakes/stripe'
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
+import { holdPayment } from '../helpers/holdPayment'
 
 /**
  * Stripe end to end through our code: the `stripe` package against the fake Stripe API
@@ -66,35 +66,6 @@ async function buy(accountId: number, product: { kind: 'plan' | 'pack'; code: st
 /** The customer pays; the completed session as Stripe's event carries it. */
 function paid(sessionId: string) {
   return stripe.event('checkout.session.completed', stripe.completeCheckout(sessionId))
-}
-
-/** Another transaction (our refund, mid-way) holding the payment as refundPayment does, then recording the refund. */
-async function holdPayment(provider: string, providerPaymentId: string) {
-  const client = new Client({ connectionString: process.env.DATABASE_URL })
-  await client.connect()
-  await client.query('begin')
-  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`payment:${provider}:${providerPaymentId}`])
-  return {
-    /** Resolves once some other session waits for an advisory lock (the webhook, on this payment). */
-    async waiter() {
-      const deadline = Date.now() + 20_000
-      for (;;) {
-        const { rows } = await client.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
-        if (rows[0].n > 0) return
-        if (Date.now() > deadline) throw new Error('nobody waited for the payment')
-        await new Promise((r) => setImmediate(r))
-      }
-    },
-    async recordRefundAndCommit(paymentId: number, amount: number) {
-      await client.query("update payments set status = 'refunded', refunded_amount = $2 where id = $1", [paymentId, amount])
-      await client.query('commit')
-      await client.end()
-    },
-    async release() {
-      await client.query('rollback').catch(() => {})
-      await client.end().catch(() => {})
-    },
-  }
 }
 
 beforeAll(async () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
 
 import fc from 'fast-check'
-import { Client } from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { POST } from '../../src/app/api/billing/yookassa/route'
@@ -14,6 +13,7 @@ import type { Account } from '../../src/payload-types'
 import { startFakeYooKassa, type FakeYooKassa } from '../fakes/yookassa'
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
+import { holdPayment } from '../helpers/holdPayment'
 
 /**
  * YooKassa end to end through our code: our client against the fake YooKassa API, and
@@ -72,35 +72,6 @@ function useCredentials(secretKey: string) {
   resetProviders()
 }
 
-
-/** Another transaction (our refund, mid-way) holding the payment as refundPayment does, then recording the refund. */
-async function holdPayment(provider: string, providerPaymentId: string) {
-  const client = new Client({ connectionString: process.env.DATABASE_URL })
-  await client.connect()
-  await client.query('begin')
-  await client.query('select pg_advisory_xact_lock(hashtext($1))', [`payment:${provider}:${providerPaymentId}`])
-  return {
-    /** Resolves once some other session waits for an advisory lock (the webhook, on this payment). */
-    async waiter() {
-      const deadline = Date.now() + 20_000
-      for (;;) {
-        const { rows } = await client.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")
-        if (rows[0].n > 0) return
-        if (Date.now() > deadline) throw new Error('nobody waited for the payment')
-        await new Promise((r) => setImmediate(r))
-      }
-    },
-    async recordRefundAndCommit(paymentId: number, amount: number) {
-      await client.query("update payments set status = 'refunded', refunded_amount = $2 where id = $1", [paymentId, amount])
-      await client.query('commit')
-      await client.end()
-    },
-    async release() {
-      await client.query('rollback').catch(() => {})
-      await client.end().catch(() => {})
-    },
-  }
-}
 
 beforeAll(async () => {
   kassa = await startFakeYooKassa()
