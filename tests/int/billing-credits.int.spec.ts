@@ -23,6 +23,14 @@ import { startWorker } from '../helpers/workerProcess'
  * fake model server: what the customer's balance does when a generation succeeds, fails, cannot
  * be paid for, and when billing is off.
  */
+/**
+ * This file's jobs and workers use a graphile-worker schema of their own: its killed worker process
+ * runs the whole task list, and on the shared schema it took other files' publication jobs.
+ */
+const SCHEMA = 'pf_test_billing_credits'
+process.env.GRAPHILE_WORKER_SCHEMA = SCHEMA
+reloadEnv()
+
 const world = useFakeAiWorld()
 let payload: Payload
 let ai: FakeOpenAI
@@ -40,6 +48,7 @@ beforeAll(async () => {
   billing(true)
   runner = await run({
     connectionString: process.env.DATABASE_URL,
+    schema: SCHEMA,
     concurrency: 2,
     taskList: buildAiTaskList(async () => payload),
     noHandleSignals: true,
@@ -53,7 +62,7 @@ afterAll(async () => {
 
 async function jobRow(id: string) {
   const { rows } = await (await workerUtils()).withPgClient((c) =>
-    c.query('select attempts, max_attempts, last_error, locked_at from graphile_worker._private_jobs where id = $1', [id]),
+    c.query(`select attempts, max_attempts, last_error, locked_at from "${SCHEMA}"._private_jobs where id = $1`, [id]),
   )
   return rows[0] as { attempts: number; max_attempts: number; last_error: string | null; locked_at: Date | null } | undefined
 }
@@ -177,7 +186,7 @@ describe('credits when the worker dies mid-generation', () => {
     const utils = await workerUtils()
     const job = await utils.addJob('article.generate', { accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false }, { jobKey, maxAttempts: 5 })
     const articleOf = async () => (await payload.find({ collection: 'articles', where: { mainKeyword: { equals: keyword.id } }, limit: 1, depth: 0 })).docs[0]
-    const worker = startWorker({ BILLING_ENABLED: 'true', WORKER_AI_CONCURRENCY: '1' })
+    const worker = startWorker({ BILLING_ENABLED: 'true', WORKER_AI_CONCURRENCY: '1', GRAPHILE_WORKER_SCHEMA: SCHEMA })
     try {
       await waitFor(async () => ((await articleOf())?.generation?.sections?.length ?? 0) >= 2, 90_000)
     } finally {
@@ -185,10 +194,10 @@ describe('credits when the worker dies mid-generation', () => {
     }
     // Held once, not settled: the worker died mid-way.
     expect((await ledgerOf(t.account.id)).map((r) => [r.kind, r.credits])).toEqual([['grant', 1_000], ['spend', -23]])
-    const { rows } = await utils.withPgClient((c) => c.query('select locked_by from graphile_worker._private_jobs where id = $1', [job.id]))
+    const { rows } = await utils.withPgClient((c) => c.query(`select locked_by from "${SCHEMA}"._private_jobs where id = $1`, [job.id]))
     await utils.forceUnlockWorkers([rows[0].locked_by])
     ai.setModel('test/primary', {})
-    runner = await run({ connectionString: process.env.DATABASE_URL, concurrency: 2, taskList: buildAiTaskList(async () => payload), noHandleSignals: true, logger: silent, preset: { worker: { pollInterval: 200 } } })
+    runner = await run({ connectionString: process.env.DATABASE_URL, schema: SCHEMA, concurrency: 2, taskList: buildAiTaskList(async () => payload), noHandleSignals: true, logger: silent, preset: { worker: { pollInterval: 200 } } })
     await waitFor(async () => (await articleOf())?.generation?.state === 'done', 90_000)
     const rowsAfter = await waitFor(async () => {
       const all = await ledgerOf(t.account.id)
