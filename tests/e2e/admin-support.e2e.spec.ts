@@ -41,6 +41,9 @@ test('the support inbox shows a customer’s unread message first and staff repl
   await first.getByRole('link').click()
   const thread = page.getByTestId('support-thread')
   await expect(thread).toContainText('My article did not publish to WordPress')
+  // The reply form answers once React has hydrated it; a click before that was lost once on a busy
+  // machine (the text stayed in the box, nothing was sent).
+  await page.waitForLoadState('networkidle')
   await page.getByPlaceholder(/Reply to the customer/).fill('Please reconnect the site: the application password expired.')
   await page.getByRole('button', { name: 'Send reply' }).click()
   await expect(thread).toContainText('Please reconnect the site: the application password expired.')
