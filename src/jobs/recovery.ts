@@ -2,36 +2,15 @@ import type { Logger } from 'pino'
 import type { Payload } from 'payload'
 
 import { settleInterruptedRuns } from '../ai/runs'
-import { t } from '../i18n'
 import { env } from '../lib/env'
 import { releaseLeasesOf } from '../publishing/limits'
-import { notifyUnconfirmed } from '../publishing/unconfirmed'
-import { markStuckUnconfirmed } from '../publishing/publications'
-import { addJob, inTransaction, transactionOf, type DrizzleLike, type JobTransaction } from './addJob'
-import { LOOKUP_AFTER_MS } from './contracts'
+import { settleAbandonedPublications } from '../publishing/unconfirmed'
+import { inTransaction, transactionOf, type DrizzleLike } from './addJob'
 import { renewHeartbeat } from './heartbeat'
 import { beatEveryMs, reapDeadWorkers, type WorkerRegistration } from './liveness'
 import { forceUnlockPoolsIn } from './queue'
 
 export type Recovered = { processes: string[]; jobs: number; leases: number; unconfirmed: number[]; aiRuns: number }
-
-/**
- * Publications a dead worker had claimed: the call may or may not have reached the platform, so
- * they become unconfirmed with the reason (in English, for staff), the customer is told in their
- * language, and a read-only lookup is queued for a minute later (found: published; otherwise a
- * person decides). Never re-sent. Given `req`, all of it joins the caller's transaction.
- */
-export async function settleAbandonedPublications(payload: Payload, ids: number[], req?: JobTransaction): Promise<number[]> {
-  if (ids.length === 0) return []
-  if (!req) return inTransaction(payload, (own) => settleAbandonedPublications(payload, ids, own))
-  // The rows, the customers' notices and the lookups commit together: a notice is never lost nor sent for nothing.
-  const marked = await markStuckUnconfirmed(payload, 0, t('en', 'publish.worker_died'), ids, req)
-  for (const id of marked) {
-    await notifyUnconfirmed(payload, id, 'publish.worker_died', req)
-    await addJob('publications.sweep', { publicationIds: [id] }, { req, runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
-  }
-  return marked
-}
 
 /**
  * A pool of this (live) process that stopped by itself (PostgreSQL went away under it): its
@@ -42,7 +21,7 @@ export async function releaseStoppedPool(payload: Payload, poolId: string): Prom
   return inTransaction(payload, async (req) => {
     const tx = (await transactionOf(req)) ?? (payload.db.drizzle as unknown as DrizzleLike)
     const released = await forceUnlockPoolsIn(tx, [poolId])
-    const unconfirmed = await settleAbandonedPublications(payload, released.publications, req)
+    const unconfirmed = await settleAbandonedPublications(payload, released.publications, 'publish.worker_died', req)
     return { ...released, unconfirmed }
   })
 }
@@ -61,7 +40,7 @@ export async function recoverDeadWorkers(payload: Payload): Promise<Recovered> {
     const reaped = await reapDeadWorkers(tx)
     const round: Recovered = { processes: reaped.processes, jobs: reaped.jobs, leases: 0, unconfirmed: [], aiRuns: 0 }
     if (reaped.processes.length === 0) return round
-    round.unconfirmed = await settleAbandonedPublications(payload, reaped.inFlightPublications, req)
+    round.unconfirmed = await settleAbandonedPublications(payload, reaped.inFlightPublications, 'publish.worker_died', req)
     // Freed before the commit: a slot freed twice (the round rolled back and ran again) is harmless.
     round.leases = await releaseLeasesOf(reaped.processes)
     return round

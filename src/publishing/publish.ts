@@ -19,7 +19,7 @@ import { acquirePublishPermit } from './limits'
 import { articleLinkFor, HOLD_RECHECK_MS, holdForArticle } from './articleLink'
 import { stampMarker } from './marker'
 import { claimPublication, settlePublication } from './publications'
-import { notifyUnconfirmed } from './unconfirmed'
+import { notifyUnconfirmed, settleAbandonedPublications } from './unconfirmed'
 
 /** Retries of a retryable failure, then the publication fails with its reason. */
 export const MAX_PUBLISH_ATTEMPTS = 5
@@ -30,6 +30,16 @@ export type PublishOutcome =
   | { result: 'published'; remoteId: string }
   | { result: 'retry'; runAt: Date }
   | { result: 'failed' | 'unconfirmed'; reason: string }
+  /** Broke after the claim: settled unconfirmed with the customer told and a lookup queued. */
+  | { result: 'interrupted'; reason: string }
+
+export type PublishOptions = {
+  /**
+   * This run is a retry of a job attempt that failed (threw): a publication still `publishing`
+   * was claimed by that attempt, which no longer runs, so nobody else will settle it.
+   */
+  afterFailedAttempt?: boolean
+}
 
 /**
  * The customer-facing reason for a failure: what happened in general, what this platform said
@@ -63,16 +73,27 @@ export function publishContext(payload: Payload, connectionId: number): PublishC
  * boundary, and every failure ending in a state with a reason. A post made from an article goes
  * out with the article's live address, and waits queued (with the reason) until the article is out.
  */
-export async function publishOne(payload: Payload, publicationId: number, now = Date.now()): Promise<PublishOutcome> {
+export async function publishOne(payload: Payload, publicationId: number, now = Date.now(), options: PublishOptions = {}): Promise<PublishOutcome> {
   const counted = { platform: 'unknown' }
-  const outcome = await publishCounted(payload, publicationId, now, counted)
+  const outcome = await publishCounted(payload, publicationId, now, counted, options)
   // Observability (O6): publish attempts by platform and result.
   metrics().publications.inc({ platform: counted.platform, status: outcome.result })
   return outcome
 }
 
-async function publishCounted(payload: Payload, publicationId: number, now: number, counted: { platform: string }): Promise<PublishOutcome> {
+/**
+ * A publication claimed by this job whose run broke before it was settled (PostgreSQL cut off
+ * mid-run, a bug): the call may have gone out, so it becomes unconfirmed at once, the customer is
+ * told and a lookup is queued, rather than staying `publishing` until the sweep finds it ten minutes later.
+ */
+async function settleInterrupted(payload: Payload, publicationId: number): Promise<PublishOutcome> {
+  const settled = await settleAbandonedPublications(payload, [publicationId], 'publish.interrupted')
+  return settled.length > 0 ? { result: 'interrupted', reason: t('en', 'publish.interrupted') } : { result: 'skipped' }
+}
+
+async function publishCounted(payload: Payload, publicationId: number, now: number, counted: { platform: string }, options: PublishOptions): Promise<PublishOutcome> {
   const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true, disableErrors: true })
+  if (publication?.status === 'publishing' && options.afterFailedAttempt) return settleInterrupted(payload, publicationId)
   if (!publication || publication.status !== 'queued') return { result: 'skipped' }
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
   counted.platform = connection.platform
@@ -88,9 +109,18 @@ async function publishCounted(payload: Payload, publicationId: number, now: numb
   }
   const gate = await acquirePublishPermit(connection.platform, connection.id)
   if (!gate.ok) return { result: 'retry', runAt: new Date(now + gate.retryAfterMs) }
+  let claimed = false
   try {
     if (!(await claimPublication(payload, publicationId))) return { result: 'skipped' }
+    claimed = true
     return await publishClaimed(payload, publication, connection, now, article?.url ?? null)
+  } catch (error) {
+    if (!claimed) throw error
+    logger().warn({ publicationId, err: error instanceof Error ? error.message : String(error) }, 'publish run broke after the claim; settling it as unconfirmed')
+    // The database may still be away: then the job fails, and its retry settles it (above).
+    const settled = await settleInterrupted(payload, publicationId).catch(() => undefined)
+    if (!settled) throw error
+    return settled
   } finally {
     await gate.permit.release()
   }
@@ -181,7 +211,7 @@ async function publishClaimed(
     return fail(failure.kind === 'unconfirmed' ? 'unconfirmed' : 'failed', reason, failure.kind)
   }
   // The remote id is recorded before anything else, in one write with the customer's notice; if
-  // it fails the row stays 'publishing' and the sweeper makes it 'unconfirmed', never sent twice.
+  // it fails the row becomes 'unconfirmed' (publishCounted's catch, or this job's retry), never sent twice.
   await inTransaction(payload, async (req) => {
     await settlePublication(
       payload,

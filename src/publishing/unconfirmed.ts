@@ -1,10 +1,13 @@
 import type { Payload } from 'payload'
 
+import { t } from '../i18n'
 import { idOf } from '../lib/ids'
-import type { JobTransaction } from '../jobs/addJob'
+import { addJob, inTransaction, type JobTransaction } from '../jobs/addJob'
+import { LOOKUP_AFTER_MS } from '../jobs/contracts'
 import { notice } from '../notify'
 import type { Account, Publication } from '../payload-types'
 import { actingAs } from '../projects/actingAs'
+import { markStuckUnconfirmed } from './publications'
 
 async function noticeParts(payload: Payload, publicationId: number, req?: JobTransaction) {
   const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 1, overrideAccess: true, req })
@@ -38,6 +41,30 @@ export async function notifyUnconfirmed(payload: Payload, publicationId: number,
     data: { publicationId, title, connection, reason, reasonKey: reason ? undefined : (reasonKey ?? 'publish.unconfirmed'), collection, contentId: contentId ? Number(contentId) : undefined },
   })
   return true
+}
+
+/**
+ * Publications whose publish call was cut off (the worker died, its pool lost PostgreSQL, or the
+ * job broke after the claim): the call may or may not have reached the platform, so they become
+ * unconfirmed with the reason (in English, for staff), the customer is told in their language,
+ * and a read-only lookup is queued for a minute later (found: published; otherwise a person
+ * decides). Never re-sent. Only rows still `publishing` change; given `req`, all of it joins the
+ * caller's transaction, so a notice is never lost nor sent for nothing.
+ */
+export async function settleAbandonedPublications(
+  payload: Payload,
+  ids: number[],
+  reasonKey: 'publish.worker_died' | 'publish.interrupted' = 'publish.worker_died',
+  req?: JobTransaction,
+): Promise<number[]> {
+  if (ids.length === 0) return []
+  if (!req) return inTransaction(payload, (own) => settleAbandonedPublications(payload, ids, reasonKey, own))
+  const marked = await markStuckUnconfirmed(payload, 0, t('en', reasonKey), ids, req)
+  for (const id of marked) {
+    await notifyUnconfirmed(payload, id, reasonKey, req)
+    await addJob('publications.sweep', { publicationIds: [id] }, { req, runAt: new Date(Date.now() + LOOKUP_AFTER_MS) })
+  }
+  return marked
 }
 
 /** A later lookup found the unconfirmed publication on the platform: the customer hears so, with the link. */

@@ -201,6 +201,8 @@ describe('fault suite: 100 due publications, workers killed at random', () => {
       totalMs: Date.now() - started,
     }
     process.stdout.write(`fault suite: ${JSON.stringify(figures)}\n`)
+    // What a stuck row went through, for whoever reads a failed run.
+    for (const p of settled.filter((row) => !SETTLED.includes(row.status))) process.stdout.write(`stuck ${p.id}: ${JSON.stringify(p.history)}\n`)
 
     expect(duplicated).toEqual([])
     expect(falselyPublished).toEqual([])

@@ -3,6 +3,7 @@ import { Logger, run, type Runner } from 'graphile-worker'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { t, tr } from '../../src/i18n'
+import { JOBS, publishJobKey } from '../../src/jobs/contracts'
 import { buildTaskList } from '../../src/jobs/taskList'
 import { reloadEnv } from '../../src/lib/env'
 import { resetTelegramClient } from '../../src/telegram/client'
@@ -216,6 +217,83 @@ describe('unconfirmed publications: the customer and staff settle them', () => {
     const notice = await waitFor(() => noticeWith('❓', 'u-4'))
     expect(notice.text).toContain(t('en', 'publish.worker_died'))
     expect(notice.buttons.map((b) => b.callback_data)).toEqual([`u:y:${pub.id}`, `u:a:${pub.id}`, expect.stringMatching(/^c:o:a:/)])
+  })
+
+  /**
+   * The database refuses to take this publication out of `publishing` (as when PostgreSQL drops
+   * the worker's connections right after the platform call) until the returned function is called.
+   */
+  async function refuseSettling(id: number, statuses: string[]) {
+    const name = `pf_test_refuse_settle_${id}`
+    const list = statuses.map((s) => `'${s}'`).join(', ')
+    await h.payload.db.drizzle.execute(
+      sql.raw(`create function ${name}() returns trigger language plpgsql as $$ begin
+        if new.id = ${id} and old.status = 'publishing' and new.status in (${list}) then raise exception 'connection lost (test)'; end if;
+        return new; end $$`),
+    )
+    await h.payload.db.drizzle.execute(sql.raw(`create trigger ${name} before update on publications for each row execute function ${name}()`))
+    return async () => {
+      await h.payload.db.drizzle.execute(sql.raw(`drop trigger if exists ${name} on publications`))
+      await h.payload.db.drizzle.execute(sql.raw(`drop function if exists ${name}()`))
+    }
+  }
+
+  const lookupQueued = async (id: number) =>
+    (
+      await h.payload.db.drizzle.execute(
+        sql.raw(`select 1 from "${SCHEMA}"._private_jobs j join "${SCHEMA}"._private_tasks t on t.id = j.task_id
+                   where t.identifier = 'publications.sweep' and (j.payload::jsonb)->'publicationIds' @> '[${id}]'::jsonb`),
+      )
+    ).rows.length > 0
+
+  it('a run that breaks after the site took the post settles it unconfirmed at once, tells the customer, and the lookup finds it', async () => {
+    const { publication: pub } = await approvedArticle('Ристретто · u-8')
+    const allow = await refuseSettling(pub.id, ['published'])
+    try {
+      expect(await publishOne(h.payload, pub.id)).toMatchObject({ result: 'interrupted' })
+    } finally {
+      await allow()
+    }
+    const fresh = await publication(pub.id)
+    expect(fresh.status).toBe('unconfirmed')
+    expect(fresh.lastError).toBe(t('en', 'publish.interrupted'))
+    expect(postsTitled('Ристретто · u-8')).toHaveLength(1)
+    const notice = await waitFor(() => noticeWith('❓', 'u-8'))
+    expect(notice.text).toContain(t('en', 'publish.interrupted'))
+    expect(notice.buttons.map((b) => b.callback_data)).toEqual([`u:y:${pub.id}`, `u:a:${pub.id}`, expect.stringMatching(/^c:o:a:/)])
+    expect(await lookupQueued(pub.id)).toBe(true)
+    // The lookup a minute later, run now: the post is found, never sent again.
+    expect(await resolveUnconfirmed(h.payload, pub.id)).toBe('found')
+    expect((await publication(pub.id)).status).toBe('published')
+    expect(postsTitled('Ристретто · u-8')).toHaveLength(1)
+  })
+
+  it('a publish job whose run broke after its claim, with the database still refusing, settles it on its retry instead of leaving it publishing', async () => {
+    const { publication: pub } = await approvedArticle('Кортадо · u-9')
+    const allow = await refuseSettling(pub.id, ['published', 'unconfirmed'])
+    try {
+      await h.payload.db.drizzle.execute(sql`update publications set planned_at = now() where id = ${pub.id}`)
+      await runner.addJob('publication.publish', { publicationId: pub.id }, { jobKey: publishJobKey(pub.id), maxAttempts: JOBS['publication.publish'].spec.maxAttempts })
+      // The first attempt claims it, posts, cannot record anything, and fails.
+      await waitFor(async () => {
+        const { rows } = await h.payload.db.drizzle.execute(
+          sql.raw(`select 1 from "${SCHEMA}".jobs where key = '${publishJobKey(pub.id)}' and attempts >= 1 and last_error is not null`),
+        )
+        return rows.length > 0
+      })
+      expect((await publication(pub.id)).status).toBe('publishing')
+    } finally {
+      await allow()
+    }
+    // Its retry (graphile-worker's backoff: seconds) sees the row its own attempt claimed and settles it.
+    const fresh = await waitFor(async () => {
+      const row = await publication(pub.id)
+      return row.status === 'unconfirmed' ? row : undefined
+    }, 60_000)
+    expect(fresh.lastError).toBe(t('en', 'publish.interrupted'))
+    expect(postsTitled('Кортадо · u-9')).toHaveLength(1)
+    await waitFor(() => noticeWith('❓', 'u-9'))
+    expect(await lookupQueued(pub.id)).toBe(true)
   })
 
   it('staff settle it too, named in the history; a customer cannot mark a failed or queued one published', async () => {

@@ -10,8 +10,8 @@ export { LOOKUP_AFTER_MS }
  * concurrency cap) moves its own job (same key) to the retry instant; an unconfirmed outcome
  * asks the sweeper for a read-only lookup of just that publication a minute later.
  */
-export const publishTask = defineTask('publication.publish', JOBS['publication.publish'].payload, async ({ publicationId }, { payload, log }) => {
-  const outcome = await publishOne(payload, publicationId)
+export const publishTask = defineTask('publication.publish', JOBS['publication.publish'].payload, async ({ publicationId }, { payload, log, helpers }) => {
+  const outcome = await publishOne(payload, publicationId, Date.now(), { afterFailedAttempt: helpers.job.attempts > 1 })
   log.info({ publicationId, ...outcome }, 'publish attempt')
   if (outcome.result === 'retry') {
     // The running job holds the key: `replace` detaches it and queues the retry under the key.
