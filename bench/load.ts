@@ -3,6 +3,7 @@
  *
  *   npm run bench:load -- [--web 1] [--workers 0] [--rates 100,300,500] [--duration 20]
  *                         [--connections 100] [--customers 1000] [--soak 0] [--only webhook|api]
+ *   npm run bench:load -- --scale --web 2 --workers 2      (the scale-out proof, below)
  *
  * What it does:
  *   1. A scratch database (migrated), 1,000 verified customers with three projects each, 100 of
@@ -18,6 +19,9 @@
  *   4. `--soak <seconds>` then holds the highest rate that long and prints errors and the web
  *      processes' memory every 30 s.
  *
+ *   5. `--scale` instead measures the webhook with one web process and one worker, then with
+ *      `--web` and `--workers` of each, against the same database and Redis, and prints the ratio.
+ *
  * Prints throughput, p50/p99/max, errors and non-2xx for each, and ours/bare ratios. The machine
  * running it also runs the servers: read the ratios, not the absolute figures.
  */
@@ -31,7 +35,7 @@ import pg from 'pg'
 
 import { row, scratchDatabase } from './lib'
 
-type Args = { web: number; workers: number; rates: number[]; duration: number; connections: number; customers: number; soak: number; only?: string }
+type Args = { web: number; workers: number; rates: number[]; duration: number; connections: number; customers: number; soak: number; only?: string; scale: boolean }
 
 function parseArgs(argv: string[]): Args {
   const get = (name: string) => {
@@ -47,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     customers: Number(get('customers') ?? 1000),
     soak: Number(get('soak') ?? 0),
     only: get('only'),
+    scale: argv.includes('--scale'),
   }
 }
 
@@ -203,6 +208,43 @@ async function seed(url: string): Promise<{ keys: string[]; accountIds: number[]
   return { keys, accountIds }
 }
 
+/** Our production build with `web` web processes (scripts/cluster.mjs) and `workers` workers. */
+async function startOurs(env: NodeJS.ProcessEnv, web: number, workers: number): Promise<{ base: string; web: ChildProcess; children: ChildProcess[] }> {
+  const port = await freePort()
+  const { child } = await startChild('node', ['scripts/cluster.mjs'], { ...env, WEB_PROCESSES: String(web), PORT: String(port) }, /web processes on port/)
+  const children = [child]
+  for (let i = 0; i < workers; i++) children.push(spawn('node', ['--import', 'tsx', 'src/jobs/worker.ts'], { env, stdio: 'ignore', detached: true }))
+  const base = `http://127.0.0.1:${port}`
+  await waitForHealth(`${base}/api/health`)
+  return { base, web: child, children }
+}
+
+/**
+ * The scale-out proof: the webhook flat out (and at the highest fixed rate) against one web
+ * process and one worker, then against `--web` and `--workers` of each, on the same database,
+ * Redis and fake Bot API, in this run; prints the throughput ratio.
+ */
+async function scaleOut(env: NodeJS.ProcessEnv) {
+  const rate = Math.max(...args.rates)
+  const measure = async (web: number, workers: number) => {
+    const ours = await startOurs(env, web, workers)
+    try {
+      await autocannon({ ...webhookOptions(ours.base), duration: 5, connections: 10 })
+      const flat = await load(`webhook ${web} web + ${workers} worker(s), ${args.connections} conns`, webhookOptions(ours.base))
+      const fixed = await load(`webhook ${web} web + ${workers} worker(s) @${rate}/s`, webhookOptions(ours.base, rate))
+      return { flat, fixed }
+    } finally {
+      for (const child of ours.children) stopChild(child)
+      await new Promise((r) => setTimeout(r, 2_000))
+    }
+  }
+  process.stdout.write(`\nscale-out: 1 web + 1 worker, then ${args.web} web + ${args.workers} workers; ${args.customers} customers, ${args.duration} s per step\n`)
+  const one = await measure(1, 1)
+  const many = await measure(args.web, args.workers)
+  row(`webhook ${args.web}+${args.workers} / 1+1 throughput`, { ratio: (many.flat.perSecond / one.flat.perSecond).toFixed(2) })
+  row(`webhook p99 @${rate}/s, 1+1 vs ${args.web}+${args.workers}`, { one: one.fixed.p99, many: many.fixed.p99 })
+}
+
 async function main() {
   process.env.LOG_LEVEL ??= 'warn'
   process.env.PAYLOAD_SECRET ??= randomBytes(32).toString('hex')
@@ -231,14 +273,13 @@ async function main() {
       TELEGRAM_GROUP_SENDS_PER_MINUTE: '6000000',
       LOG_LEVEL: 'warn',
     }
-    const port = await freePort()
-    const { child: web } = await startChild('node', ['scripts/cluster.mjs'], { ...env, WEB_PROCESSES: String(args.web), PORT: String(port) }, /web processes on port/)
-    children.push(web)
-    for (let i = 0; i < args.workers; i++) {
-      children.push(spawn('node', ['--import', 'tsx', 'src/jobs/worker.ts'], { env, stdio: 'ignore', detached: true }))
+    if (args.scale) {
+      await scaleOut(env)
+      return
     }
-    const base = `http://127.0.0.1:${port}`
-    await waitForHealth(`${base}/api/health`)
+    const ours = await startOurs(env, args.web, args.workers)
+    children.push(...ours.children)
+    const { base, web } = ours
     const barePort = await freePort()
     children.push((await startChild('node_modules/.bin/tsx', ['bench/bareServers.ts', 'grammy', String(barePort), String(args.web), apiRoot, SECRET], env, /READY/)).child)
     const payloadPort = await freePort()
