@@ -4,7 +4,7 @@ import { accountIdOf, isStaff } from '../access/actors'
 import { secureCookies } from '../http/cookies'
 import { timezoneField } from '../fields/timezone'
 import { forgetCachedAccount, forgetDeletedAccount } from '../accounts/cache'
-import { touchLastSeenOnApiKey } from '../accounts/lastSeen'
+import { cachedApiKeyStrategy, forgetApiKeysOnChange, forgetApiKeysOnDelete } from '../access/apiKeys'
 import { systemOwned } from '../fields/systemOwned'
 import { deleteAccountProjects } from './hooks/cascadeDelete'
 import { deleteAccountOwnData } from '../privacy/hooks'
@@ -40,18 +40,14 @@ export const Accounts: CollectionConfig = {
     defaultColumns: ['displayName', 'telegramId', 'plan', 'status', 'createdAt'],
     group: 'Customers',
   },
-  auth: { useAPIKey: true, disableLocalStrategy: true, cookies: { secure: secureCookies() } },
+  // API keys are checked through a short-lived cache with explicit invalidation (src/access/apiKeys.ts),
+  // ahead of Payload's own api-key strategy; the strategy also records the account's activity (O6).
+  auth: { useAPIKey: true, disableLocalStrategy: true, strategies: [cachedApiKeyStrategy], cookies: { secure: secureCookies() } },
   hooks: {
     beforeDelete: [deleteAccountOwnData /* O8: first — staff deletion is deleteAccount (src/privacy/hooks.ts) */, deleteAccountProjects],
-    afterChange: [forgetCachedAccount],
-    afterDelete: [forgetDeletedAccount],
-    // Observability (O6): an API-key request records the account's activity (at most once a minute).
-    afterRead: [
-      async ({ doc, req }) => {
-        await touchLastSeenOnApiKey({ doc, req })
-        return doc
-      },
-    ],
+    // Any change (key revoked or replaced, account blocked) forgets the account's cached API keys at once.
+    afterChange: [forgetCachedAccount, forgetApiKeysOnChange],
+    afterDelete: [forgetDeletedAccount, forgetApiKeysOnDelete],
   },
   access: {
     admin: () => false,
