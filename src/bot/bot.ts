@@ -1,4 +1,3 @@
-import { RedisAdapter } from '@grammyjs/storage-redis'
 import { sequentialize } from '@grammyjs/runner'
 import { Bot, BotError, Composer, session, type MiddlewareFn } from 'grammy'
 import type { UserFromGetMe } from 'grammy/types'
@@ -35,7 +34,8 @@ import { flowInput } from './flows/engine'
 import { scheduleCreateFlow, scheduleEditFlow } from './flows/schedule'
 import { outgoingLimits, sendBudgetPrefix, type OutgoingLimits } from '../telegram/outgoing'
 import { languageFromTelegram, tr } from '../i18n'
-import { DEFAULT_LIMITS, takeToken, type RateLimits } from './rateLimit'
+import { DEFAULT_LIMITS, takeToken, type RateLimits, type TakeResult } from './rateLimit'
+import { RedisSessionStorage } from './sessionStorage'
 
 export type CreateBotOptions = {
   token: string
@@ -118,14 +118,14 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
   const chats = new Composer<BotContext>()
   const privateChats = chats.chatType('private')
   privateChats.use(sequentialize((ctx) => String(ctx.chat.id)))
+  // The flood limit's token is asked for together with the session read (one round trip, not
+  // two); rateLimit below still decides before anything else runs.
+  privateChats.use(askToken)
   privateChats.use(
     session<SessionData, BotContext>({
       initial: () => ({}),
       prefix: `${keyPrefix}session:`,
-      storage: new RedisAdapter<SessionData>({
-        instance: options.redis,
-        ttl: options.sessionTtlSeconds ?? 3 * 24 * 60 * 60,
-      }),
+      storage: new RedisSessionStorage<SessionData>(options.redis, options.sessionTtlSeconds ?? 3 * 24 * 60 * 60),
     }),
   )
   privateChats.use(async (ctx, next) => {
@@ -162,7 +162,15 @@ export function createBot(options: CreateBotOptions): Bot<BotContext> {
 function attach(deps: BotDeps): MiddlewareFn<BotContext> {
   return async (ctx, next) => {
     ctx.deps = deps
-    ctx.log = deps.log.child({ update_id: ctx.update.update_id, user: ctx.from?.id })
+    // Made on first use: most updates log nothing at the production level, and a child logger
+    // costs its bindings' serialization.
+    let log: Logger | undefined
+    Object.defineProperty(ctx, 'log', {
+      get: () => (log ??= deps.log.child({ update_id: ctx.update.update_id, user: ctx.from?.id })),
+      set: (value: Logger) => (log = value),
+      configurable: true,
+      enumerable: true,
+    })
     ctx.lang = languageFromTelegram(ctx.from?.language_code)
     ctx.t = (key, params) => tr(ctx.lang, key, params)
     ctx.account = null
@@ -189,18 +197,24 @@ const answerCallbacksAlways: MiddlewareFn<BotContext> = async (ctx, next) => {
   }
 }
 
+/** The flood limit's answer for an update, asked for before the session is read. */
+const tokens = new WeakMap<BotContext, Promise<TakeResult>>()
+
+const askToken: MiddlewareFn<BotContext> = (ctx, next) => {
+  const { redis, keyPrefix, limits } = ctx.deps
+  const asked = takeToken(redis, `${keyPrefix}rl:${ctx.from!.id}`, limits.updates, limits.noticeWindowMs)
+  // Awaited by rateLimit; if the session read fails first, its error is the one passed on.
+  asked.catch(() => {})
+  tokens.set(ctx, asked)
+  return next()
+}
+
 /**
  * About one update a second per user with a burst of five; beyond it updates are dropped and the
  * user hears "slow down" once per window, however many were dropped.
  */
 const rateLimit: MiddlewareFn<BotContext> = async (ctx, next) => {
-  const { redis, keyPrefix, limits } = ctx.deps
-  const result = await takeToken(
-    redis,
-    `${keyPrefix}rl:${ctx.from!.id}`,
-    limits.updates,
-    limits.noticeWindowMs,
-  )
+  const result = await tokens.get(ctx)!
   if (result.allowed) return next()
   metrics().rateLimited.inc({ limiter: 'bot_updates' })
   ctx.log.info({ notify: result.notify }, 'rate limited')
@@ -211,13 +225,18 @@ const rateLimit: MiddlewareFn<BotContext> = async (ctx, next) => {
 
 const loadAccount: MiddlewareFn<BotContext> = async (ctx, next) => {
   ctx.account = await cachedAccountByTelegramId(ctx.deps.payload, ctx.deps.redis, ctx.from!.id)
-  // Observability (O6): the account's activity time, written at most once a minute.
-  if (ctx.account) await touchLastSeen(ctx.deps.payload, ctx.deps.redis, ctx.account.id)
+  // Observability (O6): the account's activity time, written at most once a minute, beside the
+  // update's handling rather than before it (it never throws).
+  const touching = ctx.account ? touchLastSeen(ctx.deps.payload, ctx.deps.redis, ctx.account.id) : undefined
   if (ctx.account) {
     ctx.lang = ctx.account.language
     if (ctx.session.lang !== ctx.account.language) ctx.session.lang = ctx.account.language
   }
-  await next()
+  try {
+    await next()
+  } finally {
+    await touching
+  }
 }
 
 /**

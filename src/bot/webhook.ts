@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 
 import { webhookCallback, type Bot } from 'grammy'
+import type { Update } from 'grammy/types'
 import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { z } from 'zod'
@@ -8,7 +9,7 @@ import { z } from 'zod'
 import { AppError, errorResponse } from '../http/errors'
 import { BODY_LIMITS, readLimitedBody } from '../http/body'
 import { logger } from '../lib/logger'
-import { metrics, recordWebhook, reportError, secondsSince, SpanKind, trackOutcome, withSpan } from '../lib/telemetry'
+import { metrics, recordWebhookSoon, reportError, secondsSince, SpanKind, trackOutcome, withSpan } from '../lib/telemetry'
 import { isOutage } from '../lib/outage'
 import type { BotContext } from './context'
 import { unwrapBotError } from './delivery'
@@ -42,6 +43,25 @@ export type WebhookOptions = {
   timeoutMs?: number
 }
 
+/**
+ * grammY's webhook adapter for an update this handler has already read and parsed: the
+ * std/http adapter would need the body again in a fresh Request and parse it a second time.
+ * The answer is std/http's: 200 (with a webhook reply's JSON when one was used), or 401.
+ */
+type Run = (update: Update, secretHeader: string | undefined) => Promise<Response>
+const parsedUpdate = (update: Update, header: string | undefined) => {
+  let resolve!: (response: Response) => void
+  const handlerReturn = new Promise<Response>((r) => (resolve = r))
+  return {
+    update,
+    header,
+    end: () => resolve(new Response(null, { status: 200 })),
+    respond: (json: string) => resolve(new Response(json, { status: 200, headers: { 'Content-Type': 'application/json' } })),
+    unauthorized: () => resolve(new Response('"unauthorized"', { status: 401 })),
+    handlerReturn,
+  }
+}
+
 const unavailable = () =>
   Response.json({ ok: false, error: 'temporarily unavailable' }, { status: 503, headers: { 'Retry-After': '5' } })
 
@@ -59,14 +79,14 @@ const unavailable = () =>
 export function createWebhookHandler(
   options: WebhookOptions,
 ): (request: Request) => Promise<Response> {
-  let callback: Promise<(request: Request) => Promise<Response>> | undefined
+  let callback: Promise<Run> | undefined
   const handle = () =>
     (callback ??= options
       .bot()
       .then((bot) =>
         // The timeout is ours (below): grammY's leaves a late failure as an unhandled rejection,
         // which Node prints with the context, token included.
-        webhookCallback(bot, 'std/http', { secretToken: options.secret, timeoutMilliseconds: Infinity }),
+        webhookCallback(bot, parsedUpdate, { secretToken: options.secret, timeoutMilliseconds: Infinity }) as Run,
       )
       .catch((error: unknown) => {
         // Start-up failed (database down, Bot API unreachable): try again on the next update.
@@ -93,8 +113,9 @@ export function createWebhookHandler(
     metrics().webhookDuration.observe({ outcome: seen.outcome }, seconds)
     if (seen.outcome !== 'refused') {
       metrics().updates.inc({ type: seen.type, outcome: seen.outcome })
-      // Not awaited: the answer does not wait for the rollup's Redis round trip (~1 ms).
-      void recordWebhook(seconds * 1000, seen.outcome === 'error' || seen.outcome === 'unavailable')
+      // Counted in this process and written to the shared rollup once a second (one Redis call
+      // for all the updates of that second, not one per update).
+      recordWebhookSoon(seconds * 1000, seen.outcome === 'error' || seen.outcome === 'unavailable')
     }
     return response
   }
@@ -113,22 +134,26 @@ export function createWebhookHandler(
       // The sender went away mid-body: nothing to handle.
       return Response.json({ ok: false, error: 'body could not be read' }, { status: 400 })
     }
-    let parsed: z.infer<typeof UpdateEnvelope>
+    let parsed: Record<string, unknown>
     try {
-      parsed = UpdateEnvelope.parse(JSON.parse(body))
+      parsed = JSON.parse(body) as Record<string, unknown>
+      // Checked, not copied: grammY gets the update as Telegram sent it.
+      if (!UpdateEnvelope.safeParse(parsed).success) throw new Error('not an update')
     } catch {
       return Response.json({ ok: false, error: 'not a Telegram update' }, { status: 400 })
     }
-    const { update_id } = parsed
+    const update_id = parsed.update_id as number
     seen.updateId = update_id
     seen.type = updateTypeOf(parsed)
-    const log = (options.log ?? logger()).child({ update_id })
+    // A child logger costs its bindings' serialization: made only when a line is written.
+    let child: Logger | undefined
+    const log = () => (child ??= (options.log ?? logger()).child({ update_id }))
     const key = `${options.keyPrefix}update:${update_id}`
     let first: string | null
     try {
       first = await options.redis.set(key, '1', 'EX', UPDATE_PROCESSING_SECONDS, 'NX')
     } catch (error) {
-      log.warn({ err: error }, 'update not taken: Redis unavailable, Telegram will deliver it again')
+      log().warn({ err: error }, 'update not taken: Redis unavailable, Telegram will deliver it again')
       seen.outcome = 'unavailable'
       return unavailable()
     }
@@ -143,19 +168,19 @@ export function createWebhookHandler(
       })
     const remember = () =>
       options.redis.expire(key, UPDATE_DEDUPE_SECONDS).catch((error: unknown) => {
-        log.warn({ err: error }, 'update id kept only briefly: Redis unavailable')
+        log().warn({ err: error }, 'update id kept only briefly: Redis unavailable')
       })
 
-    let run: (request: Request) => Promise<Response>
+    let run: Run
     try {
       run = await handle()
     } catch (error) {
-      log.warn({ err: error }, 'bot could not start, Telegram will deliver the update again')
+      log().warn({ err: error }, 'bot could not start, Telegram will deliver the update again')
       seen.outcome = 'unavailable'
       await release()
       return unavailable()
     }
-    const handling = run(new Request(request.url, { method: 'POST', headers: request.headers, body }))
+    const handling = run(parsed as unknown as Update, request.headers.get(SECRET_HEADER) ?? undefined)
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), options.timeoutMs ?? 8_000)
@@ -165,29 +190,31 @@ export function createWebhookHandler(
       if (response === 'late') {
         // Telegram re-sends what it waits too long for, so the update is acknowledged while it
         // finishes (a reply waiting out a 429, say); how it ends is still logged.
-        log.warn('update still running at the webhook timeout: acknowledged, finishing in the background')
+        log().warn('update still running at the webhook timeout: acknowledged, finishing in the background')
         seen.outcome = 'late'
         handling.then(remember, async (thrown: unknown) => {
           const ref = reportError(unwrapBotError(thrown), { tags: { update_id } })
-          log.error({ err: unwrapBotError(thrown), ref }, 'update failed after it was acknowledged')
+          log().error({ err: unwrapBotError(thrown), ref }, 'update failed after it was acknowledged')
           await remember()
         })
         return Response.json({ ok: true })
       }
-      await remember()
+      // Not awaited: the id is held (120 s) until the longer expiry lands a moment later, on the
+      // same connection before any later command, and Telegram does not re-send an answered update.
+      void remember()
       seen.outcome = 'ok'
       return response
     } catch (thrown) {
       const error = unwrapBotError(thrown)
       if (isOutage(error)) {
-        log.warn({ err: error }, 'update not handled: database or Redis unavailable, Telegram will deliver it again')
+        log().warn({ err: error }, 'update not handled: database or Redis unavailable, Telegram will deliver it again')
         seen.outcome = 'unavailable'
         await release()
         return unavailable()
       }
       seen.outcome = 'error'
       const ref = reportError(error, { tags: { update_id } })
-      log.error({ err: error, ref }, 'update failed and is acknowledged, so Telegram does not re-send it')
+      log().error({ err: error, ref }, 'update failed and is acknowledged, so Telegram does not re-send it')
       await remember()
       return Response.json({ ok: true })
     } finally {

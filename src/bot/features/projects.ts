@@ -12,12 +12,12 @@ import {
   createProject,
   deleteProject,
   getProject,
-  listProjects,
   updateProject,
 } from '../../projects/service'
 import { cb, Id, onButton, Page } from '../callbacks'
 import { accountOf, type BotContext } from '../context'
 import { startFlow, type FlowDef, type FlowStep } from '../flows/engine'
+import { projectPage } from '../projectList'
 import { addPager, esc, show, truncate } from '../ui'
 
 const PAGE_SIZE = 5
@@ -187,7 +187,7 @@ export const competitorAddFlow: FlowDef = {
 }
 
 async function showProjectList(ctx: BotContext, page: number) {
-  const result = await listProjects(ctx.deps.payload, accountOf(ctx), { page, limit: PAGE_SIZE })
+  const result = await projectPage(ctx.deps.payload, accountOf(ctx), page, PAGE_SIZE)
   const keyboard = new InlineKeyboard()
   if (result.totalDocs === 0) {
     keyboard.text(ctx.t('menu.new_project'), 'p:new').row().text(ctx.t('back'), 'm:home')

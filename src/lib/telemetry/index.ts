@@ -3,7 +3,7 @@ export { errorTrackingOn, flushErrors, initErrorTracking, markErrorTrackingOn, r
 export { currentTraceId, currentTraceparent, withSpan, SpanKind } from './tracing'
 export { flushTracing, startTracing, stopTracing, tracesUrl, tracingOn } from './tracingSdk'
 export { metrics, renderMetrics, secondsSince, watchPool, METRICS_CONTENT_TYPE, type Metrics } from './metrics'
-export { recordWebhook, webhookStats, WEBHOOK_BUCKETS_MS, type WebhookHour, type WebhookStats } from './webhookStats'
+export { flushWebhookSamples, recordWebhook, recordWebhookSoon, webhookStats, WEBHOOK_BUCKETS_MS, type WebhookHour, type WebhookStats } from './webhookStats'
 export { oncePer } from './gate'
 export { bearerMatches, serveMetrics } from './serve'
 export { scrubEvent, scrubText, scrubValue } from './scrub'
