@@ -2,6 +2,8 @@ import path from 'node:path'
 
 import { defineConfig } from 'vitest/config'
 
+import { HOOK_TIMEOUT_MS, TEST_TIMEOUT_MS } from './tests/helpers/timeouts.ts'
+
 export default defineConfig({
   resolve: {
     alias: {
@@ -14,8 +16,9 @@ export default defineConfig({
     include: ['tests/int/**/*.int.spec.ts'],
     globalSetup: ['tests/helpers/globalSetup.ts'],
     setupFiles: ['tests/helpers/setupEnv.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Generous for a busy 2-core machine (tests/helpers/timeouts.ts says why); waitFor follows them.
+    testTimeout: TEST_TIMEOUT_MS,
+    hookTimeout: HOOK_TIMEOUT_MS,
     pool: 'forks',
     maxWorkers: 2,
     env: {

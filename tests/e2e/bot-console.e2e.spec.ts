@@ -8,9 +8,16 @@ const f = fixtures()
 const botMessages = (page: Page) => page.locator('[data-testid="console-message"][data-from="bot"]')
 const lastBot = (page: Page) => botMessages(page).last()
 
-/** The bot allows about one message a second per user (burst 5): type like a person. */
+/**
+ * The bot allows about one message a second per user (burst 5): type like a person, at least
+ * 1.1 s after the last message. Counted from that message, so the wait for its answer (long on a
+ * busy machine) is part of the spacing, not added to it.
+ */
+const lastSent = new WeakMap<Page, number>()
 async function pace(page: Page) {
-  await page.waitForTimeout(1_100)
+  const since = Date.now() - (lastSent.get(page) ?? 0)
+  if (since < 1_100) await page.waitForTimeout(1_100 - since)
+  lastSent.set(page, Date.now())
 }
 
 /** Waits until the bot has handled what was sent (the console answers after the update ran). */

@@ -72,7 +72,10 @@ describe('model calls', () => {
     ai.setModel('test/primary', { dead: 'hang' })
     const started = Date.now()
     await ask('timeout-1')
-    expect(Date.now() - started).toBeLessThan(4000)
+    // The 'timeout' run says the call was given up; the time says it was the configured second and
+    // not the 90 s default. Bounded well above the second (not at 4 s), so that the calls around
+    // it (two ai-runs writes, the fallback's answer) may be slow on a busy machine.
+    expect(Date.now() - started).toBeLessThan(30_000)
     expect((await runsFor('timeout-1')).map((r) => r.outcome)).toEqual(['timeout', 'ok'])
   })
 

@@ -9,8 +9,9 @@ import { buildAiTaskList } from '../../src/jobs/taskList'
 import type { Article, Keyword } from '../../src/payload-types'
 import type { FakeTelegram } from '../fakes/telegramBotApi'
 import type { FakeOpenAI } from '../fakes/openai'
-import { useFakeAiWorld } from '../helpers/aiWorld'
+import { holdSectionsAfter, useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant } from '../helpers/fixtures'
+import { LONG_TEST_TIMEOUT_MS } from '../helpers/timeouts'
 import { waitFor } from '../helpers/wait'
 
 const world = useFakeAiWorld()
@@ -90,6 +91,8 @@ describe('AI jobs in the worker', () => {
     const phrase = `кофе для турки ${Date.now().toString(36)}`
     const keyword = (await payload.create({ collection: 'keywords', data: { phrase, project: t.project.id } as never })) as Keyword
     ai.setModel('test/primary', { tokensPerSecond: 200 })
+    // Killed with the first two sections saved and the last two being written, however slow the machine.
+    const release = holdSectionsAfter(ai, phrase, 2)
     const utils = await workerUtils()
     const job = await utils.addJob(
       'article.generate',
@@ -100,7 +103,7 @@ describe('AI jobs in the worker', () => {
     const child = spawn('node_modules/.bin/tsx', ['src/jobs/worker.ts'], { env: { ...process.env, WORKER_AI_CONCURRENCY: '1', AI_SECTION_CONCURRENCY: '2' }, stdio: 'ignore', detached: true })
     let savedAtKill = 0
     try {
-      await waitFor(async () => ((await articleFor(keyword.id))?.generation?.sections?.length ?? 0) >= 2, 60_000)
+      await waitFor(async () => ((await articleFor(keyword.id))?.generation?.sections?.length ?? 0) >= 2)
     } finally {
       const exited = new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)))
       process.kill(-child.pid!, 'SIGKILL')
@@ -117,9 +120,10 @@ describe('AI jobs in the worker', () => {
     expect(row?.locked_by).toBeTruthy()
     await utils.forceUnlockWorkers([row!.locked_by!])
     ai.setModel('test/primary', {})
+    release()
     const runner = await aiPool()
     try {
-      await waitFor(async () => (await articleFor(keyword.id))?.generation?.state === 'done', 60_000)
+      await waitFor(async () => (await articleFor(keyword.id))?.generation?.state === 'done')
     } finally {
       await runner.stop()
     }
@@ -139,5 +143,5 @@ describe('AI jobs in the worker', () => {
     expect(mine.length).toBeLessThanOrEqual(4 + 2)
     expect(mine.length).toBeGreaterThanOrEqual(4)
     expect(done.workflowStatus).toBe('in_review')
-  }, 120_000)
+  }, LONG_TEST_TIMEOUT_MS)
 })

@@ -18,6 +18,7 @@ import { claimPublication, settlePublication } from '../../src/publishing/public
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
+import { LONG_TEST_TIMEOUT_MS } from '../helpers/timeouts'
 import { waitFor } from '../helpers/wait'
 import { startWorker } from '../helpers/workerProcess'
 
@@ -57,7 +58,7 @@ beforeAll(async () => {
   })
   reloadEnv()
   tenant = await createTenant(payload, { name: 'Alerts' })
-}, 60_000)
+})
 
 afterAll(async () => {
   process.env = { ...saved }
@@ -80,7 +81,7 @@ describe('the worker heartbeat, watched from the web app', () => {
     await waitFor(async () => {
       await round()
       return sent(/Worker heartbeat lost/).length > 0
-    }, 15_000)
+    })
     for (let i = 0; i < 5; i++) await round()
     expect(sent(/Worker heartbeat lost/)).toHaveLength(1)
     expect(sent(/Worker heartbeat lost/)[0]).toMatch(/ALERT[\s\S]*No live worker process has renewed the heartbeat[\s\S]*worker_down:heartbeat/)
@@ -90,7 +91,7 @@ describe('the worker heartbeat, watched from the web app', () => {
     await waitFor(async () => {
       await round()
       return sent(/RESOLVED[\s\S]*Worker heartbeat lost/).length > 0
-    }, 15_000)
+    })
     for (let i = 0; i < 3; i++) await round()
     expect(sent(/RESOLVED[\s\S]*Worker heartbeat lost/)).toHaveLength(1)
 
@@ -99,7 +100,7 @@ describe('the worker heartbeat, watched from the web app', () => {
     await waitFor(async () => {
       await Promise.all([a.tick(), b.tick(), a.tick()])
       return sent(/ALERT[\s\S]*Worker heartbeat lost/).length > 1
-    }, 15_000)
+    })
     for (let i = 0; i < 3; i++) await round()
     const lost = sent(/ALERT[\s\S]*Worker heartbeat lost/)
     expect(lost).toHaveLength(2)
@@ -165,7 +166,9 @@ describe('one platform failing for many connections', () => {
     await check(T + 31 * 60_000)
     const resolved = sent(/RESOLVED[\s\S]*platform_failing:vk/)
     expect(resolved).toHaveLength(1)
-    expect(resolved[0]).toMatch(/Cleared: vk: publishing failed[\s\S]*Lasted 25 min \(12:05–12:30 UTC\)/)
+    // It lasted from the round that opened it: of the three at once above (at 12:05, 12:05 and
+    // 12:06), whichever committed first, which on a busy machine is sometimes the 12:06 one.
+    expect(resolved[0]).toMatch(/Cleared: vk: publishing failed[\s\S]*Lasted (25 min \(12:05|24 min \(12:06)–12:30 UTC\)/)
   })
 })
 
@@ -212,7 +215,7 @@ describe('the hourly cap', () => {
         subjects.push(`p${subjects.length + 1}`)
         await reconcile(['platform_failing'], subjects.map(finding))
         return texts().length > 2
-      }, 20_000)
+      })
       expect(texts()).toHaveLength(3)
       const held = subjects.length - 3
       expect(texts()[2]).toContain(`${subjects.at(-1)}: failing`)
@@ -246,17 +249,17 @@ describe('through the worker', () => {
         await addJob('alerts.check', {})
         await addJob('backup.run', { force: true })
         const today = new Date().toISOString().slice(0, 10)
-        await waitFor(() => sent(new RegExp(`ALERT[\\s\\S]*AI spend today \\(${today} UTC\\)[\\s\\S]*ai_budget:daily`)).length > 0, 90_000).catch((error) => {
+        await waitFor(() => sent(new RegExp(`ALERT[\\s\\S]*AI spend today \\(${today} UTC\\)[\\s\\S]*ai_budget:daily`)).length > 0).catch((error) => {
           throw new Error(`${error}\n${worker.output()}`)
         })
-        await waitFor(async () => (await listJobs(payload, 'failed')).filter((j) => j.task === 'notice.send').length >= 5, 60_000)
+        await waitFor(async () => (await listJobs(payload, 'failed')).filter((j) => j.task === 'notice.send').length >= 5)
         await addJob('alerts.check', {})
-        await waitFor(() => sent(/ALERT[\s\S]*jobs_failing:all/).length > 0, 60_000)
+        await waitFor(() => sent(/ALERT[\s\S]*jobs_failing:all/).length > 0)
         expect(sent(/ALERT[\s\S]*jobs_failing:all/)[0]).toMatch(/5 jobs failed for good in the last 15 min \(threshold 5\)\.\nnotice\.send × 5\./)
         const failed = await waitFor(async () => {
           const { docs } = await payload.find({ collection: 'backups', where: { error: { contains: '/nonexistent-o7/pg_dump' } }, overrideAccess: true })
           return docs[0]
-        }, 60_000)
+        })
         expect(failed.status).toBe('failed')
         // Whether it is told depends on the installation's latest backup, which the backup test
         // file changes at the same time; tests/int/backup.int.spec.ts proves that part.
@@ -265,6 +268,6 @@ describe('through the worker', () => {
         await rm(backupDir, { recursive: true, force: true })
       }
     },
-    180_000,
+    LONG_TEST_TIMEOUT_MS,
   )
 })

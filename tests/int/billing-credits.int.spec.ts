@@ -12,9 +12,10 @@ import { buildAiTaskList } from '../../src/jobs/taskList'
 import { reloadEnv } from '../../src/lib/env'
 import type { FakeOpenAI } from '../fakes/openai'
 import type { FakeTelegram } from '../fakes/telegramBotApi'
-import { useFakeAiWorld } from '../helpers/aiWorld'
+import { holdSectionsAfter, useFakeAiWorld } from '../helpers/aiWorld'
 import { createTenant, type Tenant } from '../helpers/fixtures'
 import { onPlanWithoutMonthlyCredits } from '../helpers/meteredPlan'
+import { LONG_TEST_TIMEOUT_MS } from '../helpers/timeouts'
 import { waitFor } from '../helpers/wait'
 import { startWorker } from '../helpers/workerProcess'
 
@@ -75,7 +76,7 @@ async function cluster(t: Tenant, maxAttempts = 1): Promise<{ jobKey: string; fa
     const row = await jobRow(String(job.id))
     if (!row) return { failed: null }
     return row.attempts >= row.max_attempts && !row.locked_at && row.last_error ? { failed: row.last_error } : undefined
-  }, 60_000)
+  })
   return { jobKey, ...end }
 }
 
@@ -123,7 +124,7 @@ describe('credits for AI generations', () => {
       ai.setModel('test/primary', {})
       ai.setModel('test/fallback', {})
     }
-  }, 90_000)
+  })
 
   it('without credits for the estimate no model is called and the customer is told why', async () => {
     const t = await createTenant(payload, { name: `Broke ${Date.now().toString(36)}` })
@@ -180,15 +181,18 @@ describe('credits when the worker dies mid-generation', () => {
     const t = await createTenant(payload, { name: `Crash ${Date.now().toString(36)}` })
     await onPlanWithoutMonthlyCredits(payload, t.account.id)
     await grantCredits(payload, { accountId: t.account.id, credits: 1_000, reason: 'test credits', staffUserId: null })
-    const keyword = await payload.create({ collection: 'keywords', data: { phrase: `сбой ${Date.now().toString(36)}`, project: t.project.id } as never })
+    const phrase = `сбой ${Date.now().toString(36)}`
+    const keyword = await payload.create({ collection: 'keywords', data: { phrase, project: t.project.id } as never })
     const jobKey = `article.generate:keyword:${keyword.id}`
     ai.setModel('test/primary', { tokensPerSecond: 200 })
+    // Killed with two sections saved and two in flight (not a finished job), however slow the machine.
+    const release = holdSectionsAfter(ai, phrase, 2)
     const utils = await workerUtils()
     const job = await utils.addJob('article.generate', { accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false }, { jobKey, maxAttempts: 5 })
     const articleOf = async () => (await payload.find({ collection: 'articles', where: { mainKeyword: { equals: keyword.id } }, limit: 1, depth: 0 })).docs[0]
     const worker = startWorker({ BILLING_ENABLED: 'true', WORKER_AI_CONCURRENCY: '1', GRAPHILE_WORKER_SCHEMA: SCHEMA })
     try {
-      await waitFor(async () => ((await articleOf())?.generation?.sections?.length ?? 0) >= 2, 90_000)
+      await waitFor(async () => ((await articleOf())?.generation?.sections?.length ?? 0) >= 2)
     } finally {
       await worker.kill9()
     }
@@ -197,8 +201,9 @@ describe('credits when the worker dies mid-generation', () => {
     const { rows } = await utils.withPgClient((c) => c.query(`select locked_by from "${SCHEMA}"._private_jobs where id = $1`, [job.id]))
     await utils.forceUnlockWorkers([rows[0].locked_by])
     ai.setModel('test/primary', {})
+    release()
     runner = await run({ connectionString: process.env.DATABASE_URL, schema: SCHEMA, concurrency: 2, taskList: buildAiTaskList(async () => payload), noHandleSignals: true, logger: silent, preset: { worker: { pollInterval: 200 } } })
-    await waitFor(async () => (await articleOf())?.generation?.state === 'done', 90_000)
+    await waitFor(async () => (await articleOf())?.generation?.state === 'done')
     const rowsAfter = await waitFor(async () => {
       const all = await ledgerOf(t.account.id)
       return all.length === 3 ? all : undefined
@@ -207,7 +212,7 @@ describe('credits when the worker dies mid-generation', () => {
     // Every call of both runs (those the killed worker made included) is in the one charge.
     const cost = await recordedCost(t.account.id)
     expect(await balanceOf(payload, t.account.id)).toBe(1_000 - creditsForCost(cost))
-  }, 240_000)
+  }, LONG_TEST_TIMEOUT_MS)
 })
 
 describe('billing fixes (BF2b)', () => {

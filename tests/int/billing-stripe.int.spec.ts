@@ -14,6 +14,7 @@ import { signedDelivery, startFakeStripe, type FakeStripe } from '../fakes/strip
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { holdPayment } from '../helpers/holdPayment'
+import { timeLeft } from '../helpers/wait'
 
 /**
  * Stripe end to end through our code: the `stripe` package against the fake Stripe API
@@ -275,7 +276,7 @@ describe('POST /api/billing/stripe', () => {
       const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('settled with another amount') && l.includes(`"paymentId":${payment.id}`))
       expect(line).toBeTruthy()
       expect(JSON.parse(line!)).toMatchObject({ expected: [500, 'USD'], got: [46_000, 'RUB'], ref: expect.stringMatching(/^[0-9a-f]{8}$/) })
-    }, { timeout: 10_000 })
+    }, { timeout: timeLeft() })
   })
 
   it('answers 404 while Stripe is not configured (billing off)', async () => {
@@ -520,7 +521,7 @@ describe('POST /api/billing/stripe', () => {
     expect(await balance(buyer.id)).toBe(0)
     // A retry is not refunded twice.
     expect((await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'charged by mistake' })).applied).toBe(false)
-    await vi.waitFor(() => expect(readFileSync(logFile, 'utf8')).toContain('a refunded plan could not be canceled at the provider'), { timeout: 10_000 })
+    await vi.waitFor(() => expect(readFileSync(logFile, 'utf8')).toContain('a refunded plan could not be canceled at the provider'), { timeout: timeLeft() })
   })
 
   it('a plan refunded in part keeps the plan and its renewal until the period ends, and takes back its share of the credits', async () => {

@@ -45,7 +45,7 @@ beforeAll(async () => {
   world.payload = await testPayload()
   h = await startHarness('plans')
   admin = await createStaff(world.payload, ['admin'])
-}, 120_000)
+})
 afterAll(async () => {
   await h?.close()
   await world.ai?.close()
@@ -272,7 +272,7 @@ describe('limits follow the plan on every face at once', () => {
       const row = await waitFor(async () => {
         const r = await jobRow(stopped.jobId)
         return r?.last_error && !r.locked_at ? r : undefined
-      }, 120_000)
+      })
       // The customer's words (sent to their chat as well), naming the plan and what to do.
       expect(row.last_error).toContain('stopped before any model call: Дневной бюджет генерации по вашему тарифу исчерпан ($0.00 из $0.00')
       expect(row.last_error).toContain(`тариф «Тест ${code}»`)
@@ -282,7 +282,7 @@ describe('limits follow the plan on every face at once', () => {
 
       await setLimits(code, { dailySpendUsd: 5 })
       const ran = await addJob('keywords.cluster', { accountId: account.id, projectId: project.id })
-      await waitFor(async () => !(await jobRow(ran.jobId)), 120_000)
+      await waitFor(async () => !(await jobRow(ran.jobId)))
       const clustered = await world.payload.count({ collection: 'keywords', where: { project: { equals: project.id }, source: { equals: 'ai' } } })
       expect(clustered.totalDocs).toBeGreaterThan(0)
     } finally {
