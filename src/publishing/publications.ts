@@ -12,15 +12,24 @@ type Status = Publication['status']
  * exactly one gets it. Anything not `queued` (publishing, published, unconfirmed...) is left
  * alone, which is what stops a blind re-send after a crash.
  */
-export async function claimPublication(payload: Payload, id: number): Promise<boolean> {
+export async function claimPublication(payload: Payload, id: number, claimer?: string): Promise<boolean> {
   const result = await payload.db.drizzle.execute(sql`
     update publications
        set status = 'publishing', attempts = coalesce(attempts, 0) + 1, updated_at = now()
      where id = ${id} and status = 'queued'
     returning id`)
   if (result.rows.length === 0) return false
-  await appendHistory(payload, id, 'publishing')
+  await appendHistory(payload, id, 'publishing', claimer ? claimNote(claimer) : undefined)
   return true
+}
+
+/** The history note of a claim made by a job: whose claim a `publishing` row is. */
+export const claimNote = (claimer: string) => `claimed by job ${claimer}`
+
+/** Whether the row's current `publishing` claim was made by `claimer` (its latest history entry of that status). */
+export function claimedBy(publication: Pick<Publication, 'history'>, claimer: string): boolean {
+  const claim = [...(publication.history ?? [])].reverse().find((entry) => entry.status === 'publishing')
+  return claim?.message === claimNote(claimer)
 }
 
 export type Settlement =

@@ -18,7 +18,7 @@ import type { Platform } from './platforms'
 import { acquirePublishPermit } from './limits'
 import { articleLinkFor, HOLD_RECHECK_MS, holdForArticle } from './articleLink'
 import { stampMarker } from './marker'
-import { claimPublication, settlePublication } from './publications'
+import { claimedBy, claimPublication, settlePublication } from './publications'
 import { notifyUnconfirmed, settleAbandonedPublications } from './unconfirmed'
 
 /** Retries of a retryable failure, then the publication fails with its reason. */
@@ -34,9 +34,12 @@ export type PublishOutcome =
   | { result: 'interrupted'; reason: string }
 
 export type PublishOptions = {
+  /** Who claims the publication (the job's id), noted in its history. */
+  claimer?: string
   /**
    * This run is a retry of a job attempt that failed (threw): a publication still `publishing`
-   * was claimed by that attempt, which no longer runs, so nobody else will settle it.
+   * under this job's own claim was claimed by that attempt, which no longer runs, so nobody else
+   * will settle it. A claim of another job (two jobs for one publication) is left to that job.
    */
   afterFailedAttempt?: boolean
 }
@@ -93,7 +96,9 @@ async function settleInterrupted(payload: Payload, publicationId: number): Promi
 
 async function publishCounted(payload: Payload, publicationId: number, now: number, counted: { platform: string }, options: PublishOptions): Promise<PublishOutcome> {
   const publication = await payload.findByID({ collection: 'publications', id: publicationId, depth: 0, overrideAccess: true, disableErrors: true })
-  if (publication?.status === 'publishing' && options.afterFailedAttempt) return settleInterrupted(payload, publicationId)
+  if (publication?.status === 'publishing' && options.afterFailedAttempt && options.claimer && claimedBy(publication, options.claimer)) {
+    return settleInterrupted(payload, publicationId)
+  }
   if (!publication || publication.status !== 'queued') return { result: 'skipped' }
   const connection = await payload.findByID({ collection: 'connections', id: idOf(publication.connection)!, depth: 0, overrideAccess: true })
   counted.platform = connection.platform
@@ -111,15 +116,16 @@ async function publishCounted(payload: Payload, publicationId: number, now: numb
   if (!gate.ok) return { result: 'retry', runAt: new Date(now + gate.retryAfterMs) }
   let claimed = false
   try {
-    if (!(await claimPublication(payload, publicationId))) return { result: 'skipped' }
+    if (!(await claimPublication(payload, publicationId, options.claimer))) return { result: 'skipped' }
     claimed = true
     return await publishClaimed(payload, publication, connection, now, article?.url ?? null)
   } catch (error) {
     if (!claimed) throw error
-    logger().warn({ publicationId, err: error instanceof Error ? error.message : String(error) }, 'publish run broke after the claim; settling it as unconfirmed')
-    // The database may still be away: then the job fails, and its retry settles it (above).
+    logger().error({ publicationId, err: error }, 'publish run broke after the claim; settling it as unconfirmed')
+    // The database may still be away: then the job fails, and its retry settles it (above). A row
+    // no longer `publishing` was settled by this run before it broke: the error is the job's.
     const settled = await settleInterrupted(payload, publicationId).catch(() => undefined)
-    if (!settled) throw error
+    if (!settled || settled.result === 'skipped') throw error
     return settled
   } finally {
     await gate.permit.release()

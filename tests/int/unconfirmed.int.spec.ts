@@ -289,11 +289,23 @@ describe('unconfirmed publications: the customer and staff settle them', () => {
     const fresh = await waitFor(async () => {
       const row = await publication(pub.id)
       return row.status === 'unconfirmed' ? row : undefined
-    }, 60_000)
+    })
     expect(fresh.lastError).toBe(t('en', 'publish.interrupted'))
     expect(postsTitled('Кортадо · u-9')).toHaveLength(1)
     await waitFor(() => noticeWith('❓', 'u-9'))
     expect(await lookupQueued(pub.id)).toBe(true)
+  })
+
+  it('the retry of a failed job attempt leaves a claim made by another job (still publishing) alone', async () => {
+    const { publication: pub } = await approvedArticle('Макиато · u-10')
+    // Another job for the same publication claimed it and is mid-call.
+    expect(await claimPublication(h.payload, pub.id, 'another-job')).toBe(true)
+    expect(await publishOne(h.payload, pub.id, Date.now(), { claimer: 'this-job', afterFailedAttempt: true })).toEqual({ result: 'skipped' })
+    expect((await publication(pub.id)).status).toBe('publishing')
+    // Its own claim is another matter: that attempt no longer runs.
+    expect(await publishOne(h.payload, pub.id, Date.now(), { claimer: 'another-job', afterFailedAttempt: true })).toMatchObject({ result: 'interrupted' })
+    expect((await publication(pub.id)).status).toBe('unconfirmed')
+    expect(postsTitled('Макиато · u-10')).toHaveLength(0)
   })
 
   it('staff settle it too, named in the history; a customer cannot mark a failed or queued one published', async () => {

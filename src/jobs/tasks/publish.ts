@@ -11,7 +11,7 @@ export { LOOKUP_AFTER_MS }
  * asks the sweeper for a read-only lookup of just that publication a minute later.
  */
 export const publishTask = defineTask('publication.publish', JOBS['publication.publish'].payload, async ({ publicationId }, { payload, log, helpers }) => {
-  const outcome = await publishOne(payload, publicationId, Date.now(), { afterFailedAttempt: helpers.job.attempts > 1 })
+  const outcome = await publishOne(payload, publicationId, Date.now(), { claimer: String(helpers.job.id), afterFailedAttempt: helpers.job.attempts > 1 })
   log.info({ publicationId, ...outcome }, 'publish attempt')
   if (outcome.result === 'retry') {
     // The running job holds the key: `replace` detaches it and queues the retry under the key.
