@@ -3,6 +3,8 @@ import { createHmac } from 'node:crypto'
 import type { AuthStrategy, AuthStrategyFunctionArgs, CollectionAfterChangeHook, CollectionAfterDeleteHook, TypedUser, Where } from 'payload'
 
 import { touchLastSeenOnApiKey } from '../accounts/lastSeen'
+import { AppError } from '../http/errors'
+import { languageOf } from '../i18n/request'
 import { logger } from '../lib/logger'
 import { databaseScope, evalScript, redis } from '../lib/redis'
 
@@ -128,23 +130,37 @@ async function authenticate(args: AuthStrategyFunctionArgs): Promise<{ user: Acc
  */
 export const cachedApiKeyStrategy: AuthStrategy = { name: `${SLUG}-api-key-cached`, authenticate: authenticate as AuthStrategy['authenticate'] }
 
-/** Forgets the account's cached keys in every process; throws when it cannot (see above). */
-export async function forgetApiKeys(accountId: number | string): Promise<void> {
+/**
+ * Forgets the account's cached keys in every process. When it cannot, a change that decides
+ * whether a key works (`refuse`: the key, its switch, the account's status, a delete) is refused
+ * with a translated 503, because a revoked key that keeps working is worse than an edit to retry;
+ * any other change goes through and its entries expire within API_KEY_CACHE_SECONDS.
+ */
+export async function forgetApiKeys(accountId: number | string, refuse = true, language?: string | null): Promise<void> {
   const k = keys()
   try {
     await evalScript(redis(), FORGET, [k.ofAccount(accountId), k.hold(accountId)], [API_KEY_HOLD_SECONDS, k.entryPrefix])
   } catch (error) {
+    if (!refuse) {
+      logger().warn({ err: error, account: accountId }, 'API-key cache not cleared (Redis unavailable); its entries expire on their own')
+      return
+    }
     logger().error({ err: error, account: accountId }, 'API-key cache not cleared: the account change is refused')
-    throw new Error('The API-key cache could not be cleared (Redis unavailable); the account was not changed. Try again.')
+    throw new AppError('account.api_key_cache_unavailable', 503, language)
   }
 }
 
-export const forgetApiKeysOnChange: CollectionAfterChangeHook = async ({ doc, operation }) => {
+/** What decides whether an account's API key lets a request in. */
+const KEY_FIELDS = ['apiKey', 'enableAPIKey', 'apiKeyIndex', 'status'] as const
+
+export const forgetApiKeysOnChange: CollectionAfterChangeHook = async ({ doc, previousDoc, operation, req }) => {
   // A new account has nothing cached yet.
-  if (operation !== 'create') await forgetApiKeys(doc.id)
+  if (operation === 'create') return doc
+  const decidesAccess = KEY_FIELDS.some((field) => JSON.stringify(doc?.[field] ?? null) !== JSON.stringify(previousDoc?.[field] ?? null))
+  await forgetApiKeys(doc.id, decidesAccess, languageOf(req))
   return doc
 }
 
-export const forgetApiKeysOnDelete: CollectionAfterDeleteHook = async ({ id }) => {
-  await forgetApiKeys(id)
+export const forgetApiKeysOnDelete: CollectionAfterDeleteHook = async ({ id, req }) => {
+  await forgetApiKeys(id, true, languageOf(req))
 }

@@ -104,6 +104,7 @@ export const en: Record<string, string> = {
   'publish.held_for_article': 'Waiting for the article “{title}” to go live: the post goes out with its link as soon as the article is published. Checked every {minutes} min.',
   'publish.faq_heading': 'Frequently asked questions',
   'publish.interrupted': "Sending was interrupted by an internal error, so we don't know whether it went out. We will look for it on the platform; if we can't find it, check the channel or site and decide whether to send it again.",
+  'account.api_key_cache_unavailable': 'The account was not changed: a service it depends on is unavailable for a moment. Please try again in a minute.',
   'publish.worker_died': "The publishing server restarted while sending this, so we don't know whether it went out. We will look for it on the platform; if we can't find it, check the channel or site and decide whether to send it again.",
   'ai.not_configured': 'Text generation is unavailable right now; we know about it. Please try again later.',
   'ai.open_article': '📖 Open the article',
