@@ -151,7 +151,7 @@ describe('an article the AI fails to write', () => {
     expect(await jobsUnder(key)).toEqual([])
     const articles = await h.payload.count({ collection: 'articles', where: { mainKeyword: { equals: keyword.id } } })
     expect(articles.totalDocs).toBe(1)
-  }, 120_000)
+  })
 
   it('a progress message the customer deleted is replaced by one new message, which later attempts edit', async () => {
     const { user, keyword } = await customer()
@@ -176,7 +176,7 @@ describe('an article the AI fails to write', () => {
     expect((await jobsUnder(key))).toEqual([])
     expect(progressSent().map((c) => String(c.params.text).slice(0, 14))).toEqual(['✍️ Пишу статью', '✍️ Пишу статью'])
     expect(sentTo(user).some((c) => String(c.params.text).includes('Статья готова'))).toBe(true)
-  }, 120_000)
+  })
 })
 
 describe('clustering whose answers the model garbles', () => {
@@ -205,7 +205,7 @@ describe('clustering whose answers the model garbles', () => {
     expect(sentTo(user).some((c) => String(c.params.text).includes('Кластеры готовы'))).toBe(true)
     const added = await h.payload.count({ collection: 'keywords', where: { project: { equals: project.id }, source: { equals: 'ai' } } })
     expect(added.totalDocs).toBeGreaterThan(0)
-  }, 60_000)
+  })
 })
 
 describe('a post whose image the AI cannot draw', () => {
@@ -219,7 +219,7 @@ describe('a post whose image the AI cannot draw', () => {
     expect(note).toBeDefined()
     expect(String(note!.params.text)).toContain('не рисует изображения')
     expect(String(note!.params.text)).not.toMatch(/test\/|HTTP|404|endpoint/i)
-  }, 60_000)
+  })
 })
 
 describe('"Try again" on a post ordered with the customer\'s own image', () => {
@@ -254,5 +254,5 @@ describe('"Try again" on a post ordered with the customer\'s own image', () => {
     const { rows } = await (await workerUtils()).withPgClient((c) => c.query(`select payload from "${SCHEMA}"._private_jobs where key = $1`, [key]))
     expect(rows).toHaveLength(1)
     expect(rows[0].payload).toMatchObject({ keywordId: keyword.id, mediaId: own.id })
-  }, 60_000)
+  })
 })

@@ -6,6 +6,7 @@ import { resetTelegramClient } from '../../src/telegram/client'
 import type { Account, Project, User } from '../../src/payload-types'
 import { createStaff } from '../helpers/fixtures'
 import { deliverNotices } from '../helpers/notices'
+import { waitFor } from '../helpers/wait'
 import { startHarness, TOKEN, verifiedUser, type Harness } from './bot-harness'
 
 let h: Harness
@@ -55,15 +56,16 @@ async function review(id: number, data: Record<string, unknown>) {
   })
 }
 
-/** The notice is an outbox job of the write: the worker's task delivers it (run here), then it arrives. */
-async function messageTo(chatId: number, text: string, ms = 5000) {
-  const until = Date.now() + ms
-  while (Date.now() < until) {
+/**
+ * The notice is an outbox job of the write: the worker's task delivers it (run here), then it
+ * arrives. Waits as long as the test may; if it never comes, gives the chat's last message, so the
+ * assertion shows what was said instead.
+ */
+async function messageTo(chatId: number, text: string) {
+  return waitFor(async () => {
     await deliverNotices(h.payload)
-    if (h.fake.textsTo(chatId).includes(text)) return text
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  return h.fake.textsTo(chatId).at(-1) ?? '(nothing)'
+    return h.fake.textsTo(chatId).includes(text) && text
+  }).catch(() => h.fake.textsTo(chatId).at(-1) ?? '(nothing)')
 }
 
 describe('review notices to the owner', () => {

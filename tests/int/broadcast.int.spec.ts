@@ -12,6 +12,8 @@ import type { Account, Broadcast } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
 import { createStaff } from '../helpers/fixtures'
 import { rest, type Auth } from '../helpers/rest'
+import { LONG_TEST_TIMEOUT_MS } from '../helpers/timeouts'
+import { timeLeft, waitFor } from '../helpers/wait'
 import { startWorker, type WorkerProcess } from '../helpers/workerProcess'
 import { startHarness, verifiedUser, type Harness } from './bot-harness'
 
@@ -156,7 +158,7 @@ describe('broadcasts', () => {
     expect(done.finishedAt).toBeTruthy()
     const marked = await payload.findByID({ collection: 'accounts', id: blocker.id, overrideAccess: true })
     expect(marked.botBlockedAt).toBeTruthy()
-  }, 120_000)
+  })
 
   it('the Unsubscribe button opts a customer out; the next broadcast skips them, the blocked, other languages and those not seen within the days asked', async () => {
     const plan = planCode()
@@ -187,7 +189,7 @@ describe('broadcasts', () => {
     // Back on from My data; and writing to the bot again clears a "blocked" mark.
     await user.press('pd:ann')
     expect((await payload.findByID({ collection: 'accounts', id: account.id, overrideAccess: true })).announcementsOff).toBe(false)
-  }, 60_000)
+  })
 
   it('texts are Telegram HTML: <b> arrives bold (parse_mode HTML), and what Telegram would refuse is refused on save with a clear message', async () => {
     const plan = planCode()
@@ -240,22 +242,19 @@ describe('broadcasts', () => {
     const first = startWorker(workerEnv)
     workers.push(first)
     await send(b.id)
-    const until = Date.now() + 60_000
-    while (sendsWith(marker).length < 40) {
-      if (Date.now() > until) throw new Error(`the worker sent ${sendsWith(marker).length} messages; output: ${first.output()}`)
-      await new Promise((r) => setTimeout(r, 20))
-    }
+    // Looked at every 20 ms: at 30 messages a second the kill must land well before the 90th.
+    await waitFor(() => sendsWith(marker).length >= 40, timeLeft(), 20).catch((error) => {
+      throw new Error(`${error}\nthe worker sent ${sendsWith(marker).length} messages; output: ${first.output()}`)
+    })
     await first.kill9()
     const atKill = sendsWith(marker).length
     expect(atKill).toBeLessThan(90)
 
     const second = startWorker(workerEnv)
     workers.push(second)
-    const deadline = Date.now() + 90_000
-    while ((await broadcast(b.id)).status !== 'done') {
-      if (Date.now() > deadline) throw new Error(`not done; second worker: ${second.output()}`)
-      await new Promise((r) => setTimeout(r, 250))
-    }
+    await waitFor(async () => (await broadcast(b.id)).status === 'done').catch((error) => {
+      throw new Error(`${error}\nnot done; second worker: ${second.output()}`)
+    })
     await second.term()
 
     const chats = sendsWith(marker).map((c) => Number(c.params.chat_id))
@@ -273,5 +272,5 @@ describe('broadcasts', () => {
       expect(sentTo.has(account.telegramId)).toBe(true)
     }
     expect(chats.length).toBeGreaterThanOrEqual(done.sent!)
-  }, 180_000)
+  }, LONG_TEST_TIMEOUT_MS)
 })

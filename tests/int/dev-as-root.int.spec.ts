@@ -77,4 +77,4 @@ test('the embedded PostgreSQL starts from a clone inside a mode-700 home, answer
     rmSync(home, { recursive: true, force: true })
     if (dataDir?.startsWith(`${OUTSIDE_DIR}/`)) rmSync(path.dirname(dataDir), { recursive: true, force: true })
   }
-}, 60_000)
+})

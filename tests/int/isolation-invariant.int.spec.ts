@@ -122,7 +122,7 @@ beforeAll(async () => {
   b = await createWorld(payload, 'Beta', editor.user)
   blocked = await createWorld(payload, 'Gamma', editor.user)
   await payload.update({ collection: 'accounts', id: blocked.account.id, data: { status: 'blocked' } })
-}, 120_000)
+})
 
 async function ownerOf(slug: string, id: number | string): Promise<number | null> {
   const key = ownerKey(bySlug(slug))

@@ -5,6 +5,8 @@ import path from 'node:path'
 
 import { afterAll, describe, expect, it } from 'vitest'
 
+import { timeLeft } from '../helpers/wait'
+
 /**
  * `npm run dev` prints readable log lines (LOG_FORMAT=pretty); production, tests and LOG_FILE
  * keep one JSON object a line. Either way no secret gets out: the pretty line is made from the
@@ -28,7 +30,9 @@ function logTwoLines(env: Env): string {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, AI_API_KEY: SECRET, ...env },
     encoding: 'utf8',
-    timeout: 20_000,
+    // spawnSync holds the event loop, so vitest's own timeout cannot fire while it runs: the child
+    // gets what the test has left (one tsx boot, slow on a busy machine), and a hung one still fails.
+    timeout: timeLeft(),
   })
   expect(child.stderr).toBe('')
   expect(child.status).toBe(0)

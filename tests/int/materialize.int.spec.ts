@@ -203,5 +203,5 @@ describe('schedule materialisation', () => {
     expect(await materializeSchedules(payload, { ...horizon, horizonMs: 61 * 3600_000 + 1 })).toEqual({ created: 1, unfilled: 0 })
     const { docs } = await payload.find({ collection: 'publications', where: { project: { equals: own.project.id } }, sort: '-plannedAt', limit: 1, depth: 0 })
     expect(docs[0].post).toBe(latest.id)
-  }, 120_000)
+  })
 })

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { tr } from '../../src/i18n'
 import { defineTask } from '../../src/jobs/task'
 import { reloadEnv } from '../../src/lib/env'
-import { errorTrackingOn, flushErrors, initErrorTracking } from '../../src/lib/telemetry'
+import { errorTrackingOn, flushErrors, initErrorTracking, reportError } from '../../src/lib/telemetry'
 import { startFakeSentry, type FakeSentry } from '../fakes/sentry'
 import { testPayload } from '../helpers/payload'
 import { waitFor } from '../helpers/wait'
@@ -54,6 +54,22 @@ afterAll(async () => {
 /** Every byte the SDK sent, decoded: what must not contain a secret. */
 const everythingSent = () => sentry.envelopes.map((e) => e.raw).join('\n')
 
+/**
+ * The events that arrived after `before` and ahead of a marker reported now. Whatever the error
+ * under test would send (a second capture included) is captured before the marker and the
+ * transport sends in order, so once the marker is in, nothing of it can still be on its way; a
+ * fixed pause instead would pass whenever a duplicate was merely slower than the pause.
+ */
+async function eventsBeforeMarker(before: number) {
+  const ref = reportError(new Error('observability marker'))
+  await flushErrors()
+  return waitFor(() => {
+    const events = sentry.events().slice(before)
+    const at = events.findIndex((e) => e.tags?.ref === ref)
+    return at >= 0 ? events.slice(0, at) : undefined
+  })
+}
+
 describe('error tracking (Sentry)', () => {
   it('an error in a job is one event with the job id, task and account id, and no token, API key, e-mail or phone anywhere', async () => {
     const payload = await testPayload()
@@ -69,9 +85,7 @@ describe('error tracking (Sentry)', () => {
     await waitFor(() => sentry.events().length > before)
     // Nothing else arrives for the same error (pino is not a source of events; Sentry's own
     // capture of the rethrown error is recognised).
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    await flushErrors()
-    const events = sentry.events().slice(before)
+    const events = await eventsBeforeMarker(before)
     expect(events).toHaveLength(1)
     const [event] = events
     expect(event.tags).toMatchObject({ job_id: job.id, task: 'observability.fail', account_id: '4242', face: 'worker' })
@@ -98,8 +112,7 @@ describe('error tracking (Sentry)', () => {
     await h.bot.handleUpdate(update)
     await flushErrors()
     await waitFor(() => sentry.events().length > before)
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    const events = sentry.events().slice(before)
+    const events = await eventsBeforeMarker(before)
     expect(events).toHaveLength(1)
     const [event] = events
     expect(event.tags).toMatchObject({ update_id: String(update.update_id), account_id: String(account.id) })

@@ -20,6 +20,7 @@ import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegra
 import { createTenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { rest } from '../helpers/rest'
+import { LONG_TEST_TIMEOUT_MS } from '../helpers/timeouts'
 import { waitFor } from '../helpers/wait'
 import { startWorker, type WorkerProcess } from '../helpers/workerProcess'
 import { nextUpdateId, webhookRequest } from './bot-harness'
@@ -197,7 +198,7 @@ describe('the worker metrics port', () => {
     const port = await freePort()
     worker = startWorker({ GRAPHILE_WORKER_SCHEMA: SCHEMA, WORKER_METRICS_PORT: String(port), METRICS_TOKEN: TOKEN })
     const url = `http://127.0.0.1:${port}/metrics`
-    await waitFor(() => fetch(url).then((r) => r.status === 401, () => false), 60_000)
+    await waitFor(() => fetch(url).then((r) => r.status === 401, () => false))
     expect((await fetch(url, { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` } })).status).toBe(401)
     const scrape = async () => {
       const response = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })
@@ -212,10 +213,10 @@ describe('the worker metrics port', () => {
     const after = await waitFor(async () => {
       const s = await scrape()
       return value(s, 'postforge_jobs_total', { task: 'worker.heartbeat', outcome: 'ok' }) > heartbeatsBefore ? s : null
-    }, 60_000)
+    })
     expect(value(after, 'postforge_job_duration_seconds_count', { task: 'worker.heartbeat', outcome: 'ok' })).toBeGreaterThan(0)
     expect(value(after, 'postforge_db_pool_connections', { pool: 'payload', state: 'total' })).toBeGreaterThan(0)
-  }, 120_000)
+  }, LONG_TEST_TIMEOUT_MS)
 })
 
 describe('webhook latency rollup (for the admin dashboard)', () => {

@@ -13,6 +13,7 @@ import { startFakeSentry, type FakeSentry } from '../fakes/sentry'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
+import { LONG_TEST_TIMEOUT_MS } from '../helpers/timeouts'
 import { waitFor } from '../helpers/wait'
 import { startWorker, type WorkerProcess } from '../helpers/workerProcess'
 import { nextUpdateId, webhookRequest } from './bot-harness'
@@ -131,17 +132,17 @@ describe('tracing (OpenTelemetry over OTLP)', () => {
     await flushTracing()
 
     // The customer's press went out to the channel, from the worker.
-    await waitFor(() => fake.calls.some((c) => c.method === 'sendMessage' && String(c.params.text).includes('trace-marker-1')), 60_000)
-    const webhookSpan = await waitFor(() => otlp.spans.find((s) => s.name === 'telegram.webhook' && s.attributes['telegram.update_id'] === update_id), 30_000)
+    await waitFor(() => fake.calls.some((c) => c.method === 'sendMessage' && String(c.params.text).includes('trace-marker-1')))
+    const webhookSpan = await waitFor(() => otlp.spans.find((s) => s.name === 'telegram.webhook' && s.attributes['telegram.update_id'] === update_id))
     expect(webhookSpan.service).toBe('postforge-web')
     expect(webhookSpan.traceId).toMatch(/^[0-9a-f]{32}$/)
-    const platformSpan = await waitFor(() => otlp.spans.find((s) => s.name === 'publish telegram' && s.traceId === webhookSpan.traceId), 60_000)
+    const platformSpan = await waitFor(() => otlp.spans.find((s) => s.name === 'publish telegram' && s.traceId === webhookSpan.traceId))
 
     // The job's span ends after the call's, so it may come in a later export.
     const chain = await waitFor(() => {
       const found = ancestry(platformSpan, otlp.spans.filter((s) => s.traceId === webhookSpan.traceId))
       return found.length >= 3 ? found : null
-    }, 30_000)
+    })
     expect(chain.map((s) => `${s.service}: ${s.name}`)).toEqual([
       'postforge-worker: publish telegram',
       'postforge-worker: job publication.publish',
@@ -156,5 +157,5 @@ describe('tracing (OpenTelemetry over OTLP)', () => {
     expect(sentry.events()).toEqual([])
     // Both encodings the receiver understands were not needed: the exporter sends OTLP/JSON.
     expect(new Set(otlp.requests.map((r) => r.contentType))).toEqual(new Set(['application/json']))
-  }, 120_000)
+  }, LONG_TEST_TIMEOUT_MS)
 })

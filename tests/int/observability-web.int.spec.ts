@@ -43,9 +43,16 @@ describe('the web app with Sentry and OpenTelemetry both on', () => {
     await onRequestError(error, request, context)
     await flushErrors()
     await waitFor(() => sentry.events().length > 0)
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    // The second report sends nothing: a marker error reported after both, once it is in (the
+    // transport sends in order), leaves nothing of them still on its way; a fixed pause would pass
+    // whenever a second event was merely slower than the pause.
+    await onRequestError(new Error('web marker'), { path: '/api/marker', method: 'GET', headers: {} }, context)
     await flushErrors()
-    expect(sentry.events()).toHaveLength(1)
+    const ahead = await waitFor(() => {
+      const at = sentry.events().findIndex((e) => e.exception?.values?.[0]?.value === 'web marker')
+      return at >= 0 ? sentry.events().slice(0, at) : undefined
+    })
+    expect(ahead).toHaveLength(1)
     const [event] = sentry.events()
     expect(event.tags).toMatchObject({ route: '/api/[...slug]', request_id: 'req-42', face: 'web', method: 'GET' })
     const sent = sentry.envelopes.map((e) => e.raw).join('\n')

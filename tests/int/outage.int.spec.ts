@@ -17,6 +17,7 @@ import { closeRedis, redis } from '../../src/lib/redis'
 import { FAKE_BOT, startFakeTelegram, type FakeTelegram } from '../fakes/telegramBotApi'
 import { ADMIN_DATABASE_URL } from '../helpers/database'
 import { testPayload } from '../helpers/payload'
+import { timeLeft, waitFor } from '../helpers/wait'
 import { nextUpdateId, TOKEN, webhookRequest } from './bot-harness'
 
 /**
@@ -124,7 +125,8 @@ async function healthNow(): Promise<{ status: number; ms: number; body: any }> {
   return { status: response.status, ms: performance.now() - started, body: await response.json() }
 }
 
-async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, ms = 15_000): Promise<T> {
+/** Gives `fn`'s value once `ok`, or its last one when the test's time is nearly up (the caller asserts on it). */
+async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, ms = timeLeft()): Promise<T> {
   const deadline = Date.now() + ms
   for (;;) {
     const value = await fn()
@@ -300,6 +302,15 @@ describe('PostgreSQL unavailable', () => {
   it('survives PostgreSQL ending its connections (a restart) and reconnects by itself', async () => {
     const user = await customer()
     expect((await post(update(user, '/projects'))).status).toBe(200)
+    // The pool's idle clients: each one is dropped from the pool when it learns its backend is
+    // gone (one checked out elsewhere learns on its next statement, not here).
+    const pool = (await testPayload()).db.pool as unknown as pg.Pool
+    const idle = pool.idleCount
+    let dropped = 0
+    const onRemove = () => {
+      dropped += 1
+    }
+    pool.on('remove', onRemove)
     const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL })
     await admin.connect()
     const { rowCount } = await admin.query(
@@ -308,8 +319,9 @@ describe('PostgreSQL unavailable', () => {
     )
     await admin.end()
     expect(rowCount).toBeGreaterThan(0)
-    // Idle connections learn of it a moment later; the process must still be here and serving.
-    await new Promise((r) => setTimeout(r, 500))
+    // Idle connections learn of it a moment later; the process must still be here and serving
+    // once they all have, however long that takes on a busy machine.
+    await waitFor(() => dropped >= idle).finally(() => pool.off('remove', onRemove))
     const answer = await eventually(() => post(update(user, '/projects')), (a) => a.status === 200)
     expect(answer.status).toBe(200)
     expect((await eventually(healthNow, (h) => h.status === 200)).status).toBe(200)
@@ -326,13 +338,19 @@ describe('a connection dying while it is checked out', () => {
     const held = await pool.connect()
     await held.query('begin')
     const { rows } = await held.query<{ pid: number }>('select pg_backend_pid() as pid')
+    // Its connection's end, which comes after the FATAL message has been handled (or thrown). An
+    // 'end' listener, unlike an 'error' one, does not stand in for the handler under test.
+    let ended = false
+    held.once('end', () => {
+      ended = true
+    })
     const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL })
     await admin.connect()
     await admin.query('select pg_terminate_backend($1)', [rows[0].pid])
     await admin.end()
     // The FATAL message arrives on the idle socket; with no listener Node throws it out of the
     // socket's data handler and the run fails with an unhandled error.
-    await new Promise((r) => setTimeout(r, 500))
+    await waitFor(() => ended)
     await expect(held.query('select 1')).rejects.toThrow()
     held.release(true)
     const found = await payload.find({ collection: 'projects', limit: 1, depth: 0 })
