@@ -216,7 +216,28 @@ async function startOurs(env: NodeJS.ProcessEnv, web: number, workers: number): 
   for (let i = 0; i < workers; i++) children.push(spawn('node', ['--import', 'tsx', 'src/jobs/worker.ts'], { env, stdio: 'ignore', detached: true }))
   const base = `http://127.0.0.1:${port}`
   await waitForHealth(`${base}/api/health`)
+  // A worker's boot (tsx compiling the task list) takes both cores for a while: measure after it.
+  if (workers > 0) await waitForWorkers(env.DATABASE_URL!, workers)
   return { base, web: child, children }
+}
+
+/** Until `count` workers are in the registry (each registers once its job runners have started). */
+async function waitForWorkers(url: string, count: number, ms = 300_000) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const deadline = Date.now() + ms
+    while (Date.now() < deadline) {
+      const { rows } = await client
+        .query<{ n: number }>(`select count(*)::int as n from postforge.worker_processes where seen_at > now() - interval '30 seconds'`)
+        .catch(() => ({ rows: [{ n: 0 }] }))
+      if (rows[0].n >= count) return
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    throw new Error(`${count} worker(s) not registered after ${ms} ms`)
+  } finally {
+    await client.end()
+  }
 }
 
 /**
@@ -229,7 +250,8 @@ async function scaleOut(env: NodeJS.ProcessEnv) {
   const measure = async (web: number, workers: number) => {
     const ours = await startOurs(env, web, workers)
     try {
-      await autocannon({ ...webhookOptions(ours.base), duration: 5, connections: 10 })
+      // Every process warmed up (JIT, Next's route chunks, pools) before anything is counted.
+      await autocannon({ ...webhookOptions(ours.base), duration: 10 * web, connections: 20 })
       const flat = await load(`webhook ${web} web + ${workers} worker(s), ${args.connections} conns`, webhookOptions(ours.base))
       const fixed = await load(`webhook ${web} web + ${workers} worker(s) @${rate}/s`, webhookOptions(ours.base, rate))
       return { flat, fixed }
@@ -290,7 +312,7 @@ async function main() {
       `\nload: ${args.web} web process(es), ${args.workers} worker(s), ${args.customers} customers, ${args.duration} s per step, ${args.connections} connections\n`,
     )
     // Warm-up: JIT, pools, Next's route compilation, Payload's first queries.
-    await autocannon({ ...webhookOptions(base), duration: 5, connections: 10 })
+    await autocannon({ ...webhookOptions(base), duration: 10 * args.web, connections: 20 })
     await autocannon({ ...webhookOptions(bare), duration: 5, connections: 10 })
 
     if (args.only !== 'api') {
