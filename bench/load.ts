@@ -14,7 +14,7 @@
  *   3. autocannon: the webhook at fixed arrival rates (latencies corrected for coordinated
  *      omission) and flat out at <connections> connections, ours and bare grammY; REST
  *      `GET /api/projects` and a GraphQL list with API keys at <connections> connections, beside
- *      bare Payload's `find`. Updates are a mix from all customers: /menu, the projects-list
+ *      bare Payload's `find`, and both at the lowest fixed rate, evenly spaced (100 customers). Updates are a mix from all customers: /menu, the projects-list
  *      button, free text (as bench/bot.ts, but over HTTP).
  *   4. `--soak <seconds>` then holds the highest rate that long and prints errors and the web
  *      processes' memory every 30 s.
@@ -28,6 +28,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import http from 'node:http'
 import { createServer } from 'node:net'
 
 import autocannon from 'autocannon'
@@ -147,6 +148,63 @@ async function load(label: string, options: autocannon.Options): Promise<Figures
   })
   return figures
 }
+
+/**
+ * Requests at evenly spaced instants (`rate` a second), whatever the answers do: an open loop.
+ * autocannon's `overallRate` gives each connection its share of the rate on timers that start
+ * together, so its fixed-rate steps arrive as bursts of one request per connection (20 updates at
+ * once every 200 ms at 100/s), which is how Telegram does not deliver. Latency is counted from
+ * each request's planned instant, so a server that falls behind is charged the wait.
+ */
+async function uniform(label: string, options: { url: string; rate: number; duration: number; method?: string; headers: () => Record<string, string>; body?: () => string }): Promise<Figures> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 })
+  const target = new URL(options.url)
+  const total = Math.round(options.rate * options.duration)
+  const latencies: number[] = []
+  let errors = 0
+  let non2xx = 0
+  const started = performance.now()
+  const send = (planned: number) =>
+    new Promise<void>((resolve) => {
+      const body = options.body?.()
+      const request = http.request(
+        { agent, host: target.hostname, port: target.port, path: target.pathname + target.search, method: options.method ?? 'GET', headers: { ...options.headers(), ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) }, timeout: 10_000 },
+        (response) => {
+          response.resume()
+          response.on('end', () => {
+            if ((response.statusCode ?? 0) >= 300) non2xx++
+            latencies.push(performance.now() - planned)
+            resolve()
+          })
+        },
+      )
+      request.on('timeout', () => request.destroy(new Error('timeout')))
+      request.on('error', () => {
+        errors++
+        resolve()
+      })
+      request.end(body)
+    })
+  const pending: Promise<void>[] = []
+  for (let i = 0; i < total; ) {
+    const now = performance.now() - started
+    while (i < total && (i * 1000) / options.rate <= now) {
+      pending.push(send(started + (i * 1000) / options.rate))
+      i++
+    }
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  await Promise.all(pending)
+  agent.destroy()
+  const seconds = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0)
+  const figures: Figures = { label, perSecond: latencies.length / seconds, p50: at(0.5), p99: at(0.99), max: Math.round(latencies.at(-1) ?? 0), errors, non2xx, total }
+  row(label, { 'req/s': Math.round(figures.perSecond), p50ms: figures.p50, p99ms: figures.p99, maxms: figures.max, errors, non2xx })
+  return figures
+}
+
+const webhookHeaders = () => ({ 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET })
 
 function webhookOptions(url: string, rate?: number): autocannon.Options {
   return {
@@ -320,6 +378,11 @@ async function main() {
         await load(`webhook ours  @${rate}/s`, webhookOptions(base, rate))
         await load(`webhook bare  @${rate}/s`, webhookOptions(bare, rate))
       }
+      for (const rate of args.rates) {
+        const even = (url: string) => ({ url: `${url}/api/telegram`, rate, duration: args.duration, method: 'POST', headers: webhookHeaders, body: () => nextUpdate(args.customers) })
+        await uniform(`webhook ours  @${rate}/s evenly`, even(base))
+        await uniform(`webhook bare  @${rate}/s evenly`, even(bare))
+      }
       const ours = await load(`webhook ours  ${args.connections} conns`, webhookOptions(base))
       const bareFlat = await load(`webhook bare  ${args.connections} conns`, webhookOptions(bare))
       row('webhook ours/bare throughput', { ratio: (ours.perSecond / bareFlat.perSecond).toFixed(2) })
@@ -346,6 +409,24 @@ async function main() {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ Projects(limit: 10) { docs { id name } } }' }),
         requests: [{ setupRequest: asCustomer }],
+      })
+      // 100 customers at a steady 100 requests a second between them, evenly spaced: the audit's
+      // "100 concurrent users", where a closed loop of 100 connections measures only
+      // connections ÷ throughput.
+      const apiRate = Math.min(...args.rates)
+      let c = 0
+      const customerHeaders = (extra: Record<string, string> = {}) => () => {
+        const i = c++ % keys.length
+        return { ...extra, authorization: `accounts API-Key ${keys[i]}`, 'x-forwarded-for': `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}` }
+      }
+      await uniform(`REST /api/projects @${apiRate}/s evenly`, { url: `${base}/api/projects?limit=10&depth=0`, rate: apiRate, duration: args.duration, headers: customerHeaders() })
+      await uniform(`GraphQL Projects @${apiRate}/s evenly`, {
+        url: `${base}/api/graphql`,
+        rate: apiRate,
+        duration: args.duration,
+        method: 'POST',
+        headers: customerHeaders({ 'content-type': 'application/json' }),
+        body: () => JSON.stringify({ query: '{ Projects(limit: 10) { docs { id name } } }' }),
       })
       let a = 0
       const barePayload = await load(`bare Payload find ${args.connections} conns`, {
