@@ -1,22 +1,8 @@
-import { expect, test, type Page } from '@playwright/test'
+import { expect, test } from '@playwright/test'
 
-import { fixtures } from './fixtures'
+import { fixtures, signIn } from './fixtures'
 
 const f = fixtures()
-
-/**
- * Signs in through the REST API (the session cookie lands in the browser's context), then opens
- * the admin home. Not through the login form: the sign-in limiter counts every form login from one
- * address under one empty email (5 an hour), which the other browser tests already use up.
- */
-async function signIn(page: Page, who: { email: string; password: string }) {
-  const origin = new URL(process.env.E2E_BASE_URL ?? 'http://localhost:3100').origin
-  const res = await page.request.post('/api/users/login', { data: who, headers: { Origin: origin } })
-  expect(res.status(), await res.text()).toBe(200)
-  await page.goto('/admin')
-  // The admin home renders its queue, alerts and charts on the server: slow on a busy machine.
-  await expect(page.getByRole('heading', { name: /Review queue/ })).toBeVisible({ timeout: 60_000 })
-}
 
 /** Charts drawn with the seeded figures (data-empty="false", an SVG with marks), not an empty axis. */
 const DRAWN = ['chart-active', 'chart-new-accounts', 'chart-content', 'chart-approval', 'chart-ai-cost', 'chart-wpm', 'chart-publishing', 'chart-webhooks']

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs'
 
+import { expect, type Page } from '@playwright/test'
+
 export type E2EFixtures = {
   editor: { email: string; password: string }
   admin: { email: string; password: string }
@@ -27,4 +29,18 @@ export function fixtures(): E2EFixtures {
 /** The outside services the e2e run started (tests/e2e/fakes.ts): the WordPress site's address and login. */
 export function fakes(): { wordpress: { url: string; username: string; password: string }; env: Record<string, string> } {
   return JSON.parse(readFileSync(process.env.E2E_FAKES!, 'utf8'))
+}
+
+/**
+ * Signs in through the REST API (the session cookie lands in the browser's context), then opens
+ * the admin home. Not through the login form: the sign-in limiter counts every form login from one
+ * address under one empty email (5 an hour), which the other browser tests already use up.
+ */
+export async function signIn(page: Page, who: { email: string; password: string }) {
+  const origin = new URL(process.env.E2E_BASE_URL ?? 'http://localhost:3100').origin
+  const res = await page.request.post('/api/users/login', { data: who, headers: { Origin: origin } })
+  expect(res.status(), await res.text()).toBe(200)
+  await page.goto('/admin')
+  // The admin home renders its queue, alerts and charts on the server: slow on a busy machine.
+  await expect(page.getByRole('heading', { name: /Review queue/ })).toBeVisible({ timeout: 60_000 })
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto'
 
 import type { Payload } from 'payload'
 
-import type { Account, Project, User } from '../../src/payload-types'
+import type { Account, Payment, Project, User } from '../../src/payload-types'
 import type { Auth } from './rest'
 
 export type Tenant = { account: Account; auth: Auth; apiKey: string; project: Project }
@@ -59,3 +59,25 @@ export const lexical = (text: string) => ({
     })),
   },
 })
+
+/**
+ * A succeeded YooKassa payment for a 100-credit pack on the account's books, as the billing code
+ * records one (a system write); `data` overrides any field.
+ */
+export async function createPayment(payload: Payload, accountId: number, data: Partial<Payment> = {}): Promise<Payment> {
+  return payload.create({
+    collection: 'payments',
+    overrideAccess: true,
+    data: {
+      provider: 'yookassa',
+      providerPaymentId: `pay-${randomBytes(6).toString('hex')}`,
+      account: accountId,
+      product: { kind: 'pack', code: 'pack-100' },
+      amount: 49_000,
+      currency: 'RUB',
+      status: 'succeeded',
+      refundedAmount: 0,
+      ...data,
+    } as never,
+  })
+}

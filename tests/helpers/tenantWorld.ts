@@ -1,6 +1,6 @@
 import type { Payload } from 'payload'
 
-import { createTenant, lexical, type Tenant } from './fixtures'
+import { createPayment, createTenant, lexical, type Tenant } from './fixtures'
 
 /** A real 1x1 PNG. */
 export const PNG = Buffer.from(
@@ -98,10 +98,7 @@ export async function createWorld(payload: Payload, name: string, editor: { id: 
   // O8: the account's support thread (a reply would queue a notice, so only the customer's message).
   const supportIn = await payload.create({ collection: 'support-messages', data: { account: tenant.account.id, direction: 'in', text: `${name} private question` } as never })
   // B2 billing: a paid pack, its ledger row (pointing at the payment) and a plan subscription.
-  const payment = await payload.create({
-    collection: 'payments',
-    data: { provider: 'yookassa', providerPaymentId: `${name}-${tenant.account.id}-pay`, account: tenant.account.id, product: { kind: 'pack', code: 'pack-100' }, amount: 29_000, currency: 'RUB', status: 'succeeded', credits: 100 } as never,
-  })
+  const payment = await createPayment(payload, tenant.account.id, { providerPaymentId: `${name}-${tenant.account.id}-pay`, amount: 29_000, credits: 100 })
   const ledger = await payload.create({
     collection: 'credit-ledger',
     data: { account: tenant.account.id, kind: 'purchase', credits: 100, reason: `${name} private purchase`, payment: payment.id, idempotencyKey: `world:${tenant.account.id}` } as never,

@@ -66,6 +66,22 @@ async function buyPack(accountId: number, receipt: { email?: string; phone?: str
   })
 }
 
+/** The Starter plan bought through YooKassa and paid (YooKassa's notification delivered). */
+async function paidStarterPlan(accountId: number) {
+  const { payment } = await startCheckout(await testPayload(), {
+    provider: 'yookassa',
+    accountId,
+    product: { kind: 'plan', code: 'starter' },
+    amount: 49_000,
+    currency: 'RUB',
+    title: 'Тариф Starter',
+    description: 'Postforge Starter, 1 месяц',
+    receipt: { email: 'buyer@example.ru' },
+  })
+  await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
+  return payment
+}
+
 function useCredentials(secretKey: string) {
   Object.assign(process.env, { YOOKASSA_SHOP_ID: kassa.shopId, YOOKASSA_SECRET_KEY: secretKey, YOOKASSA_API_BASE: `${kassa.url}/v3` })
   reloadEnv()
@@ -220,34 +236,14 @@ describe('POST /api/billing/yookassa', () => {
 
   it('a plan paid through YooKassa sets the plan for a month', async () => {
     const buyer = await account()
-    const { payment } = await startCheckout(await testPayload(), {
-      provider: 'yookassa',
-      accountId: buyer.id,
-      product: { kind: 'plan', code: 'starter' },
-      amount: 49_000,
-      currency: 'RUB',
-      title: 'Тариф Starter',
-      description: 'Postforge Starter, 1 месяц',
-      receipt: { email: 'buyer@example.ru' },
-    })
-    await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
+    const payment = await paidStarterPlan(buyer.id)
     expect(await planOf(buyer.id)).toBe('starter')
     expect(await balance(buyer.id)).toBe(1000)
   })
 
   it('a plan paid through YooKassa and refunded in full ends now: back to the default plan, its credits taken back', async () => {
     const buyer = await account()
-    const { payment } = await startCheckout(await testPayload(), {
-      provider: 'yookassa',
-      accountId: buyer.id,
-      product: { kind: 'plan', code: 'starter' },
-      amount: 49_000,
-      currency: 'RUB',
-      title: 'Тариф Starter',
-      description: 'Postforge Starter, 1 месяц',
-      receipt: { email: 'buyer@example.ru' },
-    })
-    await notify(kassa.notification('payment.succeeded', kassa.pay(payment.providerPaymentId)))
+    const payment = await paidStarterPlan(buyer.id)
     expect(await planOf(buyer.id)).toBe('starter')
     await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'paid by mistake' })
     expect(await planOf(buyer.id)).toBe('free')

@@ -10,7 +10,7 @@ import { resetProviders } from '../../src/billing/providers'
 import { env, reloadEnv } from '../../src/lib/env'
 import type { Account } from '../../src/payload-types'
 import { resetTelegramClient } from '../../src/telegram/client'
-import { createStaff, lexical } from '../helpers/fixtures'
+import { createPayment, createStaff, lexical } from '../helpers/fixtures'
 import { rest } from '../helpers/rest'
 import { SUBSCRIPTION_PERIOD } from '../fakes/telegramPayments'
 import { startHarness, TOKEN, accountOf, verifiedUser, type Harness } from './bot-harness'
@@ -72,11 +72,7 @@ async function fill(account: Account, name: string) {
 
 /** A paid order on the books (a payment and its credits), as the billing code records them. */
 async function paid(account: Account) {
-  const payment = await payload.create({
-    collection: 'payments',
-    data: { provider: 'yookassa', providerPaymentId: `p-${randomBytes(6).toString('hex')}`, account: account.id, product: { kind: 'pack', code: 'pack-100' }, amount: 49_000, currency: 'RUB', status: 'succeeded', paidAt: new Date().toISOString(), credits: 100, receipt: { email: 'baker@example.com' } } as never,
-    overrideAccess: true,
-  })
+  const payment = await createPayment(payload, account.id, { paidAt: new Date().toISOString(), credits: 100, receipt: { email: 'baker@example.com' } })
   const entry = await payload.create({
     collection: 'credit-ledger',
     data: { account: account.id, kind: 'purchase', credits: 100, payment: payment.id, idempotencyKey: `test-${payment.id}`, reason: 'pack' } as never,

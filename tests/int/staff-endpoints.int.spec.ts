@@ -1,9 +1,7 @@
-import { randomBytes } from 'node:crypto'
-
 import type { Payload } from 'payload'
 import { beforeAll, describe, expect, it } from 'vitest'
 
-import { createStaff, createTenant, type Tenant } from '../helpers/fixtures'
+import { createPayment, createStaff, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { rest, type Auth } from '../helpers/rest'
 
@@ -26,21 +24,7 @@ let otherPaymentId: number
 const customerAuth = (t: Tenant): Auth => ({ apiKey: { collection: 'accounts', key: t.apiKey } })
 
 async function payment(t: Tenant, email: string) {
-  const row = await payload.create({
-    collection: 'payments',
-    overrideAccess: true,
-    data: {
-      provider: 'yookassa',
-      providerPaymentId: `pay-${randomBytes(6).toString('hex')}`,
-      account: t.account.id,
-      product: { kind: 'pack', code: 'pack-100' },
-      amount: 49_000,
-      currency: 'RUB',
-      status: 'succeeded',
-      refundedAmount: 0,
-      receipt: { email, phone: '79990001122' },
-    },
-  })
+  const row = await createPayment(payload, t.account.id, { receipt: { email, phone: '79990001122' } })
   await payload.update({ collection: 'accounts', id: t.account.id, overrideAccess: true, data: { receiptContact: { email, phone: '79990001122' } } })
   return row.id
 }

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto'
-
 import type { Payload } from 'payload'
 import { beforeAll, describe, expect, it } from 'vitest'
 
 import { jsonPathsThroughRelationships } from '../../src/http/where'
-import { createTenant, type Tenant } from '../helpers/fixtures'
+import { createPayment, createTenant, type Tenant } from '../helpers/fixtures'
 import { testPayload } from '../helpers/payload'
 import { rest, type Auth } from '../helpers/rest'
 
@@ -23,21 +21,7 @@ beforeAll(async () => {
   payload = await testPayload()
   tenant = await createTenant(payload)
   auth = { apiKey: { collection: 'accounts', key: tenant.apiKey } }
-  const payment = await payload.create({
-    collection: 'payments',
-    overrideAccess: true,
-    data: {
-      provider: 'yookassa',
-      providerPaymentId: `pay-${randomBytes(6).toString('hex')}`,
-      account: tenant.account.id,
-      product: { kind: 'pack', code: 'pack-100' },
-      amount: 100,
-      currency: 'RUB',
-      status: 'succeeded',
-      refundedAmount: 0,
-      metadata: { orderId: 'x', customer: 'cus_1' },
-    },
-  })
+  const payment = await createPayment(payload, tenant.account.id, { amount: 100, metadata: { orderId: 'x', customer: 'cus_1' } })
   await payload.create({
     collection: 'credit-ledger',
     overrideAccess: true,
