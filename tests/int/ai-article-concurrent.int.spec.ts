@@ -72,15 +72,24 @@ const headingsInBody = (article: Article, headings: string[]) => {
   return headings.map((h) => ({ h, at: text.indexOf(`Текст раздела «${h}»`) })).filter((x) => x.at >= 0).sort((a, b) => a.at - b.at).map((x) => x.h)
 }
 
+/**
+ * A customer's keyword (`phrase`, made unique) and the order of its article, with the model
+ * streaming at `tokensPerSecond`, an outline of `headings` and each section `words(heading)` long.
+ */
+async function orderedArticle(options: { phrase: string; headings: string[]; tokensPerSecond: number; words: (heading: string) => number }) {
+  const phrase = `${options.phrase} ${Date.now().toString(36)}`
+  const { t, keyword } = await tenantWithKeyword(phrase)
+  ai.setModel('test/primary', { tokensPerSecond: options.tokensPerSecond })
+  ai.reply('article.outline', outlineOf(options.headings))
+  ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), options.words(headingOf(prompt))))
+  const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+  return { phrase, t, keyword, input }
+}
+
 describe('long articles: sections written at once', () => {
   it('writes several sections at once, never more than AI_SECTION_CONCURRENCY, each prompt knowing the brief and its neighbours', async () => {
     withEnv({ AI_SECTION_CONCURRENCY: '3' })
-    const phrase = `кофе сразу ${Date.now().toString(36)}`
-    const { t, keyword } = await tenantWithKeyword(phrase)
-    ai.setModel('test/primary', { tokensPerSecond: 150 })
-    ai.reply('article.outline', outlineOf(HEADINGS))
-    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), 60))
-    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const { phrase, t, keyword, input } = await orderedArticle({ phrase: 'кофе сразу', headings: HEADINGS, tokensPerSecond: 150, words: () => 60 })
     const outcome = await generateArticle(payload, input, { log, jobKey: `article.generate:keyword:${keyword.id}` })
 
     const calls = sectionRequests(phrase)
@@ -101,14 +110,9 @@ describe('long articles: sections written at once', () => {
 
   it('keeps the outline order in the body and in the chat when later sections finish first', async () => {
     withEnv({ AI_SECTION_CONCURRENCY: '4' })
-    const phrase = `кофе порядок ${Date.now().toString(36)}`
-    const { t, keyword } = await tenantWithKeyword(phrase)
     const headings = HEADINGS.slice(0, 4)
-    ai.setModel('test/primary', { tokensPerSecond: 200 })
-    ai.reply('article.outline', outlineOf(headings))
     // The first section is long, the others short: they are done well before it.
-    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), headingOf(prompt) === headings[0] ? 240 : 20))
-    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const { phrase, t, keyword, input } = await orderedArticle({ phrase: 'кофе порядок', headings, tokensPerSecond: 200, words: (h) => (h === headings[0] ? 240 : 20) })
     const outcome = await generateArticle(payload, input, { log, jobKey: `article.generate:keyword:${keyword.id}` })
 
     const calls = sectionRequests(phrase)
@@ -141,17 +145,17 @@ describe('long articles: sections written at once', () => {
 
   it('a job stopped mid-way resumes with only the missing sections: none written, saved or charged twice', async () => {
     withEnv({ AI_SECTION_CONCURRENCY: '3' })
-    const phrase = `кофе заново ${Date.now().toString(36)}`
-    const { t, keyword } = await tenantWithKeyword(phrase)
     const headings = HEADINGS.slice(0, 6)
-    ai.setModel('test/primary', { tokensPerSecond: 100 })
-    ai.reply('article.outline', outlineOf(headings))
     // Until the stop, the long sections outlast the test (300 s at 100 tokens/s): however slow the
     // machine, the job is stopped with some sections saved and others not. The second run writes
     // them at their usual length.
     const lengthOf = (prompt: string, long: number) => (headings.indexOf(headingOf(prompt)) % 3 === 0 ? 20 : long)
-    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), lengthOf(prompt, 30_000)))
-    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const { phrase, t, keyword, input } = await orderedArticle({
+      phrase: 'кофе заново',
+      headings,
+      tokensPerSecond: 100,
+      words: (h) => (headings.indexOf(h) % 3 === 0 ? 20 : 30_000),
+    })
     const jobKey = `article.generate:keyword:${keyword.id}`
     const stop = new AbortController()
     const first = generateArticle(payload, input, { log, jobKey, signal: stop.signal })
@@ -186,16 +190,11 @@ describe('long articles: sections written at once', () => {
 
   it('a job stopped with later sections saved and an earlier one missing resumes, and the chat ends with every section once, in order', async () => {
     withEnv({ AI_SECTION_CONCURRENCY: '4' })
-    const phrase = `кофе пропуск ${Date.now().toString(36)}`
-    const { t, keyword } = await tenantWithKeyword(phrase)
     const headings = HEADINGS.slice(0, 4)
-    ai.setModel('test/primary', { tokensPerSecond: 200 })
-    ai.reply('article.outline', outlineOf(headings))
     // The first section is far longer than the others: they are saved while it is still being
     // written. Long enough (150 s at 200 tokens/s, beyond the test's time and the model timeout,
     // tests/helpers/aiWorld.ts) that it cannot be finished before the stop however slow the machine.
-    ai.reply('article.section', (_body, prompt) => sectionText(headingOf(prompt), headingOf(prompt) === headings[0] ? 30_000 : 20))
-    const input = ArticleJob.parse({ accountId: t.account.id, projectId: t.project.id, keywordId: keyword.id, withImage: false })
+    const { phrase, t, keyword, input } = await orderedArticle({ phrase: 'кофе пропуск', headings, tokensPerSecond: 200, words: (h) => (h === headings[0] ? 30_000 : 20) })
     const jobKey = `article.generate:keyword:${keyword.id}`
     const stop = new AbortController()
     const stopped = generateArticle(payload, input, { log, jobKey, signal: stop.signal }).then(
