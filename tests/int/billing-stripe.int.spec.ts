@@ -51,6 +51,16 @@ async function eventsRecorded(eventId: string) {
   return (await (await testPayload()).find({ collection: 'billing-events', where: { eventId: { equals: eventId } }, depth: 0 })).docs
 }
 
+/** A full refund of a 500-cent payment made at Stripe directly, through our Stripe client, as refundPayment would ask it. */
+async function refundAtStripe(buyer: { id: number; telegramId: number }, payment: { id: number; providerPaymentId: string }, paymentIntent: string, idempotencyKey: string) {
+  await providerFor('stripe')!.refund({
+    payment: { id: payment.id, providerPaymentId: payment.providerPaymentId, providerChargeId: paymentIntent, amount: 500, refundedAmount: 0, currency: 'USD', accountId: buyer.id, telegramId: buyer.telegramId, metadata: null, receipt: null },
+    amount: 500,
+    idempotencyKey,
+    reason: 'customer asked',
+  } as Parameters<NonNullable<ReturnType<typeof providerFor>>['refund']>[0])
+}
+
 async function buy(accountId: number, product: { kind: 'plan' | 'pack'; code: string }, amount: number) {
   return startCheckout(await testPayload(), {
     provider: 'stripe',
@@ -424,12 +434,7 @@ describe('POST /api/billing/stripe', () => {
     const held = await holdPayment('stripe', payment.providerPaymentId)
     try {
       // Stripe has refunded (our refundPayment's call) and sends charge.refunded before our transaction commits.
-      await providerFor('stripe')!.refund({
-        payment: { id: payment.id, providerPaymentId: payment.providerPaymentId, providerChargeId: paymentIntent, amount: 500, refundedAmount: 0, currency: 'USD', accountId: buyer.id, telegramId: buyer.telegramId, metadata: null, receipt: null },
-        amount: 500,
-        idempotencyKey: `race-${payment.id}`,
-        reason: 'customer asked',
-      } as Parameters<NonNullable<ReturnType<typeof providerFor>>['refund']>[0])
+      await refundAtStripe(buyer, payment, paymentIntent, `race-${payment.id}`)
       const charge = [...stripe.state.charges.values()].find((c) => c.payment_intent === paymentIntent)!
       const event = stripe.event('charge.refunded', charge)
       const delivered = deliver(event)
@@ -491,12 +496,7 @@ describe('POST /api/billing/stripe', () => {
     await deliver(paid(payment.providerPaymentId))
     const paymentIntent = (await paymentOf(payment.id)).providerChargeId!
     // The earlier try's refund at Stripe, under a key Stripe no longer remembers.
-    await providerFor('stripe')!.refund({
-      payment: { id: payment.id, providerPaymentId: payment.providerPaymentId, providerChargeId: paymentIntent, amount: 500, refundedAmount: 0, currency: 'USD', accountId: buyer.id, telegramId: buyer.telegramId, metadata: null, receipt: null },
-      amount: 500,
-      idempotencyKey: `expired-${payment.id}`,
-      reason: 'customer asked',
-    } as Parameters<NonNullable<ReturnType<typeof providerFor>>['refund']>[0])
+    await refundAtStripe(buyer, payment, paymentIntent, `expired-${payment.id}`)
 
     const result = await refundPayment(await testPayload(), { paymentId: payment.id, staffUserId: null, reason: 'customer asked' })
     expect(result).toMatchObject({ applied: true, amount: 500, creditsReversed: 500 })
